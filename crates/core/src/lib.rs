@@ -1,0 +1,33 @@
+//! The MyIntress domain: every business rule of the registration and deletion guide for
+//! users of type *Satker*, written once and used by both the central server (which
+//! enforces them) and the desktop client (which checks them early, offline).
+//!
+//! This crate does no IO: no files, no network, no clock, no database. Anything that
+//! needs the current time takes it as an argument.
+//!
+//! - [`error`]: the stable error codes of the API contract with their Indonesian texts.
+//! - [`nik`], [`contact`], [`text`]: value types that can only hold valid data.
+//! - [`status`]: the five statuses and the membership state machine.
+//! - [`reregistration`]: entering the same NIK again, and which rows *Daftar Pengguna* shows.
+//! - [`name_match`]: scoring an entered name against the civil registry's name.
+//! - [`scope`]: which satkers an account sees and acts for.
+//! - [`registration`]: the whole registration form, validated at once.
+//! - [`pdf`]: checks on an uploaded letter (size, type, encryption, pages, active content).
+
+pub mod contact;
+pub mod error;
+pub mod name_match;
+pub mod nik;
+pub mod pdf;
+pub mod registration;
+pub mod reregistration;
+pub mod scope;
+pub mod status;
+pub mod text;
+
+pub use contact::{Email, PhoneNumber};
+pub use error::{ErrorCode, FieldError};
+pub use name_match::{NameScore, NameThreshold};
+pub use nik::{Nik, Sex};
+pub use status::{Action, Actor, Status, Transition};
+pub use text::{KppnCode, LetterNumber, Nip, Reason, SatkerCode};

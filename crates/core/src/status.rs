@@ -1,0 +1,341 @@
+//! The five statuses of a membership and the state machine between them.
+//!
+//! A status belongs to one membership: one person (NIK) in one satker. Who may move which
+//! status where is decided here, once; the server enforces it, the desktop app greys out
+//! the buttons that would be refused.
+
+use std::fmt;
+
+use chrono::{DateTime, Months, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorCode;
+
+/// Status of a membership, with the numeric codes of the guide (§4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Status {
+    /// 0 Tidak Aktif: deactivated.
+    Inactive = 0,
+    /// 1 Terdaftar, belum disetujui: waiting for the KPPN.
+    Registered = 1,
+    /// 2 Aktif: approved after the KPPN verified the letter.
+    Active = 2,
+    /// 3 Dormant: no sign-in for six months.
+    Dormant = 3,
+    /// 5 Pendaftaran Ditolak: rejected, with the reason shown.
+    Rejected = 5,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] =
+        [Status::Inactive, Status::Registered, Status::Active, Status::Dormant, Status::Rejected];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(code: u8) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The label of the guide, e.g. `Terdaftar, belum disetujui`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Inactive => "Tidak Aktif",
+            Status::Registered => "Terdaftar, belum disetujui",
+            Status::Active => "Aktif",
+            Status::Dormant => "Dormant",
+            Status::Rejected => "Pendaftaran Ditolak",
+        }
+    }
+
+    /// Code and label together as the guide writes them, e.g. `1 Terdaftar, belum disetujui`.
+    pub fn display_label(self) -> String {
+        format!("{} {}", self.code(), self.label())
+    }
+
+    /// A membership in this status occupies the person's place in the satker: a new
+    /// registration of the same NIK there is replaced or refused rather than added.
+    pub fn is_live(self) -> bool {
+        matches!(self, Status::Registered | Status::Active | Status::Dormant)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display_label())
+    }
+}
+
+/// On the wire a status is its number (`0|1|2|3|5`), as in the guide.
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = u8::deserialize(d)?;
+        Status::from_code(code)
+            .ok_or_else(|| serde::de::Error::custom(format!("status tidak dikenal: {code}")))
+    }
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// Staff of the KPPN that serves the satker (its *KPPN mitra kerja*).
+    KppnVerifier,
+    /// An active user of the satker.
+    SatkerOperator,
+    /// The server's scheduled jobs (dormancy).
+    System,
+}
+
+/// What is being done to an existing membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Approve,
+    Reject,
+    Deactivate,
+    Reactivate,
+    Delete,
+    MarkDormant,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::Approve,
+        Action::Reject,
+        Action::Deactivate,
+        Action::Reactivate,
+        Action::Delete,
+        Action::MarkDormant,
+    ];
+
+    /// Rejection, deactivation and deletion must say why; the reason is shown to the
+    /// satker and kept in the audit trail.
+    pub fn requires_reason(self) -> bool {
+        matches!(self, Action::Reject | Action::Deactivate | Action::Delete)
+    }
+
+    /// Deletion also needs the decree (SK) number and its PDF.
+    pub fn requires_decree(self) -> bool {
+        matches!(self, Action::Delete)
+    }
+
+    /// The button text in the app.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Approve => "Setujui",
+            Action::Reject => "Tolak",
+            Action::Deactivate => "Nonaktifkan",
+            Action::Reactivate => "Aktifkan kembali",
+            Action::Delete => "Hapus",
+            Action::MarkDormant => "Tandai Dormant",
+        }
+    }
+
+    /// Which statuses the action starts from and where it leads, regardless of actor.
+    fn edge(self) -> (&'static [Status], Outcome) {
+        use Status::*;
+        match self {
+            Action::Approve => (&[Registered], Outcome::Status(Active)),
+            Action::Reject => (&[Registered], Outcome::Status(Rejected)),
+            Action::Deactivate => (&[Active, Dormant], Outcome::Status(Inactive)),
+            Action::Reactivate => (&[Dormant], Outcome::Status(Active)),
+            Action::Delete => (&[Inactive, Rejected], Outcome::Removed),
+            Action::MarkDormant => (&[Active], Outcome::Status(Dormant)),
+        }
+    }
+
+    /// Whether `actor` may take this action at all (before looking at the status).
+    pub fn allowed_for(self, actor: Actor) -> bool {
+        match self {
+            Action::Approve | Action::Reject | Action::Reactivate | Action::Delete => {
+                actor == Actor::KppnVerifier
+            }
+            Action::Deactivate => matches!(actor, Actor::KppnVerifier | Actor::SatkerOperator),
+            Action::MarkDormant => actor == Actor::System,
+        }
+    }
+}
+
+/// Where a transition leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "status")]
+pub enum Outcome {
+    Status(Status),
+    /// The membership is deleted: gone from *Daftar Pengguna*, kept in the audit trail,
+    /// no access any more.
+    Removed,
+}
+
+/// An allowed change of one membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub action: Action,
+    pub from: Status,
+    pub to: Outcome,
+}
+
+/// Why a transition was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The actor's role never takes this action (`403`).
+    #[error("peran ini tidak dapat melakukan tindakan {0:?}")]
+    WrongRole(Action),
+    /// A satker operator tried to deactivate its own membership.
+    #[error("tidak dapat menonaktifkan akun sendiri")]
+    SelfDeactivation,
+    /// The status does not allow the action (`409 invalid_transition`).
+    #[error("status {from} tidak memungkinkan tindakan {action:?}")]
+    InvalidTransition { action: Action, from: Status },
+}
+
+impl TransitionError {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            // The contract has no separate code for a wrong role; 403 with this code
+            // tells the client the action was never possible for this account.
+            TransitionError::WrongRole(_) => ErrorCode::InvalidTransition,
+            TransitionError::SelfDeactivation => ErrorCode::CannotDeactivateSelf,
+            TransitionError::InvalidTransition { .. } => ErrorCode::InvalidTransition,
+        }
+    }
+
+    /// The HTTP status: wrong role is `403`, a status that does not allow it is `409`.
+    pub fn http_status(self) -> u16 {
+        match self {
+            TransitionError::WrongRole(_) | TransitionError::SelfDeactivation => 403,
+            TransitionError::InvalidTransition { .. } => 409,
+        }
+    }
+}
+
+/// Decides whether `actor` may take `action` on a membership in status `from`.
+///
+/// `own_membership` is true when a satker operator acts on a membership of their own NIK:
+/// an operator deactivates *other* users of the satker (SPEC §5), never themselves, so a
+/// satker cannot lock itself out by accident.
+pub fn decide(
+    actor: Actor,
+    action: Action,
+    from: Status,
+    own_membership: bool,
+) -> Result<Transition, TransitionError> {
+    if !action.allowed_for(actor) {
+        return Err(TransitionError::WrongRole(action));
+    }
+    if action == Action::Deactivate && actor == Actor::SatkerOperator && own_membership {
+        return Err(TransitionError::SelfDeactivation);
+    }
+    let (sources, to) = action.edge();
+    if !sources.contains(&from) {
+        return Err(TransitionError::InvalidTransition { action, from });
+    }
+    Ok(Transition { action, from, to })
+}
+
+/// The actions `actor` could take now on a membership in status `from`, for the buttons
+/// of the detail screen.
+pub fn available_actions(actor: Actor, from: Status, own_membership: bool) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| *a != Action::MarkDormant)
+        .filter(|a| decide(actor, *a, from, own_membership).is_ok())
+        .collect()
+}
+
+/// How a membership comes into being (guide A and B).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// A: the KPPN verified the letter outside the system and enters the user.
+    Kppn,
+    /// B: an active user of the satker registers a colleague.
+    Satker,
+}
+
+impl Route {
+    /// The route an actor registers through; the system job registers nobody.
+    pub fn for_actor(actor: Actor) -> Option<Route> {
+        match actor {
+            Actor::KppnVerifier => Some(Route::Kppn),
+            Actor::SatkerOperator => Some(Route::Satker),
+            Actor::System => None,
+        }
+    }
+
+    /// The KPPN has already verified the letter, so its registrations start active;
+    /// a satker's own registration waits for the KPPN.
+    pub fn initial_status(self) -> Status {
+        match self {
+            Route::Kppn => Status::Active,
+            Route::Satker => Status::Registered,
+        }
+    }
+}
+
+/// Whether a satker operator may register users for a satker: only with an active
+/// membership there (guide B.1.b: the satker already has at least one active user, and
+/// the person registering is that user).
+pub fn may_self_register(operator_status_in_satker: Option<Status>) -> Result<(), ErrorCode> {
+    match operator_status_in_satker {
+        Some(Status::Active) => Ok(()),
+        _ => Err(ErrorCode::SatkerHasNoActiveUser),
+    }
+}
+
+/// Whether a person whose password was correct may sign in, given the statuses of all
+/// their memberships (deleted ones excluded). One active membership is enough. Otherwise
+/// the refusal says why, in this order: dormant (the KPPN can reactivate), still waiting,
+/// rejected, deactivated. A person with no membership at all gets the same answer as a
+/// wrong password.
+pub fn sign_in_allowed(statuses: &[Status]) -> Result<(), ErrorCode> {
+    let has = |s: Status| statuses.contains(&s);
+    if has(Status::Active) {
+        Ok(())
+    } else if has(Status::Dormant) {
+        Err(ErrorCode::AccountDormant)
+    } else if has(Status::Registered) {
+        Err(ErrorCode::AccountPending)
+    } else if has(Status::Rejected) {
+        Err(ErrorCode::AccountRejected)
+    } else if has(Status::Inactive) {
+        Err(ErrorCode::AccountInactive)
+    } else {
+        Err(ErrorCode::CredentialsInvalid)
+    }
+}
+
+/// How long without a sign-in makes active memberships dormant (a server setting; the
+/// guide says six months).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DormancyPeriod {
+    pub months: u32,
+}
+
+impl Default for DormancyPeriod {
+    fn default() -> Self {
+        DormancyPeriod { months: 6 }
+    }
+}
+
+impl DormancyPeriod {
+    /// Whether a person whose last sign-in (or, never signed in, activation) was at
+    /// `since` is dormant at `now`.
+    pub fn is_due(self, since: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        match since.checked_add_months(Months::new(self.months)) {
+            Some(deadline) => now >= deadline,
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+use myintress_core::error::ErrorCode;
+use myintress_core::name_match::{NameScore, NameThreshold, check_name, normalize, score};
+
+#[test]
+fn name_threshold_defaults_to_80_percent() {
+    assert_eq!(NameThreshold::default().get(), 80);
+    assert_eq!(NameThreshold::new(101), None);
+}
+
+#[test]
+fn name_mismatch_text_shows_score_and_threshold() {
+    let refused = NameScore { score: 54, threshold: 95 };
+    assert!(!refused.passes());
+    assert_eq!(refused.mismatch_detail(), "Berdasarkan pengecekan di DUKCAPIL: Nama lengkap tidak valid 54/95");
+    assert_eq!(ErrorCode::NameMismatch.as_str(), "name_mismatch");
+    assert_eq!(ErrorCode::NikNotFound.detail(), "Berdasarkan pengecekan di DUKCAPIL: NIK tidak ditemukan");
+}
+
+#[test]
+fn name_at_threshold_passes_below_fails() {
+    assert!(NameScore { score: 80, threshold: 80 }.passes());
+    assert!(!NameScore { score: 79, threshold: 80 }.passes());
+}
+
+#[test]
+fn name_normalisation_drops_case_spacing_punctuation_and_titles() {
+    let cases = [
+        ("  budi   SANTOSO ", "budi santoso"),
+        ("Drs. H. Ahmad Fauzi, M.M.", "ahmad fauzi"),
+        ("Dr. Ir. Siti Rahmawati, S.E., M.Si.", "siti rahmawati"),
+        ("Hj. Nur'aini", "nuraini"),
+        ("Prof. Dr. Bambang Brodjonegoro, S.E., M.U.P., Ph.D.", "bambang brojonegoro"),
+        ("Budi Santoso,S.E.,M.Ak", "budi santoso"),
+        ("Siti-Nurhaliza", "siti nurhaliza"),
+        ("Andi Wijaya SE MM", "andi wijaya"),
+        ("René Café", "rene cafe"),
+    ];
+    for (typed, expected) in cases {
+        assert_eq!(normalize(typed), expected, "{typed}");
+    }
+}
+
+#[test]
+fn name_old_spellings_equal_new_ones() {
+    assert_eq!(normalize("Soekarno"), normalize("Sukarno"));
+    assert_eq!(normalize("Djoko Widodo"), normalize("Joko Widodo"));
+    assert_eq!(normalize("Tjipto Mangoenkoesoemo"), normalize("Cipto Mangunkusumo"));
+    assert_eq!(normalize("Sjahrir"), normalize("Syahrir"));
+    assert_eq!(normalize("Chairul Tanjung"), normalize("Khairul Tanjung"));
+    assert_eq!(score("Soeharto", "SUHARTO"), 100);
+}
+
+#[test]
+fn name_a_title_alone_is_kept_as_the_name() {
+    // Someone registered only as "Ir" (a real single name) does not normalise to nothing.
+    assert_eq!(normalize("Ir"), "ir");
+}
+
+/// Realistic pairs: what a satker types, what Dukcapil holds, and whether it should pass
+/// at the default threshold of 80.
+#[test]
+fn name_table_of_realistic_indonesian_names() {
+    let t = NameThreshold::default();
+    let table: &[(&str, &str, bool)] = &[
+        // Same name, different writing.
+        ("Budi Santoso", "BUDI SANTOSO", true),
+        ("Drs. H. Ahmad Fauzi, M.M.", "AHMAD FAUZI", true),
+        ("Sri Mulyani Indrawati", "SRI MULYANI INDRAWATI", true),
+        ("Muhammad Rizki", "MUHAMAD RIZKI", true),
+        ("Mohammad Hatta", "MUHAMMAD HATTA", true),
+        ("Siti Nurhaliza", "SITI NUR HALIZA", true),
+        ("Nur Aini", "NUR'AINI", true),
+        ("Dewi Lestari", "DEWI LESTARY", true),
+        ("I Gusti Ngurah Rai", "I GUSTI NGURAH RAI", true),
+        ("Putu Ayu Wulandari", "NI PUTU AYU WULANDARI", true),
+        ("Sinaga Rudolf", "RUDOLF SINAGA", true),
+        // Single names.
+        ("Sukarno", "SOEKARNO", true),
+        ("Suharto", "SOEHARTO", true),
+        ("Sutrisno", "SUTRISNO", true),
+        ("Sutrisno", "SUTRISNA", true),
+        ("Suparman", "SUPARMI", false),
+        ("Wati", "WATI", true),
+        ("Wati", "YATI", false),
+        // Different people, or half a name.
+        ("Budi Santoso", "BUDI SANTOSA", true),
+        ("Budi", "BUDI SANTOSO", false),
+        ("Budi Santoso", "AHMAD SANTOSO", false),
+        ("Agus Salim", "AGUS SALIM HARAHAP", false),
+        ("Rina Marlina", "RINA MARLINA", true),
+        // Two typos in thirteen letters are still 84%: the 80% rule forgives them.
+        ("Rina Marlina", "RINI MARLIANA", true),
+        ("Rina Marlina", "RINA SUHARTINI", false),
+        ("Andi", "ANDI", true),
+        ("", "ANDI", false),
+    ];
+    let mut failures = Vec::new();
+    for (typed, registered, should_pass) in table {
+        let s = check_name(typed, registered, t);
+        if s.passes() != *should_pass {
+            failures.push(format!("{typed:?} vs {registered:?}: score {} (expected pass={should_pass})", s.score));
+        }
+    }
+    assert!(failures.is_empty(), "name decisions differ:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn name_score_is_symmetric_and_bounded() {
+    for (a, b) in [("Budi Santoso", "Ahmad"), ("Andi", "Andini"), ("X", "Y")] {
+        assert_eq!(score(a, b), score(b, a), "{a} / {b}");
+        assert!(score(a, b) <= 100);
+    }
+    assert_eq!(score("Andi", "Andi"), 100);
+    assert_eq!(score("", ""), 0, "nothing typed matches nothing");
+}

@@ -1,0 +1,138 @@
+//! `cargo xtask …`: everything needed to go from a fresh clone to a running app or a
+//! green test run, in Rust so it works the same on every machine (the cargo-xtask
+//! pattern; alias in `.cargo/config.toml`).
+//!
+//! - `demo`: install what is missing, build the UI, run the main job.
+//! - `test`: install what is missing (including the tools tests need), run every test.
+//! - `setup [--test]`: only the installation part.
+//! - `bindings`: regenerate `ui/src/lib/bindings.ts` from the Rust commands.
+//! - `fuzz [--seconds N] [TARGET]`: run a core fuzz target (nightly + cargo-fuzz).
+
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = args.split_first().map(|(t, r)| (t.as_str(), r)).unwrap_or(("help", &[]));
+    match task {
+        "setup" => setup::all(rest.iter().any(|a| a == "--test")),
+        "demo" => demo(),
+        "test" => test(rest),
+        "bindings" => bindings(),
+        "fuzz" => fuzz(rest),
+        _ => {
+            println!(
+                "cargo xtask demo       install what is missing, build, open the app\n\
+                 cargo xtask test       install what is missing, run every test\n\
+                 cargo xtask setup      only install (add --test for test tools)\n\
+                 cargo xtask bindings   regenerate ui/src/lib/bindings.ts\n\
+                 cargo xtask fuzz [--seconds N] [pdf_check|value_parsers]"
+            );
+            if task == "help" { Ok(()) } else { bail!("unknown task {task}") }
+        }
+    }
+}
+
+/// The repository root (the workspace manifest's folder).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is one level down").to_path_buf()
+}
+
+/// Runs a command in `dir`, failing with its command line when it fails.
+pub fn run_in(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(envs.iter().copied())
+        .status()
+        .with_context(|| format!("cannot start {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn demo() -> Result<()> {
+    setup::all(false)?;
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() && cfg!(target_os = "linux") {
+        bail!(
+            "tidak ada layar (DISPLAY kosong): jalankan `cargo xtask demo` dari sesi desktop, \
+             atau di server tanpa layar dengan `xvfb-run -a cargo xtask demo`"
+        );
+    }
+    println!("Membuka MyIntress Satker…");
+    run_in(&root(), "cargo", &["run", "--package", "myintress-satker"], &[])
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    setup::all(true)?;
+    let root = root();
+    let path = setup::path_with_tools()?;
+
+    println!("== UI: svelte-check and Vitest");
+    run_in(&root.join("ui"), "npm", &["run", "check"], &[])?;
+    run_in(&root.join("ui"), "npm", &["test"], &[])?;
+
+    println!("== Rust: every crate, including the end-to-end tests of the app");
+    let mut args = vec!["test", "--workspace"];
+    args.extend(extra.iter().map(String::as_str));
+    run_in(&root, "cargo", &args, &[("PATH", &path)])?;
+    println!("Semua pengujian lulus.");
+    Ok(())
+}
+
+fn bindings() -> Result<()> {
+    setup::build_ui()?;
+    run_in(
+        &root(),
+        "cargo",
+        &["test", "--package", "myintress-satker", "--lib", "typescript_bindings_are_current"],
+        &[("UPDATE_BINDINGS", "1")],
+    )?;
+    println!("ui/src/lib/bindings.ts diperbarui.");
+    Ok(())
+}
+
+fn fuzz(args: &[String]) -> Result<()> {
+    let mut seconds = "60".to_owned();
+    let mut target = "pdf_check".to_owned();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seconds" => seconds = it.next().context("--seconds needs a number")?.clone(),
+            other => target = other.to_owned(),
+        }
+    }
+    setup::cargo_tool("cargo-fuzz", "cargo-fuzz")?;
+    let core = root().join("crates/core");
+    let corpus = core.join("fuzz/corpus").join(&target);
+    std::fs::create_dir_all(&corpus)?;
+    // Seed the PDF target with the crafted corpus: libFuzzer mutates from real structure.
+    if target == "pdf_check" {
+        for dir in ["tests/pdf/bad", "tests/pdf/accepted"] {
+            for entry in std::fs::read_dir(core.join(dir))? {
+                let path = entry?.path();
+                std::fs::copy(&path, corpus.join(path.file_name().unwrap()))?;
+            }
+        }
+    }
+    let max_time = format!("-max_total_time={seconds}");
+    let corpus = corpus.to_str().context("corpus path is not UTF-8")?;
+    run_in(
+        &core,
+        "cargo",
+        &["+nightly", "fuzz", "run", &target, corpus, "--", &max_time, "-rss_limit_mb=2048", "-max_len=1048576"],
+        &[("PATH", &setup::path_with_tools()?)],
+    )
+}

@@ -1,0 +1,173 @@
+//! Installs what the project needs on a Debian or Ubuntu machine: system packages (apt,
+//! as root or through sudo), Node modules (`npm ci`), the UI build, and test tools
+//! (`tauri-driver` into a tools folder beside the build output). Each step checks first
+//! and does nothing when the thing is already there, so running it again is cheap.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{root, run_in};
+
+/// Packages the app needs to build and run (Tauri on WebKitGTK).
+const APP_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libssl-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libsoup-3.0-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libxdo-dev",
+    "libdbus-1-dev",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "libsecret-tools",
+];
+
+/// Packages only tests need: a virtual display, the WebKit WebDriver, and the real PDF
+/// producers the letter check is tested against.
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "libreoffice-writer-nogui",
+    "ghostscript",
+    "qpdf",
+    "img2pdf",
+    "poppler-utils",
+    "cairosvg",
+];
+
+/// The oldest Node.js the UI tool chain (Vite 8) runs on.
+const MIN_NODE: (u32, u32) = (20, 19);
+
+pub fn all(for_tests: bool) -> Result<()> {
+    let mut packages: Vec<&str> = APP_PACKAGES.to_vec();
+    if for_tests {
+        packages.extend(TEST_PACKAGES);
+    }
+    system_packages(&packages)?;
+    node()?;
+    build_ui()?;
+    if for_tests {
+        cargo_tool("tauri-driver", "tauri-driver")?;
+    }
+    Ok(())
+}
+
+fn is_debian_like() -> bool {
+    std::path::Path::new("/usr/bin/dpkg-query").exists() && std::path::Path::new("/usr/bin/apt-get").exists()
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn system_packages(packages: &[&str]) -> Result<()> {
+    if !is_debian_like() {
+        println!("Bukan Debian/Ubuntu: lewati paket sistem (lihat README untuk Windows dan macOS).");
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("== Memasang paket sistem: {}", missing.join(" "));
+    let as_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let (program, mut prefix): (&str, Vec<&str>) = if as_root { ("apt-get", vec![]) } else { ("sudo", vec!["apt-get"]) };
+    let mut update = prefix.clone();
+    update.extend(["update", "-qq"]);
+    run_in(&root(), program, &update, &[])?;
+    prefix.extend(["install", "-y", "-qq", "--no-install-recommends"]);
+    prefix.extend(missing.iter().copied());
+    run_in(&root(), program, &prefix, &[("DEBIAN_FRONTEND", "noninteractive")])
+}
+
+fn node_version() -> Option<(u32, u32)> {
+    let out = Command::new("node").arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.trim().trim_start_matches('v').split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+fn node() -> Result<()> {
+    if node_version().is_none() && is_debian_like() {
+        system_packages(&["nodejs", "npm"])?;
+    }
+    match node_version() {
+        Some(v) if v >= MIN_NODE => Ok(()),
+        Some((major, minor)) => bail!(
+            "Node.js {major}.{minor} terlalu lama: UI memerlukan Node.js ≥ {}.{} (https://nodejs.org)",
+            MIN_NODE.0,
+            MIN_NODE.1
+        ),
+        None => bail!("Node.js tidak ditemukan: pasang Node.js ≥ {}.{}", MIN_NODE.0, MIN_NODE.1),
+    }
+}
+
+/// `npm ci` when the installed modules are missing or older than the lock file, then
+/// `vite build` into `ui/dist`, which the app embeds.
+pub fn build_ui() -> Result<()> {
+    let ui = root().join("ui");
+    let lock = ui.join("package-lock.json");
+    let stamp = ui.join("node_modules/.package-lock.json");
+    let stale = match (std::fs::metadata(&lock), std::fs::metadata(&stamp)) {
+        (Ok(l), Ok(s)) => l.modified()? > s.modified()?,
+        _ => true,
+    };
+    if stale {
+        println!("== npm ci");
+        run_in(&ui, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
+    }
+    run_in(&ui, "npm", &["run", "build", "--silent"], &[])
+}
+
+/// Where project tools are installed: `<target dir>/tools`, so a shared
+/// `CARGO_TARGET_DIR` keeps them between clones.
+pub fn tools_dir() -> Result<PathBuf> {
+    let out = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(root())
+        .output()
+        .context("cargo metadata")?;
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).context("cargo metadata output")?;
+    let target = meta["target_directory"].as_str().context("no target_directory")?;
+    Ok(PathBuf::from(target).join("tools"))
+}
+
+/// `cargo install --locked` of `krate` into the tools folder unless `binary` is there.
+pub fn cargo_tool(krate: &str, binary: &str) -> Result<()> {
+    let tools = tools_dir()?;
+    if tools.join("bin").join(binary).exists() || which(binary) {
+        return Ok(());
+    }
+    println!("== cargo install {krate}");
+    let root_arg = tools.to_str().context("tools path is not UTF-8")?;
+    run_in(&root(), "cargo", &["install", "--locked", "--root", root_arg, krate], &[])
+}
+
+/// `PATH` with the tools folder first, for commands that look tools up by name
+/// (`tauri-driver` for the end-to-end tests, `cargo fuzz`).
+pub fn path_with_tools() -> Result<String> {
+    let mut paths = vec![tools_dir()?.join("bin")];
+    if let Some(existing) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    let joined = std::env::join_paths(paths).context("PATH")?;
+    joined.into_string().map_err(|_| anyhow::anyhow!("PATH is not UTF-8"))
+}
+
+fn which(binary: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|p| p.join(binary).is_file()))
+        .unwrap_or(false)
+}
