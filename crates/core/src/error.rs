@@ -43,11 +43,12 @@ pub enum ErrorCode {
     AccountRejected,
     AccountInactive,
     DigitAccountNotFound,
+    UnknownField,
 }
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 33] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -80,6 +81,7 @@ impl ErrorCode {
         Self::AccountRejected,
         Self::AccountInactive,
         Self::DigitAccountNotFound,
+        Self::UnknownField,
     ];
 
     /// The wire form, e.g. `nik_invalid`.
@@ -117,6 +119,7 @@ impl ErrorCode {
             Self::AccountRejected => "account_rejected",
             Self::AccountInactive => "account_inactive",
             Self::DigitAccountNotFound => "digit_account_not_found",
+            Self::UnknownField => "unknown_field",
         }
     }
 
@@ -137,7 +140,8 @@ impl ErrorCode {
             | Self::LetterEncrypted
             | Self::LetterUnreadable
             | Self::LetterActiveContent
-            | Self::ReasonRequired => 422,
+            | Self::ReasonRequired
+            | Self::UnknownField => 422,
             Self::DukcapilUnavailable => 503,
             Self::AlreadyActive
             | Self::DormantExists
@@ -218,6 +222,7 @@ impl ErrorCode {
             Self::DigitAccountNotFound => {
                 "Pengguna belum terdaftar di DIGIT; isi form secara manual, email aktivasi akan dikirim"
             }
+            Self::UnknownField => "Isian tidak dikenal; periksa nama isian yang dikirim",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! This crate does no IO: no files, no network, no clock, no database. Anything that
 //! needs the current time takes it as an argument.
 //!
+//! - [`api`]: the wire types of the central API, shared by server and client.
 //! - [`error`]: the stable error codes of the API contract with their Indonesian texts.
 //! - [`nik`], [`contact`], [`text`]: value types that can only hold valid data.
 //! - [`status`]: the five statuses and the membership state machine.
@@ -14,6 +15,7 @@
 //! - [`registration`]: the whole registration form, validated at once.
 //! - [`pdf`]: checks on an uploaded letter (size, type, encryption, pages, active content).
 
+pub mod api;
 pub mod contact;
 pub mod error;
 pub mod name_match;

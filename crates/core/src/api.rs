@@ -1,0 +1,271 @@
+//! The wire types of the central API (API.md), in one place that the server and the
+//! client both compile against, so the two cannot drift. Field names are the contract's;
+//! with the `openapi` feature each type also describes itself for `/openapi.json`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{ErrorCode, FieldError};
+use crate::status::{Action, Route, Status};
+
+/// One person in one satker: a row of *Daftar Pengguna*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Membership {
+    pub id: Uuid,
+    pub nik: String,
+    pub name: String,
+    pub nip: Option<String>,
+    /// E.164, e.g. `+6281234567890`.
+    pub phone: String,
+    pub email: String,
+    pub satker_code: String,
+    /// `0|1|2|3|5`.
+    #[cfg_attr(feature = "openapi", schema(value_type = u8))]
+    pub status: Status,
+    pub status_label: String,
+    pub letter_number: String,
+    pub letter_document_id: Uuid,
+    pub rejection_reason: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub route: Route,
+    pub ticket_number: Option<String>,
+    /// Optimistic-concurrency version, sent back as `If-Match`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Name of the KPPN verifier who approved or rejected.
+    pub decided_by: Option<String>,
+    /// Whether *Daftar Pengguna* shows this row (a rejection stops showing once a later
+    /// registration of the person in the satker is approved). Not in API.md's minimum
+    /// field list; added so clients need not recompute the rule.
+    pub listed: bool,
+}
+
+/// One step in the life of a membership, for the detail screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    /// What happened: `register`, `replace`, or an [`Action`] name.
+    pub event: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    pub from_status: Option<Status>,
+    /// `None` when the membership was removed.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    pub to_status: Option<Status>,
+    pub actor_name: String,
+    pub reason: Option<String>,
+    pub letter_number: Option<String>,
+    pub document_id: Option<Uuid>,
+}
+
+/// `GET /memberships/{id}`: the membership and its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MembershipDetail {
+    #[serde(flatten)]
+    pub membership: Membership,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// A satker with its KPPN (*mitra kerja*).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Satker {
+    pub code: String,
+    pub name: String,
+    pub kppn_code: String,
+    pub kppn_name: String,
+}
+
+/// Lists answer `{"items": [...], "next_cursor": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a change feed entry is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Membership,
+    MembershipRemoved,
+    Satker,
+}
+
+/// One entry of the change feed: the entity's current JSON after the change. For
+/// `membership_removed` the entity is `{"id": …, "satker_code": …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    pub seq: i64,
+    pub kind: ChangeKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub entity: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangesPage {
+    pub changes: Vec<Change>,
+    /// The cursor to ask from next time (the last `seq` returned, or the `after` given).
+    pub last_seq: i64,
+    pub has_more: bool,
+}
+
+/// The role of a signed-in account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Kppn,
+    Satker,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Account {
+    pub nik: String,
+    pub name: String,
+    pub email: String,
+    pub nip: Option<String>,
+}
+
+/// `GET /me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub account: Account,
+    pub role: Role,
+    pub kppn_code: Option<String>,
+    /// The account's active memberships (satker operators).
+    pub memberships: Vec<Membership>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaptchaChallenge {
+    pub captcha_id: String,
+    pub image_png_base64: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub nik: String,
+    pub password: String,
+    pub captcha_id: String,
+    pub captcha_answer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub account: Account,
+    pub role: Role,
+    pub kppn_code: Option<String>,
+    pub memberships: Vec<Membership>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// `GET /digit/{nik}` when the person has a DIGIT account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DigitAccount {
+    pub nik: String,
+    pub name: String,
+    pub nip: Option<String>,
+    pub email: String,
+}
+
+/// Body of reject and deactivate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+/// One entry of the append-only audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_nik: Option<String>,
+    pub actor_name: String,
+    /// `register`, `replace`, `approve`, `reject`, `deactivate`, `reactivate`, `delete`,
+    /// `mark_dormant`.
+    pub event: String,
+    pub membership_id: Uuid,
+    pub nik: String,
+    pub satker_code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    pub from_status: Option<Status>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    pub to_status: Option<Status>,
+    pub reason: Option<String>,
+    pub request_id: String,
+}
+
+/// An RFC 9457 problem as the API sends it (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// The Indonesian sentence a person reads.
+    pub detail: String,
+    /// The stable code a program acts on.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub errors: Vec<FieldError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u8>,
+    /// On `version_conflict` and `request_superseded`: the membership as it now is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<Box<Membership>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Problem {
+    /// The known code, if this problem carries one this build knows.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        serde_json::from_value(serde_json::Value::String(self.code.clone())).ok()
+    }
+}
+
+/// The name an action has in the audit trail and history.
+pub fn event_name(action: Action) -> &'static str {
+    match action {
+        Action::Approve => "approve",
+        Action::Reject => "reject",
+        Action::Deactivate => "deactivate",
+        Action::Reactivate => "reactivate",
+        Action::Delete => "delete",
+        Action::MarkDormant => "mark_dormant",
+    }
+}
