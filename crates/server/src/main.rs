@@ -1,22 +1,133 @@
-//! `myintress-server`: the central MyIntress API server (issue P2).
+//! `myintress-server`: the central MyIntress API server.
 //!
-//! Today it carries the child-process entry point of the letter check, which the server
-//! will run with time and memory limits for every upload: `myintress-server check-pdf`
-//! reads a PDF on stdin and prints the outcome as JSON (`myintress_core::pdf::check_wire`).
+//! ```text
+//! myintress-server serve              serve the API (flags or MYINTRESS_* variables)
+//! myintress-server create-verifier    --nik --name --email --kppn-code, password on stdin
+//! myintress-server demo               write demo data, load it, and serve
+//! myintress-server check-pdf          (internal) check a PDF on stdin, print JSON
+//! ```
 
 use std::io::{Read, Write};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use myintress_server::settings::{CaptchaMode, Settings};
+
+#[derive(Parser)]
+#[command(name = "myintress-server", version, about = "Server pusat MyIntress Satker")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    /// `text` for people, `json` (one object per line) for log collectors.
+    #[arg(long, env = "MYINTRESS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API until SIGINT/SIGTERM.
+    Serve,
+    /// Create a KPPN verifier account; the password is read from stdin.
+    CreateVerifier {
+        #[arg(long)]
+        nik: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        kppn_code: String,
+    },
+    /// Write demo reference data and residents under the data dir, load demo accounts and
+    /// registrations, print how to sign in, and serve (captcha disabled).
+    Demo,
+    /// Check a PDF read from stdin and print the outcome as JSON (run by the server as a
+    /// child process with limits).
+    #[command(hide = true)]
+    CheckPdf,
+}
 
 fn main() -> Result<()> {
-    let command = std::env::args().nth(1).unwrap_or_default();
-    match command.as_str() {
-        "check-pdf" => check_pdf(),
-        "--version" | "-V" => {
-            println!("myintress-server {}", env!("CARGO_PKG_VERSION"));
+    let cli = Cli::parse();
+    if let Command::CheckPdf = cli.command {
+        return check_pdf();
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).init(),
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut settings = cli.settings;
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::CreateVerifier { nik, name, email, kppn_code } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("membaca kata sandi dari stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let state = myintress_server::AppState::open(settings).await?;
+            myintress_server::demo::create_verifier(&state, &nik, &name, &email, &kppn_code, password).await?;
+            println!("Akun verifikator KPPN {kppn_code} dibuat untuk {name}.");
             Ok(())
         }
-        _ => bail!("penggunaan: myintress-server check-pdf < surat.pdf"),
+        Command::Demo => {
+            std::fs::create_dir_all(&settings.data_dir)?;
+            let (reference, residents) = myintress_server::demo::write_files(&settings.data_dir)?;
+            settings.reference_dir.get_or_insert(reference);
+            settings.residents.get_or_insert(residents);
+            settings.captcha = CaptchaMode::Disabled;
+            if settings.mail_dir.is_none() && settings.smtp_url.is_none() {
+                settings.mail_dir = Some(settings.data_dir.join("mail"));
+            }
+            let state = myintress_server::AppState::open(settings.clone()).await?;
+            if myintress_server::demo::load(&state).await? {
+                tracing::info!("demo data loaded");
+            }
+            drop(state);
+            serve(settings).await
+        }
+        Command::CheckPdf => unreachable!("handled before the runtime starts"),
+    }
+}
+
+async fn serve(settings: Settings) -> Result<()> {
+    let server = myintress_server::start(settings).await?;
+    let url = server.state.settings.public_url.clone().map(|u| u.to_string()).unwrap_or_else(|| format!("http://{}", server.addr));
+    tracing::info!(addr = %server.addr, "listening");
+    if server.state.settings.residents.is_some() && server.state.settings.captcha == CaptchaMode::Disabled {
+        println!("{}", myintress_server::demo::instructions(&url));
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
     }
 }
 

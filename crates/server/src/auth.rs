@@ -1,0 +1,320 @@
+//! Sign-in and sessions.
+//!
+//! - NIK + password + captcha. Before the password is known to be right, every failure
+//!   reads `credentials_invalid`, so nobody learns which NIKs exist; after it, the refusal
+//!   says why (waiting for the KPPN, dormant, rejected, deactivated).
+//! - Lockout: 10 consecutive failures within 12 hours lock sign-in for that NIK for
+//!   15 minutes (`423 account_locked`). Keycloak's defaults (30 failures, waits growing by
+//!   a minute up to 15 minutes, reset after 12 hours) are the anchor; we lock sooner
+//!   because these accounts approve access to treasury data. Failures are counted for
+//!   every well-formed NIK, existing or not, so a lockout reveals nothing either.
+//! - Access tokens: opaque, 15 minutes. Refresh tokens: opaque, rotated on every use; a
+//!   rotated token used again revokes its whole family; a family expires 30 days after
+//!   sign-in however often it is rotated. Only SHA-256 hashes are stored.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use myintress_core::api::{Account, CaptchaChallenge, LoginRequest, Me, RefreshRequest, Role, TokenPair};
+use myintress_core::error::ErrorCode;
+use myintress_core::nik::Nik;
+use myintress_core::scope::Scope;
+use myintress_core::status::{self, Status};
+use myintress_core::text::{KppnCode, SatkerCode};
+
+use crate::AppState;
+use crate::credentials::{new_token, token_hash, verify_against_nothing, verify_password};
+use crate::error::ApiError;
+use crate::http::AppJson;
+use crate::registry::{Caller, status_of, to_api};
+use crate::settings::CaptchaMode;
+use crate::store::{AccountRow, Conn, LoginAttemptRow, RefreshRow, ScopeFilter, SessionRow};
+
+pub const MAX_FAILURES: i64 = 10;
+pub const FAILURE_WINDOW_HOURS: i64 = 12;
+pub const LOCK_MINUTES: i64 = 15;
+const CAPTCHA_MINUTES: i64 = 10;
+
+const SESSION_EXPIRED: ApiError = ApiError::Unauthorized {
+    code: "unauthorized",
+    detail: "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali.",
+};
+
+fn credentials_invalid() -> ApiError {
+    ApiError::code(ErrorCode::CredentialsInvalid)
+}
+
+/// `GET /api/v1/auth/captcha`
+#[utoipa::path(get, path = "/api/v1/auth/captcha", tag = "auth",
+    responses((status = 200, description = "A new challenge", body = CaptchaChallenge)))]
+pub async fn captcha(State(state): State<Arc<AppState>>) -> Result<AppJson<CaptchaChallenge>, ApiError> {
+    let (answer, png) = match state.settings.captcha {
+        CaptchaMode::Image => {
+            // Rendering takes a few milliseconds of CPU: off the async threads.
+            tokio::task::spawn_blocking(|| {
+                let c = captcha::generate(captcha::Difficulty::Easy);
+                (c.chars_as_string().to_lowercase(), c.as_png().unwrap_or_default())
+            })
+            .await
+            .map_err(anyhow::Error::from)?
+        }
+        CaptchaMode::Disabled => (String::new(), disabled_captcha_png()),
+    };
+    let id = new_token();
+    let mut tx = state.store.write().await?;
+    tx.insert_captcha(&id, &answer, Utc::now() + Duration::minutes(CAPTCHA_MINUTES)).await?;
+    tx.commit().await?;
+    Ok(AppJson(CaptchaChallenge {
+        captcha_id: id,
+        image_png_base64: base64::engine::general_purpose::STANDARD.encode(png),
+    }))
+}
+
+/// A 1×1 transparent PNG: with the captcha disabled there is nothing to read.
+fn disabled_captcha_png() -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+        .expect("constant PNG")
+}
+
+async fn check_captcha(state: &AppState, id: &str, answer: &str) -> Result<(), ApiError> {
+    let mut tx = state.store.write().await?;
+    let expected = tx.take_captcha(id, Utc::now()).await?;
+    tx.commit().await?;
+    match (state.settings.captcha, expected) {
+        (CaptchaMode::Disabled, _) => Ok(()),
+        (CaptchaMode::Image, Some(expected)) if expected == answer.trim().to_lowercase() => Ok(()),
+        _ => Err(ApiError::code(ErrorCode::CaptchaInvalid)),
+    }
+}
+
+/// `POST /api/v1/auth/login`
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 401, description = "captcha_invalid, credentials_invalid, account_dormant, account_pending, account_rejected, account_inactive", body = myintress_core::api::Problem, content_type = "application/problem+json"),
+        (status = 423, description = "account_locked", body = myintress_core::api::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = myintress_core::api::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(State(state): State<Arc<AppState>>, AppJson(body): AppJson<LoginRequest>) -> Result<AppJson<TokenPair>, ApiError> {
+    check_captcha(&state, &body.captcha_id, &body.captcha_answer).await?;
+    let now = Utc::now();
+    let Ok(nik) = Nik::parse(&body.nik) else {
+        verify_against_nothing(&body.password);
+        return Err(credentials_invalid());
+    };
+    let nik = nik.as_str().to_owned();
+
+    let mut tx = state.store.write().await?;
+    if let Some(attempts) = tx.login_attempts(&nik).await? {
+        if attempts.locked_until.is_some_and(|until| until > now) {
+            return Err(ApiError::code(ErrorCode::AccountLocked));
+        }
+    }
+    let account = tx.account(&nik).await?;
+    let password_ok = match account.as_ref().and_then(|a| a.password_hash.as_deref()) {
+        Some(hash) => {
+            let (password, hash) = (body.password.clone(), hash.to_owned());
+            tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(anyhow::Error::from)?
+        }
+        None => {
+            let password = body.password.clone();
+            tokio::task::spawn_blocking(move || verify_against_nothing(&password)).await.map_err(anyhow::Error::from)?;
+            false
+        }
+    };
+    let Some(account) = account.filter(|_| password_ok) else {
+        record_failure(tx.as_mut(), &nik, now).await?;
+        tx.commit().await?;
+        return Err(credentials_invalid());
+    };
+    tx.clear_login_attempts(&nik).await?;
+
+    // The password was right: now the refusal may say why.
+    if account.role == "satker" {
+        let statuses: Vec<Status> = tx.memberships_of_person(&nik).await?.iter().map(status_of).collect();
+        if let Err(code) = status::sign_in_allowed(&statuses) {
+            tx.commit().await?;
+            return Err(ApiError::code(code));
+        }
+    }
+    tx.set_last_sign_in(&nik, now).await?;
+    let family = uuid::Uuid::new_v4().to_string();
+    let pair = issue_tokens(&state, tx.as_mut(), &account, &family, now + Duration::days(state.settings.session_days), now).await?;
+    tx.commit().await?;
+    Ok(AppJson(pair))
+}
+
+async fn record_failure(tx: &mut dyn Conn, nik: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    // A lock that has run out, or a window that has passed, starts the count afresh.
+    let continuing = tx
+        .login_attempts(nik)
+        .await?
+        .filter(|p| p.locked_until.is_none() && p.first_failure_at + Duration::hours(FAILURE_WINDOW_HOURS) > now);
+    let mut row = match continuing {
+        Some(mut p) => {
+            p.failures += 1;
+            p
+        }
+        None => LoginAttemptRow { failures: 1, first_failure_at: now, locked_until: None },
+    };
+    if row.failures >= MAX_FAILURES {
+        row.locked_until = Some(now + Duration::minutes(LOCK_MINUTES));
+        tracing::warn!(nik = %myintress_core::nik::mask_nik(nik), "sign-in locked after repeated failures");
+    }
+    tx.save_login_attempts(nik, &row).await?;
+    Ok(())
+}
+
+async fn issue_tokens(
+    state: &AppState,
+    tx: &mut dyn Conn,
+    account: &AccountRow,
+    family: &str,
+    family_expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, ApiError> {
+    let access = new_token();
+    let refresh = new_token();
+    tx.insert_session(
+        &token_hash(&access),
+        &SessionRow {
+            nik: account.nik.clone(),
+            family_id: family.to_owned(),
+            expires_at: now + Duration::seconds(state.settings.access_token_seconds),
+        },
+    )
+    .await?;
+    tx.insert_refresh(
+        &token_hash(&refresh),
+        &RefreshRow { family_id: family.to_owned(), nik: account.nik.clone(), expires_at: family_expires_at, used_at: None, revoked_at: None },
+    )
+    .await?;
+    let (role, memberships) = role_and_memberships(tx, account).await?;
+    Ok(TokenPair {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: state.settings.access_token_seconds,
+        account: account_to_api(account),
+        role,
+        kppn_code: account.kppn_code.clone(),
+        memberships,
+    })
+}
+
+fn account_to_api(a: &AccountRow) -> Account {
+    Account { nik: a.nik.clone(), name: a.name.clone(), email: a.email.clone(), nip: a.nip.clone() }
+}
+
+async fn role_and_memberships(tx: &mut dyn Conn, account: &AccountRow) -> Result<(Role, Vec<myintress_core::api::Membership>), ApiError> {
+    if account.role == "kppn" {
+        return Ok((Role::Kppn, Vec::new()));
+    }
+    let active = tx
+        .memberships_of_person(&account.nik)
+        .await?
+        .iter()
+        .filter(|m| status_of(m) == Status::Active)
+        .map(to_api)
+        .collect();
+    Ok((Role::Satker, active))
+}
+
+/// `POST /api/v1/auth/refresh`
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair; the old refresh token stops working", body = TokenPair),
+        (status = 401, description = "unknown, expired, revoked or reused refresh token", body = myintress_core::api::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<RefreshRequest>) -> Result<AppJson<TokenPair>, ApiError> {
+    let now = Utc::now();
+    let hash = token_hash(&body.refresh_token);
+    let mut tx = state.store.write().await?;
+    let Some(row) = tx.refresh(&hash).await? else { return Err(SESSION_EXPIRED) };
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return Err(SESSION_EXPIRED);
+    }
+    if row.used_at.is_some() || !tx.mark_refresh_used(&hash, now).await? {
+        // A rotated token came back: someone holds a copy. End the whole family.
+        tx.revoke_family(&row.family_id, now).await?;
+        tx.commit().await?;
+        tracing::warn!(nik = %myintress_core::nik::mask_nik(&row.nik), "refresh token reuse; family revoked");
+        return Err(ApiError::Unauthorized {
+            code: "refresh_token_reused",
+            detail: "Sesi ini dipakai di tempat lain dan telah diakhiri demi keamanan. Silakan masuk kembali.",
+        });
+    }
+    let Some(account) = tx.account(&row.nik).await? else { return Err(SESSION_EXPIRED) };
+    if account.role == "satker" {
+        let statuses: Vec<Status> = tx.memberships_of_person(&account.nik).await?.iter().map(status_of).collect();
+        if let Err(code) = status::sign_in_allowed(&statuses) {
+            tx.revoke_family(&row.family_id, now).await?;
+            tx.commit().await?;
+            return Err(ApiError::code(code));
+        }
+    }
+    let pair = issue_tokens(&state, tx.as_mut(), &account, &row.family_id, row.expires_at, now).await?;
+    tx.commit().await?;
+    Ok(AppJson(pair))
+}
+
+/// `POST /api/v1/auth/logout`
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "The session family is revoked"),
+        (status = 401, description = "not signed in", body = myintress_core::api::Problem, content_type = "application/problem+json")))]
+pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller) -> Result<StatusCode, ApiError> {
+    let mut tx = state.store.write().await?;
+    tx.revoke_family(&caller.family_id, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/me`
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in account", body = Me),
+        (status = 401, description = "not signed in", body = myintress_core::api::Problem, content_type = "application/problem+json")))]
+pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<AppJson<Me>, ApiError> {
+    let mut conn = state.store.read().await?;
+    let (role, memberships) = role_and_memberships(conn.as_mut(), &caller.account).await?;
+    Ok(AppJson(Me { account: account_to_api(&caller.account), role, kppn_code: caller.account.kppn_code.clone(), memberships }))
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
+            return Err(SESSION_EXPIRED);
+        };
+        let mut conn = state.store.read().await?;
+        let Some(session) = conn.session(&token_hash(token)).await? else { return Err(SESSION_EXPIRED) };
+        if session.expires_at <= Utc::now() {
+            return Err(SESSION_EXPIRED);
+        }
+        let Some(account) = conn.account(&session.nik).await? else { return Err(SESSION_EXPIRED) };
+        let (role, filter, scope) = if account.role == "kppn" {
+            let kppn = account.kppn_code.clone().unwrap_or_default();
+            let code = KppnCode::parse(&kppn).map_err(|_| SESSION_EXPIRED)?;
+            (Role::Kppn, ScopeFilter::Kppn(kppn), Scope::Kppn { kppn_code: code })
+        } else {
+            let active: Vec<SatkerCode> = conn
+                .memberships_of_person(&account.nik)
+                .await?
+                .iter()
+                .filter(|m| status_of(m) == Status::Active)
+                .filter_map(|m| SatkerCode::parse(&m.satker_code).ok())
+                .collect();
+            if active.is_empty() {
+                // Sessions end with the last active membership; this is the backstop.
+                return Err(SESSION_EXPIRED);
+            }
+            (Role::Satker, ScopeFilter::ActiveIn(account.nik.clone()), Scope::Satker { active_satkers: active })
+        };
+        Ok(Caller { account, role, filter, scope, family_id: session.family_id })
+    }
+}

@@ -1,0 +1,274 @@
+//! Demo data, made by the project's own code: reference lists, a residents file for the
+//! Dukcapil simulator, letter PDFs, a KPPN verifier, a satker operator and registrations
+//! in several states, all through the same registry flows as real requests.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, Utc};
+use lopdf::content::{Content, Operation};
+use lopdf::{Document, Object, Stream, dictionary};
+use myintress_core::nik::{Sex, encode_birth_date};
+use myintress_core::registration::RegistrationInput;
+use myintress_core::scope::Scope;
+use myintress_core::status::Route;
+
+use crate::AppState;
+use crate::credentials::hash_password;
+use crate::registry::{self, Caller, RequestCtx, StoredPdf};
+use crate::store::{AccountRow, ScopeFilter};
+
+pub const VERIFIER_NIK: &str = "3171014501850002";
+pub const VERIFIER_PASSWORD: &str = "Verifikasi#KPPN019";
+pub const OPERATOR_NIK: &str = "3171011203880001";
+pub const OPERATOR_PASSWORD: &str = "Satker#Budi2026";
+pub const OTHER_VERIFIER_NIK: &str = "3273015708870003";
+
+/// A one- or two-page letter PDF with real text, made with `lopdf`.
+pub fn letter_pdf(title: &str, lines: &[String]) -> Vec<u8> {
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let mut operations = vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tf", vec!["F1".into(), 14.into()]),
+        Operation::new("Td", vec![72.into(), 770.into()]),
+        Operation::new("Tj", vec![Object::string_literal("KEMENTERIAN KEUANGAN REPUBLIK INDONESIA")]),
+        Operation::new("Td", vec![0.into(), (-24).into()]),
+        Operation::new("Tj", vec![Object::string_literal(title)]),
+        Operation::new("Tf", vec!["F1".into(), 11.into()]),
+    ];
+    for line in lines {
+        operations.push(Operation::new("Td", vec![0.into(), (-18).into()]));
+        operations.push(Operation::new("Tj", vec![Object::string_literal(line.as_str())]));
+    }
+    operations.push(Operation::new("ET", vec![]));
+    let content = Content { operations };
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().expect("content encodes")));
+    let page_id = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => content_id });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
+            "Resources" => resources_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    doc.compress();
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("PDF writes to memory");
+    out
+}
+
+/// The assignment letter (surat tugas) for one person.
+pub fn assignment_letter(nik: &str, name: &str, letter_number: &str, satker: &str) -> Vec<u8> {
+    letter_pdf(
+        "SURAT TUGAS",
+        &[
+            format!("Nomor: {letter_number}"),
+            String::new(),
+            format!("Kepala {satker} menugaskan:"),
+            format!("Nama : {name}"),
+            format!("NIK  : {nik}"),
+            "sebagai pengguna MyIntress tipe Satker.".into(),
+            String::new(),
+            "Formulir pendaftaran terlampir.".into(),
+        ],
+    )
+}
+
+pub struct Person {
+    pub nik: String,
+    pub name: &'static str,
+    pub sex: Sex,
+}
+
+/// Residents with NIKs in Jakarta Pusat (31 71 01) and Bandung (32 73 01).
+pub fn residents() -> Vec<Person> {
+    let people: &[(&str, Sex, (i32, u32, u32))] = &[
+        ("Budi Santoso", Sex::Male, (1988, 3, 12)),
+        ("Rina Kartika", Sex::Female, (1985, 1, 5)),
+        ("Siti Rahmawati", Sex::Female, (1990, 1, 12)),
+        ("Ahmad Fauzi", Sex::Male, (1992, 7, 3)),
+        ("Dewi Lestari", Sex::Female, (1994, 11, 21)),
+        ("Hendra Gunawan", Sex::Male, (1983, 5, 30)),
+        ("Sri Wahyuni", Sex::Female, (1979, 8, 17)),
+        ("Ali Akbar", Sex::Male, (1991, 2, 2)),
+        ("Yusuf Maulana", Sex::Male, (1996, 9, 9)),
+        ("Ratna Sari", Sex::Female, (1989, 12, 1)),
+        ("Andi Pratama", Sex::Male, (1993, 4, 14)),
+        ("Fitri Handayani", Sex::Female, (1997, 6, 25)),
+        ("Eko Prasetyo", Sex::Male, (1986, 10, 10)),
+        ("I Made Sudarsana", Sex::Male, (1984, 3, 3)),
+        ("Ni Luh Putu Ayu", Sex::Female, (1995, 5, 5)),
+        ("Dina Marlina", Sex::Female, (1987, 8, 17)),
+    ];
+    people
+        .iter()
+        .enumerate()
+        .map(|(i, (name, sex, (y, m, d)))| {
+            let region = if i == 1 || i % 2 == 0 { "317101" } else { "327301" };
+            let born = NaiveDate::from_ymd_opt(*y, *m, *d).expect("valid date");
+            Person { nik: format!("{region}{}{:04}", encode_birth_date(born, *sex), i + 1), name, sex: *sex }
+        })
+        .collect()
+}
+
+/// Writes `kppn.csv`, `satker.csv` and `residents.csv` under `dir`.
+pub fn write_files(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let reference = dir.join("reference");
+    std::fs::create_dir_all(&reference)?;
+    std::fs::write(
+        reference.join("kppn.csv"),
+        "kode,nama\n019,KPPN Jakarta II\n020,KPPN Jakarta III\n045,KPPN Bandung I\n",
+    )?;
+    std::fs::write(
+        reference.join("satker.csv"),
+        "kode,nama,kode_kppn\n\
+         019001,Sekretariat Jenderal Kementerian Contoh,019\n\
+         019002,Direktorat Jenderal Pelayanan Contoh,019\n\
+         019003,Badan Pendidikan dan Pelatihan Contoh,019\n\
+         020001,Kantor Wilayah Contoh Jakarta,020\n\
+         045001,Balai Besar Contoh Bandung,045\n",
+    )?;
+    let residents = dir.join("residents.csv");
+    let mut w = csv::Writer::from_path(&residents)?;
+    w.write_record(["nik", "nama_lengkap", "tanggal_lahir", "jenis_kelamin"])?;
+    for p in residents_list() {
+        let nik = myintress_core::Nik::parse(&p.nik).expect("demo NIKs are valid");
+        let born = nik.birth_date(Utc::now().date_naive());
+        let sex = if p.sex == Sex::Female { "P" } else { "L" };
+        w.write_record([p.nik.as_str(), &p.name.to_uppercase(), &born.to_string(), sex])?;
+    }
+    w.flush()?;
+    Ok((reference, residents))
+}
+
+fn residents_list() -> Vec<Person> {
+    // The first two residents are the operator and the verifier of KPPN 019; the verifier
+    // of KPPN 020 is added here.
+    let mut all = residents();
+    debug_assert_eq!(all[0].nik, OPERATOR_NIK);
+    debug_assert_eq!(all[1].nik, VERIFIER_NIK);
+    all.push(Person { nik: OTHER_VERIFIER_NIK.into(), name: "Lestari Wulandari", sex: Sex::Female });
+    all
+}
+
+/// Creates a KPPN verifier account.
+pub async fn create_verifier(state: &AppState, nik: &str, name: &str, email: &str, kppn_code: &str, password: &str) -> Result<()> {
+    let nik = myintress_core::Nik::parse(nik).map_err(|e| anyhow::anyhow!("NIK: {e}"))?;
+    let email = myintress_core::Email::parse(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    state.passwords.check(password, password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = hash_password(password)?;
+    let mut tx = state.store.write().await?;
+    tx.kppn(kppn_code).await?.with_context(|| format!("KPPN {kppn_code} tidak ada di data referensi (--reference-dir)"))?;
+    if tx.account(nik.as_str()).await?.is_some() {
+        anyhow::bail!("akun dengan NIK {} sudah ada", nik.masked());
+    }
+    tx.insert_account(&AccountRow {
+        nik: nik.as_str().to_owned(),
+        name: name.trim().to_owned(),
+        email: email.as_str().to_owned(),
+        nip: None,
+        password_hash: Some(hash),
+        role: "kppn".into(),
+        kppn_code: Some(kppn_code.to_owned()),
+        created_at: Utc::now(),
+        last_sign_in_at: None,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn caller_for(account: AccountRow, scope: Scope, filter: ScopeFilter) -> Caller {
+    let role = match scope {
+        Scope::Kppn { .. } => myintress_core::api::Role::Kppn,
+        Scope::Satker { .. } => myintress_core::api::Role::Satker,
+    };
+    Caller { account, role, filter, scope, family_id: String::new() }
+}
+
+async fn register(state: &AppState, caller: &Caller, person: &Person, satker: &str, number: &str) -> Result<myintress_core::api::Membership> {
+    let input = RegistrationInput {
+        nik: person.nik.clone(),
+        name: person.name.into(),
+        nip: String::new(),
+        phone: "081234567890".into(),
+        email: format!("{}@contoh.go.id", person.name.to_lowercase().replace(' ', ".")),
+        satker_code: satker.into(),
+        letter_number: number.into(),
+        ticket_number: String::new(),
+    };
+    let form = input.validate(caller.scope.route()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut conn = state.store.read().await?;
+    let satker_row = conn.satker(satker).await?.context("satker demo")?;
+    drop(conn);
+    let bytes = assignment_letter(&person.nik, person.name, number, &satker_row.name);
+    let report = state.pdf.check(&bytes).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sha256 = state.files.save(&bytes).await?;
+    let letter = StoredPdf { sha256, size: bytes.len(), report };
+    let ctx = RequestCtx { request_id: "demo".into(), idempotency: None };
+    match registry::register(state, caller, &satker_row, &form, &letter, &ctx).await {
+        Ok(Ok(r)) => Ok(r.membership),
+        Ok(Err(_)) => anyhow::bail!("unexpected replay"),
+        Err(e) => anyhow::bail!("{}", e.problem().detail),
+    }
+}
+
+/// Loads the demo data unless it is already there. Returns false when it was.
+pub async fn load(state: &AppState) -> Result<bool> {
+    let mut conn = state.store.read().await?;
+    if conn.account(VERIFIER_NIK).await?.is_some() {
+        return Ok(false);
+    }
+    drop(conn);
+    create_verifier(state, VERIFIER_NIK, "Rina Kartika", "rina.kartika@kemenkeu.go.id", "019", VERIFIER_PASSWORD).await?;
+    create_verifier(state, OTHER_VERIFIER_NIK, "Lestari Wulandari", "lestari.w@kemenkeu.go.id", "020", VERIFIER_PASSWORD).await?;
+
+    let verifier_account = state.store.read().await?.account(VERIFIER_NIK).await?.context("verifier")?;
+    let kppn = myintress_core::text::KppnCode::parse("019").expect("code");
+    let verifier = caller_for(verifier_account, Scope::Kppn { kppn_code: kppn }, ScopeFilter::Kppn("019".into()));
+    assert_eq!(verifier.scope.route(), Route::Kppn);
+
+    // The satker operator, registered by the KPPN (route A), with a password already set.
+    let operator_person = Person { nik: OPERATOR_NIK.into(), name: "Budi Santoso", sex: Sex::Male };
+    register(state, &verifier, &operator_person, "019001", "ST-001/SJ/2026").await?;
+    let mut tx = state.store.write().await?;
+    tx.set_password(OPERATOR_NIK, &hash_password(OPERATOR_PASSWORD)?).await?;
+    tx.commit().await?;
+
+    let operator_account = state.store.read().await?.account(OPERATOR_NIK).await?.context("operator")?;
+    let satker = myintress_core::text::SatkerCode::parse("019001").expect("code");
+    let operator = caller_for(
+        operator_account,
+        Scope::Satker { active_satkers: vec![satker] },
+        ScopeFilter::ActiveIn(OPERATOR_NIK.into()),
+    );
+
+    let people = residents();
+    // Pending requests by the satker itself (route B), waiting for the KPPN.
+    for (i, p) in people.iter().skip(2).take(4).enumerate() {
+        register(state, &operator, p, "019001", &format!("ST-{:03}/SJ/2026", i + 10)).await?;
+    }
+    // Active users registered by the KPPN in another satker.
+    for (i, p) in people.iter().skip(6).take(3).enumerate() {
+        register(state, &verifier, p, "019002", &format!("ND-{:03}/DJP/2026", i + 1)).await?;
+    }
+    Ok(true)
+}
+
+/// What `demo` prints after loading.
+pub fn instructions(public_url: &str) -> String {
+    format!(
+        "\n  MyIntress — data demo siap.\n\
+         \n  Server pusat       : {public_url}\n\
+         \n  Verifikator KPPN 019 (KPPN Jakarta II)\n    NIK        : {VERIFIER_NIK}\n    Kata sandi : {VERIFIER_PASSWORD}\n\
+         \n  Operator satker 019001\n    NIK        : {OPERATOR_NIK}\n    Kata sandi : {OPERATOR_PASSWORD}\n\
+         \n  Captcha dimatikan untuk demo: isian captcha boleh apa saja.\n"
+    )
+}

@@ -1,0 +1,306 @@
+//! *Daftar Pengguna* and the actions on one membership.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use myintress_core::api::{HistoryEntry, Membership, MembershipDetail, Page, Problem, ReasonBody};
+use myintress_core::error::{Coded, ErrorCode, FieldError};
+use myintress_core::registration::{DeletionInput, parse_reason};
+use myintress_core::status::{Action, Status};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::http::registrations::remember_refusal;
+use crate::http::{AppJson, body_bytes, if_match, parse_json, request_id};
+use crate::idempotency::Idempotency;
+use crate::registry::{self, ActionInput, Caller, RequestCtx, StoredPdf, membership_in_scope, to_api};
+use crate::store::ListFilter;
+
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this satker.
+    satker_code: Option<String>,
+    /// Only this status (`0|1|2|3|5`).
+    status: Option<String>,
+    /// Search in name and NIK.
+    q: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Rows per page, 1–500 (default 100).
+    limit: Option<String>,
+}
+
+fn encode_cursor(name: &str, nik: &str, seq: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!([name, nik, seq]).to_string())
+}
+
+fn decode_cursor(text: &str) -> Result<(String, String, i64), ApiError> {
+    let bad = || ApiError::BadRequest("cursor tidak valid".into());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+    serde_json::from_slice::<(String, String, i64)>(&bytes).map_err(|_| bad())
+}
+
+/// `GET /api/v1/memberships`: the visible rows of *Daftar Pengguna* in scope.
+#[utoipa::path(get, path = "/api/v1/memberships", tag = "memberships", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "One page of rows, ordered by name", body = Page<Membership>),
+        (status = 400, description = "a query parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<AppJson<Page<Membership>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let status = match query.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => {
+            let code: u8 = text.parse().map_err(|_| ApiError::BadRequest("status harus 0, 1, 2, 3 atau 5".into()))?;
+            Some(Status::from_code(code).ok_or_else(|| ApiError::BadRequest("status harus 0, 1, 2, 3 atau 5".into()))?.code() as i64)
+        }
+    };
+    let limit = match query.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::BadRequest(format!("limit harus 1–{MAX_LIMIT}")))?,
+    };
+    let filter = ListFilter {
+        satker_code: query.satker_code.filter(|s| !s.trim().is_empty()),
+        status,
+        query: query.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
+        after: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let mut conn = state.store.read().await?;
+    let mut rows = conn.list_memberships(&caller.filter, &filter).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode_cursor(&r.name, &r.nik, r.registered_seq))
+    } else {
+        None
+    };
+    Ok(AppJson(Page { items: rows.iter().map(to_api).collect(), next_cursor }))
+}
+
+fn parse_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| ApiError::NotFound)
+}
+
+/// `GET /api/v1/memberships/{id}`: one membership with its history.
+#[utoipa::path(get, path = "/api/v1/memberships/{id}", tag = "memberships", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Membership id (UUID)")),
+    responses((status = 200, description = "The membership and its history", body = MembershipDetail),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn detail(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>) -> Result<AppJson<MembershipDetail>, ApiError> {
+    let id = parse_id(&id)?;
+    let mut conn = state.store.read().await?;
+    let (row, _) = membership_in_scope(conn.as_mut(), &caller, id).await?;
+    let history = conn
+        .history(id)
+        .await?
+        .into_iter()
+        .map(|h| HistoryEntry {
+            at: h.at,
+            event: h.event,
+            from_status: h.from_status.and_then(|s| Status::from_code(s as u8)),
+            to_status: h.to_status.and_then(|s| Status::from_code(s as u8)),
+            actor_name: h.actor_name,
+            reason: h.reason,
+            letter_number: h.letter_number,
+            document_id: h.document_id,
+        })
+        .collect();
+    Ok(AppJson(MembershipDetail { membership: to_api(&row), history }))
+}
+
+/// What differs between the action endpoints: how the body is read.
+enum Body {
+    None,
+    Reason,
+    Deletion,
+}
+
+async fn run(state: Arc<AppState>, caller: Caller, id: String, request: Request, action: Action, body_kind: Body) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let (parts, body) = body_bytes(request).await?;
+    let idem = Idempotency::from_request(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
+    if let Some(idem) = &idem {
+        let mut conn = state.store.read().await?;
+        if let Some(replay) = idem.replay(conn.as_mut()).await? {
+            return Ok(replay);
+        }
+    }
+    let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
+    let if_match = if_match(&parts.headers)?;
+
+    let prepared = async {
+        let mut input = ActionInput { action, if_match, reason: None, deletion: None };
+        match body_kind {
+            Body::None => {}
+            Body::Reason => {
+                let body: ReasonBody = parse_json(&parts.headers, &body)?;
+                input.reason = Some(parse_reason(&body.reason).map_err(|e| ApiError::Fields(vec![e.for_field("reason")]))?);
+            }
+            Body::Deletion => {
+                let is_multipart = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+                if !is_multipart {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+                let request = Request::from_parts(parts.clone(), axum::body::Body::from(body.clone()));
+                input.deletion = Some(read_deletion(&state, request).await?);
+            }
+        }
+        Ok(input)
+    };
+    let input = match prepared.await {
+        Ok(input) => input,
+        Err(error) => {
+            remember_refusal(&state, idem.as_ref(), &error).await;
+            return Err(error);
+        }
+    };
+    match registry::act(&state, &caller, id, input, &ctx).await {
+        Ok(Ok(membership)) => Ok(AppJson(membership).into_response()),
+        Ok(Err(replay)) => Ok(replay),
+        Err(error) => {
+            remember_refusal(&state, idem.as_ref(), &error).await;
+            Err(error)
+        }
+    }
+}
+
+/// Reads the deletion form: `reason`, `decree_number` and one `decree` PDF.
+async fn read_deletion(state: &AppState, request: Request) -> Result<(myintress_core::registration::DeletionForm, StoredPdf), ApiError> {
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let mut input = DeletionInput::default();
+    let mut decree: Option<Vec<u8>> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "decree" => {
+                if decree.is_some() {
+                    return Err(ApiError::Fields(vec![FieldError::with_detail(
+                        "decree",
+                        ErrorCode::LetterNotPdf,
+                        "Hanya 1 file SK (pdf) yang dapat diunggah".into(),
+                    )]));
+                }
+                let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+                decree = Some(bytes.to_vec()).filter(|b| !b.is_empty());
+            }
+            "reason" => input.reason = field.text().await.map_err(|e| ApiError::BadRequest(e.body_text()))?,
+            "decree_number" => input.decree_number = field.text().await.map_err(|e| ApiError::BadRequest(e.body_text()))?,
+            other => return Err(ApiError::Fields(vec![FieldError::new(other, ErrorCode::UnknownField)])),
+        }
+    }
+    let mut errors = Vec::new();
+    let form = input.validate().map_err(|e| errors.extend(e)).ok();
+    if decree.is_none() {
+        errors.push(FieldError::new("decree", ErrorCode::FieldRequired));
+    }
+    let (Some(form), Some(decree)) = (form, decree) else { return Err(ApiError::Fields(errors)) };
+    let report = state.pdf.check(&decree).await?.map_err(|e| ApiError::Fields(vec![e.for_field("decree")]))?;
+    let sha256 = state.files.save(&decree).await?;
+    Ok((form, StoredPdf { sha256, size: decree.len(), report }))
+}
+
+/// The deletion form, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DeletionFormSchema {
+    reason: String,
+    /// Nomor SK.
+    decree_number: String,
+    /// The SK: one PDF, at most 5 MB.
+    #[schema(value_type = String, format = Binary)]
+    decree: Vec<u8>,
+}
+
+#[utoipa::path(post, path = "/api/v1/memberships/{id}/approve", tag = "memberships", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "The version the decision is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses((status = 200, description = "1 → 2", body = Membership),
+        (status = 403, description = "not a KPPN verifier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition, version_conflict, request_superseded (body has the membership)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn approve(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+    run(state, caller, id, request, Action::Approve, Body::None).await
+}
+
+#[utoipa::path(post, path = "/api/v1/memberships/{id}/reject", tag = "memberships", security(("bearer" = [])),
+    request_body = ReasonBody,
+    params(("id" = String, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "The version the decision is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses((status = 200, description = "1 → 5 with the reason", body = Membership),
+        (status = 403, description = "not a KPPN verifier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition, version_conflict, request_superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "reason_required", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn reject(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+    run(state, caller, id, request, Action::Reject, Body::Reason).await
+}
+
+#[utoipa::path(post, path = "/api/v1/memberships/{id}/deactivate", tag = "memberships", security(("bearer" = [])),
+    request_body = ReasonBody,
+    params(("id" = String, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "The version the action is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses((status = 200, description = "2/3 → 0", body = Membership),
+        (status = 403, description = "cannot_deactivate_self or wrong role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition, version_conflict, request_superseded", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "reason_required", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn deactivate(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+    run(state, caller, id, request, Action::Deactivate, Body::Reason).await
+}
+
+#[utoipa::path(post, path = "/api/v1/memberships/{id}/reactivate", tag = "memberships", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "The version the action is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses((status = 200, description = "3 → 2", body = Membership),
+        (status = 403, description = "not a KPPN verifier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition, version_conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn reactivate(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+    run(state, caller, id, request, Action::Reactivate, Body::None).await
+}
+
+#[utoipa::path(post, path = "/api/v1/memberships/{id}/delete", tag = "memberships", security(("bearer" = [])),
+    request_body(content = DeletionFormSchema, content_type = "multipart/form-data"),
+    params(("id" = String, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "The version the action is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses((status = 200, description = "Deleted (only from 0 or 5); the body is the membership as it was removed", body = Membership),
+        (status = 403, description = "not a KPPN verifier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition, version_conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not multipart/form-data", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "reason_required, field_required, letter_*", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+    run(state, caller, id, request, Action::Delete, Body::Deletion).await
+}

@@ -1,0 +1,242 @@
+//! The HTTP surface: routes, middleware, and the small extractors every handler shares.
+//!
+//! Middleware, outermost first: request id (`x-request-id`, generated when absent and
+//! returned on every response), one tracing span per request labelled by its route,
+//! panic → 500 problem, body limit (checked against `Content-Length` before anything is
+//! read), and a rewrite of framework errors (404, 405, 413) into problem documents.
+
+mod activation;
+mod catalog;
+mod feed;
+mod memberships;
+pub mod openapi;
+mod registrations;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::{ApiError, problem_response};
+
+/// Largest request body: a 5 MB document plus the form fields and multipart framing.
+pub const MAX_BODY_BYTES: usize = myintress_core::pdf::MAX_DOCUMENT_BYTES + 256 * 1024;
+
+/// JSON in and out, with rejections answered as problem documents.
+pub struct AppJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(AppJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(JsonRejection::JsonDataError(e)) => Err(json_data_error(&e.body_text())),
+            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// Parses a JSON body already read as bytes (handlers that also fingerprint the body).
+pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        if !ct.starts_with("application/json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => json_data_error(&e.to_string()),
+        _ => ApiError::BadRequest(format!("JSON tidak valid: {e}")),
+    })
+}
+
+/// Unknown fields are 422 `unknown_field`; other shape errors are 400.
+fn json_data_error(text: &str) -> ApiError {
+    if let Some(rest) = text.split("unknown field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or_default();
+        return ApiError::Fields(vec![myintress_core::error::FieldError::new(field, myintress_core::ErrorCode::UnknownField)]);
+    }
+    if let Some(rest) = text.split("missing field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or_default();
+        return ApiError::Fields(vec![myintress_core::error::FieldError::new(field, myintress_core::ErrorCode::FieldRequired)]);
+    }
+    ApiError::BadRequest(text.to_owned())
+}
+
+/// The request id of the current request, for the audit trail.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned()
+}
+
+/// Reads `If-Match: "<version>"` (the bare number is accepted too).
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().map_err(|_| ApiError::BadRequest("If-Match bukan teks".into()))?.trim();
+    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    text.parse::<i64>().map(Some).map_err(|_| ApiError::BadRequest("If-Match harus berisi versi, misalnya \"3\"".into()))
+}
+
+/// Per-address rate limits for the sign-in endpoints.
+pub struct Limits {
+    auth: DefaultKeyedRateLimiter<std::net::IpAddr>,
+}
+
+impl Limits {
+    pub fn new() -> Self {
+        // 10 requests a second with a burst of 60 per address: a person never notices,
+        // a password-guessing script is slowed to a crawl (the lockout stops it).
+        let quota = Quota::per_second(std::num::NonZeroU32::new(10).expect("nonzero"))
+            .allow_burst(std::num::NonZeroU32::new(60).expect("nonzero"));
+        Limits { auth: RateLimiter::keyed(quota) }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+async fn rate_limit_auth(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if state.limits.auth.check_key(&ip).is_err() {
+        return ApiError::RateLimited.into_response();
+    }
+    next.run(request).await
+}
+
+/// Framework answers (unknown route, wrong method, body over the limit) become problem
+/// documents like every other error.
+async fn problems_for_framework_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return response;
+    }
+    let error = match response.status() {
+        StatusCode::NOT_FOUND if response.headers().get(header::CONTENT_TYPE).is_none() => ApiError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut r = problem_response(&ApiError::BadRequest("metode tidak didukung untuk alamat ini".into()).problem());
+            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            if let Some(allow) = allow {
+                r.headers_mut().insert(header::ALLOW, allow);
+            }
+            return r;
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => return response,
+    };
+    error.into_response()
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let ok = match state.store.read().await {
+        Ok(mut conn) => conn.ping().await.is_ok(),
+        Err(_) => false,
+    };
+    let body = serde_json::json!({ "status": if ok { "ok" } else { "unavailable" }, "database": state.store.backend() });
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}
+
+/// The whole application.
+pub fn router(state: Arc<AppState>) -> Router {
+    let auth_routes = OpenApiRouter::new()
+        .routes(routes!(crate::auth::captcha))
+        .routes(routes!(crate::auth::login))
+        .routes(routes!(crate::auth::refresh))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit_auth));
+
+    let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(auth_routes)
+        .routes(routes!(crate::auth::logout))
+        .routes(routes!(crate::auth::me))
+        .routes(routes!(catalog::satkers))
+        .routes(routes!(catalog::digit))
+        .routes(routes!(registrations::register))
+        .routes(routes!(memberships::list))
+        .routes(routes!(memberships::detail))
+        .routes(routes!(memberships::approve))
+        .routes(routes!(memberships::reject))
+        .routes(routes!(memberships::deactivate))
+        .routes(routes!(memberships::reactivate))
+        .routes(routes!(memberships::delete))
+        .routes(routes!(feed::document))
+        .routes(routes!(feed::changes))
+        .routes(routes!(feed::audit))
+        .routes(routes!(activation::page, activation::submit))
+        .split_for_parts();
+    let spec = Arc::new(openapi::finish(spec));
+
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+        let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "-".into());
+        let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-").to_owned();
+        tracing::info_span!("request", method = %request.method(), route, request_id = id)
+    })
+    .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO));
+
+    api.route("/healthz", axum::routing::get(healthz))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let spec = spec.clone();
+                async move { Json(spec.as_ref().clone()) }
+            }),
+        )
+        .route("/assets/activation.css", axum::routing::get(activation::stylesheet))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Outside the body limit, so its plain-text 413 becomes a problem document too.
+        .layer(middleware::from_fn(problems_for_framework_errors))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Reads the whole body (already bounded by the body limit layer).
+pub async fn body_bytes(request: Request) -> Result<(axum::http::request::Parts, Bytes), ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::TooLarge)?;
+    Ok((parts, bytes))
+}

@@ -1,0 +1,219 @@
+//! `POST /api/v1/registrations`: *Tambah Pengguna*, through the KPPN (status 2) or by the
+//! satker itself (status 1).
+//!
+//! Order of checks, cheapest first, nothing stored until all pass: the form fields, the
+//! scope (unit kerja), the letter PDF (in a child process), the civil registry. Only then
+//! one transaction writes the membership, its history, audit, change and, when the person
+//! has no DIGIT account yet, the account and its activation link; the e-mail goes after
+//! commit.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use myintress_core::api::{Membership, Problem};
+use myintress_core::error::{Coded, ErrorCode, FieldError};
+use myintress_core::name_match::{NameThreshold, check_name};
+use myintress_core::registration::RegistrationInput;
+use myintress_core::text::{KppnCode, SatkerCode};
+
+use crate::AppState;
+use crate::dukcapil::DukcapilError;
+use crate::error::ApiError;
+use crate::http::{AppJson, body_bytes, request_id};
+use crate::idempotency::Idempotency;
+use crate::registry::{self, Caller, RequestCtx, StoredPdf};
+
+/// The multipart form of a registration, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RegistrationForm {
+    /// 16-digit NIK.
+    nik: String,
+    name: String,
+    nip: Option<String>,
+    phone: String,
+    email: String,
+    satker_code: String,
+    letter_number: String,
+    /// HAI CSO ticket number (KPPN route only).
+    ticket_number: Option<String>,
+    /// The ST / SK / ND letter: one PDF, at most 5 MB.
+    #[schema(value_type = String, format = Binary)]
+    letter: Vec<u8>,
+}
+
+#[utoipa::path(post, path = "/api/v1/registrations", tag = "registrations", security(("bearer" = [])),
+    request_body(content = RegistrationForm, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses(
+        (status = 201, description = "A new membership (2 through the KPPN, 1 by the satker)", body = Membership),
+        (status = 200, description = "It replaced a pending request of the same person in the satker", body = Membership),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "satker_out_of_scope, satker_has_no_active_user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already_active, dormant_exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body over 5 MB plus form", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not multipart/form-data", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "field errors, nik_not_found, name_mismatch, letter_*, idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "dukcapil_unavailable: nothing was stored", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = body_bytes(request).await?;
+    let is_multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let idem = Idempotency::from_request(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
+    if let Some(idem) = &idem {
+        let mut conn = state.store.read().await?;
+        if let Some(replay) = idem.replay(conn.as_mut()).await? {
+            return Ok(replay);
+        }
+    }
+    let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
+    let request = Request::from_parts(parts, axum::body::Body::from(body));
+
+    let checked = match check(&state, &caller, request).await {
+        Ok(checked) => checked,
+        Err(error) => {
+            remember_refusal(&state, idem.as_ref(), &error).await;
+            return Err(error);
+        }
+    };
+    let (form, satker, letter) = checked;
+    let outcome = registry::register(&state, &caller, &satker, &form, &letter, &ctx).await;
+    let registered = match outcome {
+        Ok(Ok(registered)) => registered,
+        Ok(Err(replay)) => return Ok(replay),
+        Err(error) => {
+            remember_refusal(&state, idem.as_ref(), &error).await;
+            return Err(error);
+        }
+    };
+    if let Some((name, email, link)) = &registered.activation {
+        if let Err(e) = state.mailer.send_activation(name, email, link, state.settings.activation_hours).await {
+            tracing::error!(error = %format!("{e:#}"), "activation e-mail not sent");
+        }
+    }
+    Ok((registered.status, AppJson(registered.membership)).into_response())
+}
+
+/// Saves a refusal under the idempotency key so a retry gets the same answer; faults of
+/// ours (5xx) are not saved, so a retry tries again.
+pub async fn remember_refusal(state: &AppState, idem: Option<&Idempotency>, error: &ApiError) {
+    let Some(idem) = idem else { return };
+    let status = error.status();
+    if status.is_server_error() || matches!(error, ApiError::IdempotencyKeyReused) {
+        return;
+    }
+    let body = serde_json::to_string(&error.problem()).unwrap_or_default();
+    let saved = async {
+        let mut tx = state.store.write().await?;
+        idem.save(tx.as_mut(), status, &body).await?;
+        tx.commit().await
+    };
+    if let Err(e) = saved.await {
+        // A concurrent request with the same key saved first: fine.
+        if !e.is_unique_violation() {
+            tracing::warn!(error = %e, "idempotency record not saved");
+        }
+    }
+}
+
+type Checked = (myintress_core::registration::RegistrationForm, crate::store::SatkerRow, StoredPdf);
+
+async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Checked, ApiError> {
+    let (input, letter) = read_form(request).await?;
+
+    // 1. The fields, all at once.
+    let mut errors = Vec::new();
+    let form = match input.validate(caller.scope.route()) {
+        Ok(form) => Some(form),
+        Err(e) => {
+            errors = e;
+            None
+        }
+    };
+    if letter.is_none() {
+        errors.push(FieldError::new("letter", ErrorCode::FieldRequired));
+    }
+    let (Some(form), Some(letter)) = (form, letter) else { return Err(ApiError::Fields(errors)) };
+    if !errors.is_empty() {
+        return Err(ApiError::Fields(errors));
+    }
+
+    // 2. Unit kerja: a satker that does not exist and one out of scope read the same.
+    let mut conn = state.store.read().await?;
+    let satker = conn.satker(form.satker_code.as_str()).await?.ok_or(ApiError::code(ErrorCode::SatkerOutOfScope))?;
+    let kppn = KppnCode::parse(&satker.kppn_code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    let code = SatkerCode::parse(&satker.code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    caller.scope.may_register_for(&code, &kppn).map_err(ApiError::code)?;
+    drop(conn);
+
+    // 3. The letter, in a child process with limits.
+    let report = state.pdf.check(&letter).await?.map_err(|e| ApiError::Fields(vec![e.for_field("letter")]))?;
+
+    // 4. The civil registry: the NIK exists and the name matches well enough.
+    let resident = match state.dukcapil.lookup(form.nik.as_str()).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(ApiError::Fields(vec![FieldError::new("nik", ErrorCode::NikNotFound)])),
+        Err(DukcapilError::Unavailable(why)) => {
+            tracing::warn!(why, "Dukcapil unavailable");
+            return Err(ApiError::code(ErrorCode::DukcapilUnavailable));
+        }
+    };
+    let threshold = NameThreshold::new(state.settings.name_threshold).unwrap_or_default();
+    let score = check_name(form.name.as_str(), &resident.nama_lengkap, threshold);
+    if !score.passes() {
+        return Err(ApiError::Coded {
+            code: ErrorCode::NameMismatch,
+            detail: None,
+            membership: None,
+            score: Some((score.score, score.threshold)),
+        });
+    }
+
+    let sha256 = state.files.save(&letter).await?;
+    Ok((form, satker, StoredPdf { sha256, size: letter.len(), report }))
+}
+
+/// Reads the multipart form: the text fields and exactly one `letter` file.
+async fn read_form(request: Request) -> Result<(RegistrationInput, Option<Vec<u8>>), ApiError> {
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let mut input = RegistrationInput::default();
+    let mut letter: Option<Vec<u8>> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "letter" {
+            if letter.is_some() {
+                return Err(ApiError::Fields(vec![FieldError::with_detail(
+                    "letter",
+                    ErrorCode::LetterNotPdf,
+                    "Hanya 1 file (pdf) yang dapat diunggah".into(),
+                )]));
+            }
+            let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            letter = Some(bytes.to_vec()).filter(|b| !b.is_empty());
+            continue;
+        }
+        let value = field.text().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let slot = match name.as_str() {
+            "nik" => &mut input.nik,
+            "name" => &mut input.name,
+            "nip" => &mut input.nip,
+            "phone" => &mut input.phone,
+            "email" => &mut input.email,
+            "satker_code" => &mut input.satker_code,
+            "letter_number" => &mut input.letter_number,
+            "ticket_number" => &mut input.ticket_number,
+            other => return Err(ApiError::Fields(vec![FieldError::new(other, ErrorCode::UnknownField)])),
+        };
+        *slot = value;
+    }
+    Ok((input, letter))
+}

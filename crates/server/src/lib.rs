@@ -1,0 +1,160 @@
+//! The central MyIntress API server: the authority that enforces every rule of the
+//! registration guide, stores memberships, documents and the audit trail, and feeds the
+//! desktop clients' sync.
+//!
+//! - [`settings`]: flags and `MYINTRESS_*` variables.
+//! - [`store`]: the storage trait and its SQLite and PostgreSQL backends.
+//! - [`registry`]: registering and deciding, applying the core's rules in transactions.
+//! - [`auth`]: sign-in, captcha, sessions, lockout.
+//! - [`http`]: routes, middleware, OpenAPI.
+//! - [`dukcapil`], [`mail`], [`documents`], [`credentials`], [`reference`]: the adapters.
+//! - [`demo`]: demo data for `cargo xtask demo`.
+
+pub mod auth;
+pub mod credentials;
+pub mod demo;
+pub mod documents;
+pub mod dukcapil;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod mail;
+pub mod reference;
+pub mod registry;
+pub mod settings;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::documents::{DocumentFiles, PdfChecker};
+use crate::dukcapil::Dukcapil;
+use crate::settings::{CaptchaMode, Settings};
+use crate::store::Store;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub dukcapil: Arc<dyn Dukcapil>,
+    pub mailer: mail::Mailer,
+    pub files: DocumentFiles,
+    pub pdf: PdfChecker,
+    pub passwords: credentials::CommonPasswords,
+    pub limits: http::Limits,
+}
+
+impl AppState {
+    /// Opens the database (migrating it), loads reference data and sets up the adapters.
+    pub async fn open(settings: Settings) -> Result<Arc<AppState>> {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("membuat {}", settings.data_dir.display()))?;
+        let store = store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
+        if let Some(dir) = &settings.reference_dir {
+            let (k, s, changed) = reference::load(store.as_ref(), dir).await.context("memuat data referensi")?;
+            tracing::info!(kppn = k, satker = s, changed, "reference data loaded");
+        }
+        let dukcapil: Arc<dyn Dukcapil> = match (&settings.dukcapil_url, &settings.residents) {
+            (Some(url), _) => Arc::new(dukcapil::HttpRegistry::new(url.clone())?),
+            (None, Some(path)) => {
+                let sim = dukcapil::Simulator::from_csv(path)?;
+                tracing::info!(residents = sim.len(), "Dukcapil simulator");
+                Arc::new(sim)
+            }
+            (None, None) => {
+                tracing::warn!("no --residents and no --dukcapil-url: every NIK reads as not found");
+                Arc::new(dukcapil::Simulator::empty())
+            }
+        };
+        if settings.captcha == CaptchaMode::Disabled {
+            tracing::warn!("CAPTCHA DISABLED (--captcha disabled): for tests and demos only, never in production");
+        }
+        let mailer = mail::Mailer::new(settings.smtp_url.as_deref(), settings.mail_dir.as_ref(), &settings.mail_from)?;
+        let files = DocumentFiles::new(settings.data_dir.join("documents"))?;
+        let checker = match &settings.pdf_checker {
+            Some(p) => p.clone(),
+            None => std::env::current_exe().context("letak program server")?,
+        };
+        Ok(Arc::new(AppState {
+            pdf: PdfChecker::new(checker),
+            settings,
+            store,
+            dukcapil,
+            mailer,
+            files,
+            passwords: credentials::CommonPasswords::shipped(),
+            limits: http::Limits::new(),
+        }))
+    }
+}
+
+/// A running server: its address, and a handle that stops it gracefully.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.context("server task")?
+    }
+}
+
+/// Binds `settings.listen` and serves until stopped; background jobs run alongside.
+pub async fn start(mut settings: Settings) -> Result<RunningServer> {
+    let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("listen {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    // Links in e-mails point at the port actually bound (`--listen 127.0.0.1:0` in tests).
+    if settings.public_url.is_none() {
+        settings.public_url = Some(format!("http://{addr}").parse().context("alamat publik")?);
+    }
+    let state = AppState::open(settings).await?;
+    let (stop, mut stopped) = watch::channel(false);
+    let app = http::router(state.clone());
+    let jobs = spawn_jobs(state.clone(), stop.subscribe());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+            .context("serve")?;
+        jobs.abort();
+        Ok(())
+    });
+    Ok(RunningServer { addr, state, stop, task })
+}
+
+/// The dormancy job and the purge of expired captchas, sessions and idempotency keys.
+fn spawn_jobs(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(state.settings.dormancy_interval());
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            let now = chrono::Utc::now();
+            match registry::mark_dormant(&state, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(memberships = n, "dormancy job"),
+                Err(e) => tracing::error!(error = %e, "dormancy job failed"),
+            }
+            let purge = async {
+                let mut tx = state.store.write().await?;
+                tx.purge_expired(now).await?;
+                tx.commit().await
+            };
+            if let Err(e) = purge.await {
+                tracing::error!(error = %e, "purge failed");
+            }
+        }
+    })
+}

@@ -1,0 +1,567 @@
+//! The registry of memberships: registering, deciding, deactivating, reactivating,
+//! deleting, and the dormancy job. Every rule comes from `myintress_core`; this module
+//! applies its decisions inside one transaction with the history, the audit trail, the
+//! change feed and the idempotency record.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use myintress_core::api::{self, Membership, Role, Satker};
+use myintress_core::error::{Coded, ErrorCode};
+use myintress_core::pdf::PdfReport;
+use myintress_core::registration::{DeletionForm, RegistrationForm};
+use myintress_core::reregistration::{Registration, RowFacts, decide_registration, is_visible};
+use myintress_core::scope::Scope;
+use myintress_core::status::{self, Action, Actor, Outcome, Route, Status, TransitionError};
+use myintress_core::text::Reason;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::idempotency::Idempotency;
+use crate::store::{
+    AccountRow, ActivationRow, AuditRow, Conn, DocumentRow, HistoryRow, MembershipRow, NewChange, SatkerRow, ScopeFilter,
+};
+
+/// Who is calling, resolved from the session.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: AccountRow,
+    pub role: Role,
+    /// The satkers this caller sees (for SQL filters).
+    pub filter: ScopeFilter,
+    /// The same scope in the core's terms (for rule checks).
+    pub scope: Scope,
+    pub family_id: String,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        self.scope.actor()
+    }
+
+    pub fn covers(&self, satker: &SatkerRow) -> bool {
+        match (&self.scope, myintress_core::text::SatkerCode::parse(&satker.code), myintress_core::text::KppnCode::parse(&satker.kppn_code)) {
+            (scope, Ok(code), Ok(kppn)) => scope.covers(&code, &kppn),
+            _ => false,
+        }
+    }
+}
+
+/// Per-request facts every change records.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    pub request_id: String,
+    pub idempotency: Option<Idempotency>,
+}
+
+pub fn status_of(row: &MembershipRow) -> Status {
+    Status::from_code(row.status as u8).unwrap_or(Status::Inactive)
+}
+
+fn route_of(row: &MembershipRow) -> Route {
+    if row.route == "kppn" { Route::Kppn } else { Route::Satker }
+}
+
+fn route_name(route: Route) -> &'static str {
+    match route {
+        Route::Kppn => "kppn",
+        Route::Satker => "satker",
+    }
+}
+
+pub fn to_api(row: &MembershipRow) -> Membership {
+    let status = status_of(row);
+    Membership {
+        id: row.id,
+        nik: row.nik.clone(),
+        name: row.name.clone(),
+        nip: row.nip.clone(),
+        phone: row.phone.clone(),
+        email: row.email.clone(),
+        satker_code: row.satker_code.clone(),
+        status,
+        status_label: status.label().to_owned(),
+        letter_number: row.letter_number.clone(),
+        letter_document_id: row.letter_document_id,
+        rejection_reason: row.rejection_reason.clone(),
+        route: route_of(row),
+        ticket_number: row.ticket_number.clone(),
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        decided_at: row.decided_at,
+        decided_by: row.decided_by.clone(),
+        listed: row.listed,
+    }
+}
+
+pub fn satker_to_api(row: &SatkerRow) -> Satker {
+    Satker { code: row.code.clone(), name: row.name.clone(), kppn_code: row.kppn_code.clone(), kppn_name: row.kppn_name.clone() }
+}
+
+fn membership_change(row: &MembershipRow, kppn_code: &str) -> NewChange {
+    if row.deleted_at.is_some() {
+        NewChange {
+            kind: "membership_removed".into(),
+            entity_id: row.id.to_string(),
+            satker_code: row.satker_code.clone(),
+            kppn_code: kppn_code.to_owned(),
+            entity: serde_json::json!({ "id": row.id, "satker_code": row.satker_code }),
+        }
+    } else {
+        NewChange {
+            kind: "membership".into(),
+            entity_id: row.id.to_string(),
+            satker_code: row.satker_code.clone(),
+            kppn_code: kppn_code.to_owned(),
+            entity: serde_json::to_value(to_api(row)).expect("membership serialises"),
+        }
+    }
+}
+
+/// Everything one write transaction changes, recorded together.
+struct Changeset<'a> {
+    caller_nik: Option<String>,
+    caller_name: String,
+    satker: &'a SatkerRow,
+    ctx: &'a RequestCtx,
+    now: DateTime<Utc>,
+    changes: Vec<NewChange>,
+}
+
+impl Changeset<'_> {
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &mut self,
+        tx: &mut dyn Conn,
+        row: &MembershipRow,
+        event: &str,
+        from: Option<Status>,
+        reason: Option<&str>,
+        document: Option<Uuid>,
+        detail: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let to = if row.deleted_at.is_some() { None } else { Some(status_of(row)) };
+        tx.insert_history(&HistoryRow {
+            membership_id: row.id,
+            version: row.version,
+            at: self.now,
+            event: event.to_owned(),
+            from_status: from.map(|s| s.code() as i64),
+            to_status: to.map(|s| s.code() as i64),
+            actor_nik: self.caller_nik.clone(),
+            actor_name: self.caller_name.clone(),
+            reason: reason.map(str::to_owned),
+            letter_number: (event == "register" || event == "replace").then(|| row.letter_number.clone()),
+            document_id: document,
+        })
+        .await?;
+        tx.insert_audit(&AuditRow {
+            id: 0,
+            at: self.now,
+            actor_nik: self.caller_nik.clone(),
+            actor_name: self.caller_name.clone(),
+            event: event.to_owned(),
+            membership_id: row.id,
+            nik: row.nik.clone(),
+            satker_code: row.satker_code.clone(),
+            kppn_code: self.satker.kppn_code.clone(),
+            from_status: from.map(|s| s.code() as i64),
+            to_status: to.map(|s| s.code() as i64),
+            reason: reason.map(str::to_owned),
+            request_id: self.ctx.request_id.clone(),
+            detail: detail.to_string(),
+        })
+        .await?;
+        self.changes.push(membership_change(row, &self.satker.kppn_code));
+        Ok(())
+    }
+
+    /// Re-applies the *Daftar Pengguna* visibility rule to all of the person's rows in
+    /// the satker; rows whose visibility flips get a new version and a change entry.
+    async fn refresh_visibility(&mut self, tx: &mut dyn Conn, nik: &str) -> Result<(), ApiError> {
+        let rows = tx.memberships_of_person_in_satker(nik, &self.satker.code).await?;
+        let facts: Vec<RowFacts<i64>> = rows
+            .iter()
+            .map(|r| RowFacts { status: status_of(r), registered: r.registered_seq, ever_active: r.ever_active })
+            .collect();
+        for (row, fact) in rows.iter().zip(&facts) {
+            let visible = is_visible(fact, &facts);
+            if visible != row.listed {
+                let mut updated = row.clone();
+                updated.listed = visible;
+                updated.version += 1;
+                updated.updated_at = self.now;
+                tx.update_membership(&updated).await?;
+                // Replace an earlier change of the same row in this transaction.
+                self.changes.retain(|c| c.entity_id != updated.id.to_string());
+                self.changes.push(membership_change(&updated, &self.satker.kppn_code));
+            }
+        }
+        Ok(())
+    }
+
+    async fn finish(self, mut tx: Box<dyn Conn>, status: StatusCode, body: &str) -> Result<(), ApiError> {
+        if let Some(idem) = &self.ctx.idempotency {
+            idem.save(tx.as_mut(), status, body).await?;
+        }
+        tx.append_changes(&self.changes, self.now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Looks up a satker the caller may see; anything else is 404.
+pub async fn satker_in_scope(conn: &mut dyn Conn, caller: &Caller, code: &str) -> Result<SatkerRow, ApiError> {
+    match conn.satker(code).await? {
+        Some(s) if caller.covers(&s) => Ok(s),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// A membership the caller may see; anything else is 404.
+pub async fn membership_in_scope(conn: &mut dyn Conn, caller: &Caller, id: Uuid) -> Result<(MembershipRow, SatkerRow), ApiError> {
+    let row = conn.membership(id).await?.ok_or(ApiError::NotFound)?;
+    let satker = conn.satker(&row.satker_code).await?.ok_or(ApiError::NotFound)?;
+    if !caller.covers(&satker) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((row, satker))
+}
+
+/// A checked, stored PDF ready to be referenced.
+pub struct StoredPdf {
+    pub sha256: String,
+    pub size: usize,
+    pub report: PdfReport,
+}
+
+/// The outcome of a registration: 201 for a new membership, 200 when it replaced a
+/// pending request.
+pub struct Registered {
+    pub status: StatusCode,
+    pub membership: Membership,
+    /// Set when a DIGIT account was created: the activation link to mail after commit.
+    pub activation: Option<(String, String, String)>,
+}
+
+/// Registers a person in a satker, after the form, the scope, the letter and the civil
+/// registry were checked by the caller of this function.
+pub async fn register(
+    state: &AppState,
+    caller: &Caller,
+    satker: &SatkerRow,
+    form: &RegistrationForm,
+    letter: &StoredPdf,
+    ctx: &RequestCtx,
+) -> Result<Result<Registered, axum::response::Response>, ApiError> {
+    let now = Utc::now();
+    let route = caller.scope.route();
+    let mut tx = state.store.write().await?;
+    if let Some(idem) = &ctx.idempotency {
+        if let Some(replay) = idem.replay(tx.as_mut()).await? {
+            return Ok(Err(replay));
+        }
+    }
+
+    // Satker operators: active in this satker at the moment of writing (guide B.1.b).
+    if route == Route::Satker {
+        let own = tx.memberships_of_person_in_satker(&caller.account.nik, &satker.code).await?;
+        let own_status = own.iter().map(status_of).find(|s| *s == Status::Active);
+        status::may_self_register(own_status).map_err(ApiError::code)?;
+    }
+
+    let nik = form.nik.as_str();
+    let existing = tx.memberships_of_person_in_satker(nik, &satker.code).await?;
+    let pairs: Vec<(Uuid, Status)> = existing.iter().map(|r| (r.id, status_of(r))).collect();
+    let decision = decide_registration(&pairs).map_err(ApiError::code)?;
+
+    let document_id = Uuid::new_v4();
+    tx.insert_document(&DocumentRow {
+        id: document_id,
+        sha256: letter.sha256.clone(),
+        size: letter.size as i64,
+        pages: letter.report.pages as i64,
+        kind: "letter".into(),
+        satker_code: satker.code.clone(),
+        created_at: now,
+    })
+    .await?;
+
+    let initial = route.initial_status();
+    let active = initial == Status::Active;
+    let mut changeset = Changeset {
+        caller_nik: Some(caller.account.nik.clone()),
+        caller_name: caller.account.name.clone(),
+        satker,
+        ctx,
+        now,
+        changes: Vec::new(),
+    };
+    let detail = serde_json::json!({ "route": route_name(route), "document_id": document_id, "pages": letter.report.pages });
+
+    let (row, http_status) = match decision {
+        Registration::New => {
+            let row = MembershipRow {
+                id: Uuid::new_v4(),
+                nik: nik.to_owned(),
+                satker_code: satker.code.clone(),
+                name: form.name.as_str().to_owned(),
+                nip: form.nip.as_ref().map(|n| n.as_str().to_owned()),
+                phone: form.phone.as_e164().to_owned(),
+                email: form.email.as_str().to_owned(),
+                status: initial.code() as i64,
+                letter_number: form.letter_number.as_str().to_owned(),
+                letter_document_id: document_id,
+                rejection_reason: None,
+                route: route_name(route).into(),
+                ticket_number: form.ticket_number.as_ref().map(|t| t.as_str().to_owned()),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                decided_at: active.then_some(now),
+                decided_by: active.then(|| caller.account.name.clone()),
+                ever_active: active,
+                listed: true,
+                activated_at: active.then_some(now),
+                deleted_at: None,
+                registered_seq: tx.next_registration_seq().await?,
+            };
+            tx.insert_membership(&row).await?;
+            changeset.record(tx.as_mut(), &row, "register", None, None, Some(document_id), detail).await?;
+            (row, StatusCode::CREATED)
+        }
+        Registration::ReplacePending(id) => {
+            let old = existing.iter().find(|r| r.id == id).expect("decided from these rows").clone();
+            let mut row = old.clone();
+            row.name = form.name.as_str().to_owned();
+            row.nip = form.nip.as_ref().map(|n| n.as_str().to_owned());
+            row.phone = form.phone.as_e164().to_owned();
+            row.email = form.email.as_str().to_owned();
+            row.status = initial.code() as i64;
+            row.letter_number = form.letter_number.as_str().to_owned();
+            row.letter_document_id = document_id;
+            row.route = route_name(route).into();
+            row.ticket_number = form.ticket_number.as_ref().map(|t| t.as_str().to_owned());
+            row.version += 1;
+            row.updated_at = now;
+            if active {
+                row.decided_at = Some(now);
+                row.decided_by = Some(caller.account.name.clone());
+                row.ever_active = true;
+                row.activated_at = Some(now);
+            }
+            tx.update_membership(&row).await?;
+            changeset.record(tx.as_mut(), &row, "replace", Some(status_of(&old)), None, Some(document_id), detail).await?;
+            (row, StatusCode::OK)
+        }
+    };
+    changeset.refresh_visibility(tx.as_mut(), nik).await?;
+    let row = tx.membership(row.id).await?.unwrap_or(row);
+
+    // The person's DIGIT account: created when missing, with a single-use activation link.
+    let mut activation = None;
+    if tx.account(nik).await?.is_none() {
+        tx.insert_account(&AccountRow {
+            nik: nik.to_owned(),
+            name: form.name.as_str().to_owned(),
+            email: form.email.as_str().to_owned(),
+            nip: form.nip.as_ref().map(|n| n.as_str().to_owned()),
+            password_hash: None,
+            role: "satker".into(),
+            kppn_code: None,
+            created_at: now,
+            last_sign_in_at: None,
+        })
+        .await?;
+        let token = crate::credentials::new_token();
+        tx.insert_activation(
+            &crate::credentials::token_hash(&token),
+            &ActivationRow {
+                nik: nik.to_owned(),
+                expires_at: now + chrono::Duration::hours(state.settings.activation_hours),
+                used_at: None,
+            },
+        )
+        .await?;
+        let link = format!("{}/activate/{token}", state.settings.public_url());
+        activation = Some((form.name.as_str().to_owned(), form.email.as_str().to_owned(), link));
+    }
+
+    let membership = to_api(&row);
+    let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
+    changeset.finish(tx, http_status, &body).await?;
+    Ok(Ok(Registered { status: http_status, membership, activation }))
+}
+
+/// What an action on an existing membership carries besides its kind.
+pub struct ActionInput {
+    pub action: Action,
+    pub if_match: Option<i64>,
+    pub reason: Option<Reason>,
+    pub deletion: Option<(DeletionForm, StoredPdf)>,
+}
+
+/// Approve, reject, deactivate, reactivate or delete one membership.
+pub async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    input: ActionInput,
+    ctx: &RequestCtx,
+) -> Result<Result<Membership, axum::response::Response>, ApiError> {
+    let now = Utc::now();
+    let mut tx = state.store.write().await?;
+    if let Some(idem) = &ctx.idempotency {
+        if let Some(replay) = idem.replay(tx.as_mut()).await? {
+            return Ok(Err(replay));
+        }
+    }
+    let (row, satker) = membership_in_scope(tx.as_mut(), caller, id).await?;
+    let from = status_of(&row);
+
+    if let Some(expected) = input.if_match {
+        if expected != row.version {
+            let history = tx.history(row.id).await?;
+            let superseded = history.iter().any(|h| h.event == "replace" && h.version > expected);
+            let code = if superseded { ErrorCode::RequestSuperseded } else { ErrorCode::VersionConflict };
+            return Err(ApiError::with_membership(code, to_api(&row)));
+        }
+    }
+
+    let own = row.nik == caller.account.nik;
+    let transition = status::decide(caller.actor(), input.action, from, own).map_err(|e| match e {
+        TransitionError::WrongRole(_) => ApiError::Forbidden,
+        TransitionError::SelfDeactivation => ApiError::code(e.code()),
+        TransitionError::InvalidTransition { .. } => ApiError::with_membership(e.code(), to_api(&row)),
+    })?;
+    if input.action.requires_reason() && input.reason.is_none() && input.deletion.is_none() {
+        return Err(ApiError::field("reason", ErrorCode::ReasonRequired));
+    }
+
+    let mut updated = row.clone();
+    updated.version += 1;
+    updated.updated_at = now;
+    let mut reason = input.reason.as_ref().map(|r| r.as_str().to_owned());
+    let mut document = None;
+    let mut detail = serde_json::json!({});
+    match transition.to {
+        Outcome::Status(to) => {
+            updated.status = to.code() as i64;
+            match input.action {
+                Action::Approve | Action::Reject => {
+                    updated.decided_at = Some(now);
+                    updated.decided_by = Some(caller.account.name.clone());
+                }
+                _ => {}
+            }
+            if input.action == Action::Reject {
+                updated.rejection_reason = reason.clone();
+            }
+            if to == Status::Active {
+                updated.ever_active = true;
+                updated.activated_at = Some(now);
+            }
+        }
+        Outcome::Removed => {
+            let (form, pdf) = input.deletion.as_ref().ok_or_else(|| ApiError::field("decree", ErrorCode::FieldRequired))?;
+            let document_id = Uuid::new_v4();
+            tx.insert_document(&DocumentRow {
+                id: document_id,
+                sha256: pdf.sha256.clone(),
+                size: pdf.size as i64,
+                pages: pdf.report.pages as i64,
+                kind: "decree".into(),
+                satker_code: satker.code.clone(),
+                created_at: now,
+            })
+            .await?;
+            updated.deleted_at = Some(now);
+            updated.listed = false;
+            reason = Some(form.reason.as_str().to_owned());
+            document = Some(document_id);
+            detail = serde_json::json!({ "decree_number": form.decree_number.as_str(), "decree_document_id": document_id });
+        }
+    }
+    tx.update_membership(&updated).await?;
+
+    let mut changeset = Changeset {
+        caller_nik: Some(caller.account.nik.clone()),
+        caller_name: caller.account.name.clone(),
+        satker: &satker,
+        ctx,
+        now,
+        changes: Vec::new(),
+    };
+    changeset
+        .record(tx.as_mut(), &updated, api::event_name(input.action), Some(from), reason.as_deref(), document, detail)
+        .await?;
+    changeset.refresh_visibility(tx.as_mut(), &row.nik).await?;
+    end_sessions_without_access(tx.as_mut(), &row.nik, now).await?;
+
+    let current = tx.membership(id).await?.unwrap_or(updated);
+    let membership = to_api(&current);
+    let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
+    changeset.finish(tx, StatusCode::OK, &body).await?;
+    Ok(Ok(membership))
+}
+
+/// All sessions of a satker user end when they lose their last active membership.
+async fn end_sessions_without_access(tx: &mut dyn Conn, nik: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let Some(account) = tx.account(nik).await? else { return Ok(()) };
+    if account.role != "satker" {
+        return Ok(());
+    }
+    let statuses: Vec<Status> = tx.memberships_of_person(nik).await?.iter().map(status_of).collect();
+    if status::sign_in_allowed(&statuses).is_err() {
+        tx.revoke_all_sessions_of(nik, now).await?;
+    }
+    Ok(())
+}
+
+/// The dormancy job: every person whose last sign-in (or activation) is older than the
+/// dormancy period has all active memberships moved 2 → 3 together. Returns how many
+/// memberships changed.
+pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    let months = chrono::Months::new(state.settings.dormancy_months);
+    let cutoff = now.checked_sub_months(months).unwrap_or(now);
+    let candidates = state.store.read().await?.dormancy_candidates(cutoff).await?;
+    let mut changed = 0;
+    for nik in candidates {
+        let mut tx = state.store.write().await?;
+        let rows = tx.memberships_of_person(&nik).await?;
+        let ctx = RequestCtx { request_id: format!("dormancy-{}", now.format("%Y%m%dT%H%M%S")), idempotency: None };
+        let mut changes = Vec::new();
+        for row in rows.into_iter().filter(|r| status_of(r) == Status::Active) {
+            let Ok(t) = status::decide(Actor::System, Action::MarkDormant, Status::Active, false) else { continue };
+            let Outcome::Status(to) = t.to else { continue };
+            let Some(satker) = tx.satker(&row.satker_code).await? else { continue };
+            let mut updated = row.clone();
+            updated.status = to.code() as i64;
+            updated.version += 1;
+            updated.updated_at = now;
+            tx.update_membership(&updated).await?;
+            let mut changeset = Changeset {
+                caller_nik: None,
+                caller_name: "Sistem (dormansi)".into(),
+                satker: &satker,
+                ctx: &ctx,
+                now,
+                changes: Vec::new(),
+            };
+            let detail = serde_json::json!({ "dormancy_months": state.settings.dormancy_months });
+            changeset.record(tx.as_mut(), &updated, "mark_dormant", Some(Status::Active), None, None, detail).await?;
+            changes.extend(changeset.changes);
+            changed += 1;
+        }
+        end_sessions_without_access(tx.as_mut(), &nik, now).await?;
+        tx.append_changes(&changes, now).await?;
+        tx.commit().await?;
+    }
+    Ok(changed)
+}
+
+/// A field error from any of the core's parse errors.
+pub fn field_error<E: Coded>(field: &str, e: E) -> ApiError {
+    ApiError::Fields(vec![e.for_field(field)])
+}

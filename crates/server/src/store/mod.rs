@@ -1,0 +1,307 @@
+//! Storage: one trait, two backends (SQLite, PostgreSQL) that pass the same test story.
+//!
+//! The SQL is written once (`sql.rs`) and instantiated for each backend by a macro: both
+//! dialects accept `$n` placeholders (written in order of first use, which is how SQLite
+//! numbers them), `RETURNING`, `ON CONFLICT` and row-value comparison, and every column
+//! uses a type both map the same way (text ids, `BIGINT` microseconds for times). Only the
+//! migrations and connection set-up differ. Queries are runtime-checked
+//! (`query(..).bind(..)`), not compile-time macros: the macros would need a live database
+//! of each kind at build time or a committed `.sqlx/` per backend.
+//!
+//! Change feed: every write transaction allocates its `seq` numbers from one counter row
+//! as its last statement before commit. On PostgreSQL the row lock is held until commit,
+//! so transactions commit in `seq` order and a reader never sees seq 11 before seq 10; on
+//! SQLite there is a single writer. A rolled-back transaction rolls its numbers back too,
+//! so there are no gaps.
+
+mod sql;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use uuid::Uuid;
+
+pub use sql::{connect, migrate_and_open};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// A unique-constraint violation, e.g. two concurrent requests with one idempotency key.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Times are stored as microseconds since the Unix epoch in both backends.
+pub fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn from_micros(us: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(us).single().unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KppnRow {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SatkerRow {
+    pub code: String,
+    pub name: String,
+    pub kppn_code: String,
+    pub kppn_name: String,
+}
+
+/// A person's account: the server's own DIGIT account store, and KPPN verifiers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    pub nik: String,
+    pub name: String,
+    pub email: String,
+    pub nip: Option<String>,
+    /// `None` until the person sets a password through the activation link.
+    pub password_hash: Option<String>,
+    /// `kppn` for verifiers, `satker` for everyone else.
+    pub role: String,
+    pub kppn_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipRow {
+    pub id: Uuid,
+    pub nik: String,
+    pub satker_code: String,
+    pub name: String,
+    pub nip: Option<String>,
+    pub phone: String,
+    pub email: String,
+    pub status: i64,
+    pub letter_number: String,
+    pub letter_document_id: Uuid,
+    pub rejection_reason: Option<String>,
+    pub route: String,
+    pub ticket_number: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub ever_active: bool,
+    pub listed: bool,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Orders a person's registrations in a satker (the visibility rule needs it).
+    pub registered_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub membership_id: Uuid,
+    /// The membership's version after this step.
+    pub version: i64,
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub from_status: Option<i64>,
+    pub to_status: Option<i64>,
+    pub actor_nik: Option<String>,
+    pub actor_name: String,
+    pub reason: Option<String>,
+    pub letter_number: Option<String>,
+    pub document_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_nik: Option<String>,
+    pub actor_name: String,
+    pub event: String,
+    pub membership_id: Uuid,
+    pub nik: String,
+    pub satker_code: String,
+    pub kppn_code: String,
+    pub from_status: Option<i64>,
+    pub to_status: Option<i64>,
+    pub reason: Option<String>,
+    pub request_id: String,
+    /// Extra facts as JSON (decree number, document id, name score).
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRow {
+    pub id: Uuid,
+    pub sha256: String,
+    pub size: i64,
+    pub pages: i64,
+    /// `letter` or `decree`.
+    pub kind: String,
+    pub satker_code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A change to append to the feed; `seq` is assigned at commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChange {
+    pub kind: String,
+    pub entity_id: String,
+    pub satker_code: String,
+    pub kppn_code: String,
+    pub entity: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub kind: String,
+    pub entity: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub nik: String,
+    pub family_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRow {
+    pub family_id: String,
+    pub nik: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttemptRow {
+    pub failures: i64,
+    pub first_failure_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationRow {
+    pub nik: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRow {
+    pub fingerprint: String,
+    pub status: i64,
+    pub body: String,
+}
+
+/// Who sees what: a KPPN's satkers, or the satkers where a person is active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeFilter {
+    Kppn(String),
+    ActiveIn(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub satker_code: Option<String>,
+    pub status: Option<i64>,
+    /// Lower-cased search text matched against name and NIK.
+    pub query: Option<String>,
+    /// Keyset cursor: the last row's (name, nik, registered_seq).
+    pub after: Option<(String, String, i64)>,
+    pub limit: i64,
+}
+
+/// The storage behind the server.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A connection for reads.
+    async fn read(&self) -> StoreResult<Box<dyn Conn>>;
+    /// A write transaction; nothing is visible to others until [`Conn::commit`].
+    async fn write(&self) -> StoreResult<Box<dyn Conn>>;
+    /// Which backend, for logs and health.
+    fn backend(&self) -> &'static str;
+}
+
+/// One connection or transaction. Reads and writes share the same methods so business
+/// logic reads inside the transaction it writes in.
+#[async_trait]
+pub trait Conn: Send {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+    async fn ping(&mut self) -> StoreResult<()>;
+
+    // Reference data.
+    async fn upsert_kppn(&mut self, row: &KppnRow) -> StoreResult<bool>;
+    async fn upsert_satker(&mut self, code: &str, name: &str, kppn_code: &str) -> StoreResult<bool>;
+    async fn kppn(&mut self, code: &str) -> StoreResult<Option<KppnRow>>;
+    async fn satker(&mut self, code: &str) -> StoreResult<Option<SatkerRow>>;
+    async fn satkers_in_scope(&mut self, scope: &ScopeFilter) -> StoreResult<Vec<SatkerRow>>;
+
+    // Accounts.
+    async fn account(&mut self, nik: &str) -> StoreResult<Option<AccountRow>>;
+    async fn insert_account(&mut self, row: &AccountRow) -> StoreResult<()>;
+    async fn set_password(&mut self, nik: &str, hash: &str) -> StoreResult<()>;
+    async fn set_last_sign_in(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn login_attempts(&mut self, nik: &str) -> StoreResult<Option<LoginAttemptRow>>;
+    async fn save_login_attempts(&mut self, nik: &str, row: &LoginAttemptRow) -> StoreResult<()>;
+    async fn clear_login_attempts(&mut self, nik: &str) -> StoreResult<()>;
+
+    // Captcha, sessions, refresh tokens, activation links.
+    async fn insert_captcha(&mut self, id: &str, answer: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Removes and returns a captcha's answer: each challenge is answerable once.
+    async fn take_captcha(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    async fn insert_session(&mut self, token_hash: &str, row: &SessionRow) -> StoreResult<()>;
+    async fn session(&mut self, token_hash: &str) -> StoreResult<Option<SessionRow>>;
+    async fn insert_refresh(&mut self, token_hash: &str, row: &RefreshRow) -> StoreResult<()>;
+    async fn refresh(&mut self, token_hash: &str) -> StoreResult<Option<RefreshRow>>;
+    async fn mark_refresh_used(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_family(&mut self, family_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn revoke_all_sessions_of(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_activation(&mut self, token_hash: &str, row: &ActivationRow) -> StoreResult<()>;
+    async fn activation(&mut self, token_hash: &str) -> StoreResult<Option<ActivationRow>>;
+    async fn use_activation(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    // Memberships.
+    async fn membership(&mut self, id: Uuid) -> StoreResult<Option<MembershipRow>>;
+    /// Non-deleted memberships of a person in a satker, oldest first.
+    async fn memberships_of_person_in_satker(&mut self, nik: &str, satker: &str) -> StoreResult<Vec<MembershipRow>>;
+    /// Non-deleted memberships of a person anywhere.
+    async fn memberships_of_person(&mut self, nik: &str) -> StoreResult<Vec<MembershipRow>>;
+    async fn list_memberships(&mut self, scope: &ScopeFilter, filter: &ListFilter) -> StoreResult<Vec<MembershipRow>>;
+    async fn insert_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
+    async fn update_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
+    async fn next_registration_seq(&mut self) -> StoreResult<i64>;
+    /// Accounts with active memberships whose last sign-in (or activation) is before `cutoff`.
+    async fn dormancy_candidates(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
+
+    async fn insert_history(&mut self, row: &HistoryRow) -> StoreResult<()>;
+    async fn history(&mut self, membership_id: Uuid) -> StoreResult<Vec<HistoryRow>>;
+    async fn insert_audit(&mut self, row: &AuditRow) -> StoreResult<()>;
+    async fn audit_of_person(&mut self, nik: &str, kppn_code: &str) -> StoreResult<Vec<AuditRow>>;
+
+    async fn insert_document(&mut self, row: &DocumentRow) -> StoreResult<()>;
+    async fn document(&mut self, id: Uuid) -> StoreResult<Option<DocumentRow>>;
+
+    /// Appends changes with consecutive new `seq` numbers. Call last before commit.
+    async fn append_changes(&mut self, changes: &[NewChange], at: DateTime<Utc>) -> StoreResult<()>;
+    async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>>;
+
+    async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;
+    async fn save_idempotency(&mut self, nik: &str, key: &str, row: &IdempotencyRow, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn purge_expired(&mut self, now: DateTime<Utc>) -> StoreResult<()>;
+}
