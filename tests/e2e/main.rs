@@ -8,3 +8,6 @@
 
 mod harness;
 mod shell;
+#[path = "../support/webdriver.rs"]
+#[allow(dead_code)]
+mod webdriver;

@@ -8,12 +8,14 @@
 //! - `bindings`: regenerate `ui/src/lib/bindings.ts` from the Rust commands.
 //! - `fuzz [--seconds N] [TARGET]`: run a core fuzz target (nightly + cargo-fuzz).
 
+mod postgres;
 mod setup;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
 
 fn main() {
     if let Err(e) = run() {
@@ -65,14 +67,86 @@ pub fn run_in(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -
 
 fn demo() -> Result<()> {
     setup::all(false)?;
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() && cfg!(target_os = "linux") {
-        bail!(
-            "tidak ada layar (DISPLAY kosong): jalankan `cargo xtask demo` dari sesi desktop, \
-             atau di server tanpa layar dengan `xvfb-run -a cargo xtask demo`"
-        );
+    let root = root();
+    let headless = std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() && cfg!(target_os = "linux");
+
+    println!("== Membangun server pusat dan aplikasi");
+    run_in(&root, "cargo", &["build", "--package", "myintress-server", "--package", "myintress-satker"], &[])?;
+    let target = PathBuf::from(setup::tools_dir()?.parent().context("target dir")?);
+    let server_bin = target.join("debug").join(exe("myintress-server"));
+    let app_bin = target.join("debug").join(exe("myintress-satker"));
+
+    // The central server on SQLite with demo data, in the background while the app runs.
+    let data = target.join("demo-data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = ChildGuard(
+        Command::new(&server_bin)
+            .args(["--listen", &listen, "--data-dir"])
+            .arg(&data)
+            .arg("demo")
+            .spawn()
+            .context("menjalankan server pusat")?,
+    );
+    let health = format!("http://{listen}/healthz");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !http_ok(&health) {
+        if std::time::Instant::now() > deadline {
+            bail!("server pusat tidak menjawab di {health}");
+        }
+        if let Some(status) = server.0.try_wait()? {
+            bail!("server pusat berhenti ({status})");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    println!("Membuka MyIntress Satker…");
-    run_in(&root(), "cargo", &["run", "--package", "myintress-satker"], &[])
+    if headless {
+        println!(
+            "Tidak ada layar (DISPLAY kosong): server pusat berjalan di http://{listen}; \
+             aplikasi desktop memerlukan sesi desktop (atau `xvfb-run -a cargo xtask demo`). Ctrl-C untuk berhenti."
+        );
+        server.0.wait()?;
+        return Ok(());
+    }
+    println!("Membuka MyIntress Satker (server pusat: http://{listen})…");
+    let status = Command::new(&app_bin).env("MYINTRESS_SERVER_URL", format!("http://{listen}")).status()?;
+    drop(server);
+    if !status.success() {
+        bail!("aplikasi berhenti ({status})");
+    }
+    Ok(())
+}
+
+fn exe(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}
+
+/// A plain HTTP/1.1 GET over std, so xtask needs no HTTP client crate.
+fn http_ok(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let Ok(mut stream) = std::net::TcpStream::connect(host) else { return false };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    if write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// Stops a child process on drop (SIGTERM through `kill`, so the server shuts down cleanly).
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let term = Command::new("kill").arg(self.0.id().to_string()).status();
+            if !matches!(term, Ok(s) if s.success()) {
+                let _ = self.0.kill();
+            }
+            let _ = self.0.wait();
+        }
+    }
 }
 
 fn test(extra: &[String]) -> Result<()> {
@@ -84,10 +158,24 @@ fn test(extra: &[String]) -> Result<()> {
     run_in(&root.join("ui"), "npm", &["run", "check"], &[])?;
     run_in(&root.join("ui"), "npm", &["test"], &[])?;
 
+    println!("== PostgreSQL: a throwaway cluster for the server's tests");
+    let cluster = postgres::Cluster::start(&setup::tools_dir()?)?;
+
     println!("== Rust: every crate, including the end-to-end tests of the app");
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
-    run_in(&root, "cargo", &args, &[("PATH", &path)])?;
+    run_in(
+        &root,
+        "cargo",
+        &args,
+        &[
+            ("PATH", &path),
+            ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),
+            ("MYINTRESS_SCHEMATHESIS", setup::venv_bin("schemathesis")?.to_str().context("path")?),
+            ("MYINTRESS_TEST_TOOLS_REQUIRED", "1"),
+        ],
+    )?;
+    drop(cluster);
     println!("Semua pengujian lulus.");
     Ok(())
 }

@@ -41,6 +41,9 @@ const TEST_PACKAGES: &[&str] = &[
     "img2pdf",
     "poppler-utils",
     "cairosvg",
+    "postgresql",
+    "chromium",
+    "chromium-driver",
 ];
 
 /// The oldest Node.js the UI tool chain (Vite 8) runs on.
@@ -56,8 +59,37 @@ pub fn all(for_tests: bool) -> Result<()> {
     build_ui()?;
     if for_tests {
         cargo_tool("tauri-driver", "tauri-driver")?;
+        python_tool(SCHEMATHESIS)?;
     }
     Ok(())
+}
+
+/// The API fuzzer run against `/openapi.json`, pinned.
+pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// `pip install` of a pinned tool into `<tools>/venv` unless that version is there.
+pub fn python_tool(requirement: &str) -> Result<()> {
+    let venv = tools_dir()?.join("venv");
+    let (name, version) = requirement.split_once("==").context("requirement must pin a version")?;
+    let stamp = venv.join(format!(".installed-{name}-{version}"));
+    if stamp.exists() {
+        return Ok(());
+    }
+    if is_debian_like() {
+        system_packages(&["python3-venv"])?;
+    }
+    println!("== pip install {requirement}");
+    let venv_str = venv.to_str().context("tools path is not UTF-8")?;
+    run_in(&root(), "python3", &["-m", "venv", venv_str], &[])?;
+    let pip = venv.join("bin/pip");
+    run_in(&root(), pip.to_str().context("path")?, &["install", "--quiet", "--disable-pip-version-check", requirement], &[])?;
+    std::fs::write(stamp, "")?;
+    Ok(())
+}
+
+/// Where `python_tool` puts a tool's executable.
+pub fn venv_bin(name: &str) -> Result<PathBuf> {
+    Ok(tools_dir()?.join("venv/bin").join(name))
 }
 
 fn is_debian_like() -> bool {

@@ -1,0 +1,179 @@
+//! The authorization matrix: every endpoint × {KPPN verifier of this KPPN, of another
+//! KPPN, satker operator of this satker, of another satker, anonymous}. Each cell acts on
+//! a fresh target in satker 019001 (KPPN 019), so no cell depends on another.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use myintress_core::api::Membership;
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use crate::support::{Backend, Client, Registration, TestServer, letter};
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    KppnOwn,
+    KppnOther,
+    SatkerOwn,
+    SatkerOther,
+    Anonymous,
+}
+
+const WHO: [Who; 5] = [Who::KppnOwn, Who::KppnOther, Who::SatkerOwn, Who::SatkerOther, Who::Anonymous];
+
+struct World {
+    server: TestServer,
+    kppn_own: Client,
+    kppn_other: Client,
+    satker_own: Client,
+    satker_other: Client,
+    next: AtomicU32,
+}
+
+impl World {
+    fn client(&self, who: Who) -> Option<&Client> {
+        match who {
+            Who::KppnOwn => Some(&self.kppn_own),
+            Who::KppnOther => Some(&self.kppn_other),
+            Who::SatkerOwn => Some(&self.satker_own),
+            Who::SatkerOther => Some(&self.satker_other),
+            Who::Anonymous => None,
+        }
+    }
+
+    fn resident(&self) -> u32 {
+        self.next.fetch_add(1, Ordering::SeqCst)
+    }
+
+    async fn pending(&self) -> Membership {
+        self.satker_own.registered(&Registration::new(self.resident(), "019001")).await
+    }
+
+    async fn active(&self) -> Membership {
+        self.kppn_own.registered(&Registration::new(self.resident(), "019001")).await
+    }
+
+    async fn inactive(&self) -> Membership {
+        let m = self.active().await;
+        assert_eq!(self.kppn_own.act(m.id, "deactivate", Some("uji")).await.status(), StatusCode::OK);
+        m
+    }
+
+    async fn dormant(&self) -> Membership {
+        let m = self.active().await;
+        // Set up directly in the store: the dormancy job would also make the operators
+        // dormant, and this matrix needs them signed in.
+        let state = self.server.state();
+        let mut tx = state.store.write().await.unwrap();
+        let mut row = tx.membership(m.id).await.unwrap().unwrap();
+        row.status = 3;
+        row.version += 1;
+        tx.update_membership(&row).await.unwrap();
+        tx.commit().await.unwrap();
+        m
+    }
+
+    /// Sends `method path` as `who`, with an optional JSON or multipart body.
+    async fn send(&self, who: Who, method: reqwest::Method, path: &str, body: Body) -> StatusCode {
+        let http = &self.server.http;
+        let mut request = http.request(method, self.server.url(path));
+        if let Some(client) = self.client(who) {
+            request = request.bearer_auth(&client.token);
+        }
+        request = match body {
+            Body::None => request,
+            Body::Json(v) => request.json(&v),
+            Body::Registration(r) => request.multipart(r.form()),
+            Body::Deletion => request.multipart(
+                reqwest::multipart::Form::new()
+                    .text("reason", "uji")
+                    .text("decree_number", "SK-1/2026")
+                    .part("decree", reqwest::multipart::Part::bytes(letter("0", "SK", "SK-1/2026")).file_name("sk.pdf")),
+            ),
+        };
+        request.send().await.unwrap().status()
+    }
+}
+
+enum Body {
+    None,
+    Json(serde_json::Value),
+    Registration(Registration),
+    Deletion,
+}
+
+async fn world(backend: &Backend) -> World {
+    let server = TestServer::start(backend).await;
+    let kppn_own = server.verifier("019").await;
+    let kppn_other = server.verifier("020").await;
+    let satker_own = server.operator(&kppn_own, "019001", 1).await;
+    let satker_other = server.operator(&kppn_own, "019002", 2).await;
+    World { server, kppn_own, kppn_other, satker_own, satker_other, next: AtomicU32::new(10) }
+}
+
+crate::on_both_backends!(every_endpoint_for_every_role);
+
+async fn every_endpoint_for_every_role(backend: &Backend) {
+    use reqwest::Method;
+    let w = world(backend).await;
+    let mut failures = Vec::new();
+    let mut check = |endpoint: &str, who: Who, got: StatusCode, expected: u16| {
+        if got.as_u16() != expected {
+            failures.push(format!("{endpoint} as {who:?}: {got}, expected {expected}"));
+        }
+    };
+
+    for who in WHO {
+        let ok_if_signed_in = if matches!(who, Who::Anonymous) { 401 } else { 200 };
+        check("GET /me", who, w.send(who, Method::GET, "/api/v1/me", Body::None).await, ok_if_signed_in);
+        check("GET /satkers", who, w.send(who, Method::GET, "/api/v1/satkers", Body::None).await, ok_if_signed_in);
+        check("GET /memberships", who, w.send(who, Method::GET, "/api/v1/memberships", Body::None).await, ok_if_signed_in);
+        check("GET /changes", who, w.send(who, Method::GET, "/api/v1/changes", Body::None).await, ok_if_signed_in);
+        let known = w.active().await;
+        check("GET /digit", who, w.send(who, Method::GET, &format!("/api/v1/digit/{}", known.nik), Body::None).await, ok_if_signed_in);
+
+        let expect = |own_kppn: u16, other_kppn: u16, own_satker: u16, other_satker: u16| match who {
+            Who::KppnOwn => own_kppn,
+            Who::KppnOther => other_kppn,
+            Who::SatkerOwn => own_satker,
+            Who::SatkerOther => other_satker,
+            Who::Anonymous => 401,
+        };
+
+        let registration = Registration::new(w.resident(), "019001");
+        let got = w.send(who, Method::POST, "/api/v1/registrations", Body::Registration(registration)).await;
+        check("POST /registrations", who, got, expect(201, 403, 201, 403));
+
+        let m = w.active().await;
+        check("GET /memberships/{id}", who, w.send(who, Method::GET, &format!("/api/v1/memberships/{}", m.id), Body::None).await, expect(200, 404, 200, 404));
+        let doc = format!("/api/v1/documents/{}", m.letter_document_id);
+        check("GET /documents/{id}", who, w.send(who, Method::GET, &doc, Body::None).await, expect(200, 404, 200, 404));
+        let audit = format!("/api/v1/audit?nik={}", m.nik);
+        check("GET /audit", who, w.send(who, Method::GET, &audit, Body::None).await, expect(200, 200, 403, 403));
+
+        let act = |id: Uuid, action: &str| format!("/api/v1/memberships/{id}/{action}");
+        let reason = || Body::Json(serde_json::json!({"reason": "uji"}));
+        let p = w.pending().await;
+        check("POST approve", who, w.send(who, Method::POST, &act(p.id, "approve"), Body::None).await, expect(200, 404, 403, 404));
+        let p = w.pending().await;
+        check("POST reject", who, w.send(who, Method::POST, &act(p.id, "reject"), reason()).await, expect(200, 404, 403, 404));
+        let a = w.active().await;
+        check("POST deactivate", who, w.send(who, Method::POST, &act(a.id, "deactivate"), reason()).await, expect(200, 404, 200, 404));
+        let d = w.dormant().await;
+        check("POST reactivate", who, w.send(who, Method::POST, &act(d.id, "reactivate"), Body::None).await, expect(200, 404, 403, 404));
+        let i = w.inactive().await;
+        check("POST delete", who, w.send(who, Method::POST, &act(i.id, "delete"), Body::Deletion).await, expect(200, 404, 403, 404));
+        let unknown = Uuid::new_v4();
+        check("GET /memberships/{unknown}", who, w.send(who, Method::GET, &format!("/api/v1/memberships/{unknown}"), Body::None).await, if matches!(who, Who::Anonymous) { 401 } else { 404 });
+    }
+    // Public endpoints, and logout last (it ends the sessions).
+    for who in WHO {
+        check("GET /healthz", who, w.send(who, Method::GET, "/healthz", Body::None).await, 200);
+        check("GET /openapi.json", who, w.send(who, Method::GET, "/openapi.json", Body::None).await, 200);
+        check("GET /auth/captcha", who, w.send(who, Method::GET, "/api/v1/auth/captcha", Body::None).await, 200);
+        check("GET /activate/{unknown}", who, w.send(who, Method::GET, "/activate/tidak-ada", Body::None).await, 410);
+        let expected = if matches!(who, Who::Anonymous) { 401 } else { 204 };
+        check("POST /auth/logout", who, w.send(who, Method::POST, "/api/v1/auth/logout", Body::None).await, expected);
+    }
+    assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+}

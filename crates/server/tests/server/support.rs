@@ -1,0 +1,450 @@
+//! The test harness: a real server on 127.0.0.1:0 with a fresh database per test (a new
+//! SQLite file, or a new database in the PostgreSQL cluster the test command started),
+//! driven over HTTP. Everything it creates is removed on drop, also when a test fails.
+
+use std::path::PathBuf;
+
+use myintress_core::api::{Membership, Problem, TokenPair};
+use myintress_server::RunningServer;
+use myintress_server::settings::Settings;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Which store a test runs against.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// The admin URL of a running cluster (`MYINTRESS_TEST_POSTGRES_URL`).
+    Postgres(String),
+}
+
+impl Backend {
+    /// The PostgreSQL cluster, if the test command started one. `cargo xtask test` always
+    /// does and sets `MYINTRESS_TEST_TOOLS_REQUIRED`, so there a missing cluster fails.
+    pub fn postgres() -> Option<Backend> {
+        match std::env::var("MYINTRESS_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
+            _ if std::env::var_os("MYINTRESS_TEST_TOOLS_REQUIRED").is_some() => {
+                panic!("MYINTRESS_TEST_POSTGRES_URL is not set although the test command requires PostgreSQL")
+            }
+            _ => {
+                eprintln!("PostgreSQL tests skipped: MYINTRESS_TEST_POSTGRES_URL is not set (cargo xtask test sets it)");
+                None
+            }
+        }
+    }
+}
+
+const FIRST: [&str; 16] = [
+    "Budi", "Siti", "Ahmad", "Dewi", "Agus", "Rina", "Hendra", "Sri", "Yusuf", "Ratna", "Andi", "Fitri", "Eko", "Wulan", "Rudi", "Maya",
+];
+const LAST: [&str; 16] = [
+    "Santoso", "Rahmawati", "Fauzi", "Lestari", "Salim", "Kartika", "Gunawan", "Wahyuni", "Maulana", "Sari", "Pratama", "Handayani",
+    "Prasetyo", "Anggraini", "Hartono", "Kurniawan",
+];
+
+/// Resident number `n` (1–9999) of the test civil registry: a valid NIK and a name.
+pub fn resident(n: u32) -> (String, String) {
+    assert!((1..=9999).contains(&n));
+    let nik = format!("3171011201{:02}{:04}", 80 + n % 20, n);
+    let name = format!("{} {}", FIRST[(n % 16) as usize], LAST[((n / 16) % 16) as usize]);
+    (nik, name)
+}
+
+/// How many residents the test registry holds.
+pub const RESIDENTS: u32 = 600;
+
+/// A letter PDF naming the person, made by the server's own demo code.
+pub fn letter(nik: &str, name: &str, number: &str) -> Vec<u8> {
+    myintress_server::demo::assignment_letter(nik, name, number, "Satker Uji")
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub dir: PathBuf,
+    server: Option<RunningServer>,
+    postgres: Option<(String, String)>,
+    pub http: reqwest::Client,
+    next_verifier: std::sync::atomic::AtomicU32,
+}
+
+impl TestServer {
+    pub async fn start(backend: &Backend) -> TestServer {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> TestServer {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("server-tests").join(uuid::Uuid::new_v4().to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        write_reference(&dir);
+        let (database_url, postgres) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres(admin) => {
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let pool = sqlx::PgPool::connect(admin).await.expect("connect to the test cluster");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+                pool.close().await;
+                let url = replace_database(admin, &name);
+                (Some(url), Some((admin.clone(), name)))
+            }
+        };
+        let mut settings = Settings::for_tests(dir.clone(), database_url);
+        settings.reference_dir = Some(dir.join("reference"));
+        settings.residents = Some(dir.join("residents.csv"));
+        settings.pdf_checker = Some(PathBuf::from(env!("CARGO_BIN_EXE_myintress-server")));
+        adjust(&mut settings);
+        let server = myintress_server::start(settings).await.expect("server starts");
+        let base = format!("http://{}", server.addr);
+        TestServer {
+            base,
+            dir,
+            server: Some(server),
+            postgres,
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
+            next_verifier: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn state(&self) -> &myintress_server::AppState {
+        &self.server.as_ref().expect("running").state
+    }
+
+    /// Stops the server gracefully (the harness also cleans up on drop).
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+    }
+
+    /// A fresh KPPN verifier of `kppn`, signed in.
+    pub async fn verifier(&self, kppn: &str) -> Client {
+        let n = self.next_verifier.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let nik = format!("327301570887{:04}", 9000 + n);
+        let password = "Verifikator#Uji2026";
+        myintress_server::demo::create_verifier(
+            self.state(),
+            &nik,
+            &format!("Verifikator {kppn}-{n}"),
+            &format!("verifikator{n}@kemenkeu.go.id"),
+            kppn,
+            password,
+        )
+        .await
+        .unwrap();
+        self.login(&nik, password).await.unwrap()
+    }
+
+    pub async fn login(&self, nik: &str, password: &str) -> Result<Client, (StatusCode, Problem)> {
+        let challenge: Value = self.http.get(self.url("/api/v1/auth/captcha")).send().await.unwrap().json().await.unwrap();
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({
+                "nik": nik, "password": password,
+                "captcha_id": challenge["captcha_id"], "captcha_answer": "apa saja"
+            }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        if status != StatusCode::OK {
+            return Err((status, response.json().await.unwrap()));
+        }
+        let pair: TokenPair = response.json().await.unwrap();
+        Ok(Client { base: self.base.clone(), http: self.http.clone(), token: pair.access_token.clone(), pair, nik: nik.to_owned() })
+    }
+
+    /// The activation link of the latest e-mail to `email`.
+    pub fn activation_link(&self, email: &str) -> Option<String> {
+        let mut found: Option<(std::time::SystemTime, String)> = None;
+        for entry in std::fs::read_dir(self.dir.join("mail")).ok()? {
+            let path = entry.ok()?.path();
+            let text = std::fs::read_to_string(&path).ok()?;
+            if !text.contains(email) {
+                continue;
+            }
+            let unfolded = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+            let start = unfolded.find("/activate/")?;
+            let link_start = unfolded[..start].rfind("http")?;
+            let link: String = unfolded[link_start..].chars().take_while(|c| !c.is_whitespace()).collect();
+            let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+            if found.as_ref().is_none_or(|(t, _)| modified >= *t) {
+                found = Some((modified, link));
+            }
+        }
+        found.map(|(_, link)| link)
+    }
+
+    /// Sets a password through the activation link.
+    pub async fn activate(&self, email: &str, password: &str) -> StatusCode {
+        let link = self.activation_link(email).unwrap_or_else(|| panic!("no activation e-mail to {email}: {:?}", std::fs::read_dir(self.dir.join("mail")).map(|d| d.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect::<Vec<_>>())));
+        self.http
+            .post(link)
+            .form(&[("password", password), ("password_confirmation", password)])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// A satker operator active in `satker`: registered by `kppn`, activated, signed in.
+    pub async fn operator(&self, kppn: &Client, satker: &str, resident_no: u32) -> Client {
+        let (nik, name) = resident(resident_no);
+        let email = format!("operator{resident_no}@satker.go.id");
+        let response = kppn.register(&Registration::new(resident_no, satker).email(&email)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+        let _ = name;
+        assert_eq!(self.activate(&email, "Operator#Satker2026").await, StatusCode::OK);
+        self.login(&nik, "Operator#Satker2026").await.unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        drop(self.server.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin, name)) = self.postgres.take() {
+            // Drop has no runtime of its own to await on: use a short-lived one.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                        pool.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("postgres URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+fn write_reference(dir: &std::path::Path) {
+    let reference = dir.join("reference");
+    std::fs::create_dir_all(&reference).unwrap();
+    std::fs::write(reference.join("kppn.csv"), "kode,nama\n019,KPPN Jakarta II\n020,KPPN Jakarta III\n").unwrap();
+    std::fs::write(
+        reference.join("satker.csv"),
+        "kode,nama,kode_kppn\n019001,Satker Satu,019\n019002,Satker Dua,019\n020001,Satker Tiga,020\n",
+    )
+    .unwrap();
+    let mut csv = String::from("nik,nama_lengkap,tanggal_lahir,jenis_kelamin\n");
+    for n in 1..=RESIDENTS {
+        let (nik, name) = resident(n);
+        csv.push_str(&format!("{nik},{},1990-01-12,L\n", name.to_uppercase()));
+    }
+    // The verifiers are residents too.
+    for n in 0..50u32 {
+        csv.push_str(&format!("327301570887{:04},VERIFIKATOR {n},1987-08-17,P\n", 9000 + n));
+    }
+    std::fs::write(dir.join("residents.csv"), csv).unwrap();
+}
+
+/// The fields of a registration, with sensible defaults for resident `n`.
+#[derive(Clone)]
+pub struct Registration {
+    pub fields: Vec<(String, String)>,
+    pub letter: Option<Vec<u8>>,
+}
+
+impl Registration {
+    pub fn new(n: u32, satker: &str) -> Registration {
+        let (nik, name) = resident(n);
+        let number = format!("ST-{n:04}/UJI/2026");
+        let letter = letter(&nik, &name, &number);
+        Registration {
+            fields: vec![
+                ("nik".into(), nik),
+                ("name".into(), name),
+                ("phone".into(), "081234567890".into()),
+                ("email".into(), format!("warga{n}@contoh.go.id")),
+                ("satker_code".into(), satker.into()),
+                ("letter_number".into(), number),
+            ],
+            letter: Some(letter),
+        }
+    }
+
+    pub fn set(mut self, field: &str, value: &str) -> Registration {
+        self.fields.retain(|(k, _)| k != field);
+        self.fields.push((field.into(), value.into()));
+        self
+    }
+
+    pub fn without(mut self, field: &str) -> Registration {
+        self.fields.retain(|(k, _)| k != field);
+        if field == "letter" {
+            self.letter = None;
+        }
+        self
+    }
+
+    pub fn email(self, email: &str) -> Registration {
+        self.set("email", email)
+    }
+
+    pub fn letter(mut self, bytes: Vec<u8>) -> Registration {
+        self.letter = Some(bytes);
+        self
+    }
+
+    /// The multipart body with a fixed boundary, so the same registration can be sent
+    /// byte for byte again.
+    pub fn encoded(&self, boundary: &str) -> (String, Vec<u8>) {
+        let mut body = Vec::new();
+        for (k, v) in &self.fields {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        if let Some(bytes) = &self.letter {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"letter\"; filename=\"surat.pdf\"\r\n\
+                     Content-Type: application/pdf\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    }
+
+    pub fn form(&self) -> reqwest::multipart::Form {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in &self.fields {
+            form = form.text(k.clone(), v.clone());
+        }
+        if let Some(bytes) = &self.letter {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name("surat-tugas.pdf").mime_str("application/pdf").unwrap();
+            form = form.part("letter", part);
+        }
+        form
+    }
+}
+
+/// A signed-in account.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub token: String,
+    pub pair: TokenPair,
+    pub nik: String,
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http.post(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.http.post(self.url(path)).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    pub async fn register(&self, registration: &Registration) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/registrations"))
+            .bearer_auth(&self.token)
+            .multipart(registration.form())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers and expects success, returning the membership.
+    pub async fn registered(&self, registration: &Registration) -> Membership {
+        let response = self.register(registration).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status == StatusCode::CREATED || status == StatusCode::OK, "registration refused: {status} {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn act(&self, id: uuid::Uuid, action: &str, reason: Option<&str>) -> reqwest::Response {
+        let path = format!("/api/v1/memberships/{id}/{action}");
+        match reason {
+            Some(r) => self.post_json(&path, serde_json::json!({ "reason": r })).await,
+            None => self.post(&path).await,
+        }
+    }
+
+    pub async fn delete(&self, id: uuid::Uuid, reason: &str, decree_number: &str, decree: Vec<u8>) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .text("reason", reason.to_owned())
+            .text("decree_number", decree_number.to_owned())
+            .part("decree", reqwest::multipart::Part::bytes(decree).file_name("sk.pdf"));
+        self.http
+            .post(self.url(&format!("/api/v1/memberships/{id}/delete")))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The visible *Daftar Pengguna* rows of one person, as `name status` strings.
+    pub async fn rows_of(&self, nik: &str) -> Vec<Membership> {
+        let page: myintress_core::api::Page<Membership> = self.get_json(&format!("/api/v1/memberships?q={nik}&limit=500")).await;
+        page.items
+    }
+}
+
+/// Reads a problem document and checks its media type.
+pub async fn problem(response: reqwest::Response) -> (StatusCode, Problem) {
+    let status = response.status();
+    let media = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let text = response.text().await.unwrap();
+    assert!(media.starts_with("application/problem+json"), "{status}: expected a problem document, got {media}: {text}");
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
+}
+
+/// Declares each scenario twice: on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(&$crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(backend) = $crate::support::Backend::postgres() {
+                        super::$name(&backend).await
+                    }
+                }
+            )*
+        }
+    };
+}

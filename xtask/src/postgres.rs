@@ -1,0 +1,85 @@
+//! A throwaway PostgreSQL cluster for the test run: `initdb` in a fresh folder, started on
+//! a free port on 127.0.0.1 with trust authentication, stopped and removed on drop.
+//! Run as the `postgres` user when we are root (PostgreSQL refuses to run as root).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+pub struct Cluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    pub url: String,
+    as_postgres: bool,
+}
+
+fn pg_bin() -> Result<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .context("PostgreSQL tidak terpasang (/usr/lib/postgresql)")?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().context("initdb tidak ditemukan")
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+impl Cluster {
+    fn run(&self, program: &str, args: &[&str]) -> Result<()> {
+        let path = self.bin.join(program);
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            Command::new(&path)
+        };
+        let output = command.args(args).output().with_context(|| format!("menjalankan {program}"))?;
+        if !output.status.success() {
+            bail!("{program} gagal: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(())
+    }
+
+    pub fn start(parent: &Path) -> Result<Cluster> {
+        let bin = pg_bin()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let dir = parent.join(format!("postgres-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let as_postgres = is_root();
+        if as_postgres {
+            let status = Command::new("chown").args(["-R", "postgres"]).arg(&dir).status()?;
+            if !status.success() {
+                bail!("chown {} gagal", dir.display());
+            }
+        }
+        let cluster = Cluster { bin, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), dir, as_postgres };
+        let data = cluster.dir.join("data");
+        let data = data.to_str().context("path")?;
+        cluster.run("initdb", &["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])?;
+        // fsync off: a test cluster need not survive a power cut, and it is much faster.
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            cluster.dir.display()
+        );
+        let log = cluster.dir.join("postgres.log");
+        cluster.run("pg_ctl", &["-D", data, "-o", &options, "-l", log.to_str().context("path")?, "-w", "start"])?;
+        Ok(cluster)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        if let Some(data) = data.to_str() {
+            let _ = self.run("pg_ctl", &["-D", data, "-m", "fast", "-w", "stop"]);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
