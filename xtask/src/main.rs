@@ -162,17 +162,34 @@ fn test(extra: &[String]) -> Result<()> {
     let cluster = postgres::Cluster::start(&setup::tools_dir()?)?;
 
     println!("== Rust: every crate, including the end-to-end tests of the app");
-    let mut args = vec!["test", "--workspace"];
+    // On Linux the tests get their own D-Bus session with an unlocked gnome-keyring, so
+    // the keychain tests use a real Secret Service and no bus outlives the run.
+    let mut args: Vec<&str> = Vec::new();
+    if cfg!(target_os = "linux") {
+        args.extend([
+            "--",
+            "sh",
+            "-c",
+            // A fresh keyring of its own, so a developer's login keyring (and its password)
+            // never meets the tests.
+            "rm -rf \"$KEYRING\" && mkdir -p \"$KEYRING\" && echo -n myintress-uji | \
+             XDG_DATA_HOME=\"$KEYRING\" gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"",
+            "sh",
+        ]);
+    }
+    args.extend(["cargo", "test", "--workspace"]);
     args.extend(extra.iter().map(String::as_str));
+    let (program, args) = if cfg!(target_os = "linux") { ("dbus-run-session", args) } else { ("cargo", args[1..].to_vec()) };
     run_in(
         &root,
-        "cargo",
+        program,
         &args,
         &[
             ("PATH", &path),
             ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),
             ("MYINTRESS_SCHEMATHESIS", setup::venv_bin("schemathesis")?.to_str().context("path")?),
             ("MYINTRESS_TEST_TOOLS_REQUIRED", "1"),
+            ("KEYRING", setup::tools_dir()?.join("keyring").to_str().context("path")?),
         ],
     )?;
     drop(cluster);

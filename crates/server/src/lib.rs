@@ -9,6 +9,7 @@
 //! - [`http`]: routes, middleware, OpenAPI.
 //! - [`dukcapil`], [`mail`], [`documents`], [`credentials`], [`reference`]: the adapters.
 //! - [`demo`]: demo data for `cargo xtask demo`.
+//! - `testkit`: the integration-test harness shared by the server's and client's tests.
 
 pub mod auth;
 pub mod credentials;
@@ -23,6 +24,8 @@ pub mod reference;
 pub mod registry;
 pub mod settings;
 pub mod store;
+#[doc(hidden)]
+pub mod testkit;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

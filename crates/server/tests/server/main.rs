@@ -2,7 +2,10 @@
 //! 127.0.0.1:0 with a fresh database per test, driven over HTTP, on SQLite and on the
 //! PostgreSQL cluster the test command starts.
 
-mod support;
+/// The shared harness, under the name the scenarios use.
+mod support {
+    pub use myintress_server::testkit::*;
+}
 
 mod authz;
 mod bad_input;

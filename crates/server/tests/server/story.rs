@@ -4,7 +4,7 @@ use myintress_core::api::{AuditEntry, ChangesPage, DigitAccount, Membership, Mem
 use myintress_core::status::Status;
 use reqwest::StatusCode;
 
-use crate::on_both_backends;
+use myintress_server::on_both_backends;
 use crate::support::{Backend, Registration, TestServer, letter, problem, resident};
 
 on_both_backends!(

@@ -1,12 +1,13 @@
-//! The test harness: a real server on 127.0.0.1:0 with a fresh database per test (a new
-//! SQLite file, or a new database in the PostgreSQL cluster the test command started),
-//! driven over HTTP. Everything it creates is removed on drop, also when a test fails.
+//! The test kit (feature `testkit`, for tests only): a real server on 127.0.0.1:0 with a
+//! fresh database per test (a new SQLite file, or a new database in the PostgreSQL cluster
+//! the test command started), driven over HTTP. Everything it creates is removed on drop,
+//! also when a test fails. Used by the server's and the client's integration tests.
 
 use std::path::PathBuf;
 
 use myintress_core::api::{Membership, Problem, TokenPair};
-use myintress_server::RunningServer;
-use myintress_server::settings::Settings;
+use crate::RunningServer;
+use crate::settings::Settings;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -57,12 +58,35 @@ pub const RESIDENTS: u32 = 600;
 
 /// A letter PDF naming the person, made by the server's own demo code.
 pub fn letter(nik: &str, name: &str, number: &str) -> Vec<u8> {
-    myintress_server::demo::assignment_letter(nik, name, number, "Satker Uji")
+    crate::demo::assignment_letter(nik, name, number, "Satker Uji")
+}
+
+/// Scratch space for test servers: `MYINTRESS_TEST_TMP` if set, else the system temp dir.
+fn scratch_dir() -> PathBuf {
+    std::env::var_os("MYINTRESS_TEST_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir)
+}
+
+/// The server binary that runs the PDF check in a child process: `MYINTRESS_PDF_CHECKER`,
+/// or `myintress-server` beside the running test binary (`target/<profile>/`).
+fn checker_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("MYINTRESS_PDF_CHECKER") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let path = profile_dir.join(format!("myintress-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: build it (`cargo build -p myintress-server`) or run the tests with `cargo test --workspace`",
+        path.display()
+    );
+    path
 }
 
 pub struct TestServer {
     pub base: String,
     pub dir: PathBuf,
+    settings: Settings,
     server: Option<RunningServer>,
     postgres: Option<(String, String)>,
     pub http: reqwest::Client,
@@ -75,7 +99,7 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> TestServer {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("server-tests").join(uuid::Uuid::new_v4().to_string());
+        let dir = scratch_dir().join("server-tests").join(uuid::Uuid::new_v4().to_string());
         std::fs::create_dir_all(&dir).unwrap();
         write_reference(&dir);
         let (database_url, postgres) = match backend {
@@ -92,13 +116,14 @@ impl TestServer {
         let mut settings = Settings::for_tests(dir.clone(), database_url);
         settings.reference_dir = Some(dir.join("reference"));
         settings.residents = Some(dir.join("residents.csv"));
-        settings.pdf_checker = Some(PathBuf::from(env!("CARGO_BIN_EXE_myintress-server")));
+        settings.pdf_checker = Some(checker_binary());
         adjust(&mut settings);
-        let server = myintress_server::start(settings).await.expect("server starts");
+        let server = crate::start(settings.clone()).await.expect("server starts");
         let base = format!("http://{}", server.addr);
         TestServer {
             base,
             dir,
+            settings,
             server: Some(server),
             postgres,
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
@@ -110,7 +135,7 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
-    pub fn state(&self) -> &myintress_server::AppState {
+    pub fn state(&self) -> &crate::AppState {
         &self.server.as_ref().expect("running").state
     }
 
@@ -121,12 +146,30 @@ impl TestServer {
         }
     }
 
+    /// Stops the server gracefully and starts it again on the same database and data dir
+    /// (on a new port: `base` changes).
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+        let mut settings = self.settings.clone();
+        settings.public_url = None;
+        let server = crate::start(settings).await.expect("server restarts");
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+
+    /// The address the server listens on now.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().expect("running").addr
+    }
+
     /// A fresh KPPN verifier of `kppn`, signed in.
     pub async fn verifier(&self, kppn: &str) -> Client {
         let n = self.next_verifier.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let nik = format!("327301570887{:04}", 9000 + n);
         let password = "Verifikator#Uji2026";
-        myintress_server::demo::create_verifier(
+        crate::demo::create_verifier(
             self.state(),
             &nik,
             &format!("Verifikator {kppn}-{n}"),
@@ -432,7 +475,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(&$crate::support::Backend::Sqlite).await
+                    super::$name(&$crate::testkit::Backend::Sqlite).await
                 }
             )*
         }
@@ -440,7 +483,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(backend) = $crate::support::Backend::postgres() {
+                    if let Some(backend) = $crate::testkit::Backend::postgres() {
                         super::$name(&backend).await
                     }
                 }

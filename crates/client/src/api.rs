@@ -1,0 +1,189 @@
+//! The typed client of the central API (API.md), over the wire types of
+//! `myintress_core::api`. Problem documents become [`ApiError::Problem`] with their code;
+//! anything that never reached the server, or a 5xx, is a [`ApiError::Transient`] the
+//! caller may retry.
+
+use std::time::Duration;
+
+use myintress_core::api::{
+    CaptchaChallenge, ChangesPage, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, Problem, RefreshRequest,
+    TokenPair,
+};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request did not get a definite answer: no connection, timeout, a cut body, a
+    /// 5xx or 429. Retrying with the same idempotency key is safe.
+    #[error("server tidak dapat dihubungi: {0}")]
+    Transient(String),
+    /// The server answered with a problem document (4xx).
+    #[error("{} ({})", .problem.detail, .problem.code)]
+    Problem { status: u16, problem: Box<Problem> },
+    /// The answer could not be read as the contract says.
+    #[error("jawaban server tidak dikenali: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Problem { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Problem { problem, .. } => Some(problem.code.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(401)
+    }
+}
+
+/// What a request sends besides its path.
+pub enum Body {
+    Empty,
+    Json(serde_json::Value),
+    /// A multipart body already encoded (registrations and deletions are encoded once
+    /// and resent byte for byte, so the idempotency fingerprint matches).
+    Multipart { boundary: String, bytes: Vec<u8> },
+}
+
+#[derive(Clone)]
+pub struct ApiClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl ApiClient {
+    pub fn new(base: &str) -> Result<ApiClient, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ApiError::Transient(e.to_string()))?;
+        Ok(ApiClient { base: base.trim_end_matches('/').to_owned(), http })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn read<T: DeserializeOwned>(response: Result<reqwest::Response, reqwest::Error>) -> Result<T, ApiError> {
+        let bytes = Self::read_bytes(response).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    async fn read_bytes(response: Result<reqwest::Response, reqwest::Error>) -> Result<Vec<u8>, ApiError> {
+        let response = response.map_err(|e| ApiError::Transient(e.to_string()))?;
+        let status = response.status();
+        // A body cut mid-way is as good as no answer.
+        let bytes = response.bytes().await.map_err(|e| ApiError::Transient(e.to_string()))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT {
+            return Err(ApiError::Transient(format!("status {status}")));
+        }
+        match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(problem) => Err(ApiError::Problem { status: status.as_u16(), problem: Box::new(problem) }),
+            // A 4xx without a problem body (a proxy's page, say) is not the server's word.
+            Err(_) => Err(ApiError::Transient(format!("status {status} tanpa dokumen masalah"))),
+        }
+    }
+
+    pub async fn captcha(&self) -> Result<CaptchaChallenge, ApiError> {
+        Self::read(self.http.get(self.url("/api/v1/auth/captcha")).send().await).await
+    }
+
+    pub async fn login(&self, request: &LoginRequest) -> Result<TokenPair, ApiError> {
+        Self::read(self.http.post(self.url("/api/v1/auth/login")).json(request).send().await).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
+        let body = RefreshRequest { refresh_token: refresh_token.to_owned() };
+        Self::read(self.http.post(self.url("/api/v1/auth/refresh")).json(&body).send().await).await
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
+        Self::read_bytes(self.http.post(self.url("/api/v1/auth/logout")).bearer_auth(token).send().await).await.map(|_| ())
+    }
+
+    pub async fn me(&self, token: &str) -> Result<Me, ApiError> {
+        Self::read(self.http.get(self.url("/api/v1/me")).bearer_auth(token).send().await).await
+    }
+
+    pub async fn digit(&self, token: &str, nik: &str) -> Result<Option<DigitAccount>, ApiError> {
+        match Self::read(self.http.get(self.url(&format!("/api/v1/digit/{nik}"))).bearer_auth(token).send().await).await {
+            Ok(found) => Ok(Some(found)),
+            Err(e) if e.code() == Some("digit_account_not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn changes(&self, token: &str, after: i64, limit: i64) -> Result<ChangesPage, ApiError> {
+        let url = self.url(&format!("/api/v1/changes?after={after}&limit={limit}"));
+        Self::read(self.http.get(url).bearer_auth(token).send().await).await
+    }
+
+    pub async fn membership(&self, token: &str, id: uuid::Uuid) -> Result<MembershipDetail, ApiError> {
+        Self::read(self.http.get(self.url(&format!("/api/v1/memberships/{id}"))).bearer_auth(token).send().await).await
+    }
+
+    pub async fn document(&self, token: &str, id: uuid::Uuid) -> Result<Vec<u8>, ApiError> {
+        Self::read_bytes(self.http.get(self.url(&format!("/api/v1/documents/{id}"))).bearer_auth(token).send().await).await
+    }
+
+    /// Sends one outbox action. The same `idempotency_key` and body replay the first
+    /// answer, so a retry after a lost response is safe.
+    pub async fn send_action(
+        &self,
+        token: &str,
+        path: &str,
+        idempotency_key: &str,
+        if_match: Option<i64>,
+        body: &Body,
+    ) -> Result<Membership, ApiError> {
+        let mut request = self.http.post(self.url(path)).bearer_auth(token).header("Idempotency-Key", idempotency_key);
+        if let Some(version) = if_match {
+            request = request.header("If-Match", format!("\"{version}\""));
+        }
+        request = match body {
+            Body::Empty => request,
+            Body::Json(v) => request.json(v),
+            Body::Multipart { boundary, bytes } => request
+                .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+                .body(bytes.clone()),
+        };
+        Self::read(request.send().await).await
+    }
+}
+
+/// Encodes text fields and one file part as `multipart/form-data` with a fixed boundary.
+pub fn encode_multipart(boundary: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    let (name, filename, bytes) = file;
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+             Content-Type: application/pdf\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}

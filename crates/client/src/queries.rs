@@ -1,0 +1,130 @@
+//! Reads for the screens, all from the local store: *Daftar Pengguna* (filtered, searched,
+//! paged), the verification queue, counts for Beranda, and the outbox.
+
+use myintress_core::api::{Membership, Problem};
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::outbox::Action;
+
+/// What *Daftar Pengguna* asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListFilter {
+    pub satker_code: Option<String>,
+    pub status: Option<u8>,
+    /// Name or NIK, any part of it.
+    pub search: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// One row of the list: the membership as the user sees it, and how many of the user's
+/// actions on it wait for the server ("menunggu sinkronisasi").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListRow {
+    pub membership: Membership,
+    pub pending: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPage {
+    pub rows: Vec<ListRow>,
+    /// All rows matching the filter, for the scrollbar.
+    pub total: i64,
+}
+
+/// FTS5 trigram needs three characters; shorter searches fall back to `LIKE`.
+fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter) {
+    qb.push(" WHERE listed = 1");
+    if let Some(s) = &filter.satker_code {
+        qb.push(" AND satker_code = ").push_bind(s.clone());
+    }
+    if let Some(status) = filter.status {
+        qb.push(" AND status = ").push_bind(status as i64);
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if search.chars().count() >= 3 {
+            // A phrase query: the text as typed, quotes doubled.
+            let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+            qb.push(" AND rowid IN (SELECT rowid FROM memberships_search WHERE memberships_search MATCH ")
+                .push_bind(phrase)
+                .push(")");
+        } else {
+            let like = format!("%{}%", search.to_lowercase());
+            qb.push(" AND (lower(name) LIKE ").push_bind(like.clone()).push(" OR nik LIKE ").push_bind(like).push(")");
+        }
+    }
+}
+
+pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> sqlx::Result<ListPage> {
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) AS n FROM memberships");
+    push_filter(&mut count, filter);
+    let total: i64 = count.build().fetch_one(&mut *conn).await?.try_get("n")?;
+
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT view_json, pending FROM memberships");
+    push_filter(&mut qb, filter);
+    qb.push(" ORDER BY name, nik, created_at, id LIMIT ").push_bind(filter.limit.clamp(1, 1000));
+    qb.push(" OFFSET ").push_bind(filter.offset.max(0));
+    let rows = qb.build().fetch_all(&mut *conn).await?;
+    Ok(ListPage { rows: rows.into_iter().map(decode_row).collect::<sqlx::Result<_>>()?, total })
+}
+
+fn decode_row(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<ListRow> {
+    let json: String = r.try_get("view_json")?;
+    Ok(ListRow { membership: serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?, pending: r.try_get("pending")? })
+}
+
+/// The verification queue: pending registrations, oldest first.
+pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ListRow>> {
+    let rows = sqlx::query("SELECT view_json, pending FROM memberships WHERE status = 1 ORDER BY created_at, id").fetch_all(conn).await?;
+    rows.into_iter().map(decode_row).collect()
+}
+
+/// Counts of listed rows by status, for Beranda.
+pub async fn counts(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(u8, i64)>> {
+    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM memberships WHERE listed = 1 GROUP BY status ORDER BY status")
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("status")? as u8, r.try_get("n")?))).collect()
+}
+
+/// One outbox entry as the sync screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub key: String,
+    pub seq: i64,
+    pub action: Action,
+    pub membership_id: String,
+    /// `pending` or `conflict`.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// The server's answer to a refused action, with its current state of the membership.
+    pub answer: Option<Problem>,
+    pub created_at: String,
+}
+
+pub async fn outbox(conn: &mut SqliteConnection) -> sqlx::Result<Vec<OutboxItem>> {
+    let rows = sqlx::query(
+        "SELECT key, seq, payload, membership_id, state, attempts, last_error, answer, created_at FROM outbox ORDER BY seq",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            let answer: Option<String> = r.try_get("answer")?;
+            Ok(OutboxItem {
+                key: r.try_get("key")?,
+                seq: r.try_get("seq")?,
+                action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                membership_id: r.try_get("membership_id")?,
+                state: r.try_get("state")?,
+                attempts: r.try_get("attempts")?,
+                last_error: r.try_get("last_error")?,
+                answer: answer.and_then(|a| serde_json::from_str(&a).ok()),
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

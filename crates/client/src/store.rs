@@ -1,0 +1,255 @@
+//! The local store: SQLite in the app data dir (WAL, `synchronous=FULL`), holding the
+//! memberships and satkers in scope, the sync cursor and the outbox.
+//!
+//! Each membership row keeps the server's last state (`server_json`, never replaced by
+//! an older version) and the view the user sees (`view_json` and its indexed columns):
+//! the server state with the pending outbox entries applied on top, rebuilt by
+//! [`rebuild_view`] whenever either side changes. So a pull never undoes an action the
+//! user took offline, and a conflict rolls the view back to the server's state.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use myintress_core::api::{Membership, Satker};
+use myintress_core::reregistration::{RowFacts, is_visible};
+use myintress_core::status::Status;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use crate::outbox::{Acting, Action, overlay};
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(std::time::Duration::from_secs(30));
+    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    sqlx::migrate!().run(&pool).await?;
+    Ok(pool)
+}
+
+pub async fn meta(conn: &mut SqliteConnection, key: &str) -> DbResult<Option<String>> {
+    let row = sqlx::query("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(conn).await?;
+    row.map(|r| r.try_get("value")).transpose()
+}
+
+pub async fn set_meta(conn: &mut SqliteConnection, key: &str, value: &str) -> DbResult<()> {
+    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn upsert_satker(conn: &mut SqliteConnection, s: &Satker) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO satkers (code, name, kppn_code, kppn_name) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, kppn_code = excluded.kppn_code, kppn_name = excluded.kppn_name",
+    )
+    .bind(&s.code)
+    .bind(&s.name)
+    .bind(&s.kppn_code)
+    .bind(&s.kppn_name)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn satkers(conn: &mut SqliteConnection) -> DbResult<Vec<Satker>> {
+    let rows = sqlx::query("SELECT code, name, kppn_code, kppn_name FROM satkers ORDER BY code").fetch_all(conn).await?;
+    rows.into_iter()
+        .map(|r| Ok(Satker { code: r.try_get("code")?, name: r.try_get("name")?, kppn_code: r.try_get("kppn_code")?, kppn_name: r.try_get("kppn_name")? }))
+        .collect()
+}
+
+/// Records the server's state of a membership, unless an equal or newer one is there.
+/// Returns whether it changed anything.
+pub async fn apply_server(conn: &mut SqliteConnection, m: &Membership) -> DbResult<bool> {
+    let json = serde_json::to_string(m).expect("membership serialises");
+    let done = sqlx::query(
+        "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, view_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $2) \
+         ON CONFLICT (id) DO UPDATE SET server_json = excluded.server_json, server_version = excluded.server_version \
+         WHERE memberships.server_version IS NULL OR memberships.server_version < excluded.server_version",
+    )
+    .bind(m.id.to_string())
+    .bind(&json)
+    .bind(m.version)
+    .bind(&m.nik)
+    .bind(&m.name)
+    .bind(&m.satker_code)
+    .bind(m.status.code() as i64)
+    .bind(m.created_at.to_rfc3339())
+    .bind(m.listed)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The server removed (deleted) a membership.
+pub async fn remove_server(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()> {
+    sqlx::query("UPDATE memberships SET server_json = NULL, server_version = 2147483647 WHERE id = $1")
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A pending outbox entry as the view needs it.
+pub struct PendingEntry {
+    pub seq: i64,
+    pub action: Action,
+    pub created_at: DateTime<Utc>,
+}
+
+async fn pending_for(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Vec<PendingEntry>> {
+    let rows = sqlx::query("SELECT seq, payload, created_at FROM outbox WHERE membership_id = $1 AND state = 'pending' ORDER BY seq")
+        .bind(id.to_string())
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            let created: String = r.try_get("created_at")?;
+            Ok(PendingEntry {
+                seq: r.try_get("seq")?,
+                action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                created_at: DateTime::parse_from_rfc3339(&created).map(|d| d.with_timezone(&Utc)).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Rebuilds the view of one membership from the server's state and the pending entries,
+/// then re-applies the *Daftar Pengguna* visibility rule to the person's rows in the satker.
+pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting) -> DbResult<()> {
+    let row = sqlx::query("SELECT server_json FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    let server: Option<Membership> = match row {
+        Some(r) => r.try_get::<Option<String>, _>("server_json")?.and_then(|j| serde_json::from_str(&j).ok()),
+        None => None,
+    };
+    let pending = pending_for(conn, id).await?;
+    let mut view = server;
+    for entry in &pending {
+        view = overlay(view, &entry.action, id, acting, entry.created_at);
+    }
+    match view {
+        None => {
+            // Removed on the server or by a pending deletion, or a local registration
+            // whose entry is gone: the row leaves the view. Its server state (if any) is
+            // gone too, so nothing is lost.
+            let nik_satker = sqlx::query("SELECT nik, satker_code FROM memberships WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM memberships WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
+            if let Some(r) = nik_satker {
+                refresh_listing(conn, &r.try_get::<String, _>("nik")?, &r.try_get::<String, _>("satker_code")?).await?;
+            }
+        }
+        Some(m) => {
+            let json = serde_json::to_string(&m).expect("membership serialises");
+            sqlx::query(
+                "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) \
+                 VALUES ($1, NULL, NULL, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (id) DO UPDATE SET nik = excluded.nik, name = excluded.name, satker_code = excluded.satker_code, \
+                 status = excluded.status, created_at = excluded.created_at, pending = excluded.pending, view_json = excluded.view_json",
+            )
+            .bind(id.to_string())
+            .bind(&m.nik)
+            .bind(&m.name)
+            .bind(&m.satker_code)
+            .bind(m.status.code() as i64)
+            .bind(m.created_at.to_rfc3339())
+            .bind(m.listed)
+            .bind(pending.len() as i64)
+            .bind(&json)
+            .execute(&mut *conn)
+            .await?;
+            refresh_listing(conn, &m.nik, &m.satker_code).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the core's visibility rule to the view rows of one person in one satker.
+async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -> DbResult<()> {
+    let rows = sqlx::query("SELECT id, view_json FROM memberships WHERE nik = $1 AND satker_code = $2")
+        .bind(nik)
+        .bind(satker)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut views = Vec::new();
+    for r in rows {
+        let json: String = r.try_get("view_json")?;
+        if let Ok(m) = serde_json::from_str::<Membership>(&json) {
+            views.push(m);
+        }
+    }
+    // Statuses 0, 2 and 3 are only reached through activation: they have been active.
+    let facts: Vec<RowFacts<DateTime<Utc>>> = views
+        .iter()
+        .map(|m| RowFacts { status: m.status, registered: m.created_at, ever_active: matches!(m.status, Status::Inactive | Status::Active | Status::Dormant) })
+        .collect();
+    for (m, fact) in views.iter().zip(&facts) {
+        let listed = is_visible(fact, &facts);
+        if listed != m.listed {
+            let mut changed = m.clone();
+            changed.listed = listed;
+            sqlx::query("UPDATE memberships SET listed = $1, view_json = $2 WHERE id = $3")
+                .bind(listed)
+                .bind(serde_json::to_string(&changed).expect("serialises"))
+                .bind(m.id.to_string())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn view(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<(Membership, i64)>> {
+    let row = sqlx::query("SELECT view_json, pending FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(conn).await?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let json: String = r.try_get("view_json")?;
+            let m = serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Ok(Some((m, r.try_get("pending")?)))
+        }
+    }
+}
+
+/// The server version a new action on this membership is based on (`None` for a row the
+/// server has not seen yet).
+pub async fn server_version(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<i64>> {
+    let row = sqlx::query("SELECT server_json, server_version FROM memberships WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.and_then(|r| {
+        let json: Option<String> = r.try_get("server_json").ok()?;
+        json.and(r.try_get("server_version").ok()?)
+    }))
+}
+
+/// All view rows of a person in a satker (history rows included), oldest first.
+pub async fn person_rows(conn: &mut SqliteConnection, nik: &str, satker: &str) -> DbResult<Vec<Membership>> {
+    let rows = sqlx::query("SELECT view_json FROM memberships WHERE nik = $1 AND satker_code = $2 ORDER BY created_at")
+        .bind(nik)
+        .bind(satker)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let json: String = r.try_get("view_json")?;
+            serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        })
+        .collect()
+}

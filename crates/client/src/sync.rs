@@ -1,0 +1,392 @@
+//! The sync engine: push the outbox in order, pull the change feed, prefetch letters.
+//!
+//! Push: the oldest pending entry goes first, with its idempotency key and the `If-Match`
+//! version it was based on. A transient failure (network, 5xx) stops the push and keeps
+//! the entry; 401 refreshes the session and retries; any other refusal marks the entry a
+//! conflict with the server's answer, rolls the view back to the server's state, and the
+//! push goes on with the next entry. An accepted entry leaves the outbox in the same
+//! transaction that records the server's answer, so a crash in between resends it and the
+//! server replays its first answer: every action applies exactly once.
+//!
+//! Pull: pages of `/changes?after=cursor`, each page and the cursor in one transaction;
+//! views are rebuilt over pending entries, so nothing the user did offline goes backwards.
+
+use chrono::Utc;
+use myintress_core::api::{ChangeKind, Membership, Satker};
+use myintress_core::status::Status;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::api::{ApiError, Body, encode_multipart};
+use crate::events::{Connection, Notice};
+use crate::outbox::Action;
+use crate::{Account, Client, ClientError, ClientResult, store};
+
+/// Changes per page of the pull.
+const PAGE: i64 = 1000;
+
+/// What a push did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PushReport {
+    pub sent: u64,
+    pub conflicts: u64,
+}
+
+struct Entry {
+    seq: i64,
+    key: String,
+    membership_id: Uuid,
+    base_version: Option<i64>,
+    action: Action,
+}
+
+impl Client {
+    async fn next_entry(&self) -> ClientResult<Option<Entry>> {
+        let row = sqlx::query(
+            "SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let payload: String = r.try_get("payload")?;
+        let membership_id: String = r.try_get("membership_id")?;
+        Ok(Some(Entry {
+            seq: r.try_get("seq")?,
+            key: r.try_get("key")?,
+            membership_id: Uuid::parse_str(&membership_id).map_err(|e| ClientError::Store(e.to_string()))?,
+            base_version: r.try_get("base_version")?,
+            action: serde_json::from_str(&payload).map_err(|e| ClientError::Store(e.to_string()))?,
+        }))
+    }
+
+    /// Builds the request body; encoded the same way every time, so a resend is byte for
+    /// byte the first request (the boundary comes from the idempotency key).
+    async fn body(&self, entry: &Entry) -> ClientResult<Body> {
+        let boundary = format!("myintress-{}", entry.key);
+        Ok(match &entry.action {
+            Action::Register { input, letter_sha256 } => {
+                let letter = self.documents().read(letter_sha256).await?;
+                let fields = [
+                    ("nik", input.nik.as_str()),
+                    ("name", input.name.as_str()),
+                    ("nip", input.nip.as_str()),
+                    ("phone", input.phone.as_str()),
+                    ("email", input.email.as_str()),
+                    ("satker_code", input.satker_code.as_str()),
+                    ("letter_number", input.letter_number.as_str()),
+                    ("ticket_number", input.ticket_number.as_str()),
+                ];
+                let bytes = encode_multipart(&boundary, &fields, ("letter", "surat-tugas.pdf", &letter));
+                Body::Multipart { boundary, bytes }
+            }
+            Action::Delete { reason, decree_number, decree_sha256 } => {
+                let decree = self.documents().read(decree_sha256).await?;
+                let fields = [("reason", reason.as_str()), ("decree_number", decree_number.as_str())];
+                Body::Multipart { bytes: encode_multipart(&boundary, &fields, ("decree", "sk.pdf", &decree)), boundary }
+            }
+            Action::Reject { reason } | Action::Deactivate { reason } => Body::Json(serde_json::json!({ "reason": reason })),
+            Action::Approve | Action::Reactivate => Body::Empty,
+        })
+    }
+
+    /// Sends pending entries in order until the outbox is empty or the server cannot be
+    /// reached (then the error is returned and the entries wait).
+    pub async fn push(&self) -> ClientResult<PushReport> {
+        let mut report = PushReport::default();
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(self.pool()).await?;
+        while let Some(entry) = self.next_entry().await? {
+            self.status.send_modify(|s| s.connection = Connection::Syncing { done: report.sent, total: Some(total.max(0) as u64) });
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, updated_at = $1 WHERE seq = $2")
+                .bind(Utc::now().to_rfc3339())
+                .bind(entry.seq)
+                .execute(self.pool())
+                .await?;
+            let body = self.body(&entry).await?;
+            let path = entry.action.path(entry.membership_id);
+            let if_match = match entry.action {
+                Action::Register { .. } => None,
+                _ => entry.base_version,
+            };
+            let mut token = self.access_token(false).await?;
+            let mut answer = self.api().send_action(&token, &path, &entry.key, if_match, &body).await;
+            if matches!(&answer, Err(e) if e.is_unauthorized()) {
+                token = self.access_token(true).await?;
+                answer = self.api().send_action(&token, &path, &entry.key, if_match, &body).await;
+            }
+            match answer {
+                Ok(membership) => {
+                    self.accepted(&entry, &membership).await?;
+                    report.sent += 1;
+                }
+                Err(ApiError::Problem { problem, .. }) if problem.code != "unauthorized" => {
+                    self.refused(&entry, &problem).await?;
+                    report.conflicts += 1;
+                }
+                Err(e) => {
+                    sqlx::query("UPDATE outbox SET last_error = $1 WHERE seq = $2").bind(e.to_string()).bind(entry.seq).execute(self.pool()).await?;
+                    self.publish_counts().await?;
+                    return Err(e.into());
+                }
+            }
+            self.publish_counts().await?;
+        }
+        Ok(report)
+    }
+
+    async fn account_now(&self) -> ClientResult<Account> {
+        let mut conn = self.pool().acquire().await?;
+        let json = store::meta(&mut conn, "account").await?.ok_or(ClientError::NotSignedIn)?;
+        serde_json::from_str(&json).map_err(|e| ClientError::Store(e.to_string()))
+    }
+
+    /// The server accepted an entry: record its answer and drop the entry, together.
+    async fn accepted(&self, entry: &Entry, membership: &Membership) -> ClientResult<()> {
+        let acting = self.account_now().await?.acting();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM outbox WHERE seq = $1").bind(entry.seq).execute(&mut *tx).await?;
+        let local = entry.membership_id;
+        if local != membership.id {
+            // A new registration got its server id: later actions on the local row now
+            // address the server's row.
+            sqlx::query("UPDATE outbox SET membership_id = $1 WHERE membership_id = $2")
+                .bind(membership.id.to_string())
+                .bind(local.to_string())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM memberships WHERE id = $1").bind(local.to_string()).execute(&mut *tx).await?;
+        }
+        // Later entries on this membership were based on the view that included this one.
+        sqlx::query("UPDATE outbox SET base_version = $1 WHERE membership_id = $2 AND state = 'pending'")
+            .bind(membership.version)
+            .bind(membership.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if let Action::Register { letter_sha256, .. } = &entry.action {
+            let size = tokio::fs::metadata(self.documents().path(letter_sha256)).await.map(|m| m.len() as usize).unwrap_or(0);
+            remember_document(&mut tx, membership.letter_document_id, letter_sha256, size, membership.id).await?;
+        }
+        if let Action::Delete { .. } = &entry.action {
+            store::remove_server(&mut tx, membership.id).await?;
+        } else {
+            store::apply_server(&mut tx, membership).await?;
+        }
+        store::rebuild_view(&mut tx, membership.id, &acting).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The server refused an entry: keep it as a conflict with the answer, and show the
+    /// server's state.
+    async fn refused(&self, entry: &Entry, problem: &myintress_core::api::Problem) -> ClientResult<()> {
+        let acting = self.account_now().await?.acting();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE outbox SET state = 'conflict', answer = $1, updated_at = $2 WHERE seq = $3")
+            .bind(serde_json::to_string(problem).expect("serialises"))
+            .bind(Utc::now().to_rfc3339())
+            .bind(entry.seq)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(current) = &problem.membership {
+            store::apply_server(&mut tx, current).await?;
+        }
+        store::rebuild_view(&mut tx, entry.membership_id, &acting).await?;
+        tx.commit().await?;
+        let _ = self.notices.send(Notice::Conflict { key: entry.key.clone(), detail: problem.detail.clone() });
+        Ok(())
+    }
+
+    /// Reads the change feed to the end. Returns how many changes were applied.
+    pub async fn pull(&self) -> ClientResult<u64> {
+        let acting = self.account_now().await?.acting();
+        let mut applied = 0u64;
+        let mut new_pending = 0u64;
+        loop {
+            let cursor: i64 = {
+                let mut conn = self.pool().acquire().await?;
+                store::meta(&mut conn, "cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0)
+            };
+            let token = self.access_token(false).await?;
+            let page = match self.api().changes(&token, cursor, PAGE).await {
+                Err(e) if e.is_unauthorized() => self.api().changes(&self.access_token(true).await?, cursor, PAGE).await?,
+                other => other?,
+            };
+            let mut tx = self.pool().begin().await?;
+            for change in &page.changes {
+                match change.kind {
+                    ChangeKind::Membership => {
+                        let m: Membership = serde_json::from_value(change.entity.clone()).map_err(|e| ClientError::Store(e.to_string()))?;
+                        let was: Option<Status> = store::view(&mut tx, m.id).await?.map(|(v, _)| v.status);
+                        if store::apply_server(&mut tx, &m).await? && m.status == Status::Registered && was != Some(Status::Registered) {
+                            new_pending += 1;
+                        }
+                        store::rebuild_view(&mut tx, m.id, &acting).await?;
+                    }
+                    ChangeKind::MembershipRemoved => {
+                        let id = change.entity["id"].as_str().and_then(|s| Uuid::parse_str(s).ok());
+                        if let Some(id) = id {
+                            store::remove_server(&mut tx, id).await?;
+                            store::rebuild_view(&mut tx, id, &acting).await?;
+                        }
+                    }
+                    ChangeKind::Satker => {
+                        let s: Satker = serde_json::from_value(change.entity.clone()).map_err(|e| ClientError::Store(e.to_string()))?;
+                        store::upsert_satker(&mut tx, &s).await?;
+                    }
+                }
+            }
+            store::set_meta(&mut tx, "cursor", &page.last_seq.to_string()).await?;
+            tx.commit().await?;
+            applied += page.changes.len() as u64;
+            self.status.send_modify(|s| s.connection = Connection::Syncing { done: applied, total: None });
+            if !page.has_more {
+                break;
+            }
+        }
+        if new_pending > 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
+            let _ = self.notices.send(Notice::NewRegistrations { count: new_pending });
+        }
+        self.status.send_modify(|s| s.last_sync = Some(Utc::now().to_rfc3339()));
+        self.publish_counts().await?;
+        Ok(applied)
+    }
+
+    /// Fetches the letters of pending registrations that are not cached yet, then trims
+    /// the cache to its limit by evicting letters of decided registrations, least
+    /// recently used first.
+    pub async fn prefetch(&self) -> ClientResult<u64> {
+        let wanted: Vec<(String, String)> = sqlx::query_as(
+            "SELECT json_extract(view_json, '$.letter_document_id'), id FROM memberships \
+             WHERE status = 1 AND json_extract(view_json, '$.letter_document_id') NOT IN (SELECT id FROM documents) \
+             AND server_json IS NOT NULL ORDER BY created_at",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut fetched = 0;
+        for (document_id, membership_id) in wanted {
+            let Ok(id) = Uuid::parse_str(&document_id) else { continue };
+            let token = self.access_token(false).await?;
+            let bytes = self.api().document(&token, id).await?;
+            let sha = self.documents().save(&bytes).await?;
+            let mut tx = self.pool().begin().await?;
+            remember_document(&mut tx, id, &sha, bytes.len(), Uuid::parse_str(&membership_id).unwrap_or_default()).await?;
+            tx.commit().await?;
+            fetched += 1;
+        }
+        self.evict().await?;
+        Ok(fetched)
+    }
+
+    async fn evict(&self) -> ClientResult<()> {
+        let limit = self.config().cache_limit_bytes as i64;
+        let total: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(size), 0) FROM documents").fetch_one(self.pool()).await?;
+        if total <= limit {
+            return Ok(());
+        }
+        // Letters still waiting for a decision, and files an outbox entry needs, stay.
+        let candidates: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT d.id, d.sha256, d.size FROM documents d LEFT JOIN memberships m ON m.id = d.membership_id \
+             WHERE COALESCE(m.status, -1) <> 1 \
+             AND d.sha256 NOT IN (SELECT json_extract(payload, '$.letter_sha256') FROM outbox WHERE kind = 'register') \
+             ORDER BY d.used_at",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut over = total - limit;
+        for (id, sha, size) in candidates {
+            if over <= 0 {
+                break;
+            }
+            sqlx::query("DELETE FROM documents WHERE id = $1").bind(&id).execute(self.pool()).await?;
+            let still_used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE sha256 = $1").bind(&sha).fetch_one(self.pool()).await?;
+            if still_used == 0 {
+                self.documents().remove(&sha).await;
+            }
+            over -= size;
+        }
+        Ok(())
+    }
+
+    /// A document's bytes: from the cache, or fetched (and cached) when online.
+    pub async fn document(&self, id: Uuid) -> ClientResult<Vec<u8>> {
+        let sha: Option<String> = sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = $1").bind(id.to_string()).fetch_optional(self.pool()).await?;
+        if let Some(sha) = sha {
+            if let Ok(bytes) = self.documents().read(&sha).await {
+                sqlx::query("UPDATE documents SET used_at = $1 WHERE id = $2").bind(Utc::now().to_rfc3339()).bind(id.to_string()).execute(self.pool()).await?;
+                return Ok(bytes);
+            }
+        }
+        let token = self.access_token(false).await?;
+        let bytes = self.api().document(&token, id).await?;
+        let sha = self.documents().save(&bytes).await?;
+        let mut tx = self.pool().begin().await?;
+        remember_document(&mut tx, id, &sha, bytes.len(), Uuid::nil()).await?;
+        tx.commit().await?;
+        Ok(bytes)
+    }
+
+    /// One round: push, pull, prefetch. Updates the connection state.
+    pub async fn sync_once(&self) -> ClientResult<()> {
+        let _one = self.syncing.lock().await;
+        let result = async {
+            self.push().await?;
+            self.pull().await?;
+            self.prefetch().await?;
+            // Actions taken while pulling go out in the same round.
+            self.push().await?;
+            Ok::<(), ClientError>(())
+        }
+        .await;
+        let connection = match &result {
+            Ok(()) => Connection::Online,
+            Err(ClientError::Api(ApiError::Transient(why))) => Connection::Offline { reason: why.clone() },
+            Err(ClientError::NotSignedIn) => Connection::SignInNeeded { reason: "Silakan masuk.".into() },
+            Err(ClientError::Api(e @ ApiError::Problem { .. })) if e.is_unauthorized() => {
+                Connection::SignInNeeded { reason: e.to_string() }
+            }
+            Err(e) => Connection::Error { message: e.message() },
+        };
+        self.status.send_modify(|s| s.connection = connection);
+        result
+    }
+
+    /// Syncs now and then: after every action (`wake`), every `interval` otherwise, and with
+    /// growing pauses (up to a minute) while the server cannot be reached.
+    pub async fn run(&self, interval: std::time::Duration) {
+        let mut backoff = std::time::Duration::from_secs(1);
+        loop {
+            let wait = match self.sync_once().await {
+                Ok(()) => {
+                    backoff = std::time::Duration::from_secs(1);
+                    interval
+                }
+                Err(ClientError::Api(ApiError::Transient(_))) => {
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(60));
+                    wait
+                }
+                Err(_) => interval,
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+async fn remember_document(conn: &mut sqlx::SqliteConnection, id: Uuid, sha: &str, size: usize, membership: Uuid) -> ClientResult<()> {
+    let size = size as i64;
+    let now = Utc::now().to_rfc3339();
+    sqlx::query(
+        "INSERT INTO documents (id, sha256, size, membership_id, fetched_at, used_at) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (id) DO UPDATE SET used_at = excluded.used_at",
+    )
+    .bind(id.to_string())
+    .bind(sha)
+    .bind(size)
+    .bind(if membership.is_nil() { None } else { Some(membership.to_string()) })
+    .bind(&now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! Actions taken offline reach the server when the network is back; decisions that race
+//! end as one winner and a conflict the loser can see.
+
+use myintress_client::events::Connection;
+use myintress_client::outbox::Action;
+use myintress_client::queries::{self, ListFilter};
+use myintress_client::{ClientError, store};
+use myintress_core::api::MembershipDetail;
+use myintress_core::registration::RegistrationInput;
+use myintress_core::status::Status;
+use myintress_server::testkit::{letter, resident};
+
+use crate::proxy::Mode;
+use crate::support::World;
+
+pub fn input(n: u32, satker: &str) -> (RegistrationInput, Vec<u8>) {
+    let (nik, name) = resident(n);
+    let number = format!("ST-{n:04}/DESK/2026");
+    let pdf = letter(&nik, &name, &number);
+    let input = RegistrationInput {
+        nik,
+        name,
+        nip: String::new(),
+        phone: "0812-3456-7890".into(),
+        email: format!("desk{n}@contoh.go.id"),
+        satker_code: satker.into(),
+        letter_number: number,
+        ticket_number: String::new(),
+    };
+    (input, pdf)
+}
+
+async fn search(desk: &crate::support::Desk, text: &str) -> Vec<queries::ListRow> {
+    let mut conn = desk.client.pool().acquire().await.unwrap();
+    queries::list(&mut conn, &ListFilter { search: Some(text.into()), limit: 100, ..Default::default() }).await.unwrap().rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_offline_goes_up_when_online() {
+    let world = World::new().await;
+    let desk = world.kppn_desk().await;
+    world.proxy.set_mode(Mode::Refuse);
+
+    let (input, pdf) = input(10, "019001");
+    let nik = input.nik.clone();
+    let local = desk.client.register(input, pdf).await.expect("queued offline");
+    assert_eq!(local.status, Status::Active, "the KPPN route is active at once, also in the local view");
+    let rows = search(&desk, &nik).await;
+    assert_eq!((rows.len(), rows[0].pending), (1, 1), "shown, waiting for sync");
+
+    let err = desk.client.sync_once().await.unwrap_err();
+    assert_eq!(err.code(), "offline");
+    assert!(matches!(desk.client.subscribe().borrow().connection, Connection::Offline { .. }));
+    assert_eq!(desk.client.subscribe().borrow().outbox, 1);
+
+    world.proxy.set_mode(Mode::Pass);
+    desk.client.sync_once().await.expect("online again");
+    let rows = search(&desk, &nik).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].pending, 0);
+    assert_ne!(rows[0].membership.id, local.id, "the local row became the server's row");
+    let kppn = world.server.login(&world.kppn_nik, crate::support::KPPN_PASSWORD).await.unwrap();
+    let server_view: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{}", rows[0].membership.id)).await;
+    assert_eq!(server_view.membership, rows[0].membership, "the local store matches the server");
+    assert_eq!(desk.client.subscribe().borrow().outbox, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_offline_reaches_the_server() {
+    let world = World::new().await;
+    let operator = world.operator_desk().await;
+    let (input, pdf) = input(11, "019001");
+    operator.client.register(input, pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+
+    let desk = world.kppn_desk().await;
+    let queue = queries::queue(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap();
+    let pending = queue.iter().find(|r| r.membership.nik == resident(11).0).expect("in the verification queue").membership.clone();
+    let letter = desk.client.document(pending.letter_document_id).await.expect("letter prefetched");
+    assert!(letter.starts_with(b"%PDF-"));
+
+    world.proxy.set_mode(Mode::Refuse);
+    // Offline: the prefetched letter still opens.
+    assert_eq!(desk.client.document(pending.letter_document_id).await.unwrap(), letter);
+    let approved = desk.client.act(pending.id, Action::Approve).await.unwrap();
+    assert_eq!(approved.status, Status::Active);
+    assert!(desk.client.sync_once().await.is_err());
+
+    world.proxy.set_mode(Mode::Pass);
+    desk.client.sync_once().await.unwrap();
+    let kppn = world.server.login(&world.kppn_nik, crate::support::KPPN_PASSWORD).await.unwrap();
+    let server_view: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{}", pending.id)).await;
+    assert_eq!(server_view.membership.status, Status::Active);
+    let (local, waiting) = store::view(&mut desk.client.pool().acquire().await.unwrap(), pending.id).await.unwrap().unwrap();
+    assert_eq!((local, waiting), (server_view.membership, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_verifiers_decide_the_same_request_one_wins() {
+    let world = World::new().await;
+    let operator = world.operator_desk().await;
+    let (input, pdf) = input(12, "019001");
+    operator.client.register(input, pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+    let a = world.kppn_desk().await;
+    let b = world.second_kppn_desk().await;
+    let id = queries::queue(&mut a.client.pool().acquire().await.unwrap()).await.unwrap()[0].membership.id;
+
+    world.proxy.set_mode(Mode::Refuse);
+    a.client.act(id, Action::Approve).await.unwrap();
+    b.client.act(id, Action::Reject { reason: "Surat tugas kedaluwarsa".into() }).await.unwrap();
+    world.proxy.set_mode(Mode::Pass);
+    a.client.sync_once().await.unwrap();
+    b.client.sync_once().await.unwrap();
+
+    let outbox = queries::outbox(&mut b.client.pool().acquire().await.unwrap()).await.unwrap();
+    assert_eq!(outbox.len(), 1, "the loser's action is kept, not dropped");
+    assert_eq!(outbox[0].state, "conflict");
+    let answer = outbox[0].answer.as_ref().unwrap();
+    assert_eq!(answer.code, "version_conflict");
+    assert_eq!(answer.membership.as_ref().unwrap().status, Status::Active, "the server's state, side by side");
+    let (view, _) = store::view(&mut b.client.pool().acquire().await.unwrap(), id).await.unwrap().unwrap();
+    assert_eq!(view.status, Status::Active, "the loser's view rolled back to the server's state");
+    assert_eq!(b.client.subscribe().borrow().conflicts, 1);
+
+    // Dismissing removes it; nothing else changes.
+    b.client.dismiss(&outbox[0].key).await.unwrap();
+    assert!(queries::outbox(&mut b.client.pool().acquire().await.unwrap()).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resubmission_supersedes_an_offline_decision() {
+    let world = World::new().await;
+    let operator = world.operator_desk().await;
+    let (first, pdf) = input(13, "019001");
+    operator.client.register(first.clone(), pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+    let desk = world.kppn_desk().await;
+    let id = queries::queue(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap()[0].membership.id;
+
+    world.proxy.set_mode(Mode::Refuse);
+    desk.client.act(id, Action::Approve).await.unwrap();
+    world.proxy.set_mode(Mode::Pass);
+    // The satker sends a newer letter meanwhile (guide Tip 2).
+    let mut second = first.clone();
+    second.letter_number = "ST-0013/REVISI/2026".into();
+    let pdf2 = letter(&second.nik, &second.name, &second.letter_number);
+    let replaced = operator.client.register(second, pdf2).await.unwrap();
+    assert_eq!(replaced.id, id, "replaced in place, locally too");
+    operator.client.sync_once().await.unwrap();
+
+    desk.client.sync_once().await.unwrap();
+    let outbox = queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap();
+    let answer = outbox[0].answer.as_ref().expect("conflict kept");
+    assert_eq!(answer.code, "request_superseded");
+    assert_eq!(answer.membership.as_ref().unwrap().letter_number, "ST-0013/REVISI/2026");
+
+    // Redo: a new decision on the newest letter.
+    let redone = desk.client.redo(&outbox[0].key).await.unwrap();
+    assert_eq!(redone.status, Status::Active);
+    desk.client.sync_once().await.unwrap();
+    assert!(queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_refuse_early_and_queue_nothing() {
+    let world = World::new().await;
+    let desk = world.kppn_desk().await;
+    let (mut bad, pdf) = input(14, "019001");
+    bad.nik = "31710112019000AB".into();
+    match desk.client.register(bad, pdf.clone()).await {
+        Err(ClientError::Fields(errors)) => assert_eq!(errors[0].code.as_str(), "nik_invalid"),
+        other => panic!("{other:?}"),
+    }
+    let (good, _) = input(14, "019001");
+    match desk.client.register(good.clone(), b"GIF89a bukan pdf".to_vec()).await {
+        Err(ClientError::Fields(errors)) => assert_eq!(errors[0].code.as_str(), "letter_not_pdf"),
+        other => panic!("{other:?}"),
+    }
+    match desk.client.register(RegistrationInput { satker_code: "020001".into(), ..good.clone() }, pdf.clone()).await {
+        Err(e) => assert_eq!(e.code(), "satker_out_of_scope"),
+        Ok(m) => panic!("registered out of scope: {m:?}"),
+    }
+    desk.client.register(good.clone(), pdf.clone()).await.unwrap();
+    match desk.client.register(good, pdf).await {
+        Err(e) => assert_eq!(e.code(), "already_active", "checked against the local view, offline too"),
+        Ok(m) => panic!("{m:?}"),
+    }
+    assert_eq!(queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap().len(), 1);
+}

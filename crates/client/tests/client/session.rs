@@ -1,0 +1,131 @@
+//! Sessions seen from the desktop: the refresh token in the real OS keychain (Secret
+//! Service in the D-Bus session the test command starts), token expiry while offline,
+//! rotation, reuse detection, and opening the app offline on cached data.
+
+use std::time::Duration;
+
+use myintress_client::events::Connection;
+use myintress_client::keychain::Keychain;
+use myintress_client::outbox::Action;
+use myintress_client::queries;
+
+use crate::proxy::Mode;
+use crate::round_trips::input;
+use crate::support::{Desk, KPPN_PASSWORD, World};
+
+fn refresh_token(desk: &Desk, nik: &str) -> Option<String> {
+    Keychain::new(&desk.service).load(&desk.client.config().server_url, nik).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_token_lives_in_the_keychain_only() {
+    let world = World::new().await;
+    let desk = world.kppn_desk().await;
+    let token = refresh_token(&desk, &world.kppn_nik).expect("stored in the OS keychain");
+    assert_eq!(token.len(), 43, "256 bits, URL-safe base64");
+
+    // Seen from outside this process: the Secret Service holds the item.
+    let found = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "service", &desk.service])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed by the test command");
+    let listing = String::from_utf8_lossy(&found.stdout) + String::from_utf8_lossy(&found.stderr);
+    assert!(listing.contains(&world.kppn_nik), "the Secret Service lists the entry: {listing}");
+
+    // Not in the database or any file of the data dir.
+    for entry in walk(&desk.dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "refresh token found in {}", entry.display());
+    }
+
+    desk.client.sign_out(false).await.unwrap();
+    assert_eq!(refresh_token(&desk, &world.kppn_nik), None, "sign-out removes it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_expires_while_offline() {
+    let world = World::with(|s| s.access_token_seconds = 2).await;
+    let operator = world.operator_desk().await;
+    let (pending, pdf) = input(60, "019001");
+    operator.client.register(pending, pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+    let desk = world.kppn_desk().await;
+    let before = refresh_token(&desk, &world.kppn_nik).unwrap();
+
+    world.proxy.set_mode(Mode::Refuse);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let id = queries::queue(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap()[0].membership.id;
+    desk.client.act(id, Action::Approve).await.unwrap();
+    assert!(desk.client.sync_once().await.is_err());
+
+    world.proxy.set_mode(Mode::Pass);
+    desk.client.sync_once().await.expect("the expired access token is refreshed, then the action goes");
+    assert_eq!(desk.client.subscribe().borrow().outbox, 0);
+    let after = refresh_token(&desk, &world.kppn_nik).unwrap();
+    assert_ne!(before, after, "the refresh rotated the token in the keychain");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_and_reuse_detection_seen_from_the_client() {
+    let world = World::new().await;
+    let desk = world.kppn_desk().await;
+    let first = refresh_token(&desk, &world.kppn_nik).unwrap();
+    desk.client.access_token(true).await.unwrap();
+    let second = refresh_token(&desk, &world.kppn_nik).unwrap();
+    assert_ne!(first, second, "rotated on use");
+
+    // Someone replays the old token (a stolen copy): the server ends the whole family.
+    let replay = desk.client.api().refresh(&first).await.unwrap_err();
+    assert_eq!(replay.code(), Some("refresh_token_reused"));
+
+    // The desk finds out at its next refresh: sign in again; local data stays.
+    let (input, pdf) = input(61, "019001");
+    desk.client.register(input, pdf).await.unwrap();
+    desk.client.forget_access_token().await;
+    assert!(desk.client.sync_once().await.is_err());
+    assert!(matches!(desk.client.subscribe().borrow().connection, Connection::SignInNeeded { .. }));
+    assert_eq!(refresh_token(&desk, &world.kppn_nik), None, "the dead token is forgotten");
+    assert_eq!(desk.client.subscribe().borrow().outbox, 1, "the queued action waits for the new session");
+
+    desk.sign_in(&world.kppn_nik, KPPN_PASSWORD).await;
+    desk.client.sync_once().await.unwrap();
+    assert_eq!(desk.client.subscribe().borrow().outbox, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_offline_works_on_cached_data() {
+    let world = World::new().await;
+    let (dir, service) = {
+        let desk = world.kppn_desk().await;
+        let (input, pdf) = input(62, "019001");
+        desk.client.register(input, pdf).await.unwrap();
+        desk.client.sync_once().await.unwrap();
+        let kept = (desk.dir.clone(), desk.service.clone());
+        std::mem::forget(desk);
+        kept
+    };
+    world.proxy.set_mode(Mode::Refuse);
+    let desk = Desk::open_at(dir, service, &world.proxy.url()).await;
+    let account = desk.client.account().await.unwrap().expect("still signed in, offline");
+    assert_eq!(account.nik, world.kppn_nik);
+    let rows = queries::list(&mut desk.client.pool().acquire().await.unwrap(), &queries::ListFilter { limit: 50, ..Default::default() })
+        .await
+        .unwrap();
+    let row = rows.rows.iter().find(|r| r.membership.name == myintress_server::testkit::resident(62).1).expect("cached row");
+    desk.client.act(row.membership.id, Action::Deactivate { reason: "Mutasi".into() }).await.unwrap();
+    assert_eq!(desk.client.subscribe().borrow().outbox, 1, "queued until the network is back");
+    world.proxy.set_mode(Mode::Pass);
+    desk.client.sync_once().await.unwrap();
+    assert_eq!(desk.client.subscribe().borrow().outbox, 0);
+    // This desk cleans up the keychain entry it inherited.
+    desk.sign_in(&world.kppn_nik, KPPN_PASSWORD).await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}
