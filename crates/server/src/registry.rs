@@ -192,7 +192,7 @@ impl Changeset<'_> {
                 updated.listed = visible;
                 updated.version += 1;
                 updated.updated_at = self.now;
-                tx.update_membership(&updated).await?;
+                tx.save_membership(&updated).await?;
                 // Replace an earlier change of the same row in this transaction.
                 self.changes.retain(|c| c.entity_id != updated.id.to_string());
                 self.changes.push(membership_change(&updated, &self.satker.kppn_code));
@@ -236,6 +236,22 @@ pub struct StoredPdf {
     pub report: PdfReport,
 }
 
+/// Records a stored PDF (`letter` or `decree`) of a satker; returns its new id.
+async fn record_document(tx: &mut dyn Conn, pdf: &StoredPdf, kind: &str, satker: &str, now: DateTime<Utc>) -> Result<Uuid, ApiError> {
+    let id = Uuid::new_v4();
+    tx.insert_document(&DocumentRow {
+        id,
+        sha256: pdf.sha256.clone(),
+        size: pdf.size as i64,
+        pages: pdf.report.pages as i64,
+        kind: kind.into(),
+        satker_code: satker.to_owned(),
+        created_at: now,
+    })
+    .await?;
+    Ok(id)
+}
+
 /// The outcome of a registration: 201 for a new membership, 200 when it replaced a
 /// pending request.
 pub struct Registered {
@@ -276,17 +292,7 @@ pub async fn register(
     let pairs: Vec<(Uuid, Status)> = existing.iter().map(|r| (r.id, status_of(r))).collect();
     let decision = decide_registration(&pairs).map_err(ApiError::code)?;
 
-    let document_id = Uuid::new_v4();
-    tx.insert_document(&DocumentRow {
-        id: document_id,
-        sha256: letter.sha256.clone(),
-        size: letter.size as i64,
-        pages: letter.report.pages as i64,
-        kind: "letter".into(),
-        satker_code: satker.code.clone(),
-        created_at: now,
-    })
-    .await?;
+    let document_id = record_document(tx.as_mut(), letter, "letter", &satker.code, now).await?;
 
     let initial = route.initial_status();
     let active = initial == Status::Active;
@@ -327,7 +333,7 @@ pub async fn register(
                 deleted_at: None,
                 registered_seq: tx.next_registration_seq().await?,
             };
-            tx.insert_membership(&row).await?;
+            tx.save_membership(&row).await?;
             changeset.record(tx.as_mut(), &row, "register", None, None, Some(document_id), detail).await?;
             (row, StatusCode::CREATED)
         }
@@ -351,7 +357,7 @@ pub async fn register(
                 row.ever_active = true;
                 row.activated_at = Some(now);
             }
-            tx.update_membership(&row).await?;
+            tx.save_membership(&row).await?;
             changeset.record(tx.as_mut(), &row, "replace", Some(status_of(&old)), None, Some(document_id), detail).await?;
             (row, StatusCode::OK)
         }
@@ -465,17 +471,7 @@ pub async fn act(
         }
         Outcome::Removed => {
             let (form, pdf) = input.deletion.as_ref().ok_or_else(|| ApiError::field("decree", ErrorCode::FieldRequired))?;
-            let document_id = Uuid::new_v4();
-            tx.insert_document(&DocumentRow {
-                id: document_id,
-                sha256: pdf.sha256.clone(),
-                size: pdf.size as i64,
-                pages: pdf.report.pages as i64,
-                kind: "decree".into(),
-                satker_code: satker.code.clone(),
-                created_at: now,
-            })
-            .await?;
+            let document_id = record_document(tx.as_mut(), pdf, "decree", &satker.code, now).await?;
             updated.deleted_at = Some(now);
             updated.listed = false;
             reason = Some(form.reason.as_str().to_owned());
@@ -483,7 +479,7 @@ pub async fn act(
             detail = serde_json::json!({ "decree_number": form.decree_number.as_str(), "decree_document_id": document_id });
         }
     }
-    tx.update_membership(&updated).await?;
+    tx.save_membership(&updated).await?;
 
     let mut changeset = Changeset {
         caller_nik: Some(caller.account.nik.clone()),
@@ -540,7 +536,7 @@ pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize,
             updated.status = to.code() as i64;
             updated.version += 1;
             updated.updated_at = now;
-            tx.update_membership(&updated).await?;
+            tx.save_membership(&updated).await?;
             let mut changeset = Changeset {
                 caller_nik: None,
                 caller_name: "Sistem (dormansi)".into(),

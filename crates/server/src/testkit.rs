@@ -458,6 +458,16 @@ impl Client {
     }
 }
 
+/// Every file below `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(files_under(&path)) } else { out.push(path) }
+    }
+    out
+}
+
 /// Reads a problem document and checks its media type.
 pub async fn problem(response: reqwest::Response) -> (StatusCode, Problem) {
     let status = response.status();

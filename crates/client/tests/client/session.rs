@@ -33,7 +33,7 @@ async fn refresh_token_lives_in_the_keychain_only() {
     assert!(listing.contains(&world.kppn_nik), "the Secret Service lists the entry: {listing}");
 
     // Not in the database or any file of the data dir.
-    for entry in walk(&desk.dir) {
+    for entry in myintress_server::testkit::files_under(&desk.dir) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "refresh token found in {}", entry.display());
     }
@@ -119,13 +119,4 @@ async fn opening_offline_works_on_cached_data() {
     assert_eq!(desk.client.subscribe().borrow().outbox, 0);
     // This desk cleans up the keychain entry it inherited.
     desk.sign_in(&world.kppn_nik, KPPN_PASSWORD).await;
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
-    }
-    out
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::http::registrations::remember_refusal;
-use crate::http::{AppJson, body_bytes, if_match, parse_json, request_id};
+use crate::http::{AppJson, body_bytes, if_match, parse_json, read_multipart, request_id};
 use crate::idempotency::Idempotency;
 use crate::registry::{self, ActionInput, Caller, RequestCtx, StoredPdf, membership_in_scope, to_api};
 use crate::store::ListFilter;
@@ -187,28 +187,12 @@ async fn run(state: Arc<AppState>, caller: Caller, id: String, request: Request,
 
 /// Reads the deletion form: `reason`, `decree_number` and one `decree` PDF.
 async fn read_deletion(state: &AppState, request: Request) -> Result<(myintress_core::registration::DeletionForm, StoredPdf), ApiError> {
-    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let mut input = DeletionInput::default();
-    let mut decree: Option<Vec<u8>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "decree" => {
-                if decree.is_some() {
-                    return Err(ApiError::Fields(vec![FieldError::with_detail(
-                        "decree",
-                        ErrorCode::LetterNotPdf,
-                        "Hanya 1 file SK (pdf) yang dapat diunggah".into(),
-                    )]));
-                }
-                let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-                decree = Some(bytes.to_vec()).filter(|b| !b.is_empty());
-            }
-            "reason" => input.reason = field.text().await.map_err(|e| ApiError::BadRequest(e.body_text()))?,
-            "decree_number" => input.decree_number = field.text().await.map_err(|e| ApiError::BadRequest(e.body_text()))?,
-            other => return Err(ApiError::Fields(vec![FieldError::new(other, ErrorCode::UnknownField)])),
-        }
-    }
+    let mut parts = read_multipart(request, "decree", &["reason", "decree_number"]).await?;
+    let input = DeletionInput {
+        reason: parts.fields.remove("reason").unwrap_or_default(),
+        decree_number: parts.fields.remove("decree_number").unwrap_or_default(),
+    };
+    let decree = parts.file;
     let mut errors = Vec::new();
     let form = input.validate().map_err(|e| errors.extend(e)).ok();
     if decree.is_none() {

@@ -234,6 +234,44 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// A `multipart/form-data` body: text fields, and at most one file part.
+pub struct FormParts {
+    pub fields: std::collections::HashMap<String, String>,
+    /// The file's bytes; `None` when the part is missing or empty.
+    pub file: Option<Vec<u8>>,
+}
+
+/// Reads a multipart form whose only file part is `file_field` and whose text fields are
+/// `text_fields`. Any other part is `unknown_field`; a second file is refused, since the
+/// guide allows exactly one PDF.
+pub async fn read_multipart(request: Request, file_field: &str, text_fields: &[&str]) -> Result<FormParts, ApiError> {
+    use myintress_core::error::{ErrorCode, FieldError};
+    let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadRequest(e.body_text());
+    let mut multipart = axum::extract::Multipart::from_request(request, &()).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let mut parts = FormParts { fields: Default::default(), file: None };
+    let mut seen_file = false;
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == file_field {
+            if seen_file {
+                return Err(ApiError::Fields(vec![FieldError::with_detail(
+                    file_field,
+                    ErrorCode::LetterNotPdf,
+                    "Hanya 1 file (pdf) yang dapat diunggah".into(),
+                )]));
+            }
+            seen_file = true;
+            parts.file = Some(field.bytes().await.map_err(bad)?.to_vec()).filter(|b| !b.is_empty());
+        } else if text_fields.contains(&name.as_str()) {
+            let value = field.text().await.map_err(bad)?;
+            parts.fields.insert(name, value);
+        } else {
+            return Err(ApiError::Fields(vec![FieldError::new(&name, ErrorCode::UnknownField)]));
+        }
+    }
+    Ok(parts)
+}
+
 /// Reads the whole body (already bounded by the body limit layer).
 pub async fn body_bytes(request: Request) -> Result<(axum::http::request::Parts, Bytes), ApiError> {
     let (parts, body) = request.into_parts();

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use myintress_core::api::{Membership, Problem};
@@ -21,7 +21,7 @@ use myintress_core::text::{KppnCode, SatkerCode};
 use crate::AppState;
 use crate::dukcapil::DukcapilError;
 use crate::error::ApiError;
-use crate::http::{AppJson, body_bytes, request_id};
+use crate::http::{AppJson, body_bytes, read_multipart, request_id};
 use crate::idempotency::Idempotency;
 use crate::registry::{self, Caller, RequestCtx, StoredPdf};
 
@@ -184,36 +184,18 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
 
 /// Reads the multipart form: the text fields and exactly one `letter` file.
 async fn read_form(request: Request) -> Result<(RegistrationInput, Option<Vec<u8>>), ApiError> {
-    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let mut input = RegistrationInput::default();
-    let mut letter: Option<Vec<u8>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "letter" {
-            if letter.is_some() {
-                return Err(ApiError::Fields(vec![FieldError::with_detail(
-                    "letter",
-                    ErrorCode::LetterNotPdf,
-                    "Hanya 1 file (pdf) yang dapat diunggah".into(),
-                )]));
-            }
-            let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-            letter = Some(bytes.to_vec()).filter(|b| !b.is_empty());
-            continue;
-        }
-        let value = field.text().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        let slot = match name.as_str() {
-            "nik" => &mut input.nik,
-            "name" => &mut input.name,
-            "nip" => &mut input.nip,
-            "phone" => &mut input.phone,
-            "email" => &mut input.email,
-            "satker_code" => &mut input.satker_code,
-            "letter_number" => &mut input.letter_number,
-            "ticket_number" => &mut input.ticket_number,
-            other => return Err(ApiError::Fields(vec![FieldError::new(other, ErrorCode::UnknownField)])),
-        };
-        *slot = value;
-    }
-    Ok((input, letter))
+    const FIELDS: [&str; 8] = ["nik", "name", "nip", "phone", "email", "satker_code", "letter_number", "ticket_number"];
+    let mut parts = read_multipart(request, "letter", &FIELDS).await?;
+    let mut take = |k: &str| parts.fields.remove(k).unwrap_or_default();
+    let input = RegistrationInput {
+        nik: take("nik"),
+        name: take("name"),
+        nip: take("nip"),
+        phone: take("phone"),
+        email: take("email"),
+        satker_code: take("satker_code"),
+        letter_number: take("letter_number"),
+        ticket_number: take("ticket_number"),
+    };
+    Ok((input, parts.file))
 }

@@ -283,8 +283,8 @@ pub trait Conn: Send {
     /// Non-deleted memberships of a person anywhere.
     async fn memberships_of_person(&mut self, nik: &str) -> StoreResult<Vec<MembershipRow>>;
     async fn list_memberships(&mut self, scope: &ScopeFilter, filter: &ListFilter) -> StoreResult<Vec<MembershipRow>>;
-    async fn insert_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
-    async fn update_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
+    /// Inserts a new membership or writes the changed one.
+    async fn save_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
     async fn next_registration_seq(&mut self) -> StoreResult<i64>;
     /// Accounts with active memberships whose last sign-in (or activation) is before `cutoff`.
     async fn dormancy_candidates(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;

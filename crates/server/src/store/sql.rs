@@ -573,10 +573,19 @@ macro_rules! sql_backend {
                     qb.build().fetch_all(self.c()).await?.into_iter().map(membership).collect()
                 }
 
-                async fn insert_membership(&mut self, m: &MembershipRow) -> StoreResult<()> {
+                async fn save_membership(&mut self, m: &MembershipRow) -> StoreResult<()> {
+                    // One statement for new and changed rows: the columns a change may touch
+                    // are overwritten; id, nik, satker, created_at and registered_seq never change.
                     let sql = format!(
                         "INSERT INTO memberships ({MEMBERSHIP_COLUMNS}) VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
+                         ON CONFLICT (id) DO UPDATE SET name = excluded.name, nip = excluded.nip, phone = excluded.phone, \
+                         email = excluded.email, status = excluded.status, letter_number = excluded.letter_number, \
+                         letter_document_id = excluded.letter_document_id, rejection_reason = excluded.rejection_reason, \
+                         route = excluded.route, ticket_number = excluded.ticket_number, version = excluded.version, \
+                         updated_at = excluded.updated_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by, \
+                         ever_active = excluded.ever_active, listed = excluded.listed, activated_at = excluded.activated_at, \
+                         deleted_at = excluded.deleted_at"
                     );
                     sqlx::query(&sql)
                         .bind(m.id.to_string())
@@ -604,37 +613,6 @@ macro_rules! sql_backend {
                         .bind(m.registered_seq)
                         .execute(self.c())
                         .await?;
-                    Ok(())
-                }
-
-                async fn update_membership(&mut self, m: &MembershipRow) -> StoreResult<()> {
-                    sqlx::query(
-                        "UPDATE memberships SET name = $1, nip = $2, phone = $3, email = $4, status = $5, letter_number = $6, \
-                         letter_document_id = $7, rejection_reason = $8, route = $9, ticket_number = $10, version = $11, \
-                         updated_at = $12, decided_at = $13, decided_by = $14, ever_active = $15, listed = $16, \
-                         activated_at = $17, deleted_at = $18 WHERE id = $19",
-                    )
-                    .bind(&m.name)
-                    .bind(&m.nip)
-                    .bind(&m.phone)
-                    .bind(&m.email)
-                    .bind(m.status)
-                    .bind(&m.letter_number)
-                    .bind(m.letter_document_id.to_string())
-                    .bind(&m.rejection_reason)
-                    .bind(&m.route)
-                    .bind(&m.ticket_number)
-                    .bind(m.version)
-                    .bind(micros(m.updated_at))
-                    .bind(opt_micros(m.decided_at))
-                    .bind(&m.decided_by)
-                    .bind(m.ever_active)
-                    .bind(m.listed)
-                    .bind(opt_micros(m.activated_at))
-                    .bind(opt_micros(m.deleted_at))
-                    .bind(m.id.to_string())
-                    .execute(self.c())
-                    .await?;
                     Ok(())
                 }
 

@@ -487,7 +487,7 @@ async fn documents_are_served_only_in_scope(backend: &Backend) {
     assert!(headers["content-disposition"].to_str().unwrap().contains("filename="));
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    let stored: Vec<_> = walk(&server.dir.join("documents"));
+    let stored: Vec<_> = myintress_server::testkit::files_under(&server.dir.join("documents"));
     assert!(stored.iter().any(|p| p.file_name().unwrap().to_string_lossy().len() == 64 + 4), "named by SHA-256: {stored:?}");
 
     let other = server.verifier("020").await;
@@ -497,13 +497,4 @@ async fn documents_are_served_only_in_scope(backend: &Backend) {
     let url = server.url("/healthz");
     server.stop().await;
     assert!(reqwest::get(url).await.is_err());
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
-    }
-    out
 }
