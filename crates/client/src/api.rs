@@ -79,6 +79,26 @@ impl ApiClient {
         format!("{}{}", self.base, path)
     }
 
+    /// A GET, sent again once when it failed before any answer came back (not a timeout):
+    /// a kept-alive connection that the network or a proxy dropped while idle must not
+    /// fail a whole sync round. GETs change nothing, so the resend is harmless.
+    async fn get(&self, path: &str, token: Option<&str>) -> Result<reqwest::Response, reqwest::Error> {
+        let request = || {
+            let r = self.http.get(self.url(path));
+            match token {
+                Some(t) => r.bearer_auth(t),
+                None => r,
+            }
+        };
+        match request().send().await {
+            Err(e) if e.is_request() && !e.is_timeout() => {
+                tracing::debug!(error = %e, path, "GET failed before an answer; sending once more");
+                request().send().await
+            }
+            other => other,
+        }
+    }
+
     async fn read<T: DeserializeOwned>(response: Result<reqwest::Response, reqwest::Error>) -> Result<T, ApiError> {
         let bytes = Self::read_bytes(response).await?;
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode(e.to_string()))
@@ -103,7 +123,7 @@ impl ApiClient {
     }
 
     pub async fn captcha(&self) -> Result<CaptchaChallenge, ApiError> {
-        Self::read(self.http.get(self.url("/api/v1/auth/captcha")).send().await).await
+        Self::read(self.get("/api/v1/auth/captcha", None).await).await
     }
 
     pub async fn login(&self, request: &LoginRequest) -> Result<TokenPair, ApiError> {
@@ -120,11 +140,11 @@ impl ApiClient {
     }
 
     pub async fn me(&self, token: &str) -> Result<Me, ApiError> {
-        Self::read(self.http.get(self.url("/api/v1/me")).bearer_auth(token).send().await).await
+        Self::read(self.get("/api/v1/me", Some(token)).await).await
     }
 
     pub async fn digit(&self, token: &str, nik: &str) -> Result<Option<DigitAccount>, ApiError> {
-        match Self::read(self.http.get(self.url(&format!("/api/v1/digit/{nik}"))).bearer_auth(token).send().await).await {
+        match Self::read(self.get(&format!("/api/v1/digit/{nik}"), Some(token)).await).await {
             Ok(found) => Ok(Some(found)),
             Err(e) if e.code() == Some("digit_account_not_found") => Ok(None),
             Err(e) => Err(e),
@@ -132,16 +152,21 @@ impl ApiClient {
     }
 
     pub async fn changes(&self, token: &str, after: i64, limit: i64) -> Result<ChangesPage, ApiError> {
-        let url = self.url(&format!("/api/v1/changes?after={after}&limit={limit}"));
-        Self::read(self.http.get(url).bearer_auth(token).send().await).await
+        Self::read(self.get(&format!("/api/v1/changes?after={after}&limit={limit}"), Some(token)).await).await
     }
 
     pub async fn membership(&self, token: &str, id: uuid::Uuid) -> Result<MembershipDetail, ApiError> {
-        Self::read(self.http.get(self.url(&format!("/api/v1/memberships/{id}"))).bearer_auth(token).send().await).await
+        Self::read(self.get(&format!("/api/v1/memberships/{id}"), Some(token)).await).await
+    }
+
+    pub async fn audit(&self, token: &str, nik: &str) -> Result<Vec<myintress_core::api::AuditEntry>, ApiError> {
+        let page: myintress_core::api::Page<myintress_core::api::AuditEntry> =
+            Self::read(self.get(&format!("/api/v1/audit?nik={nik}"), Some(token)).await).await?;
+        Ok(page.items)
     }
 
     pub async fn document(&self, token: &str, id: uuid::Uuid) -> Result<Vec<u8>, ApiError> {
-        Self::read_bytes(self.http.get(self.url(&format!("/api/v1/documents/{id}"))).bearer_auth(token).send().await).await
+        Self::read_bytes(self.get(&format!("/api/v1/documents/{id}"), Some(token)).await).await
     }
 
     /// Sends one outbox action. The same `idempotency_key` and body replay the first

@@ -53,6 +53,7 @@ pub struct ClientConfig {
 
 /// The signed-in account, kept in the local store so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Account {
     pub nik: String,
     pub name: String,
@@ -526,6 +527,40 @@ impl Client {
             }
             other => self.act(id, other).await,
         }
+    }
+
+    /// *Daftar Pengguna*: one page of the filtered list.
+    pub async fn list(&self, filter: &queries::ListFilter) -> ClientResult<queries::ListPage> {
+        Ok(queries::list(&mut *self.pool.acquire().await?, filter).await?)
+    }
+
+    /// The verification queue: pending registrations, oldest first.
+    pub async fn queue(&self) -> ClientResult<Vec<queries::ListRow>> {
+        Ok(queries::queue(&mut *self.pool.acquire().await?).await?)
+    }
+
+    /// Listed rows by status code.
+    pub async fn counts(&self) -> ClientResult<Vec<(u8, i64)>> {
+        Ok(queries::counts(&mut *self.pool.acquire().await?).await?)
+    }
+
+    pub async fn satkers(&self) -> ClientResult<Vec<myintress_core::api::Satker>> {
+        Ok(store::satkers(&mut *self.pool.acquire().await?).await?)
+    }
+
+    /// One membership as the user sees it, with how many actions on it wait.
+    pub async fn view(&self, id: Uuid) -> ClientResult<Option<(Membership, i64)>> {
+        Ok(store::view(&mut *self.pool.acquire().await?, id).await?)
+    }
+
+    /// All rows of a person in a satker, history rows included.
+    pub async fn person_rows(&self, nik: &str, satker: &str) -> ClientResult<Vec<Membership>> {
+        Ok(store::person_rows(&mut *self.pool.acquire().await?, nik, satker).await?)
+    }
+
+    /// The outbox as the sync screen shows it.
+    pub async fn outbox(&self) -> ClientResult<Vec<queries::OutboxItem>> {
+        Ok(queries::outbox(&mut *self.pool.acquire().await?).await?)
     }
 
     /// Recounts what the status shows and publishes it.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 /// One action, as stored in the outbox (`payload`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     Register { input: RegistrationInput, letter_sha256: String },

@@ -9,6 +9,7 @@ use crate::outbox::Action;
 
 /// What *Daftar Pengguna* asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ListFilter {
     pub satker_code: Option<String>,
     pub status: Option<u8>,
@@ -21,12 +22,14 @@ pub struct ListFilter {
 /// One row of the list: the membership as the user sees it, and how many of the user's
 /// actions on it wait for the server ("menunggu sinkronisasi").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ListRow {
     pub membership: Membership,
     pub pending: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ListPage {
     pub rows: Vec<ListRow>,
     /// All rows matching the filter, for the scrollbar.
@@ -90,6 +93,7 @@ pub async fn counts(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(u8, i64)>>
 
 /// One outbox entry as the sync screen shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OutboxItem {
     pub key: String,
     pub seq: i64,

@@ -93,6 +93,53 @@ pub async fn apply_server(conn: &mut SqliteConnection, m: &Membership) -> DbResu
     Ok(done.rows_affected() > 0)
 }
 
+/// Records the server's state of a membership as its view too, unless an equal or newer
+/// one is there: the sync's fast path for people with no action waiting, whose view is
+/// the server's row (the server has applied the visibility rule to `listed` already).
+/// One statement per row. Returns whether it changed anything.
+pub async fn apply_server_as_view(conn: &mut SqliteConnection, m: &Membership) -> DbResult<bool> {
+    let json = serde_json::to_string(m).expect("membership serialises");
+    let done = sqlx::query(
+        "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $2) \
+         ON CONFLICT (id) DO UPDATE SET server_json = excluded.server_json, server_version = excluded.server_version, \
+         nik = excluded.nik, name = excluded.name, satker_code = excluded.satker_code, status = excluded.status, \
+         created_at = excluded.created_at, listed = excluded.listed, pending = 0, view_json = excluded.view_json \
+         WHERE memberships.server_version IS NULL OR memberships.server_version < excluded.server_version",
+    )
+    .bind(m.id.to_string())
+    .bind(&json)
+    .bind(m.version)
+    .bind(&m.nik)
+    .bind(&m.name)
+    .bind(&m.satker_code)
+    .bind(m.status.code() as i64)
+    .bind(m.created_at.to_rfc3339())
+    .bind(m.listed)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The current view status of these memberships (those present), in one query.
+pub async fn statuses(conn: &mut SqliteConnection, ids: &[String]) -> DbResult<std::collections::HashMap<String, Status>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT id, status FROM memberships WHERE id IN (SELECT value FROM json_each($1))")
+        .bind(serde_json::to_string(ids).expect("serialises"))
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(id, code)| Some((id, Status::from_code(u8::try_from(code).ok()?)?))).collect())
+}
+
+/// (NIK, satker) of everyone with an action waiting in the outbox.
+pub async fn people_with_pending(conn: &mut SqliteConnection) -> DbResult<std::collections::HashSet<(String, String)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT m.nik, m.satker_code FROM outbox o JOIN memberships m ON m.id = o.membership_id WHERE o.state = 'pending'",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The server removed (deleted) a membership.
 pub async fn remove_server(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()> {
     sqlx::query("UPDATE memberships SET server_json = NULL, server_version = 2147483647 WHERE id = $1")

@@ -200,6 +200,7 @@ impl Client {
         let acting = self.account_now().await?.acting();
         let mut applied = 0u64;
         let mut new_pending = 0u64;
+        let mut status_changes = Vec::new();
         loop {
             let cursor: i64 = {
                 let mut conn = self.pool().acquire().await?;
@@ -211,15 +212,34 @@ impl Client {
                 other => other?,
             };
             let mut tx = self.pool().begin().await?;
-            for change in &page.changes {
+            // Writing first takes SQLite's write lock now, so what this transaction reads
+            // below cannot be overtaken by an action committed in the meantime.
+            store::set_meta(&mut tx, "cursor", &page.last_seq.to_string()).await?;
+            let count = page.changes.len() as u64;
+            let ids: Vec<String> = page.changes.iter().filter_map(|c| c.entity.get("id").and_then(|v| v.as_str()).map(str::to_owned)).collect();
+            let before = store::statuses(&mut tx, &ids).await?;
+            // People with actions still waiting need their view rebuilt over those actions;
+            // everyone else's view is the server's row as it comes (the fast path).
+            let waiting = store::people_with_pending(&mut tx).await?;
+            for change in page.changes {
                 match change.kind {
                     ChangeKind::Membership => {
-                        let m: Membership = serde_json::from_value(change.entity.clone()).map_err(|e| ClientError::Store(e.to_string()))?;
-                        let was: Option<Status> = store::view(&mut tx, m.id).await?.map(|(v, _)| v.status);
-                        if store::apply_server(&mut tx, &m).await? && m.status == Status::Registered && was != Some(Status::Registered) {
+                        let m: Membership = serde_json::from_value(change.entity).map_err(|e| ClientError::Store(e.to_string()))?;
+                        let was = before.get(&m.id.to_string()).copied();
+                        let changed = if waiting.contains(&(m.nik.clone(), m.satker_code.clone())) {
+                            let changed = store::apply_server(&mut tx, &m).await?;
+                            store::rebuild_view(&mut tx, m.id, &acting).await?;
+                            changed
+                        } else {
+                            store::apply_server_as_view(&mut tx, &m).await?
+                        };
+                        if changed && m.status == Status::Registered && was != Some(Status::Registered) {
                             new_pending += 1;
                         }
-                        store::rebuild_view(&mut tx, m.id, &acting).await?;
+                        // A satker user follows its registrations: say when the KPPN decided.
+                        if changed && acting.actor == myintress_core::status::Actor::SatkerOperator && was.is_some_and(|w| w != m.status) {
+                            status_changes.push(Notice::StatusChanged { membership_id: m.id.to_string(), name: m.name.clone(), status: m.status.code() });
+                        }
                     }
                     ChangeKind::MembershipRemoved => {
                         let id = change.entity["id"].as_str().and_then(|s| Uuid::parse_str(s).ok());
@@ -229,14 +249,13 @@ impl Client {
                         }
                     }
                     ChangeKind::Satker => {
-                        let s: Satker = serde_json::from_value(change.entity.clone()).map_err(|e| ClientError::Store(e.to_string()))?;
+                        let s: Satker = serde_json::from_value(change.entity).map_err(|e| ClientError::Store(e.to_string()))?;
                         store::upsert_satker(&mut tx, &s).await?;
                     }
                 }
             }
-            store::set_meta(&mut tx, "cursor", &page.last_seq.to_string()).await?;
             tx.commit().await?;
-            applied += page.changes.len() as u64;
+            applied += count;
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: applied, total: None });
             if !page.has_more {
                 break;
@@ -244,6 +263,9 @@ impl Client {
         }
         if new_pending > 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
             let _ = self.notices.send(Notice::NewRegistrations { count: new_pending });
+        }
+        for notice in status_changes {
+            let _ = self.notices.send(notice);
         }
         self.status.send_modify(|s| s.last_sync = Some(Utc::now().to_rfc3339()));
         self.publish_counts().await?;

@@ -12,6 +12,7 @@ use crate::status::{Action, Route, Status};
 /// One person in one satker: a row of *Daftar Pengguna*.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Membership {
     pub id: Uuid,
     pub nik: String,
@@ -23,6 +24,7 @@ pub struct Membership {
     pub satker_code: String,
     /// `0|1|2|3|5`.
     #[cfg_attr(feature = "openapi", schema(value_type = u8))]
+    #[cfg_attr(feature = "specta", specta(type = u8))]
     pub status: Status,
     pub status_label: String,
     pub letter_number: String,
@@ -47,14 +49,17 @@ pub struct Membership {
 /// One step in the life of a membership, for the detail screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     /// What happened: `register`, `replace`, or an [`Action`] name.
     pub event: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub from_status: Option<Status>,
     /// `None` when the membership was removed.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub to_status: Option<Status>,
     pub actor_name: String,
     pub reason: Option<String>,
@@ -65,6 +70,7 @@ pub struct HistoryEntry {
 /// `GET /memberships/{id}`: the membership and its history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MembershipDetail {
     #[serde(flatten)]
     pub membership: Membership,
@@ -74,6 +80,7 @@ pub struct MembershipDetail {
 /// A satker with its KPPN (*mitra kerja*).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Satker {
     pub code: String,
     pub name: String,
@@ -84,6 +91,7 @@ pub struct Satker {
 /// Lists answer `{"items": [...], "next_cursor": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -92,6 +100,7 @@ pub struct Page<T> {
 /// What a change feed entry is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Membership,
@@ -103,15 +112,18 @@ pub enum ChangeKind {
 /// `membership_removed` the entity is `{"id": …, "satker_code": …}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Change {
     pub seq: i64,
     pub kind: ChangeKind,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "specta", specta(type = std::collections::HashMap<String, String>))]
     pub entity: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChangesPage {
     pub changes: Vec<Change>,
     /// The cursor to ask from next time (the last `seq` returned, or the `after` given).
@@ -122,6 +134,7 @@ pub struct ChangesPage {
 /// The role of a signed-in account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Kppn,
@@ -130,6 +143,7 @@ pub enum Role {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Account {
     pub nik: String,
     pub name: String,
@@ -140,6 +154,7 @@ pub struct Account {
 /// `GET /me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Me {
     pub account: Account,
     pub role: Role,
@@ -150,6 +165,7 @@ pub struct Me {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaptchaChallenge {
     pub captcha_id: String,
     pub image_png_base64: String,
@@ -157,6 +173,7 @@ pub struct CaptchaChallenge {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub nik: String,
@@ -167,6 +184,7 @@ pub struct LoginRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
@@ -180,6 +198,7 @@ pub struct TokenPair {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
@@ -188,6 +207,7 @@ pub struct RefreshRequest {
 /// `GET /digit/{nik}` when the person has a DIGIT account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DigitAccount {
     pub nik: String,
     pub name: String,
@@ -198,6 +218,7 @@ pub struct DigitAccount {
 /// Body of reject and deactivate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     pub reason: String,
@@ -206,6 +227,7 @@ pub struct ReasonBody {
 /// One entry of the append-only audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -218,8 +240,10 @@ pub struct AuditEntry {
     pub nik: String,
     pub satker_code: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub from_status: Option<Status>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
+    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub to_status: Option<Status>,
     pub reason: Option<String>,
     pub request_id: String,
@@ -228,6 +252,7 @@ pub struct AuditEntry {
 /// An RFC 9457 problem as the API sends it (`application/problem+json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,

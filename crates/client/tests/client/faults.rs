@@ -7,7 +7,7 @@ use myintress_client::queries;
 use myintress_core::api::{AuditEntry, Membership, Page};
 use myintress_server::testkit::Client as Http;
 
-use crate::proxy::Mode;
+use myintress_server::testkit::proxy::Mode;
 use crate::round_trips::input;
 use crate::support::{Desk, KPPN_PASSWORD, World};
 

@@ -4,7 +4,6 @@
 
 mod faults;
 mod kill;
-mod proxy;
 mod round_trips;
 mod session;
 mod support;

@@ -10,7 +10,7 @@ use myintress_core::registration::RegistrationInput;
 use myintress_core::status::Status;
 use myintress_server::testkit::{letter, resident};
 
-use crate::proxy::Mode;
+use myintress_server::testkit::proxy::Mode;
 use crate::support::World;
 
 pub fn input(n: u32, satker: &str) -> (RegistrationInput, Vec<u8>) {

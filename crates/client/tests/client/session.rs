@@ -9,7 +9,7 @@ use myintress_client::keychain::Keychain;
 use myintress_client::outbox::Action;
 use myintress_client::queries;
 
-use crate::proxy::Mode;
+use myintress_server::testkit::proxy::Mode;
 use crate::round_trips::input;
 use crate::support::{Desk, KPPN_PASSWORD, World};
 

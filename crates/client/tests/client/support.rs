@@ -7,7 +7,7 @@ use std::sync::Arc;
 use myintress_client::{Client, ClientConfig};
 use myintress_server::testkit::TestServer;
 
-use crate::proxy::FaultProxy;
+use myintress_server::testkit::proxy::FaultProxy;
 
 pub struct Desk {
     pub client: Arc<Client>,

@@ -3,6 +3,8 @@
 //! the test command started), driven over HTTP. Everything it creates is removed on drop,
 //! also when a test fails. Used by the server's and the client's integration tests.
 
+pub mod proxy;
+
 use std::path::PathBuf;
 
 use myintress_core::api::{Membership, Problem, TokenPair};
