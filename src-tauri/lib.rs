@@ -1,16 +1,75 @@
-//! The desktop shell: a thin layer of typed Tauri commands over `myintress-client` and
-//! `myintress-core`. Only this crate knows IPC; everything it calls is tested headless.
+//! The desktop shell: typed Tauri commands over `myintress-client` and the core, and the
+//! client's sync events forwarded to the UI. Only this crate knows IPC; everything it
+//! calls is tested headless.
 //!
-//! The UI never writes `invoke("…")` by hand: the commands are collected here and
-//! exported as TypeScript to `ui/src/lib/bindings.ts` (`cargo xtask bindings`).
+//! The UI never writes `invoke("…")` by hand: the commands and events are collected here
+//! and exported as TypeScript to `ui/src/lib/bindings.ts` (`cargo xtask bindings`).
 
 mod commands;
+mod logs;
+mod state;
 
-use tauri_specta::{Builder, collect_commands};
+use myintress_client::events::{Notice, SyncStatus};
+use serde::Serialize;
+use specta::Type;
+use tauri::{Manager, RunEvent, WindowEvent};
+use tauri_plugin_notification::NotificationExt;
+use tauri_specta::{Builder, Event, collect_commands, collect_events};
 
-/// The commands the UI can call, with their types for the TypeScript bindings.
+use crate::state::AppState;
+
+/// The sync state changed (connection, progress, counts).
+#[derive(Debug, Clone, Serialize, Type, Event)]
+pub struct SyncStatusChanged(pub SyncStatus);
+
+/// A one-off notice (new registrations, a status change, a refused action).
+#[derive(Debug, Clone, Serialize, Type, Event)]
+pub struct NoticeRaised(pub Notice);
+
+/// The commands and events the UI can use, with their types for the bindings.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    Builder::<tauri::Wry>::new().commands(collect_commands![commands::app_info, commands::check_nik])
+    use commands::*;
+    Builder::<tauri::Wry>::new()
+        // Our 64-bit integers (versions, sequence numbers, counts, byte sizes) stay far
+        // below 2^53, so they cross as plain numbers.
+        .dangerously_cast_bigints_to_number()
+        // The wire shapes are the same both ways: one TypeScript type per Rust type.
+        .disable_serde_phases()
+        .commands(collect_commands![
+            system::app_info,
+            system::check_nik,
+            system::get_settings,
+            system::set_server_url,
+            system::support_log,
+            session::session_state,
+            session::captcha,
+            session::sign_in,
+            session::sign_out,
+            data::satkers,
+            data::counts,
+            data::list_memberships,
+            data::queue,
+            data::membership_detail,
+            data::audit,
+            data::digit_lookup,
+            data::document,
+            files::pick_pdf,
+            files::staged_pdf,
+            files::discard_staged,
+            actions::register,
+            actions::approve,
+            actions::reject,
+            actions::deactivate,
+            actions::reactivate,
+            actions::delete_membership,
+            sync::outbox,
+            sync::sync_status,
+            sync::dismiss_conflict,
+            sync::redo_conflict,
+            sync::sync_now,
+            export::export_list,
+        ])
+        .events(collect_events![SyncStatusChanged, NoticeRaised, files::StagedFile])
 }
 
 /// Writes the TypeScript bindings of [`specta_builder`] to `path`.
@@ -20,17 +79,102 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
     specta_builder().export(ts, path).map_err(|e| e.to_string())
 }
 
+/// Starts (or restarts) the background sync of the configured server's client, and
+/// forwards its state and notices to the UI and the desktop's notifications.
+pub(crate) async fn start_sync(app: &tauri::AppHandle) {
+    let state = app.state::<AppState>();
+    let Some(client) = state.client().await else { return };
+    let mut task = state.sync_task.lock().await;
+    if let Some(old) = task.take() {
+        old.abort();
+    }
+    let handle = app.clone();
+    *task = Some(tauri::async_runtime::spawn(async move {
+        let mut status = client.subscribe();
+        let mut notices = client.notices();
+        let runner = client.clone();
+        let run = tauri::async_runtime::spawn(async move { runner.run(std::time::Duration::from_secs(30)).await });
+        loop {
+            tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() { break; }
+                    let current = status.borrow_and_update().clone();
+                    let _ = SyncStatusChanged(current).emit(&handle);
+                }
+                notice = notices.recv() => match notice {
+                    Ok(n) => {
+                        notify_desktop(&handle, &n);
+                        let _ = NoticeRaised(n).emit(&handle);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => break,
+                },
+            }
+        }
+        run.abort();
+    }));
+}
+
+/// A desktop notification for what the person should not miss while the window is in
+/// the background.
+fn notify_desktop(app: &tauri::AppHandle, notice: &Notice) {
+    let (title, body) = match notice {
+        Notice::NewRegistrations { count } => {
+            ("Pendaftaran baru".to_owned(), format!("{count} pendaftaran pengguna menunggu verifikasi KPPN."))
+        }
+        Notice::StatusChanged { name, status, .. } => {
+            let label = myintress_core::Status::from_code(*status).map(|s| s.display_label()).unwrap_or_default();
+            ("Status pengguna berubah".to_owned(), format!("{name}: {label}"))
+        }
+        Notice::Conflict { detail, .. } => ("Tindakan ditolak server".to_owned(), detail.clone()),
+    };
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(error = %e, "desktop notification not shown");
+    }
+}
+
 /// Starts the app.
 pub fn run() {
     let builder = specta_builder();
     tauri::Builder::default()
+        // First: a second start focuses the running window instead of opening another.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            let paths = app.path();
+            let state = AppState::new(paths.app_config_dir()?, paths.app_data_dir()?, paths.app_log_dir()?);
+            if let Some(guard) = logs::init(&state.log_dir) {
+                // Held for the whole run so the log writer flushes at exit.
+                app.manage(guard);
+            }
+            tracing::info!(version = %app.package_info().version, "MyIntress Satker started");
+            app.manage(state);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { start_sync(&handle).await });
             Ok(())
         })
-        .run(tauri::generate_context!("tauri.conf.json"))
-        .expect("MyIntress Satker gagal dijalankan");
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                commands::files::on_drop(window.app_handle(), paths.clone());
+            }
+        })
+        .build(tauri::generate_context!("tauri.conf.json"))
+        .expect("MyIntress Satker gagal dijalankan")
+        .run(|_app, event| {
+            if let RunEvent::ExitRequested { .. } = event {
+                tracing::info!("MyIntress Satker closing");
+            }
+        });
 }
 
 #[cfg(test)]
@@ -55,5 +199,32 @@ mod tests {
             actual == expected,
             "ui/src/lib/bindings.ts is out of date: run `cargo xtask bindings` and commit the result"
         );
+    }
+
+    #[test]
+    fn export_writes_csv_and_xlsx_with_full_niks() {
+        use myintress_client::queries::ListRow;
+        let m: myintress_core::api::Membership = serde_json::from_value(serde_json::json!({
+            "id": "00000000-0000-4000-8000-000000000001", "nik": "3171011201900001", "name": "Budi Santoso",
+            "nip": null, "phone": "+6281234567890", "email": "b@contoh.go.id", "satker_code": "019001", "status": 5,
+            "status_label": "Pendaftaran Ditolak", "letter_number": "ST-1/2026",
+            "letter_document_id": "00000000-0000-4000-8000-000000000002", "rejection_reason": "kurang lengkap",
+            "route": "satker", "ticket_number": null, "version": 2, "created_at": "2026-11-25T01:00:00Z",
+            "updated_at": "2026-11-25T02:00:00Z", "decided_at": "2026-11-25T02:00:00Z", "decided_by": "Rina", "listed": true
+        }))
+        .unwrap();
+        let rows = vec![ListRow { membership: m, pending: 0 }];
+        let dir = std::env::temp_dir().join(format!("myintress-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("daftar.csv");
+        super::commands::export::write(&csv, super::commands::export::ExportFormat::Csv, &rows).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert!(text.starts_with("NIK,Nama,NIP,Satker,Status"), "{text}");
+        assert!(text.contains("3171011201900001,Budi Santoso,,019001,5 Pendaftaran Ditolak,ST-1/2026,kurang lengkap"), "{text}");
+        let xlsx = dir.join("daftar.xlsx");
+        super::commands::export::write(&xlsx, super::commands::export::ExportFormat::Xlsx, &rows).unwrap();
+        let bytes = std::fs::read(&xlsx).unwrap();
+        assert!(bytes.starts_with(b"PK"), "an XLSX is a ZIP container");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -15,15 +15,19 @@ use serde_json::json;
 pub use crate::webdriver::{Element, Guarded, RemoveOnDrop, Session, free_port, wait_for};
 
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // `cargo test` sets it at run time; prefer that over the compile-time path (see xtask).
+    std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
-/// The display and session bus the app runs in: the caller's if set, otherwise our own.
+/// The display (the caller's if set, otherwise our own Xvfb) and the session bus the app
+/// runs in (always our own).
 struct Desktop {
     display: String,
     bus: String,
     _xvfb: Option<Guarded>,
     _dbus: Option<Guarded>,
+    // After the bus: the keyring's files outlive the daemon that wrote them.
+    _keyring: RemoveOnDrop,
 }
 
 impl Desktop {
@@ -46,22 +50,35 @@ impl Desktop {
                 (format!(":{n}"), Some(xvfb))
             }
         };
-        let (bus, dbus) = match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-            Ok(b) if !b.is_empty() => (b, None),
-            _ => {
-                let mut dbus = Guarded::spawn(
-                    "dbus-daemon",
-                    Command::new("dbus-daemon")
-                        .args(["--session", "--nofork", "--print-address=1"])
-                        .stdout(Stdio::piped())
-                        .stderr(Stdio::null()),
-                );
-                let mut line = String::new();
-                BufReader::new(dbus.child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-                (line.trim().to_owned(), Some(dbus))
-            }
-        };
-        Desktop { display, bus, _xvfb: xvfb, _dbus: dbus }
+        // Always a session bus of our own: the single-instance plugin names itself on the
+        // session bus, so two apps of two tests on one bus would see each other; and the
+        // keychain (a Secret Service on that bus) is then private to this test.
+        let mut dbus = Guarded::spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon").args(["--session", "--nofork", "--print-address=1"]).stdout(Stdio::piped()).stderr(Stdio::null()),
+        );
+        let mut line = String::new();
+        BufReader::new(dbus.child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let bus = line.trim().to_owned();
+        let keyring = std::env::temp_dir().join(format!("myintress-e2e-keyring-{}-{}", std::process::id(), dbus.child.id()));
+        let _ = std::fs::create_dir_all(&keyring);
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("XDG_DATA_HOME", &keyring)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is installed");
+        {
+            use std::io::Write;
+            let _ = daemon.stdin.take().map(|mut i| i.write_all(b"myintress-e2e"));
+        }
+        // It forks into the background and exits; the daemon ends with the bus.
+        let _ = daemon.wait();
+        let dbus = Some(dbus);
+        Desktop { display, bus, _xvfb: xvfb, _dbus: dbus, _keyring: RemoveOnDrop(keyring) }
     }
 }
 
@@ -70,6 +87,7 @@ impl Desktop {
 pub struct App {
     session: Session,
     name: String,
+    display: String,
     // Dropped after the session, in this order.
     _driver: Guarded,
     _desktop: Desktop,
@@ -77,8 +95,14 @@ pub struct App {
 }
 
 impl App {
-    /// Launches the built app for test `name`, with its own empty data folders.
+    /// Launches the built app for test `name`, with its own empty data folders and no
+    /// server configured (the first-run screen).
     pub fn launch(name: &str) -> App {
+        Self::launch_with(name, None)
+    }
+
+    /// Launches the app pointed at `server_url` (as `cargo xtask demo` does).
+    pub fn launch_with(name: &str, server_url: Option<&str>) -> App {
         let desktop = Desktop::start();
         let home = std::env::temp_dir().join(format!("myintress-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
@@ -88,9 +112,13 @@ impl App {
         let driver_path = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let port = free_port();
         let native_port = free_port();
+        let mut command = Command::new(&driver_path);
+        if let Some(url) = server_url {
+            command.env("MYINTRESS_SERVER_URL", url);
+        }
         let driver = Guarded::spawn(
             "tauri-driver",
-            Command::new(&driver_path)
+            command
                 .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
                 .env("DISPLAY", &desktop.display)
                 .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
@@ -108,7 +136,81 @@ impl App {
             &format!("http://127.0.0.1:{port}"),
             json!({ "browserName": "wry", "tauri:options": { "application": application } }),
         );
-        App { session, name: name.to_owned(), _driver: driver, _desktop: desktop, _home: RemoveOnDrop(home) }
+        App { session, name: name.to_owned(), display: desktop.display.clone(), _driver: driver, _desktop: desktop, _home: RemoveOnDrop(home) }
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn click(&self, css: &str) {
+        self.find(css).click();
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        self.find(css).type_text(text);
+    }
+
+    /// Chooses an option of a `<select>` the way a person does, firing `change`.
+    pub fn select(&self, css: &str, value: &str) {
+        self.find(css);
+        let script = "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+                      s.dispatchEvent(new Event('change', { bubbles: true })); return s.value;";
+        let chosen = self.session.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": [css, value]}))).unwrap();
+        assert_eq!(chosen, value, "{css} has no option {value}");
+    }
+
+    /// Waits until the page shows `needle` anywhere.
+    pub fn wait_for_page_text(&self, needle: &str) -> String {
+        self.wait_for_text("body", needle)
+    }
+
+    /// How many elements match `css` right now.
+    pub fn count(&self, css: &str) -> usize {
+        let script = "return document.querySelectorAll(arguments[0]).length;";
+        self.session
+            .call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": [css]})))
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as usize
+    }
+
+    /// Waits until at least `n` elements match `css`.
+    pub fn wait_count(&self, css: &str, n: usize) -> usize {
+        wait_for(&format!("{n} × {css}"), crate::webdriver::UI_TIMEOUT, || Some(self.count(css)).filter(|c| *c >= n))
+    }
+
+    /// Chooses `path` in the native file dialog that clicking `button_css` opens: the real
+    /// GTK dialog, driven with xdotool (the path typed into its location entry, Enter), as
+    /// a person would.
+    pub fn pick_file(&self, button_css: &str, title: &str, path: &std::path::Path) {
+        let button = self.find(button_css);
+        // The click returns only when the dialog closes, so it runs on its own thread.
+        std::thread::scope(|scope| {
+            let clicking = scope.spawn(|| button.click());
+            let xdotool = |args: &[&str]| {
+                let status = Command::new("xdotool").args(args).env("DISPLAY", &self.display).status().expect("xdotool is installed");
+                assert!(status.success(), "xdotool {args:?}");
+            };
+            // Focus the dialog once it is mapped (a window being created refuses focus).
+            wait_for("the file dialog to take focus", Duration::from_secs(15), || {
+                let focused = Command::new("xdotool")
+                    .args(["search", "--onlyvisible", "--name", title, "windowfocus", "--sync"])
+                    .env("DISPLAY", &self.display)
+                    .stderr(Stdio::null())
+                    .status()
+                    .ok()?;
+                focused.success().then_some(())
+            });
+            // A "/" opens the location entry; the rest goes in once it has the focus.
+            let path = path.to_str().unwrap();
+            xdotool(&["type", "/"]);
+            std::thread::sleep(Duration::from_millis(400));
+            xdotool(&["type", "--delay", "15", &path[1..]]);
+            std::thread::sleep(Duration::from_millis(200));
+            xdotool(&["key", "Return"]);
+            clicking.join().unwrap();
+        });
     }
 
     pub fn title(&self) -> String {

@@ -1,33 +1,50 @@
-//! The window opens with the UI shell and the NIK check answers through the real
-//! command, with the core's rule and its Indonesian text.
+//! First run and the sign-in screen: the server address setting, and the NIK checked by
+//! the core's rule through the real command pipe.
 
 use crate::harness::App;
+use crate::world::World;
 
 #[test]
-fn app_window_shows_the_shell_in_indonesian() {
-    let app = App::launch("shell");
+fn first_run_asks_for_the_server_then_signs_in() {
+    let world = World::new("first-run");
+    let app = App::launch("first-run");
     assert_eq!(app.title(), "MyIntress Satker", "window title");
-    assert_eq!(app.find("h1").text(), "MyIntress Satker");
-    // The version comes from Rust over IPC: the command pipe works.
+    app.wait_for_text("h2", "Selamat datang di MyIntress Satker");
     app.wait_for_text("[data-testid=versi]", env!("CARGO_PKG_VERSION"));
-    app.screenshot("opened");
+    app.screenshot("first-run");
+
+    // An address nobody answers at is refused with a clear message.
+    let field = app.find("#server");
+    field.clear();
+    field.type_text("http://127.0.0.1:9");
+    app.click("form button.tombol.utama");
+    app.wait_for_page_text("Server pusat tidak menjawab di alamat ini");
+
+    field.clear();
+    field.type_text(&world.url());
+    app.click("form button.tombol.utama");
+    app.wait_for_text("h2", "Masuk");
+
+    // The NIK step uses the core's rule: an impossible birth date is refused at once.
+    app.type_into("#nik", "3171013201900001");
+    app.click("#selanjutnya");
+    app.wait_for_text("[data-testid=masuk-salah]", "NIK harus 16 digit angka dengan tanggal lahir yang valid");
+    app.screenshot("nik-refused");
 }
 
 #[test]
-fn nik_check_uses_the_core_rule() {
-    let app = App::launch("nik-check");
-    let field = app.find("#nik");
-
-    // 16 digits with an impossible birth date (day 32): refused with the contract's text.
-    field.type_text("3171013201900001");
-    app.wait_for_text("[data-testid=nik-error]", "NIK harus 16 digit angka dengan tanggal lahir yang valid");
-    assert_eq!(field.attribute("aria-invalid").as_deref(), Some("true"));
-
-    // A woman's NIK (day + 40): the facts read back in Indonesian.
-    field.clear();
-    field.type_text("3171 0152 0190 0002");
-    let facts = app.wait_for_text("[data-testid=nik-facts]", "Perempuan");
-    assert!(facts.contains("12 Januari 1990"), "{facts}");
-    assert!(facts.contains("3171 0152 0190 0002"), "{facts}");
-    app.screenshot("valid-nik");
+fn wrong_password_reads_the_same_as_an_unknown_nik() {
+    let world = World::new("wrong-password");
+    let kppn = world.verifier("019");
+    let app = App::launch_with("wrong-password", Some(&world.url()));
+    for nik in [kppn.nik.as_str(), "3171011201999999"] {
+        app.type_into("#nik", nik);
+        app.click("#selanjutnya");
+        app.type_into("#password", "bukan-kata-sandinya");
+        app.type_into("#captcha", "kode");
+        app.click("#masuk");
+        app.wait_for_text("[data-testid=masuk-salah]", "NIK atau kata sandi salah");
+        app.click("p.bantuan button");
+        app.find("#nik").clear();
+    }
 }

@@ -46,9 +46,12 @@ fn run() -> Result<()> {
     }
 }
 
-/// The repository root (the workspace manifest's folder).
+/// The repository root (the workspace manifest's folder). `cargo run` sets
+/// `CARGO_MANIFEST_DIR` at run time too; that one wins, because a build folder shared
+/// between clones at different paths can hand us a binary compiled in another clone.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is one level down").to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().expect("xtask is one level down").to_path_buf()
 }
 
 /// Runs a command in `dir`, failing with its command line when it fails.

@@ -35,6 +35,7 @@ const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
+    "xdotool",
     "libreoffice-writer-nogui",
     "ghostscript",
     "qpdf",

@@ -36,3 +36,41 @@ export function nikStillTyping(text: string): boolean {
   const digits = text.replace(/\s+/g, "");
   return /^\d*$/.test(digits) && digits.length < 16;
 }
+
+const STATUS_LABELS: Record<number, string> = {
+  0: "Tidak Aktif",
+  1: "Terdaftar, belum disetujui",
+  2: "Aktif",
+  3: "Dormant",
+  5: "Pendaftaran Ditolak",
+};
+
+/** `1` → `1 Terdaftar, belum disetujui`, as the guide writes statuses. */
+export function statusLabel(status: number): string {
+  const label = STATUS_LABELS[status];
+  return label ? `${status} ${label}` : String(status);
+}
+
+/** An RFC 3339 time as a local date and time: `25-11-2026 14:05`. */
+export function waktu(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getDate())}-${two(d.getMonth() + 1)}-${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** Bytes as people read them: `1,2 MB`. */
+export function ukuran(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1).replace(".", ",")} MB`;
+}
+
+/** Decodes base64 (a document from the Rust side) into bytes for pdf.js. */
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

@@ -1,0 +1,62 @@
+//! The actions: Tambah Pengguna, Setujui, Tolak, Nonaktifkan, Aktifkan kembali, Hapus.
+//! Each is checked with the core, applied to the local view and queued in one transaction
+//! by the client; it reaches the server when the network allows.
+
+use myintress_client::outbox::Action;
+use myintress_core::api::Membership;
+use myintress_core::registration::{DeletionInput, RegistrationInput};
+use tauri::State;
+use uuid::Uuid;
+
+use super::{CommandError, CommandResult, client, files};
+use crate::state::AppState;
+
+fn id(text: &str) -> CommandResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| CommandError::new("not_found", "Data pengguna tidak ditemukan."))
+}
+
+/// "Kirim" on Tambah Pengguna, with the staged letter.
+#[tauri::command]
+#[specta::specta]
+pub async fn register(state: State<'_, AppState>, input: RegistrationInput, letter_token: String) -> CommandResult<Membership> {
+    let client = client(&state).await?;
+    let letter = files::bytes(&state, &letter_token, "letter").await?;
+    let membership = client.register(input, letter).await?;
+    files::forget(&state, &letter_token).await;
+    Ok(membership)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn approve(state: State<'_, AppState>, id: String) -> CommandResult<Membership> {
+    Ok(client(&state).await?.act(self::id(&id)?, Action::Approve).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reject(state: State<'_, AppState>, id: String, reason: String) -> CommandResult<Membership> {
+    Ok(client(&state).await?.act(self::id(&id)?, Action::Reject { reason }).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn deactivate(state: State<'_, AppState>, id: String, reason: String) -> CommandResult<Membership> {
+    Ok(client(&state).await?.act(self::id(&id)?, Action::Deactivate { reason }).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reactivate(state: State<'_, AppState>, id: String) -> CommandResult<Membership> {
+    Ok(client(&state).await?.act(self::id(&id)?, Action::Reactivate).await?)
+}
+
+/// "Kirim" on Penghapusan Pengguna, with the staged SK.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_membership(state: State<'_, AppState>, id: String, input: DeletionInput, decree_token: String) -> CommandResult<()> {
+    let client = client(&state).await?;
+    let decree = files::bytes(&state, &decree_token, "decree").await?;
+    client.delete(self::id(&id)?, input, decree).await?;
+    files::forget(&state, &decree_token).await;
+    Ok(())
+}

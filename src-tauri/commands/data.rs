@@ -1,0 +1,127 @@
+//! Reads for the screens, from the local store (the detail screen asks the server for the
+//! history when online and shows the last copy otherwise).
+
+use base64::Engine;
+use myintress_client::queries::{ListFilter, ListPage, ListRow};
+use myintress_core::api::{AuditEntry, DigitAccount, HistoryEntry, Membership, Satker};
+use myintress_core::nik::Nik;
+use myintress_core::status::{Action, available_actions};
+use serde::Serialize;
+use specta::Type;
+use tauri::State;
+use uuid::Uuid;
+
+use super::{CommandError, CommandResult, client};
+use crate::state::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn satkers(state: State<'_, AppState>) -> CommandResult<Vec<Satker>> {
+    Ok(client(&state).await?.satkers().await?)
+}
+
+#[derive(Debug, Serialize, Type)]
+pub struct StatusCount {
+    pub status: u8,
+    pub label: String,
+    pub count: i64,
+}
+
+/// Beranda: rows by status in the user's scope.
+#[tauri::command]
+#[specta::specta]
+pub async fn counts(state: State<'_, AppState>) -> CommandResult<Vec<StatusCount>> {
+    let counts = client(&state).await?.counts().await?;
+    Ok(myintress_core::Status::ALL
+        .iter()
+        .map(|s| StatusCount {
+            status: s.code(),
+            label: s.label().into(),
+            count: counts.iter().find(|(c, _)| *c == s.code()).map(|(_, n)| *n).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Daftar Pengguna: one page of the filtered list.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_memberships(state: State<'_, AppState>, filter: ListFilter) -> CommandResult<ListPage> {
+    Ok(client(&state).await?.list(&filter).await?)
+}
+
+/// Verifikasi: pending registrations, oldest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn queue(state: State<'_, AppState>) -> CommandResult<Vec<ListRow>> {
+    Ok(client(&state).await?.queue().await?)
+}
+
+/// Detail pengguna: the row, the person's other rows in the satker, the actions the
+/// signed-in role may take now, and the history (fresh when online).
+#[derive(Debug, Serialize, Type)]
+pub struct Detail {
+    pub membership: Membership,
+    pub pending: i64,
+    pub actions: Vec<String>,
+    pub history: Vec<HistoryEntry>,
+    pub history_fresh: bool,
+    pub same_person: Vec<Membership>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn membership_detail(state: State<'_, AppState>, id: String) -> CommandResult<Detail> {
+    let client = client(&state).await?;
+    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new("not_found", "Data tidak ditemukan."))?;
+    let (membership, pending) =
+        client.view(id).await?.ok_or_else(|| CommandError::new("not_found", "Data pengguna tidak ditemukan."))?;
+    let account = client.account().await?.ok_or_else(|| CommandError::new("not_signed_in", "Silakan masuk."))?;
+    let actions = available_actions(account.acting().actor, membership.status, membership.nik == account.nik)
+        .into_iter()
+        .map(action_name)
+        .collect();
+    let same_person = client.person_rows(&membership.nik, &membership.satker_code).await?;
+    let (history, history_fresh) = match client.access_token(false).await {
+        Ok(token) if membership.version > 0 => match client.api().membership(&token, id).await {
+            Ok(detail) => (detail.history, true),
+            Err(_) => (Vec::new(), false),
+        },
+        _ => (Vec::new(), false),
+    };
+    Ok(Detail { membership, pending, actions, history, history_fresh, same_person })
+}
+
+fn action_name(a: Action) -> String {
+    myintress_core::api::event_name(a).to_owned()
+}
+
+/// The audit trail of a person (KPPN verifiers, online).
+#[tauri::command]
+#[specta::specta]
+pub async fn audit(state: State<'_, AppState>, nik: String) -> CommandResult<Vec<AuditEntry>> {
+    let client = client(&state).await?;
+    let nik = Nik::parse(&nik)?;
+    let token = client.access_token(false).await?;
+    Ok(client.api().audit(&token, nik.as_str()).await.map_err(myintress_client::ClientError::from)?)
+}
+
+/// "Cari": the person's DIGIT account (online).
+#[tauri::command]
+#[specta::specta]
+pub async fn digit_lookup(state: State<'_, AppState>, nik: String) -> CommandResult<Option<DigitAccount>> {
+    let client = client(&state).await?;
+    let nik = Nik::parse(&nik)?;
+    let token = client.access_token(false).await?;
+    Ok(client.api().digit(&token, nik.as_str()).await.map_err(myintress_client::ClientError::from)?)
+}
+
+/// A stored document's bytes (base64), from the cache or the server. The PDF viewer
+/// renders these bytes; no file URL ever reaches the web view.
+#[tauri::command]
+#[specta::specta]
+pub async fn document(state: State<'_, AppState>, id: String) -> CommandResult<String> {
+    let client = client(&state).await?;
+    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new("not_found", "Dokumen tidak ditemukan."))?;
+    let bytes = client.document(id).await?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}

@@ -1,0 +1,124 @@
+//! PDFs the user chooses: with the native dialog (opened here, on the Rust side) or by
+//! dropping a file on the window. Each is read, checked at once with the core's PDF check
+//! (size, type, encryption, pages), and held in memory under a token until a form sends
+//! it. The web view never sees a path, and the dialog's scope is never widened.
+
+use std::io::Read;
+use std::path::Path;
+
+use base64::Engine;
+use myintress_core::error::Coded;
+use serde::Serialize;
+use specta::Type;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+use super::{CommandError, CommandResult};
+use crate::state::{AppState, StagedPdf};
+
+/// A checked PDF waiting for its form.
+#[derive(Debug, Clone, Serialize, Type, tauri_specta::Event)]
+pub struct StagedFile {
+    pub token: String,
+    pub name: String,
+    pub size: u32,
+    pub pages: u32,
+    /// Set when the check refused the file: nothing is staged then.
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+}
+
+/// Reads and checks a file; stages it when the check passes.
+pub async fn stage(state: &AppState, path: &Path) -> StagedFile {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dokumen.pdf".into());
+    let limit = myintress_core::pdf::MAX_DOCUMENT_BYTES as u64 + 1;
+    let read = std::fs::File::open(path).and_then(|f| {
+        let mut bytes = Vec::new();
+        // Never more than one byte past the limit: a huge file is refused without reading it.
+        f.take(limit).read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let refused = |code: &str, message: String| StagedFile {
+        token: String::new(),
+        name: name.clone(),
+        size: 0,
+        pages: 0,
+        error: Some(message),
+        error_code: Some(code.into()),
+    };
+    let bytes = match read {
+        Ok(b) => b,
+        Err(e) => return refused("file_unreadable", format!("File tidak dapat dibaca: {e}")),
+    };
+    let size = bytes.len() as u32;
+    let checked = tauri::async_runtime::spawn_blocking(move || (myintress_core::pdf::check(&bytes), bytes)).await;
+    let Ok((outcome, bytes)) = checked else { return refused("letter_unreadable", "Pemeriksaan PDF gagal".into()) };
+    match outcome {
+        Ok(report) => {
+            let token = uuid::Uuid::new_v4().to_string();
+            state.staged.lock().await.insert(token.clone(), StagedPdf { bytes });
+            StagedFile { token, name, size, pages: report.pages, error: None, error_code: None }
+        }
+        Err(e) => refused(e.code().as_str(), e.detail()),
+    }
+}
+
+/// Opens the native file dialog (PDF only) and checks the chosen file. `None` when the
+/// person cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_pdf(app: AppHandle, state: State<'_, AppState>) -> CommandResult<Option<StagedFile>> {
+    let dialog = app.dialog().file().add_filter("Dokumen PDF", &["pdf", "PDF"]).set_title("Pilih dokumen PDF");
+    let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
+        .await
+        .map_err(|e| CommandError::new("dialog", &e.to_string()))?;
+    let Some(file) = picked else { return Ok(None) };
+    let path = file.into_path().map_err(|e| CommandError::new("dialog", &e.to_string()))?;
+    Ok(Some(stage(&state, &path).await))
+}
+
+/// The bytes of a staged file (base64), for the preview.
+#[tauri::command]
+#[specta::specta]
+pub async fn staged_pdf(state: State<'_, AppState>, token: String) -> CommandResult<String> {
+    let staged = state.staged.lock().await;
+    let file = staged.get(&token).ok_or_else(|| CommandError::new("not_found", "Dokumen belum dipilih."))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(&file.bytes))
+}
+
+/// Forgets a staged file (the person chose another, or left the form).
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_staged(state: State<'_, AppState>, token: String) -> CommandResult<()> {
+    state.staged.lock().await.remove(&token);
+    Ok(())
+}
+
+/// A staged file's bytes for sending; it stays staged until [`forget`], so a form refused
+/// for another field can be sent again without choosing the file again.
+pub async fn bytes(state: &AppState, token: &str, field: &str) -> CommandResult<Vec<u8>> {
+    state.staged.lock().await.get(token).map(|f| f.bytes.clone()).ok_or_else(|| {
+        let code = myintress_core::ErrorCode::FieldRequired;
+        CommandError {
+            code: code.as_str().into(),
+            message: "Pilih dokumen PDF terlebih dahulu.".into(),
+            fields: vec![myintress_core::error::FieldError::with_detail(field, code, "Pilih dokumen PDF terlebih dahulu.".into())],
+        }
+    })
+}
+
+/// Drops a staged file once its form was accepted.
+pub async fn forget(state: &AppState, token: &str) {
+    state.staged.lock().await.remove(token);
+}
+
+/// A file dropped on the window: staged and announced to the UI.
+pub fn on_drop(app: &AppHandle, paths: Vec<std::path::PathBuf>) {
+    let Some(path) = paths.into_iter().next() else { return };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let staged = stage(&state, &path).await;
+        use tauri_specta::Event;
+        let _ = staged.emit(&app);
+    });
+}

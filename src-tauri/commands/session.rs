@@ -1,0 +1,68 @@
+//! Masuk and Keluar.
+
+use myintress_client::Account;
+use myintress_client::events::SyncStatus;
+use myintress_core::api::CaptchaChallenge;
+use serde::Serialize;
+use specta::Type;
+use tauri::State;
+
+use super::{CommandResult, client};
+use crate::state::AppState;
+
+/// Where the app stands at start: which server, who is signed in (also offline), and the
+/// sync state.
+#[derive(Debug, Serialize, Type)]
+pub struct SessionState {
+    pub server_url: Option<String>,
+    pub account: Option<Account>,
+    pub status: SyncStatus,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn session_state(state: State<'_, AppState>) -> CommandResult<SessionState> {
+    let server_url = state.settings.read().await.server_url.clone();
+    let Some(client) = state.client().await else {
+        return Ok(SessionState { server_url, account: None, status: SyncStatus::default() });
+    };
+    let account = client.account().await?;
+    let status = client.subscribe().borrow().clone();
+    Ok(SessionState { server_url, account, status })
+}
+
+/// A captcha image for the password step.
+#[tauri::command]
+#[specta::specta]
+pub async fn captcha(state: State<'_, AppState>) -> CommandResult<CaptchaChallenge> {
+    let client = client(&state).await?;
+    Ok(client.api().captcha().await.map_err(myintress_client::ClientError::from)?)
+}
+
+/// "Masuk dan Izinkan Akses".
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    nik: String,
+    password: String,
+    captcha_id: String,
+    captcha_answer: String,
+) -> CommandResult<Account> {
+    let client = client(&state).await?;
+    let nik: String = nik.split_whitespace().collect();
+    let account = client.sign_in(&nik, &password, &captcha_id, &captcha_answer).await?;
+    tracing::info!(nik = %myintress_core::nik::mask_nik(&account.nik), "signed in");
+    crate::start_sync(&app).await;
+    Ok(account)
+}
+
+/// "Keluar". Refused while actions wait, unless `discard_pending`.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(state: State<'_, AppState>, discard_pending: bool) -> CommandResult<()> {
+    let client = client(&state).await?;
+    client.sign_out(discard_pending).await?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+// The app's shared state: which screen, who is signed in, the sync state, and short
+// messages ("toasts"). Svelte 5 runes in a module, so every screen reads the same state.
+
+import { commands, events, type Account, type CommandError, type SyncStatus } from "./bindings";
+
+export type Screen =
+  | { name: "beranda" }
+  | { name: "daftar" }
+  | { name: "tambah" }
+  | { name: "verifikasi"; id?: string }
+  | { name: "detail"; id: string }
+  | { name: "hapus"; id: string }
+  | { name: "sinkronisasi" }
+  | { name: "pengaturan" };
+
+export type Phase = "memuat" | "server" | "masuk" | "aplikasi";
+
+export interface Toast {
+  id: number;
+  kind: "info" | "sukses" | "salah";
+  text: string;
+}
+
+const emptyStatus: SyncStatus = {
+  connection: { state: "idle" },
+  outbox: 0,
+  conflicts: 0,
+  pending_registrations: 0,
+  last_sync: null,
+};
+
+export const app = $state({
+  phase: "memuat" as Phase,
+  serverUrl: null as string | null,
+  account: null as Account | null,
+  /** The satker an operator active in several satkers chose to work in. */
+  workingSatker: null as string | null,
+  status: emptyStatus,
+  screen: { name: "beranda" } as Screen,
+  toasts: [] as Toast[],
+  /** Bumped when local data changed (an action, a pull), so lists reload. */
+  revision: 0,
+});
+
+let nextToast = 1;
+
+export function toast(text: string, kind: Toast["kind"] = "info"): void {
+  const id = nextToast++;
+  app.toasts.push({ id, kind, text });
+  setTimeout(() => {
+    const i = app.toasts.findIndex((t) => t.id === id);
+    if (i >= 0) app.toasts.splice(i, 1);
+  }, kind === "salah" ? 8000 : 4000);
+}
+
+export function go(screen: Screen): void {
+  app.screen = screen;
+}
+
+export function isKppn(): boolean {
+  return app.account?.role === "kppn";
+}
+
+/** Unwraps a command result: the data, or throws the `{code, message, fields}` error. */
+export async function call<T>(result: Promise<{ status: "ok"; data: T } | { status: "error"; error: CommandError }>): Promise<T> {
+  const r = await result;
+  if (r.status === "ok") return r.data;
+  throw r.error;
+}
+
+export function isCommandError(e: unknown): e is CommandError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+export function messageOf(e: unknown): string {
+  if (isCommandError(e)) return e.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Loads where the app stands and follows the sync state from then on. */
+export async function start(): Promise<void> {
+  await events.syncStatusChanged.listen((e) => {
+    const before = app.status;
+    app.status = e.payload;
+    if (before.outbox !== e.payload.outbox || before.last_sync !== e.payload.last_sync || before.conflicts !== e.payload.conflicts) {
+      app.revision++;
+    }
+    if (e.payload.connection.state === "sign_in_needed" && app.phase === "aplikasi") {
+      toast("Sesi berakhir. Silakan masuk kembali; tindakan yang belum terkirim tetap tersimpan.", "salah");
+      app.phase = "masuk";
+    }
+  });
+  await events.noticeRaised.listen((e) => {
+    const n = e.payload;
+    if (n.kind === "new_registrations") toast(`${n.count} pendaftaran baru menunggu verifikasi.`);
+    if (n.kind === "conflict") toast(`Tindakan ditolak server: ${n.detail}`, "salah");
+    if (n.kind === "status_changed") toast(`${n.name}: status berubah.`);
+    app.revision++;
+  });
+  await refreshSession();
+}
+
+export async function refreshSession(): Promise<void> {
+  const s = await call(commands.sessionState());
+  app.serverUrl = s.server_url;
+  app.account = s.account;
+  app.status = s.status;
+  if (!s.server_url) app.phase = "server";
+  else if (!s.account) app.phase = "masuk";
+  else {
+    app.phase = "aplikasi";
+    if (s.account.role === "satker" && s.account.active_satkers.length === 1) app.workingSatker = s.account.active_satkers[0] ?? null;
+  }
+}

@@ -1,0 +1,41 @@
+// Verification screen logic: keyboard shortcuts and common rejection reasons.
+
+export type Command = "next" | "previous" | "approve" | "reject";
+
+/** Shortcuts shown on screen: J/K next/previous, A approve, R reject. Ignored while the
+ * person types in a field, and when a modifier is held (browser shortcuts stay intact). */
+export function shortcut(event: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean; target?: unknown }): Command | null {
+  if (event.ctrlKey || event.metaKey || event.altKey) return null;
+  const target = event.target as { tagName?: string; isContentEditable?: boolean } | null | undefined;
+  const tag = target?.tagName?.toLowerCase();
+  if (tag === "input" || tag === "textarea" || tag === "select" || target?.isContentEditable) return null;
+  switch (event.key.toLowerCase()) {
+    case "j":
+      return "next";
+    case "k":
+      return "previous";
+    case "a":
+      return "approve";
+    case "r":
+      return "reject";
+    default:
+      return null;
+  }
+}
+
+/** Reasons KPPN verifiers give most often; free text is always possible. */
+export const REJECTION_REASONS = [
+  "Surat tugas belum ditandatangani pejabat yang berwenang",
+  "Nama pada surat tidak sesuai dengan nama pengguna",
+  "NIK pada surat tidak sesuai dengan NIK pengguna",
+  "Nomor surat tidak sesuai dengan isian No. ST",
+  "Formulir lampiran tidak ada atau tidak lengkap",
+  "Dokumen tidak dapat dibaca dengan jelas",
+] as const;
+
+/** The next index in the queue after a decision, staying in range. */
+export function nextIndex(current: number, length: number, command: "next" | "previous"): number {
+  if (length === 0) return 0;
+  const step = command === "next" ? 1 : -1;
+  return Math.min(Math.max(current + step, 0), length - 1);
+}
