@@ -81,12 +81,15 @@ pub async fn membership_detail(state: State<'_, AppState>, id: String) -> Comman
         .map(action_name)
         .collect();
     let same_person = client.person_rows(&membership.nik, &membership.satker_code).await?;
-    let (history, history_fresh) = match client.access_token(false).await {
-        Ok(token) if membership.version > 0 => match client.api().membership(&token, id).await {
-            Ok(detail) => (detail.history, true),
-            Err(_) => (Vec::new(), false),
-        },
-        _ => (Vec::new(), false),
+    let fetched = if membership.version > 0 {
+        let client = &client;
+        client.online(|token| async move { client.api().membership(&token, id).await }).await.ok()
+    } else {
+        None
+    };
+    let (history, history_fresh) = match fetched {
+        Some(detail) => (detail.history, true),
+        None => (Vec::new(), false),
     };
     Ok(Detail { membership, pending, actions, history, history_fresh, same_person })
 }
@@ -101,8 +104,8 @@ fn action_name(a: Action) -> String {
 pub async fn audit(state: State<'_, AppState>, nik: String) -> CommandResult<Vec<AuditEntry>> {
     let client = client(&state).await?;
     let nik = Nik::parse(&nik)?;
-    let token = client.access_token(false).await?;
-    Ok(client.api().audit(&token, nik.as_str()).await.map_err(myintress_client::ClientError::from)?)
+    let (client, nik) = (&client, &nik);
+    Ok(client.online(|token| async move { client.api().audit(&token, nik.as_str()).await }).await?)
 }
 
 /// "Cari": the person's DIGIT account (online).
@@ -111,8 +114,8 @@ pub async fn audit(state: State<'_, AppState>, nik: String) -> CommandResult<Vec
 pub async fn digit_lookup(state: State<'_, AppState>, nik: String) -> CommandResult<Option<DigitAccount>> {
     let client = client(&state).await?;
     let nik = Nik::parse(&nik)?;
-    let token = client.access_token(false).await?;
-    Ok(client.api().digit(&token, nik.as_str()).await.map_err(myintress_client::ClientError::from)?)
+    let (client, nik) = (&client, &nik);
+    Ok(client.online(|token| async move { client.api().digit(&token, nik.as_str()).await }).await?)
 }
 
 /// A stored document's bytes (base64), from the cache or the server. The PDF viewer

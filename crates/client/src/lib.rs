@@ -169,6 +169,11 @@ pub struct Client {
     pool: SqlitePool,
     api: ApiClient,
     keychain: Keychain,
+    /// The NIK whose refresh token this process last saw in (or put into) the keychain:
+    /// every action checks who is signed in, and a keychain lookup is a D-Bus or system
+    /// call costing milliseconds, so it is asked once and remembered until sign-out or
+    /// until the token is found gone.
+    confirmed: std::sync::Mutex<Option<String>>,
     docs: DocumentCache,
     /// The access token lives only in memory. The lock is held across a refresh, so two
     /// callers never both rotate the refresh token (the second would look like reuse).
@@ -192,6 +197,7 @@ impl Client {
         let docs = DocumentCache::new(config.data_dir.join("dokumen"))?;
         let client = Client {
             keychain: Keychain::new(&config.keychain_service),
+            confirmed: std::sync::Mutex::new(None),
             api,
             docs,
             pool,
@@ -241,10 +247,22 @@ impl Client {
         let mut conn = self.pool.acquire().await?;
         let Some(json) = store::meta(&mut conn, KEY_ACCOUNT).await? else { return Ok(None) };
         let account: Account = serde_json::from_str(&json).map_err(|e| ClientError::Store(e.to_string()))?;
+        if self.confirmed_nik().as_deref() == Some(account.nik.as_str()) {
+            return Ok(Some(account));
+        }
         if self.keychain.load(&self.config.server_url, &account.nik)?.is_none() {
             return Ok(None);
         }
+        self.confirm(Some(&account.nik));
         Ok(Some(account))
+    }
+
+    fn confirmed_nik(&self) -> Option<String> {
+        self.confirmed.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn confirm(&self, nik: Option<&str>) {
+        *self.confirmed.lock().unwrap_or_else(|e| e.into_inner()) = nik.map(str::to_owned);
     }
 
     async fn require_account(&self) -> ClientResult<Account> {
@@ -282,6 +300,7 @@ impl Client {
         // without an account row, which the next sign-in overwrites.
         self.keychain.store(&self.config.server_url, &account.nik, &pair.refresh_token)?;
         tx.commit().await?;
+        self.confirm(Some(&account.nik));
         *self.access.lock().await = Some(AccessToken { token: pair.access_token, expires_at: Utc::now() + Duration::seconds(pair.expires_in) });
         self.wake();
         Ok(account)
@@ -320,6 +339,7 @@ impl Client {
             let _ = self.api.logout(&token.token).await;
         }
         if let Some(account) = &account {
+            self.confirm(None);
             self.keychain.remove(&self.config.server_url, &account.nik)?;
         }
         clear_local(&mut tx).await?;
@@ -341,12 +361,16 @@ impl Client {
         let mut conn = self.pool.acquire().await?;
         let Some(json) = store::meta(&mut conn, KEY_ACCOUNT).await? else { return Err(ClientError::NotSignedIn) };
         let previous: Account = serde_json::from_str(&json).map_err(|e| ClientError::Store(e.to_string()))?;
-        let Some(refresh) = self.keychain.load(&self.config.server_url, &previous.nik)? else { return Err(ClientError::NotSignedIn) };
+        let Some(refresh) = self.keychain.load(&self.config.server_url, &previous.nik)? else {
+            self.confirm(None);
+            return Err(ClientError::NotSignedIn);
+        };
         let pair = match self.api.refresh(&refresh).await {
             Ok(pair) => pair,
             Err(e) if e.is_unauthorized() => {
                 // The family is over (expired, revoked, reused, or the person lost access):
                 // forget the token; the local data stays for when they sign in again.
+                self.confirm(None);
                 self.keychain.remove(&self.config.server_url, &previous.nik)?;
                 *access = None;
                 return Err(e.into());
@@ -360,6 +384,19 @@ impl Client {
         tx.commit().await?;
         *access = Some(AccessToken { token: pair.access_token.clone(), expires_at: Utc::now() + Duration::seconds(pair.expires_in) });
         Ok(pair.access_token)
+    }
+
+    /// Runs one online request with a valid access token; on 401 the session is refreshed
+    /// and the request sent once more.
+    pub async fn online<T, F, Fut>(&self, call: F) -> ClientResult<T>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        match call(self.access_token(false).await?).await {
+            Err(e) if e.is_unauthorized() => Ok(call(self.access_token(true).await?).await?),
+            other => Ok(other?),
+        }
     }
 
     /// Makes the in-memory access token look expired (tests and "resume after sleep").

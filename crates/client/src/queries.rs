@@ -36,37 +36,65 @@ pub struct ListPage {
     pub total: i64,
 }
 
+/// Up to this many matches, a search page is built from the matches (sorted); above it,
+/// by walking the name-ordered index until the page is full (matches are then dense).
+const DRIVE_BY_MATCHES: i64 = 5000;
+
 /// FTS5 trigram needs three characters; shorter searches fall back to `LIKE`.
+fn phrase(filter: &ListFilter) -> Option<String> {
+    let search = filter.search.as_deref().map(str::trim).filter(|s| s.chars().count() >= 3)?;
+    // A phrase query: the text as typed, quotes doubled.
+    Some(format!("\"{}\"", search.replace('"', "\"\"")))
+}
+
+/// The WHERE clause of the list on table alias `m`.
 fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter) {
-    qb.push(" WHERE listed = 1");
+    qb.push(" WHERE m.listed = 1");
     if let Some(s) = &filter.satker_code {
-        qb.push(" AND satker_code = ").push_bind(s.clone());
+        qb.push(" AND m.satker_code = ").push_bind(s.clone());
     }
     if let Some(status) = filter.status {
-        qb.push(" AND status = ").push_bind(status as i64);
+        qb.push(" AND m.status = ").push_bind(status as i64);
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if search.chars().count() >= 3 {
-            // A phrase query: the text as typed, quotes doubled.
-            let phrase = format!("\"{}\"", search.replace('"', "\"\""));
-            qb.push(" AND rowid IN (SELECT rowid FROM memberships_search WHERE memberships_search MATCH ")
-                .push_bind(phrase)
-                .push(")");
-        } else {
-            let like = format!("%{}%", search.to_lowercase());
-            qb.push(" AND (lower(name) LIKE ").push_bind(like.clone()).push(" OR nik LIKE ").push_bind(like).push(")");
-        }
+    if let Some(phrase) = phrase(filter) {
+        qb.push(" AND m.rowid IN (SELECT rowid FROM memberships_search WHERE memberships_search MATCH ").push_bind(phrase).push(")");
+    } else if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let like = format!("%{}%", search.to_lowercase());
+        qb.push(" AND (lower(m.name) LIKE ").push_bind(like.clone()).push(" OR m.nik LIKE ").push_bind(like).push(")");
     }
 }
 
 pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> sqlx::Result<ListPage> {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) AS n FROM memberships");
-    push_filter(&mut count, filter);
-    let total: i64 = count.build().fetch_one(&mut *conn).await?.try_get("n")?;
+    // The search index holds listed rows only: it counts a search's matches by itself.
+    let matches: Option<i64> = match phrase(filter) {
+        Some(p) => Some(
+            sqlx::query_scalar("SELECT COUNT(*) FROM memberships_search WHERE memberships_search MATCH $1").bind(p).fetch_one(&mut *conn).await?,
+        ),
+        None => None,
+    };
+    let total: i64 = match matches {
+        Some(n) if filter.satker_code.is_none() && filter.status.is_none() => n,
+        _ => {
+            let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) AS n FROM memberships m");
+            push_filter(&mut count, filter);
+            count.build().fetch_one(&mut *conn).await?.try_get("n")?
+        }
+    };
 
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT view_json, pending FROM memberships");
-    push_filter(&mut qb, filter);
-    qb.push(" ORDER BY name, nik, created_at, id LIMIT ").push_bind(filter.limit.clamp(1, 1000));
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT m.view_json, m.pending FROM ");
+    match (matches, phrase(filter)) {
+        // Few matches: start from them (CROSS JOIN keeps that order of the loops) and sort.
+        (Some(n), Some(p)) if n <= DRIVE_BY_MATCHES => {
+            qb.push("memberships_search s CROSS JOIN memberships m ON m.rowid = s.rowid");
+            push_filter(&mut qb, &ListFilter { search: None, ..filter.clone() });
+            qb.push(" AND s.memberships_search MATCH ").push_bind(p);
+        }
+        _ => {
+            qb.push("memberships m");
+            push_filter(&mut qb, filter);
+        }
+    }
+    qb.push(" ORDER BY m.name, m.nik, m.created_at, m.id LIMIT ").push_bind(filter.limit.clamp(1, 1000));
     qb.push(" OFFSET ").push_bind(filter.offset.max(0));
     let rows = qb.build().fetch_all(&mut *conn).await?;
     Ok(ListPage { rows: rows.into_iter().map(decode_row).collect::<sqlx::Result<_>>()?, total })

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, Body, encode_multipart};
 use crate::events::{Connection, Notice};
-use crate::outbox::Action;
+use crate::outbox::{Acting, Action};
 use crate::{Account, Client, ClientError, ClientResult, store};
 
 /// Changes per page of the pull.
@@ -30,6 +30,14 @@ const PAGE: i64 = 1000;
 pub struct PushReport {
     pub sent: u64,
     pub conflicts: u64,
+}
+
+/// What a pull did, for its notices.
+#[derive(Default)]
+struct PullOutcome {
+    applied: u64,
+    new_pending: u64,
+    status_changes: Vec<Notice>,
 }
 
 struct Entry {
@@ -195,81 +203,119 @@ impl Client {
         Ok(())
     }
 
-    /// Reads the change feed to the end. Returns how many changes were applied.
+    async fn fetch_changes(&self, cursor: i64) -> ClientResult<crate::api::RawChangesPage> {
+        self.online(|token| async move { self.api().changes(&token, cursor, PAGE).await }).await
+    }
+
+    /// Reads the change feed to the end. Returns how many changes were applied. The next
+    /// page is fetched while the current one is written, so the network and the disk
+    /// work at the same time.
     pub async fn pull(&self) -> ClientResult<u64> {
         let acting = self.account_now().await?.acting();
-        let mut applied = 0u64;
-        let mut new_pending = 0u64;
-        let mut status_changes = Vec::new();
+        let mut outcome = PullOutcome::default();
+        let cursor: i64 = {
+            let mut conn = self.pool().acquire().await?;
+            store::meta(&mut conn, "cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0)
+        };
+        let mut page = self.fetch_changes(cursor).await?;
         loop {
-            let cursor: i64 = {
-                let mut conn = self.pool().acquire().await?;
-                store::meta(&mut conn, "cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0)
+            let next_cursor = page.last_seq;
+            let next = if page.has_more {
+                let (applied, next) = tokio::join!(self.apply_page(page, &acting, &mut outcome), self.fetch_changes(next_cursor));
+                applied?;
+                Some(next?)
+            } else {
+                self.apply_page(page, &acting, &mut outcome).await?;
+                None
             };
-            let token = self.access_token(false).await?;
-            let page = match self.api().changes(&token, cursor, PAGE).await {
-                Err(e) if e.is_unauthorized() => self.api().changes(&self.access_token(true).await?, cursor, PAGE).await?,
-                other => other?,
-            };
-            let mut tx = self.pool().begin().await?;
-            // Writing first takes SQLite's write lock now, so what this transaction reads
-            // below cannot be overtaken by an action committed in the meantime.
-            store::set_meta(&mut tx, "cursor", &page.last_seq.to_string()).await?;
-            let count = page.changes.len() as u64;
-            let ids: Vec<String> = page.changes.iter().filter_map(|c| c.entity.get("id").and_then(|v| v.as_str()).map(str::to_owned)).collect();
-            let before = store::statuses(&mut tx, &ids).await?;
-            // People with actions still waiting need their view rebuilt over those actions;
-            // everyone else's view is the server's row as it comes (the fast path).
-            let waiting = store::people_with_pending(&mut tx).await?;
-            for change in page.changes {
-                match change.kind {
-                    ChangeKind::Membership => {
-                        let m: Membership = serde_json::from_value(change.entity).map_err(|e| ClientError::Store(e.to_string()))?;
-                        let was = before.get(&m.id.to_string()).copied();
-                        let changed = if waiting.contains(&(m.nik.clone(), m.satker_code.clone())) {
-                            let changed = store::apply_server(&mut tx, &m).await?;
-                            store::rebuild_view(&mut tx, m.id, &acting).await?;
-                            changed
-                        } else {
-                            store::apply_server_as_view(&mut tx, &m).await?
-                        };
-                        if changed && m.status == Status::Registered && was != Some(Status::Registered) {
-                            new_pending += 1;
-                        }
-                        // A satker user follows its registrations: say when the KPPN decided.
-                        if changed && acting.actor == myintress_core::status::Actor::SatkerOperator && was.is_some_and(|w| w != m.status) {
-                            status_changes.push(Notice::StatusChanged { membership_id: m.id.to_string(), name: m.name.clone(), status: m.status.code() });
-                        }
-                    }
-                    ChangeKind::MembershipRemoved => {
-                        let id = change.entity["id"].as_str().and_then(|s| Uuid::parse_str(s).ok());
-                        if let Some(id) = id {
-                            store::remove_server(&mut tx, id).await?;
-                            store::rebuild_view(&mut tx, id, &acting).await?;
-                        }
-                    }
-                    ChangeKind::Satker => {
-                        let s: Satker = serde_json::from_value(change.entity).map_err(|e| ClientError::Store(e.to_string()))?;
-                        store::upsert_satker(&mut tx, &s).await?;
-                    }
-                }
-            }
-            tx.commit().await?;
-            applied += count;
-            self.status.send_modify(|s| s.connection = Connection::Syncing { done: applied, total: None });
-            if !page.has_more {
-                break;
+            self.status.send_modify(|s| s.connection = Connection::Syncing { done: outcome.applied, total: None });
+            match next {
+                Some(p) => page = p,
+                None => break,
             }
         }
-        if new_pending > 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
-            let _ = self.notices.send(Notice::NewRegistrations { count: new_pending });
+        if outcome.new_pending > 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
+            let _ = self.notices.send(Notice::NewRegistrations { count: outcome.new_pending });
         }
-        for notice in status_changes {
+        for notice in outcome.status_changes {
             let _ = self.notices.send(notice);
         }
         self.status.send_modify(|s| s.last_sync = Some(Utc::now().to_rfc3339()));
         self.publish_counts().await?;
-        Ok(applied)
+        Ok(outcome.applied)
+    }
+
+    /// Writes one page of changes and the cursor after it, in one transaction.
+    async fn apply_page(&self, page: crate::api::RawChangesPage, acting: &Acting, outcome: &mut PullOutcome) -> ClientResult<()> {
+        let mut tx = self.pool().begin().await?;
+        // Writing first takes SQLite's write lock now, so what this transaction reads
+        // below cannot be overtaken by an action committed in the meantime.
+        store::set_meta(&mut tx, "cursor", &page.last_seq.to_string()).await?;
+        let count = page.changes.len() as u64;
+        let mut memberships = Vec::with_capacity(page.changes.len());
+        for change in &page.changes {
+            if change.kind == ChangeKind::Membership {
+                let m: Membership = serde_json::from_str(change.entity.get()).map_err(|e| ClientError::Store(e.to_string()))?;
+                memberships.push(m);
+            }
+        }
+        let ids: Vec<String> = memberships.iter().map(|m| m.id.to_string()).collect();
+        let before = store::statuses(&mut tx, &ids).await?;
+        // People with actions still waiting need their view rebuilt over those actions;
+        // everyone else's view is the server's row as it comes: those go in one statement
+        // per page (the fast path).
+        let waiting = store::people_with_pending(&mut tx).await?;
+        let mut batch = String::new();
+        let mut changed = std::collections::HashSet::new();
+        let mut parsed = memberships.iter();
+        for change in &page.changes {
+            match change.kind {
+                ChangeKind::Membership => {
+                    let m = parsed.next().expect("parsed above, in order");
+                    if waiting.contains(&(m.nik.clone(), m.satker_code.clone())) {
+                        if store::apply_server(&mut tx, m).await? {
+                            changed.insert(m.id.to_string());
+                        }
+                        store::rebuild_view(&mut tx, m.id, acting).await?;
+                    } else {
+                        store::push_server_row(&mut batch, m, &change.entity);
+                    }
+                }
+                ChangeKind::MembershipRemoved => {
+                    // Rows before a removal are written first: a page may hold both.
+                    flush(&mut tx, &mut batch, &mut changed).await?;
+                    let id = serde_json::from_str::<serde_json::Value>(change.entity.get())
+                        .ok()
+                        .and_then(|e| e["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()));
+                    if let Some(id) = id {
+                        store::remove_server(&mut tx, id).await?;
+                        store::rebuild_view(&mut tx, id, acting).await?;
+                    }
+                }
+                ChangeKind::Satker => {
+                    let s: Satker = serde_json::from_str(change.entity.get()).map_err(|e| ClientError::Store(e.to_string()))?;
+                    store::upsert_satker(&mut tx, &s).await?;
+                }
+            }
+        }
+        flush(&mut tx, &mut batch, &mut changed).await?;
+        let (mut new_pending, mut status_changes) = (0, Vec::new());
+        for m in memberships.iter().filter(|m| changed.contains(&m.id.to_string())) {
+            let was = before.get(&m.id.to_string()).copied();
+            if m.status == Status::Registered && was != Some(Status::Registered) {
+                new_pending += 1;
+            }
+            // A satker user follows its registrations: say when the KPPN decided.
+            if acting.actor == myintress_core::status::Actor::SatkerOperator && was.is_some_and(|w| w != m.status) {
+                status_changes.push(Notice::StatusChanged { membership_id: m.id.to_string(), name: m.name.clone(), status: m.status.code() });
+            }
+        }
+        tx.commit().await?;
+        // Counted only once committed: a failed page leaves nothing behind.
+        outcome.applied += count;
+        outcome.new_pending += new_pending;
+        outcome.status_changes.extend(status_changes);
+        Ok(())
     }
 
     /// Fetches the letters of pending registrations that are not cached yet, then trims
@@ -394,6 +440,17 @@ impl Client {
             }
         }
     }
+}
+
+/// Writes the fast-path rows gathered so far and notes which of them changed.
+async fn flush(conn: &mut sqlx::SqliteConnection, batch: &mut String, changed: &mut std::collections::HashSet<String>) -> ClientResult<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    batch.push(']');
+    changed.extend(store::apply_server_rows(conn, batch).await?);
+    batch.clear();
+    Ok(())
 }
 
 async fn remember_document(conn: &mut sqlx::SqliteConnection, id: Uuid, sha: &str, size: usize, membership: Uuid) -> ClientResult<()> {

@@ -64,6 +64,8 @@ pub struct PdfChecker {
     memory_bytes: u64,
     /// Bounds how many children run at once, so a burst of uploads cannot fork-bomb.
     slots: Arc<Semaphore>,
+    /// Check on a blocking thread of this process instead (benchmark baseline only).
+    in_process: bool,
 }
 
 impl PdfChecker {
@@ -75,7 +77,15 @@ impl PdfChecker {
             cpu_seconds: 20,
             memory_bytes: 1024 * 1024 * 1024,
             slots: Arc::new(Semaphore::new(cores * 2)),
+            in_process: false,
         }
+    }
+
+    /// The same check without the child process: no limits, so only for measuring what
+    /// the child costs (`--pdf-check-in-process`).
+    pub fn in_process(mut self) -> Self {
+        self.in_process = true;
+        self
     }
 
     pub fn program(&self) -> &Path {
@@ -88,6 +98,10 @@ impl PdfChecker {
             return Ok(Err(e));
         }
         let _slot = self.slots.acquire().await.context("pemeriksa PDF ditutup")?;
+        if self.in_process {
+            let input = bytes.to_vec();
+            return tokio::task::spawn_blocking(move || myintress_core::pdf::check(&input)).await.context("pemeriksa PDF");
+        }
         let mut command = tokio::process::Command::new(&self.program);
         command.arg("check-pdf").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
         let (memory, cpu) = (self.memory_bytes, self.cpu_seconds);

@@ -81,8 +81,14 @@ impl AppState {
             Some(p) => p.clone(),
             None => std::env::current_exe().context("letak program server")?,
         };
+        let pdf = if settings.pdf_check_in_process {
+            tracing::warn!("PDF CHECK IN-PROCESS (--pdf-check-in-process): for benchmarks only, a hostile PDF can stop the server");
+            PdfChecker::new(checker).in_process()
+        } else {
+            PdfChecker::new(checker)
+        };
         Ok(Arc::new(AppState {
-            pdf: PdfChecker::new(checker),
+            pdf,
             settings,
             store,
             dukcapil,

@@ -72,6 +72,12 @@ pub struct Settings {
     #[arg(long, env = "MYINTRESS_PDF_CHECKER", global = true)]
     pub pdf_checker: Option<PathBuf>,
 
+    /// Check PDFs inside the server process instead of a limited child. Only for the
+    /// benchmark that measures what the child costs: a hostile PDF could then take the
+    /// server down. The server warns at start.
+    #[arg(long, env = "MYINTRESS_PDF_CHECK_IN_PROCESS", hide = true, global = true)]
+    pub pdf_check_in_process: bool,
+
     /// Months without sign-in after which active memberships become dormant.
     #[arg(long, env = "MYINTRESS_DORMANCY_MONTHS", default_value_t = 6, global = true)]
     pub dormancy_months: u32,
@@ -127,6 +133,7 @@ impl Settings {
             captcha: CaptchaMode::Disabled,
             public_url: None,
             pdf_checker: None,
+            pdf_check_in_process: false,
             dormancy_months: 6,
             dormancy_interval: 3600,
             activation_hours: 72,

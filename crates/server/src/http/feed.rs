@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use myintress_core::api::{AuditEntry, Change, ChangeKind, ChangesPage, Page, Problem, Role};
+use myintress_core::api::{AuditEntry, ChangeKind, ChangesPage, Page, Problem, Role};
 use myintress_core::nik::Nik;
 use myintress_core::status::Status;
 use serde::Deserialize;
@@ -38,7 +38,7 @@ pub async fn changes(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     query: Result<Query<ChangesQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<AppJson<ChangesPage>, ApiError> {
+) -> Result<AppJson<RawChangesPage>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let after = match query.after.as_deref() {
         None => 0,
@@ -65,11 +65,28 @@ pub async fn changes(
                 "membership_removed" => ChangeKind::MembershipRemoved,
                 _ => ChangeKind::Satker,
             };
-            let entity = serde_json::from_str(&r.entity).map_err(|e| ApiError::Internal(e.into()))?;
-            Ok(Change { seq: r.seq, kind, entity })
+            // The entity was stored as JSON: it goes out as stored, checked but not
+            // parsed into a tree and written again (most of a page's cost otherwise).
+            let entity = serde_json::value::RawValue::from_string(r.entity).map_err(|e| ApiError::Internal(e.into()))?;
+            Ok(RawChange { seq: r.seq, kind, entity })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(AppJson(ChangesPage { changes, last_seq, has_more }))
+    Ok(AppJson(RawChangesPage { changes, last_seq, has_more }))
+}
+
+/// [`ChangesPage`] with each entity as the stored JSON text (same wire shape).
+#[derive(serde::Serialize)]
+pub struct RawChangesPage {
+    changes: Vec<RawChange>,
+    last_seq: i64,
+    has_more: bool,
+}
+
+#[derive(serde::Serialize)]
+struct RawChange {
+    seq: i64,
+    kind: ChangeKind,
+    entity: Box<serde_json::value::RawValue>,
 }
 
 /// `GET /api/v1/documents/{id}`: the PDF bytes, only for accounts in scope.
