@@ -133,8 +133,51 @@ fn notify_desktop(app: &tauri::AppHandle, notice: &Notice) {
     }
 }
 
+/// With `MYINTRESS_REPORT_READY` set, prints `MYINTRESS_READY` once, when the first page
+/// has loaded: the start-time benchmark (`cargo xtask bench`, number 8) reads it, from
+/// this app and from the empty window it is compared with.
+pub fn report_ready<R: tauri::Runtime>(_webview: &tauri::Webview<R>, payload: &tauri::webview::PageLoadPayload<'_>) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if payload.event() == tauri::webview::PageLoadEvent::Finished && std::env::var_os("MYINTRESS_REPORT_READY").is_some() {
+        ONCE.call_once(|| {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "MYINTRESS_READY");
+            let _ = out.flush();
+        });
+    }
+}
+
+/// Linux only: WebKitGTK's accelerated compositing off, unless the user chose otherwise.
+/// The app draws forms, tables and a PDF canvas, which need no GPU layers; with them on,
+/// each window keeps GL buffers (about 80 MB measured under Xvfb, benchmark 8) and some
+/// drivers show a blank window. Called first thing, before any thread starts; the empty
+/// window of the benchmark calls it too, so both are built the same way.
+pub fn webview_defaults() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        // SAFETY: called at the top of main, before the app starts any thread.
+        unsafe { std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1") };
+    }
+}
+
+/// Linux only: WebKit's caches sized for a document viewer (one page, no back-forward
+/// page cache, small memory cache) instead of a web browser's.
+pub fn small_webview_caches<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    #[cfg(target_os = "linux")]
+    let _ = window.with_webview(|webview| {
+        use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+        if let Some(context) = webview.inner().context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
+}
+
 /// Starts the app.
 pub fn run() {
+    webview_defaults();
     let builder = specta_builder();
     tauri::Builder::default()
         // First: a second start focuses the running window instead of opening another.
@@ -149,6 +192,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .invoke_handler(builder.invoke_handler())
+        .on_page_load(report_ready)
         .setup(move |app| {
             builder.mount_events(app);
             let paths = app.path();
@@ -158,6 +202,9 @@ pub fn run() {
                 app.manage(guard);
             }
             tracing::info!(version = %app.package_info().version, "MyIntress Satker started");
+            if let Some(window) = app.get_webview_window("main") {
+                small_webview_caches(&window);
+            }
             app.manage(state);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { start_sync(&handle).await });

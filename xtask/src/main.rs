@@ -33,12 +33,14 @@ fn run() -> Result<()> {
         "test" => test(rest),
         "bindings" => bindings(),
         "fuzz" => fuzz(rest),
+        "bench" => bench(rest),
         _ => {
             println!(
                 "cargo xtask demo       install what is missing, build, open the app\n\
                  cargo xtask test       install what is missing, run every test\n\
                  cargo xtask setup      only install (add --test for test tools)\n\
                  cargo xtask bindings   regenerate ui/src/lib/bindings.ts\n\
+                 cargo xtask bench [--size tiny|full] [N…]   run the benchmarks, update BENCHMARKS.md\n\
                  cargo xtask fuzz [--seconds N] [pdf_check|value_parsers]"
             );
             if task == "help" { Ok(()) } else { bail!("unknown task {task}") }
@@ -175,8 +177,7 @@ fn test(extra: &[String]) -> Result<()> {
             "-c",
             // A fresh keyring of its own, so a developer's login keyring (and its password)
             // never meets the tests.
-            "rm -rf \"$KEYRING\" && mkdir -p \"$KEYRING\" && echo -n myintress-uji | \
-             XDG_DATA_HOME=\"$KEYRING\" gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"",
+            WITH_KEYRING,
             "sh",
         ]);
     }
@@ -189,6 +190,7 @@ fn test(extra: &[String]) -> Result<()> {
         &args,
         &[
             ("PATH", &path),
+            ("MYINTRESS_BENCH_POSTGRES_URL", &cluster.url),
             ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),
             ("MYINTRESS_SCHEMATHESIS", setup::venv_bin("schemathesis")?.to_str().context("path")?),
             ("MYINTRESS_TEST_TOOLS_REQUIRED", "1"),
@@ -197,6 +199,74 @@ fn test(extra: &[String]) -> Result<()> {
     )?;
     drop(cluster);
     println!("Semua pengujian lulus.");
+    Ok(())
+}
+
+/// The part of a shell line that gives the command its own D-Bus session with an
+/// unlocked, fresh gnome-keyring (Linux), then runs `"$@"`.
+const WITH_KEYRING: &str = "rm -rf \"$KEYRING\" && mkdir -p \"$KEYRING\" && echo -n myintress-uji | \
+     XDG_DATA_HOME=\"$KEYRING\" gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"";
+
+/// `cargo xtask bench [--size tiny|full] [N…]`: release builds of the server, the bench
+/// runner, the app and the empty window; a durable PostgreSQL cluster; then the
+/// benchmarks under Xvfb and a D-Bus session. A full run of all eight rewrites the table
+/// in BENCHMARKS.md; other runs only print it (and leave it in target/bench/).
+fn bench(args: &[String]) -> Result<()> {
+    setup::all(true)?;
+    let root = root();
+    let path = setup::path_with_tools()?;
+    println!("== Release builds: server, bench runner, app and the empty window");
+    run_in(&root, "cargo", &["build", "--release", "--package", "myintress-server", "--package", "myintress-bench"], &[])?;
+    run_in(
+        &root,
+        "cargo",
+        &["build", "--release", "--package", "myintress-satker", "--features", "custom-protocol", "--bin", "myintress-satker", "--example", "empty_window"],
+        &[],
+    )?;
+    let target = PathBuf::from(setup::tools_dir()?.parent().context("target dir")?);
+    let release = target.join("release");
+    println!("== PostgreSQL: a durable cluster (fsync on) for benchmarks 4 and 7");
+    let cluster = postgres::Cluster::start_with(&setup::tools_dir()?, true)?;
+    let out = target.join("bench");
+    let runner = release.join(exe("myintress-bench"));
+    let mut command: Vec<String> = Vec::new();
+    if cfg!(target_os = "linux") {
+        command.extend(["--", "sh", "-c", WITH_KEYRING, "sh", "xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"].map(String::from));
+    }
+    command.push(runner.to_str().context("path")?.to_owned());
+    command.extend([
+        "--work".into(),
+        out.join("work").to_str().context("path")?.to_owned(),
+        "--out".into(),
+        out.to_str().context("path")?.to_owned(),
+        "--server-bin".into(),
+        release.join(exe("myintress-server")).to_str().context("path")?.to_owned(),
+        "--app-bin".into(),
+        release.join(exe("myintress-satker")).to_str().context("path")?.to_owned(),
+        "--empty-bin".into(),
+        release.join("examples").join(exe("empty_window")).to_str().context("path")?.to_owned(),
+        "--postgres-url".into(),
+        cluster.url.clone(),
+    ]);
+    command.extend(args.iter().cloned());
+    let argv: Vec<&str> = command.iter().map(String::as_str).collect();
+    let (program, argv) = if cfg!(target_os = "linux") { ("dbus-run-session", argv) } else { (argv[0], argv[1..].to_vec()) };
+    println!("== Benchmarks");
+    run_in(&root, program, &argv, &[("PATH", &path), ("KEYRING", setup::tools_dir()?.join("bench-keyring").to_str().context("path")?)])?;
+    drop(cluster);
+    let full_run = !args.iter().any(|a| a == "tiny") && !args.iter().any(|a| a.parse::<u8>().is_ok());
+    if full_run {
+        let table = std::fs::read_to_string(out.join("results.md"))?;
+        let file = root.join("BENCHMARKS.md");
+        let text = std::fs::read_to_string(&file).context("BENCHMARKS.md")?;
+        let (begin, end) = ("<!-- bench:begin -->", "<!-- bench:end -->");
+        let (Some(a), Some(b)) = (text.find(begin), text.find(end)) else { bail!("BENCHMARKS.md lacks the {begin} … {end} markers") };
+        let updated = format!("{}{begin}\n{table}{}", &text[..a], &text[b..]);
+        std::fs::write(&file, updated)?;
+        println!("BENCHMARKS.md diperbarui.");
+    } else {
+        println!("Hasil di {} (BENCHMARKS.md hanya diperbarui oleh run penuh semua tolok ukur).", out.join("results.md").display());
+    }
     Ok(())
 }
 

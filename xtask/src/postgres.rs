@@ -46,7 +46,13 @@ impl Cluster {
         Ok(())
     }
 
+    /// A cluster for tests: `fsync` off, since it need not survive a power cut.
     pub fn start(parent: &Path) -> Result<Cluster> {
+        Self::start_with(parent, false)
+    }
+
+    /// `durable`: `fsync` on, as a production server runs (the benchmarks).
+    pub fn start_with(parent: &Path, durable: bool) -> Result<Cluster> {
         let bin = pg_bin()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = parent.join(format!("postgres-{port}"));
@@ -63,10 +69,10 @@ impl Cluster {
         let data = cluster.dir.join("data");
         let data = data.to_str().context("path")?;
         cluster.run("initdb", &["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])?;
-        // fsync off: a test cluster need not survive a power cut, and it is much faster.
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-            cluster.dir.display()
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=300",
+            cluster.dir.display(),
+            if durable { "on" } else { "off" }
         );
         let log = cluster.dir.join("postgres.log");
         cluster.run("pg_ctl", &["-D", data, "-o", &options, "-l", log.to_str().context("path")?, "-w", "start"])?;

@@ -45,6 +45,8 @@ const TEST_PACKAGES: &[&str] = &[
     "postgresql",
     "chromium",
     "chromium-driver",
+    // The HTTP load generator of benchmark 4 (also run at a tiny size by the tests).
+    "wrk",
 ];
 
 /// The oldest Node.js the UI tool chain (Vite 8) runs on.

@@ -1,0 +1,247 @@
+//! Benchmark 7: a fleet of simulated desktops against the server on PostgreSQL. Each
+//! desktop is a tokio task with its own HTTP connection and session; it pulls the change
+//! feed every 30 s and pushes one approval a minute (with its idempotency key and
+//! `If-Match`), starting at a random moment so the fleet is spread as real offices are.
+//! The baseline is one desktop alone doing the same, more often, for more samples.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use myintress_core::api::{ChangesPage, Membership};
+use myintress_core::status::Status;
+use rand::{Rng, SeedableRng};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::report::{Latencies, Report, ms};
+use crate::world::{self, ServerProcess};
+use crate::Cli;
+
+const KPPNS: usize = 20;
+const SATKERS: usize = 5;
+
+#[derive(Default)]
+struct Tally {
+    pulls: Vec<Duration>,
+    pushes: Vec<Duration>,
+    errors: u64,
+    requests: u64,
+}
+
+struct Desk {
+    token: String,
+    /// Pending registrations this desk will approve, one per push.
+    pending: Vec<Uuid>,
+}
+
+pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
+    let Some(admin) = &cli.postgres_url else {
+        println!("benchmark 7 skipped: no --postgres-url");
+        return Ok(());
+    };
+    let (clients, duration, pull_every, push_every) = if cli.full() {
+        (2000usize, Duration::from_secs(180), Duration::from_secs(30), Duration::from_secs(60))
+    } else {
+        (20, Duration::from_secs(6), Duration::from_secs(2), Duration::from_secs(3))
+    };
+    let pushes_each = (duration.as_secs_f64() / push_every.as_secs_f64()).ceil() as usize + 1;
+    let dir = world::dir(cli.work.join("fleet"))?;
+    world::server_dir(&dir, KPPNS, SATKERS, 10)?;
+    let database = world::postgres_database(admin, "bench_fleet").await?;
+    let settings = world::settings(&dir, Some(database), &cli.server_bin);
+    // Every desk (and the baseline's) gets its own pending registrations; the rest of the
+    // data is there so queries run against a realistic table.
+    let (mut desks, solo) = {
+        let state = world::open(&settings).await?;
+        let mut verifiers = Vec::new();
+        for k in 0..KPPNS {
+            verifiers.push(world::verifier(&state, k).await?);
+            let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(k, s)).collect();
+            world::seed_memberships(&state, &world::kppn_code(k), &satkers, if cli.full() { 2_500 } else { 100 }, None, 100 + k as u64).await?;
+        }
+        println!("seeding {} pending registrations and {clients} sessions…", (clients + 1) * pushes_each);
+        let mut desks = Vec::with_capacity(clients + 1);
+        for d in 0..=clients {
+            let k = d % KPPNS;
+            let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(k, s)).collect();
+            let pending = world::seed_memberships(&state, &world::kppn_code(k), &satkers, pushes_each, Some(Status::Registered), 10_000 + d as u64).await?;
+            desks.push(Desk { token: world::session(&state, &verifiers[k]).await?, pending });
+        }
+        let solo = desks.pop().expect("one more than the fleet");
+        (desks, solo)
+    };
+    let server = Arc::new(ServerProcess::start(&cli.server_bin, &settings, &[])?);
+    let head = head(&server, &solo.token).await?;
+
+    // The baseline: one desktop alone, pulling every second and pushing every 2 s.
+    let solo_tally = Arc::new(Mutex::new(Tally::default()));
+    let solo_time = if cli.full() { Duration::from_secs(30) } else { Duration::from_secs(3) };
+    desk(server.clone(), solo, head, solo_time, Duration::from_secs(1), Duration::from_secs(2), Duration::ZERO, solo_tally.clone()).await;
+    let (_, solo_peak) = world::rss(server.pid()).unwrap_or_default();
+
+    // The fleet.
+    println!("{clients} desktops for {} s…", duration.as_secs());
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let watcher = {
+        let (peak, pid) = (peak.clone(), server.pid());
+        tokio::spawn(async move {
+            loop {
+                if let Some((now, _)) = world::rss(pid) {
+                    peak.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut tasks = Vec::new();
+    for d in desks.drain(..) {
+        let offset = Duration::from_secs_f64(rng.random_range(0.0..pull_every.as_secs_f64()));
+        tasks.push(tokio::spawn(desk(server.clone(), d, head, duration, pull_every, push_every, offset, tally.clone())));
+    }
+    for t in tasks {
+        t.await.context("desk task")?;
+    }
+    watcher.abort();
+    let tally = Arc::try_unwrap(tally).ok().context("tally")?.into_inner();
+    let solo = Arc::try_unwrap(solo_tally).ok().context("solo tally")?.into_inner();
+    let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+    let (pulls, pushes) = (Latencies::new(tally.pulls), Latencies::new(tally.pushes));
+    let (solo_pulls, solo_pushes) = (Latencies::new(solo.pulls), Latencies::new(solo.pushes));
+    let error_rate = tally.errors as f64 / tally.requests.max(1) as f64;
+    report.add(
+        &format!("7 fleet of {clients} (PostgreSQL)"),
+        format!(
+            "pull p99 {} (n = {}), push p99 {} (n = {}), errors {} of {} ({:.2}%), server peak RSS {}",
+            ms(pulls.p(99.0)),
+            pulls.len(),
+            ms(pushes.p(99.0)),
+            pushes.len(),
+            tally.errors,
+            tally.requests,
+            error_rate * 100.0,
+            world::mib(peak)
+        ),
+        format!(
+            "1 desktop: pull p99 {}, push p99 {}, errors {}, server RSS {}",
+            ms(solo_pulls.p(99.0)),
+            ms(solo_pushes.p(99.0)),
+            solo.errors,
+            world::mib(solo_peak)
+        ),
+        format!(
+            "pull p99 {:.1}×, push p99 {:.1}×",
+            pulls.p(99.0).as_secs_f64() / solo_pulls.p(99.0).as_secs_f64().max(1e-9),
+            pushes.p(99.0).as_secs_f64() / solo_pushes.p(99.0).as_secs_f64().max(1e-9)
+        ),
+        "error rate 0; say p99 and RSS",
+        Some(tally.errors == 0),
+    );
+    drop(server);
+    Ok(())
+}
+
+/// The newest change's seq: desks start synced.
+async fn head(server: &ServerProcess, token: &str) -> Result<i64> {
+    let http = reqwest::Client::new();
+    let mut after = 0;
+    loop {
+        let page: ChangesPage =
+            http.get(server.url(&format!("/api/v1/changes?after={after}&limit=1000"))).bearer_auth(token).send().await?.error_for_status()?.json().await?;
+        after = page.last_seq;
+        if !page.has_more {
+            return Ok(after);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn desk(
+    server: Arc<ServerProcess>,
+    mut desk: Desk,
+    mut cursor: i64,
+    duration: Duration,
+    pull_every: Duration,
+    push_every: Duration,
+    offset: Duration,
+    tally: Arc<Mutex<Tally>>,
+) {
+    // One connection per desktop, as each office PC has its own.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(1).timeout(Duration::from_secs(60)).build().expect("client");
+    tokio::time::sleep(offset).await;
+    let start = Instant::now();
+    let mut next_pull = start;
+    let mut next_push = start + push_every / 2;
+    let mut mine = Tally::default();
+    while start.elapsed() < duration {
+        let now = Instant::now();
+        if now >= next_pull {
+            next_pull += pull_every;
+            let started = Instant::now();
+            let mut ok = true;
+            loop {
+                mine.requests += 1;
+                let got = async {
+                    let r = http.get(server.url(&format!("/api/v1/changes?after={cursor}&limit=1000"))).bearer_auth(&desk.token).send().await?;
+                    let page: ChangesPage = r.error_for_status()?.json().await?;
+                    anyhow::Ok(page)
+                }
+                .await;
+                match got {
+                    Ok(page) => {
+                        cursor = page.last_seq;
+                        if !page.has_more {
+                            break;
+                        }
+                    }
+                    Err(_) => {
+                        ok = false;
+                        mine.errors += 1;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                mine.pulls.push(started.elapsed());
+            }
+        }
+        if now >= next_push {
+            next_push += push_every;
+            if let Some(id) = desk.pending.pop() {
+                mine.requests += 1;
+                let started = Instant::now();
+                let sent = http
+                    .post(server.url(&format!("/api/v1/memberships/{id}/approve")))
+                    .bearer_auth(&desk.token)
+                    .header("Idempotency-Key", Uuid::new_v4().to_string())
+                    .header("If-Match", "\"1\"")
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => match r.json::<Membership>().await {
+                        Ok(m) if m.status == Status::Active => mine.pushes.push(started.elapsed()),
+                        _ => mine.errors += 1,
+                    },
+                    Ok(r) => {
+                        eprintln!("push refused: {} {}", r.status(), r.text().await.unwrap_or_default());
+                        mine.errors += 1;
+                    }
+                    Err(e) => {
+                        eprintln!("push failed: {e}");
+                        mine.errors += 1;
+                    }
+                }
+            }
+        }
+        let wake = next_pull.min(next_push);
+        let left = duration.saturating_sub(start.elapsed());
+        tokio::time::sleep(wake.saturating_duration_since(Instant::now()).min(left)).await;
+    }
+    let mut all = tally.lock().await;
+    all.pulls.extend(mine.pulls);
+    all.pushes.extend(mine.pushes);
+    all.errors += mine.errors;
+    all.requests += mine.requests;
+}

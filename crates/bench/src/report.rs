@@ -1,0 +1,104 @@
+//! Results: one row per figure, printed as it comes and written as a Markdown table.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::Cli;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Benchmark number and sub-case, e.g. `4 list (SQLite)`.
+    pub id: String,
+    pub figure: String,
+    pub baseline: String,
+    pub ratio: String,
+    pub target: String,
+    /// `met`, `missed`, or `—` where there is no target for this line.
+    pub verdict: String,
+}
+
+pub struct Report {
+    pub size: String,
+    pub machine: String,
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    pub fn new(cli: &Cli) -> Report {
+        Report { size: format!("{:?}", cli.size).to_lowercase(), machine: machine(), rows: Vec::new() }
+    }
+
+    pub fn add(&mut self, id: &str, figure: String, baseline: String, ratio: String, target: &str, met: Option<bool>) {
+        let verdict = match met {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "—",
+        };
+        let row = Row { id: id.to_owned(), figure, baseline, ratio, target: target.to_owned(), verdict: verdict.to_owned() };
+        println!("[{}] {} | baseline {} | {} | target {} | {}", row.id, row.figure, row.baseline, row.ratio, row.target, row.verdict);
+        self.rows.push(row);
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = format!("Size `{}`, {}.\n\n", self.size, self.machine);
+        out.push_str("| # | figure | baseline (same run) | ratio | target | verdict |\n|---|---|---|---|---|---|\n");
+        for r in &self.rows {
+            out.push_str(&format!("| {} | {} | {} | {} | {} | {} |\n", r.id, r.figure, r.baseline, r.ratio, r.target, r.verdict));
+        }
+        out
+    }
+
+    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::write(dir.join("results.md"), self.markdown())?;
+        std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&self.rows)?)?;
+        Ok(())
+    }
+}
+
+/// The machine, as far as /proc tells: CPU model, cores, memory, kernel.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).unwrap_or("?").trim().to_owned();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok()))
+        .map(|kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
+    format!("{model}, {cores} cores, {mem}, Linux {kernel}, {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"))
+}
+
+/// Sorted latencies and their percentiles.
+pub struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    pub fn new(mut samples: Vec<Duration>) -> Latencies {
+        samples.sort();
+        Latencies(samples)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Nearest-rank percentile, `p` in 0–100.
+    pub fn p(&self, p: f64) -> Duration {
+        if self.0.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((p / 100.0) * self.0.len() as f64).ceil().max(1.0) as usize;
+        self.0[rank.min(self.0.len()) - 1]
+    }
+}
+
+pub fn ms(d: Duration) -> String {
+    let v = d.as_secs_f64() * 1000.0;
+    if v < 1.0 { format!("{v:.3} ms") } else if v < 100.0 { format!("{v:.2} ms") } else { format!("{v:.0} ms") }
+}
+
+pub fn ratio(a: f64, b: f64) -> String {
+    if b == 0.0 { "—".into() } else { format!("{:.2}×", a / b) }
+}

@@ -1,0 +1,204 @@
+//! Benchmarks 4–6, the central server: throughput under 64 connections (`wrk`) on SQLite
+//! and PostgreSQL beside `/healthz`; registrations carrying a 1 MB letter with the PDF
+//! check in a child process beside the same check in-process; and the check of a 5 MB PDF
+//! beside reading the file.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use rand::SeedableRng;
+use tokio::sync::Semaphore;
+
+use crate::report::{Latencies, Report, ms, ratio};
+use crate::world::{self, ServerProcess};
+use crate::Cli;
+
+/// What wrk said: requests per second and the latency percentiles it prints.
+struct Wrk {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: u64,
+}
+
+fn wrk(cli: &Cli, url: &str, token: Option<&str>) -> Result<Wrk> {
+    let seconds = if cli.full() { "15s" } else { "2s" };
+    let mut command = Command::new(&cli.wrk);
+    command.args(["-t", "2", "-c", "64", "-d", seconds, "--latency"]);
+    if let Some(t) = token {
+        command.args(["-H", &format!("Authorization: Bearer {t}")]);
+    }
+    let out = command.arg(url).output().with_context(|| format!("running {} (apt install wrk)", cli.wrk.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    ensure!(out.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    let rps = text.lines().find(|l| l.starts_with("Requests/sec:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok());
+    let percentile = |p: &str| text.lines().map(str::trim).find(|l| l.starts_with(p)).and_then(|l| l.split_whitespace().nth(1)).and_then(parse_wrk_time);
+    let errors = text
+        .lines()
+        .find(|l| l.contains("Non-2xx or 3xx responses:"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+        + text.lines().find(|l| l.contains("Socket errors:")).map(|_| 1).unwrap_or(0);
+    match (rps, percentile("50%"), percentile("99%")) {
+        (Some(rps), Some(p50), Some(p99)) => Ok(Wrk { rps, p50, p99, errors }),
+        _ => bail!("cannot read wrk's output:\n{text}"),
+    }
+}
+
+fn parse_wrk_time(v: &str) -> Option<Duration> {
+    let (number, unit) = v.find(|c: char| c.is_ascii_alphabetic()).map(|i| v.split_at(i))?;
+    let n: f64 = number.parse().ok()?;
+    let secs = match unit {
+        "us" => n / 1e6,
+        "ms" => n / 1e3,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+/// 4. The list and the change feed under 64 connections, SQLite then PostgreSQL.
+pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
+    let rows = if cli.full() { 100_000 } else { 2_000 };
+    let mut backends: Vec<(&str, Option<String>)> = vec![("SQLite", None)];
+    match &cli.postgres_url {
+        Some(admin) => backends.push(("PostgreSQL", Some(world::postgres_database(admin, "bench_load").await?))),
+        None => println!("benchmark 4 on PostgreSQL skipped: no --postgres-url"),
+    }
+    for (label, database) in backends {
+        let dir = world::dir(cli.work.join(format!("load-{}", label.to_lowercase())))?;
+        world::server_dir(&dir, 1, 20, 10)?;
+        let settings = world::settings(&dir, database, &cli.server_bin);
+        let token = {
+            let state = world::open(&settings).await?;
+            let satkers: Vec<String> = (0..20).map(|s| world::satker_code(0, s)).collect();
+            println!("seeding {rows} memberships ({label})…");
+            world::seed_memberships(&state, &world::kppn_code(0), &satkers, rows, None, 4).await?;
+            let nik = world::verifier(&state, 0).await?;
+            world::session(&state, &nik).await?
+        };
+        let server = ServerProcess::start(&cli.server_bin, &settings, &[])?;
+        let health = wrk(cli, &server.url("/healthz"), None)?;
+        let list = wrk(cli, &server.url(&format!("/api/v1/memberships?satker_code={}&status=2&limit=50", world::satker_code(0, 7))), Some(&token))?;
+        let feed = wrk(cli, &server.url(&format!("/api/v1/changes?after={}&limit=100", rows / 2)), Some(&token))?;
+        let (_, peak) = world::rss(server.pid()).unwrap_or_default();
+        let baseline = format!("/healthz: {:.0} req/s, p99 {}", health.rps, ms(health.p99));
+        let sqlite = label == "SQLite";
+        for (what, w) in [("memberships list page", &list), ("change feed page", &feed)] {
+            let is_list = what.starts_with("memberships");
+            report.add(
+                &format!("4 {what} ({label})"),
+                format!("{:.0} req/s, p50 {}, p99 {}, errors {}, server peak RSS {}", w.rps, ms(w.p50), ms(w.p99), w.errors, world::mib(peak)),
+                baseline.clone(),
+                format!("{} of /healthz throughput", ratio(w.rps, health.rps)),
+                if is_list && sqlite { "≥ 2,000 req/s, p99 ≤ 25 ms" } else { "say the figure" },
+                (is_list && sqlite).then_some(w.rps >= 2000.0 && w.p99 <= Duration::from_millis(25) && w.errors == 0),
+            );
+        }
+        drop(server);
+    }
+    Ok(())
+}
+
+/// 5. Registrations with a 1 MB letter: the server's child-process PDF check beside the
+/// same server checking in-process.
+pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
+    let n: u32 = if cli.full() { 400 } else { 16 };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    println!("making {n} distinct 1 MB letters…");
+    let letters: Vec<Vec<u8>> = (1..=n)
+        .map(|i| {
+            let (nik, name) = myintress_server::testkit::resident(i);
+            world::letter_of_size(&nik, &name, &format!("ST-{i}/2026"), 1024 * 1024, &mut rng)
+        })
+        .collect();
+    let mut results = Vec::new();
+    for (label, env) in [("child process", vec![]), ("in-process", vec![("MYINTRESS_PDF_CHECK_IN_PROCESS", "true")])] {
+        let dir = world::dir(cli.work.join(format!("register-{}", label.replace(' ', "-"))))?;
+        world::server_dir(&dir, 1, 20, n)?;
+        let settings = world::settings(&dir, None, &cli.server_bin);
+        let token = {
+            let state = world::open(&settings).await?;
+            let nik = world::verifier(&state, 0).await?;
+            world::session(&state, &nik).await?
+        };
+        let server = ServerProcess::start(&cli.server_bin, &settings, &env)?;
+        let http = reqwest::Client::new();
+        let slots = Arc::new(Semaphore::new(16));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (i, letter) in letters.iter().enumerate() {
+            let registration = myintress_server::testkit::Registration::new(i as u32 + 1, &world::satker_code(0, i % 20)).letter(letter.clone());
+            let (http, url, token, slots) = (http.clone(), server.url("/api/v1/registrations"), token.clone(), slots.clone());
+            tasks.push(tokio::spawn(async move {
+                let _slot = slots.acquire().await.expect("open");
+                let boundary = format!("bench{i}");
+                let (content_type, body) = registration.encoded(&boundary);
+                let sent = Instant::now();
+                let response = http.post(url).bearer_auth(token).header("Content-Type", content_type).body(body).send().await?;
+                let status = response.status();
+                let text = response.text().await?;
+                anyhow::ensure!(status == reqwest::StatusCode::CREATED, "registration {i}: {status} {text}");
+                anyhow::Ok(sent.elapsed())
+            }));
+        }
+        let mut times = Vec::new();
+        for t in tasks {
+            times.push(t.await??);
+        }
+        let elapsed = started.elapsed();
+        drop(server);
+        results.push((label, n as f64 / elapsed.as_secs_f64(), Latencies::new(times)));
+    }
+    let (child, inproc) = (&results[0], &results[1]);
+    let overhead = child.2.p(50.0).as_secs_f64() - inproc.2.p(50.0).as_secs_f64();
+    report.add(
+        "5 registration, 1 MB PDF",
+        format!("{:.1} req/s (16 at a time), p50 {}, p99 {}", child.1, ms(child.2.p(50.0)), ms(child.2.p(99.0))),
+        format!("in-process check: {:.1} req/s, p50 {}, p99 {}", inproc.1, ms(inproc.2.p(50.0)), ms(inproc.2.p(99.0))),
+        format!("{} of in-process throughput; child adds {:.1} ms at p50", ratio(child.1, inproc.1), overhead * 1000.0),
+        "≥ 50 req/s; say the child-process overhead",
+        Some(child.1 >= 50.0),
+    );
+    Ok(())
+}
+
+/// 6. The PDF check of a 5 MB letter, in-process and as the server runs it (child
+/// process), beside reading the file.
+pub async fn pdf_check(cli: &Cli, report: &mut Report) -> Result<()> {
+    let runs = if cli.full() { 21 } else { 3 };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    let (nik, name) = myintress_server::testkit::resident(1);
+    let bytes = world::letter_of_size(&nik, &name, "ST-1/2026", myintress_core::pdf::MAX_DOCUMENT_BYTES - 8 * 1024, &mut rng);
+    let path = cli.work.join("letter-5mb.pdf");
+    std::fs::write(&path, &bytes)?;
+    let checker = myintress_server::documents::PdfChecker::new(cli.server_bin.clone());
+    let (mut read, mut inproc, mut child) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let started = Instant::now();
+        let data = std::fs::read(&path)?;
+        read.push(started.elapsed());
+        let started = Instant::now();
+        myintress_core::pdf::check(&data).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        inproc.push(started.elapsed());
+        let started = Instant::now();
+        checker.check(&data).await?.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        child.push(started.elapsed());
+    }
+    let (read, inproc, child) = (Latencies::new(read), Latencies::new(inproc), Latencies::new(child));
+    report.add(
+        "6 PDF check, 5 MB",
+        format!("median {} in-process, {} in the child process (as the server runs it)", ms(inproc.p(50.0)), ms(child.p(50.0))),
+        format!("reading the file: median {}", ms(read.p(50.0))),
+        format!("{} of the read (child)", ratio(child.p(50.0).as_secs_f64(), read.p(50.0).as_secs_f64())),
+        "median ≤ 200 ms",
+        Some(child.p(50.0) <= Duration::from_millis(200)),
+    );
+    let _ = Path::new(&path);
+    Ok(())
+}
