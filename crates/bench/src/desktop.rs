@@ -113,16 +113,7 @@ fn launch(program: &Path, home: &Path, idle: Duration, cold: bool) -> Result<Run
 
 fn stop(pid: u32, child: &mut std::process::Child) {
     let tree = descendants(pid);
-    world::terminate(pid);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    world::stop(child);
     // WebKit's helpers leave with their parent; any that did not are stopped here.
     for p in tree.into_iter().skip(1) {
         world::terminate(p);

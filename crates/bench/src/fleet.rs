@@ -71,7 +71,7 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
         let solo = desks.pop().expect("one more than the fleet");
         (desks, solo)
     };
-    let server = Arc::new(ServerProcess::start(&cli.server_bin, &settings, &[])?);
+    let server = Arc::new(ServerProcess::start(&cli.server_bin, &settings, &[]).await?);
     let head = head(&server, &solo.token).await?;
 
     // The baseline: one desktop alone, pulling every second and pushing every 2 s.

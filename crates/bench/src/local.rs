@@ -33,7 +33,7 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
         state.store.write().await?.commit().await?;
         (nik, satkers)
     };
-    let server = ServerProcess::start(&cli.server_bin, &settings, &[])?;
+    let server = ServerProcess::start(&cli.server_bin, &settings, &[]).await?;
 
     let client_dir = world::dir(cli.work.join("local-client"))?;
     let client = Client::open(ClientConfig {

@@ -82,7 +82,7 @@ pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
             let nik = world::verifier(&state, 0).await?;
             world::session(&state, &nik).await?
         };
-        let server = ServerProcess::start(&cli.server_bin, &settings, &[])?;
+        let server = ServerProcess::start(&cli.server_bin, &settings, &[]).await?;
         let health = wrk(cli, &server.url("/healthz"), None)?;
         let list = wrk(cli, &server.url(&format!("/api/v1/memberships?satker_code={}&status=2&limit=50", world::satker_code(0, 7))), Some(&token))?;
         let feed = wrk(cli, &server.url(&format!("/api/v1/changes?after={}&limit=100", rows / 2)), Some(&token))?;
@@ -127,7 +127,7 @@ pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
             let nik = world::verifier(&state, 0).await?;
             world::session(&state, &nik).await?
         };
-        let server = ServerProcess::start(&cli.server_bin, &settings, &env)?;
+        let server = ServerProcess::start(&cli.server_bin, &settings, &env).await?;
         let http = reqwest::Client::new();
         let slots = Arc::new(Semaphore::new(16));
         let started = Instant::now();

@@ -214,7 +214,7 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    pub fn start(bin: &Path, settings: &Settings, extra_env: &[(&str, &str)]) -> Result<ServerProcess> {
+    pub async fn start(bin: &Path, settings: &Settings, extra_env: &[(&str, &str)]) -> Result<ServerProcess> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut command = Command::new(bin);
         command
@@ -242,13 +242,13 @@ impl ServerProcess {
         let server = ServerProcess { child, base: format!("http://127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(true) = probe::get_ok(&format!("{}/healthz", server.base)) {
+            if reqwest::get(server.url("/healthz")).await.is_ok_and(|r| r.status().is_success()) {
                 return Ok(server);
             }
             if Instant::now() > deadline {
                 bail!("the server did not answer /healthz within 60 s");
             }
-            std::thread::sleep(Duration::from_millis(100));
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -263,44 +263,28 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc_kill(self.child.id() as i32, 15) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }
 
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
-}
-
-/// Sends SIGTERM to a process (for children we did not spawn through std).
+/// Sends SIGTERM to a process (children of our children, too).
 pub fn terminate(pid: u32) {
-    // SAFETY: kill(2) with a pid we started.
-    unsafe { libc_kill(pid as i32, 15) };
+    // SAFETY: kill(2) has no memory effects; the pid is one we started or found under one.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
 }
 
-mod probe {
-    /// A plain GET that says whether the answer was 2xx (no async runtime needed).
-    pub fn get_ok(url: &str) -> Result<bool, std::io::Error> {
-        use std::io::{Read, Write};
-        let rest = url.strip_prefix("http://").unwrap_or(url);
-        let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-        let mut stream = std::net::TcpStream::connect(host)?;
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
-        Ok(answer.starts_with("HTTP/1.1 2"))
+/// Stops a child: SIGTERM, up to 10 s for it to leave, then SIGKILL.
+pub fn stop(child: &mut Child) {
+    terminate(child.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Memory of a process from /proc: (current RSS, peak RSS) in bytes.
@@ -319,22 +303,12 @@ pub fn mib(bytes: u64) -> String {
 /// Raises the soft limit of open files to the hard limit (2,000 desktops are 2,000
 /// sockets here and 2,000 in the server, which inherits the limit).
 pub fn raise_open_files() {
-    #[repr(C)]
-    struct Rlimit {
-        cur: u64,
-        max: u64,
-    }
-    unsafe extern "C" {
-        fn getrlimit(resource: i32, rlim: *mut Rlimit) -> i32;
-        fn setrlimit(resource: i32, rlim: *const Rlimit) -> i32;
-    }
-    const RLIMIT_NOFILE: i32 = 7;
-    let mut r = Rlimit { cur: 0, max: 0 };
-    // SAFETY: plain syscalls on a local struct of the C layout.
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain syscalls on a local struct of libc's layout.
     unsafe {
-        if getrlimit(RLIMIT_NOFILE, &mut r) == 0 {
-            r.cur = r.max;
-            setrlimit(RLIMIT_NOFILE, &r);
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
 }

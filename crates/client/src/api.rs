@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use myintress_core::api::{
-    CaptchaChallenge, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, Problem, RefreshRequest,
+    CaptchaChallenge, DigitAccount, RawChangesPage, LoginRequest, Me, Membership, MembershipDetail, Problem, RefreshRequest,
     TokenPair,
 };
 use reqwest::StatusCode;
@@ -192,23 +192,6 @@ impl ApiClient {
         };
         Self::read(request.send().await).await
     }
-}
-
-/// A page of the change feed with each entity kept as the JSON text the server sent: the
-/// sync stores most of them as they are, without building a tree first. Same wire shape
-/// as [`myintress_core::api::ChangesPage`].
-#[derive(Debug, serde::Deserialize)]
-pub struct RawChangesPage {
-    pub changes: Vec<RawChange>,
-    pub last_seq: i64,
-    pub has_more: bool,
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct RawChange {
-    pub seq: i64,
-    pub kind: myintress_core::api::ChangeKind,
-    pub entity: Box<serde_json::value::RawValue>,
 }
 
 /// Encodes text fields and one file part as `multipart/form-data` with a fixed boundary.

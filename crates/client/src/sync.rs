@@ -115,26 +115,25 @@ impl Client {
                 Action::Register { .. } => None,
                 _ => entry.base_version,
             };
-            let mut token = self.access_token(false).await?;
-            let mut answer = self.api().send_action(&token, &path, &entry.key, if_match, &body).await;
-            if matches!(&answer, Err(e) if e.is_unauthorized()) {
-                token = self.access_token(true).await?;
-                answer = self.api().send_action(&token, &path, &entry.key, if_match, &body).await;
-            }
+            let (path, key, body) = (path.as_str(), entry.key.as_str(), &body);
+            let answer = self.online(|token| async move { self.api().send_action(&token, path, key, if_match, body).await }).await;
             match answer {
                 Ok(membership) => {
                     self.accepted(&entry, &membership).await?;
                     report.sent += 1;
                 }
-                Err(ApiError::Problem { problem, .. }) if problem.code != "unauthorized" => {
+                // A 401 is about the session (also when the refresh itself was refused),
+                // never about the action: the entry waits for the next sign-in.
+                Err(ClientError::Api(ApiError::Problem { status, problem })) if status != 401 => {
                     self.refused(&entry, &problem).await?;
                     report.conflicts += 1;
                 }
-                Err(e) => {
+                Err(ClientError::Api(e)) => {
                     sqlx::query("UPDATE outbox SET last_error = $1 WHERE seq = $2").bind(e.to_string()).bind(entry.seq).execute(self.pool()).await?;
                     self.publish_counts().await?;
                     return Err(e.into());
                 }
+                Err(e) => return Err(e),
             }
             self.publish_counts().await?;
         }
@@ -203,7 +202,7 @@ impl Client {
         Ok(())
     }
 
-    async fn fetch_changes(&self, cursor: i64) -> ClientResult<crate::api::RawChangesPage> {
+    async fn fetch_changes(&self, cursor: i64) -> ClientResult<myintress_core::api::RawChangesPage> {
         self.online(|token| async move { self.api().changes(&token, cursor, PAGE).await }).await
     }
 
@@ -246,7 +245,7 @@ impl Client {
     }
 
     /// Writes one page of changes and the cursor after it, in one transaction.
-    async fn apply_page(&self, page: crate::api::RawChangesPage, acting: &Acting, outcome: &mut PullOutcome) -> ClientResult<()> {
+    async fn apply_page(&self, page: myintress_core::api::RawChangesPage, acting: &Acting, outcome: &mut PullOutcome) -> ClientResult<()> {
         let mut tx = self.pool().begin().await?;
         // Writing first takes SQLite's write lock now, so what this transaction reads
         // below cannot be overtaken by an action committed in the meantime.
@@ -332,8 +331,7 @@ impl Client {
         let mut fetched = 0;
         for (document_id, membership_id) in wanted {
             let Ok(id) = Uuid::parse_str(&document_id) else { continue };
-            let token = self.access_token(false).await?;
-            let bytes = self.api().document(&token, id).await?;
+            let bytes = self.online(|token| async move { self.api().document(&token, id).await }).await?;
             let sha = self.documents().save(&bytes).await?;
             let mut tx = self.pool().begin().await?;
             remember_document(&mut tx, id, &sha, bytes.len(), Uuid::parse_str(&membership_id).unwrap_or_default()).await?;
@@ -383,8 +381,7 @@ impl Client {
                 return Ok(bytes);
             }
         }
-        let token = self.access_token(false).await?;
-        let bytes = self.api().document(&token, id).await?;
+        let bytes = self.online(|token| async move { self.api().document(&token, id).await }).await?;
         let sha = self.documents().save(&bytes).await?;
         let mut tx = self.pool().begin().await?;
         remember_document(&mut tx, id, &sha, bytes.len(), Uuid::nil()).await?;

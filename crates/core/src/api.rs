@@ -131,6 +131,23 @@ pub struct ChangesPage {
     pub has_more: bool,
 }
 
+/// [`ChangesPage`] with each entity kept as JSON text: the same wire shape, read and
+/// written without building a tree. The server sends each change as it stored it; the
+/// client stores most of them as they came.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RawChangesPage {
+    pub changes: Vec<RawChange>,
+    pub last_seq: i64,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RawChange {
+    pub seq: i64,
+    pub kind: ChangeKind,
+    pub entity: Box<serde_json::value::RawValue>,
+}
+
 /// The role of a signed-in account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use myintress_core::api::{AuditEntry, ChangeKind, ChangesPage, Page, Problem, Role};
+use myintress_core::api::{AuditEntry, ChangeKind, ChangesPage, Page, Problem, RawChange, RawChangesPage, Role};
 use myintress_core::nik::Nik;
 use myintress_core::status::Status;
 use serde::Deserialize;
@@ -72,21 +72,6 @@ pub async fn changes(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(AppJson(RawChangesPage { changes, last_seq, has_more }))
-}
-
-/// [`ChangesPage`] with each entity as the stored JSON text (same wire shape).
-#[derive(serde::Serialize)]
-pub struct RawChangesPage {
-    changes: Vec<RawChange>,
-    last_seq: i64,
-    has_more: bool,
-}
-
-#[derive(serde::Serialize)]
-struct RawChange {
-    seq: i64,
-    kind: ChangeKind,
-    entity: Box<serde_json::value::RawValue>,
 }
 
 /// `GET /api/v1/documents/{id}`: the PDF bytes, only for accounts in scope.
