@@ -9,6 +9,7 @@
 //! - `fuzz [--seconds N] [TARGET]`: run a core fuzz target (nightly + cargo-fuzz).
 
 mod postgres;
+mod s3;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -165,6 +166,9 @@ fn test(extra: &[String]) -> Result<()> {
 
     println!("== PostgreSQL: a throwaway cluster for the server's tests");
     let cluster = postgres::Cluster::start(&setup::tools_dir()?)?;
+    println!("== S3: a throwaway object store (moto) for the documents of the PostgreSQL and replica tests");
+    let s3 = s3::S3Server::start(&setup::tools_dir()?)?;
+    let s3_env = s3.env();
 
     println!("== Rust: every crate, including the end-to-end tests of the app");
     // On Linux the tests get their own D-Bus session with an unlocked gnome-keyring, so
@@ -184,19 +188,19 @@ fn test(extra: &[String]) -> Result<()> {
     args.extend(["cargo", "test", "--workspace"]);
     args.extend(extra.iter().map(String::as_str));
     let (program, args) = if cfg!(target_os = "linux") { ("dbus-run-session", args) } else { ("cargo", args[1..].to_vec()) };
-    run_in(
-        &root,
-        program,
-        &args,
-        &[
-            ("PATH", &path),
-            ("MYINTRESS_BENCH_POSTGRES_URL", &cluster.url),
-            ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),
-            ("MYINTRESS_SCHEMATHESIS", setup::venv_bin("schemathesis")?.to_str().context("path")?),
-            ("MYINTRESS_TEST_TOOLS_REQUIRED", "1"),
-            ("KEYRING", setup::tools_dir()?.join("keyring").to_str().context("path")?),
-        ],
-    )?;
+    let schemathesis = setup::venv_bin("schemathesis")?;
+    let keyring = setup::tools_dir()?.join("keyring");
+    let mut env: Vec<(&str, &str)> = vec![
+        ("PATH", &path),
+        ("MYINTRESS_BENCH_POSTGRES_URL", &cluster.url),
+        ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),
+        ("MYINTRESS_SCHEMATHESIS", schemathesis.to_str().context("path")?),
+        ("MYINTRESS_TEST_TOOLS_REQUIRED", "1"),
+        ("KEYRING", keyring.to_str().context("path")?),
+    ];
+    env.extend(s3_env.iter().map(|(k, v)| (*k, v.as_str())));
+    run_in(&root, program, &args, &env)?;
+    drop(s3);
     drop(cluster);
     println!("Semua pengujian lulus.");
     Ok(())

@@ -63,12 +63,16 @@ pub fn all(for_tests: bool) -> Result<()> {
     if for_tests {
         cargo_tool("tauri-driver", "tauri-driver")?;
         python_tool(SCHEMATHESIS)?;
+        python_tool(MOTO)?;
     }
     Ok(())
 }
 
 /// The API fuzzer run against `/openapi.json`, pinned.
 pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// The S3-compatible server the tests store documents in (moto in server mode), pinned.
+pub const MOTO: &str = "moto[server]==5.2.5";
 
 /// `pip install` of a pinned tool into `<tools>/venv` unless that version is there.
 pub fn python_tool(requirement: &str) -> Result<()> {

@@ -2,7 +2,9 @@
 //! desktop is a tokio task with its own HTTP connection and session; it pulls the change
 //! feed every 30 s and pushes one approval a minute (with its idempotency key and
 //! `If-Match`), starting at a random moment so the fleet is spread as real offices are.
-//! The baseline is one desktop alone doing the same, more often, for more samples.
+//! The fleet runs twice: against one server, and through two replicas on the same
+//! database behind a round-robin balancer (the test kit's proxy, in this process). The
+//! baseline is one desktop alone doing the same, more often, for more samples.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,7 +54,7 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
     let settings = world::settings(&dir, Some(database), &cli.server_bin);
     // Every desk (and the baseline's) gets its own pending registrations; the rest of the
     // data is there so queries run against a realistic table.
-    let (mut desks, solo) = {
+    let (desks, solo) = {
         let state = world::open(&settings).await?;
         let mut verifiers = Vec::new();
         for k in 0..KPPNS {
@@ -60,61 +62,122 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
             let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(k, s)).collect();
             world::seed_memberships(&state, &world::kppn_code(k), &satkers, if cli.full() { 2_500 } else { 100 }, None, 100 + k as u64).await?;
         }
-        println!("seeding {} pending registrations and {clients} sessions…", (clients + 1) * pushes_each);
+        // Each desk approves its own requests: half in the run against one server, half in
+        // the run through the replicas.
+        println!("seeding {} pending registrations and {clients} sessions…", (clients + 1) * pushes_each * 2);
         let mut desks = Vec::with_capacity(clients + 1);
         for d in 0..=clients {
             let k = d % KPPNS;
             let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(k, s)).collect();
-            let pending = world::seed_memberships(&state, &world::kppn_code(k), &satkers, pushes_each, Some(Status::Registered), 10_000 + d as u64).await?;
+            let pending =
+                world::seed_memberships(&state, &world::kppn_code(k), &satkers, pushes_each * 2, Some(Status::Registered), 10_000 + d as u64).await?;
             desks.push(Desk { token: world::session(&state, &verifiers[k]).await?, pending });
         }
         let solo = desks.pop().expect("one more than the fleet");
         (desks, solo)
     };
-    let server = Arc::new(ServerProcess::start(&cli.server_bin, &settings, &[]).await?);
-    let head = head(&server, &solo.token).await?;
+    let (first, second): (Vec<Desk>, Vec<Desk>) = desks
+        .into_iter()
+        .map(|d| {
+            let (a, b) = d.pending.split_at(pushes_each);
+            (Desk { token: d.token.clone(), pending: a.to_vec() }, Desk { token: d.token, pending: b.to_vec() })
+        })
+        .unzip();
+
+    let server = ServerProcess::start(&cli.server_bin, &settings, &[]).await?;
+    let base = server.base.clone();
+    let head = head(&base, &solo.token).await?;
 
     // The baseline: one desktop alone, pulling every second and pushing every 2 s.
     let solo_tally = Arc::new(Mutex::new(Tally::default()));
     let solo_time = if cli.full() { Duration::from_secs(30) } else { Duration::from_secs(3) };
-    desk(server.clone(), solo, head, solo_time, Duration::from_secs(1), Duration::from_secs(2), Duration::ZERO, solo_tally.clone()).await;
+    desk(base.clone(), solo, head, solo_time, Duration::from_secs(1), Duration::from_secs(2), Duration::ZERO, solo_tally.clone()).await;
     let (_, solo_peak) = world::rss(server.pid()).unwrap_or_default();
+    let solo = Arc::try_unwrap(solo_tally).ok().context("solo tally")?.into_inner();
+    let (solo_pulls, solo_pushes) = (Latencies::new(solo.pulls), Latencies::new(solo.pushes));
+    let baseline = format!(
+        "1 desktop: pull p99 {}, push p99 {}, errors {}, server RSS {}",
+        ms(solo_pulls.p(99.0)),
+        ms(solo_pushes.p(99.0)),
+        solo.errors,
+        world::mib(solo_peak)
+    );
 
-    // The fleet.
-    println!("{clients} desktops for {} s…", duration.as_secs());
+    // The fleet against one server.
+    let (tally, peak) = fleet(&base, first, head, &[server.pid()], duration, pull_every, push_every).await?;
+    add(report, &format!("7 fleet of {clients} (PostgreSQL)"), &tally, peak, "server", &baseline, (&solo_pulls, &solo_pushes));
+    drop(server);
+
+    // The same fleet through two replicas on the same database, behind a balancer.
+    let ports: Vec<u16> = (0..2).map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port())).collect::<Result<_, _>>()?;
+    let mut replicas = Vec::new();
+    for port in &ports {
+        replicas.push(ServerProcess::start_on(&cli.server_bin, &settings, *port, &[]).await?);
+    }
+    let balancer = myintress_server::testkit::proxy::FaultProxy::start_balanced(
+        ports.iter().map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], *p))).collect(),
+    )
+    .await;
+    let pids: Vec<u32> = replicas.iter().map(ServerProcess::pid).collect();
+    let head = head_of(&balancer.url(), &second).await?;
+    let (tally, peak) = fleet(&balancer.url(), second, head, &pids, duration, pull_every, push_every).await?;
+    add(report, &format!("7 fleet of {clients}, 2 replicas (PostgreSQL)"), &tally, peak, "replicas' summed", &baseline, (&solo_pulls, &solo_pushes));
+    drop(balancer);
+    drop(replicas);
+    Ok(())
+}
+
+/// The newest change's seq as the fleet's first desk sees it (all desks of a KPPN share a
+/// head; the fleet starts synced).
+async fn head_of(base: &str, desks: &[Desk]) -> Result<i64> {
+    head(base, &desks.first().context("a fleet has desks")?.token).await
+}
+
+/// Runs the desks for `duration`; returns the tally and the peak of the servers' summed RSS.
+#[allow(clippy::too_many_arguments)]
+async fn fleet(
+    base: &str,
+    desks: Vec<Desk>,
+    head: i64,
+    pids: &[u32],
+    duration: Duration,
+    pull_every: Duration,
+    push_every: Duration,
+) -> Result<(Tally, u64)> {
+    println!("{} desktops for {} s against {base}…", desks.len(), duration.as_secs());
     let tally = Arc::new(Mutex::new(Tally::default()));
     let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let watcher = {
-        let (peak, pid) = (peak.clone(), server.pid());
+        let (peak, pids) = (peak.clone(), pids.to_vec());
         tokio::spawn(async move {
             loop {
-                if let Some((now, _)) = world::rss(pid) {
-                    peak.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
-                }
+                let now: u64 = pids.iter().filter_map(|pid| world::rss(*pid)).map(|(now, _)| now).sum();
+                peak.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         })
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut tasks = Vec::new();
-    for d in desks.drain(..) {
+    for d in desks {
         let offset = Duration::from_secs_f64(rng.random_range(0.0..pull_every.as_secs_f64()));
-        tasks.push(tokio::spawn(desk(server.clone(), d, head, duration, pull_every, push_every, offset, tally.clone())));
+        tasks.push(tokio::spawn(desk(base.to_owned(), d, head, duration, pull_every, push_every, offset, tally.clone())));
     }
     for t in tasks {
         t.await.context("desk task")?;
     }
     watcher.abort();
     let tally = Arc::try_unwrap(tally).ok().context("tally")?.into_inner();
-    let solo = Arc::try_unwrap(solo_tally).ok().context("solo tally")?.into_inner();
-    let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
-    let (pulls, pushes) = (Latencies::new(tally.pulls), Latencies::new(tally.pushes));
-    let (solo_pulls, solo_pushes) = (Latencies::new(solo.pulls), Latencies::new(solo.pushes));
+    Ok((tally, peak.load(std::sync::atomic::Ordering::Relaxed)))
+}
+
+fn add(report: &mut Report, id: &str, tally: &Tally, peak: u64, rss_of: &str, baseline: &str, solo: (&Latencies, &Latencies)) {
+    let (pulls, pushes) = (Latencies::new(tally.pulls.clone()), Latencies::new(tally.pushes.clone()));
     let error_rate = tally.errors as f64 / tally.requests.max(1) as f64;
     report.add(
-        &format!("7 fleet of {clients} (PostgreSQL)"),
+        id,
         format!(
-            "pull p99 {} (n = {}), push p99 {} (n = {}), errors {} of {} ({:.2}%), server peak RSS {}",
+            "pull p99 {} (n = {}), push p99 {} (n = {}), errors {} of {} ({:.2}%), {rss_of} peak RSS {}",
             ms(pulls.p(99.0)),
             pulls.len(),
             ms(pushes.p(99.0)),
@@ -124,32 +187,24 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
             error_rate * 100.0,
             world::mib(peak)
         ),
-        format!(
-            "1 desktop: pull p99 {}, push p99 {}, errors {}, server RSS {}",
-            ms(solo_pulls.p(99.0)),
-            ms(solo_pushes.p(99.0)),
-            solo.errors,
-            world::mib(solo_peak)
-        ),
+        baseline.to_owned(),
         format!(
             "pull p99 {:.1}×, push p99 {:.1}×",
-            pulls.p(99.0).as_secs_f64() / solo_pulls.p(99.0).as_secs_f64().max(1e-9),
-            pushes.p(99.0).as_secs_f64() / solo_pushes.p(99.0).as_secs_f64().max(1e-9)
+            pulls.p(99.0).as_secs_f64() / solo.0.p(99.0).as_secs_f64().max(1e-9),
+            pushes.p(99.0).as_secs_f64() / solo.1.p(99.0).as_secs_f64().max(1e-9)
         ),
         "error rate 0; say p99 and RSS",
         Some(tally.errors == 0),
     );
-    drop(server);
-    Ok(())
 }
 
 /// The newest change's seq: desks start synced.
-async fn head(server: &ServerProcess, token: &str) -> Result<i64> {
+async fn head(base: &str, token: &str) -> Result<i64> {
     let http = reqwest::Client::new();
     let mut after = 0;
     loop {
         let page: ChangesPage =
-            http.get(server.url(&format!("/api/v1/changes?after={after}&limit=1000"))).bearer_auth(token).send().await?.error_for_status()?.json().await?;
+            http.get(format!("{base}/api/v1/changes?after={after}&limit=1000")).bearer_auth(token).send().await?.error_for_status()?.json().await?;
         after = page.last_seq;
         if !page.has_more {
             return Ok(after);
@@ -159,7 +214,7 @@ async fn head(server: &ServerProcess, token: &str) -> Result<i64> {
 
 #[allow(clippy::too_many_arguments)]
 async fn desk(
-    server: Arc<ServerProcess>,
+    base: String,
     mut desk: Desk,
     mut cursor: i64,
     duration: Duration,
@@ -184,7 +239,7 @@ async fn desk(
             loop {
                 mine.requests += 1;
                 let got = async {
-                    let r = http.get(server.url(&format!("/api/v1/changes?after={cursor}&limit=1000"))).bearer_auth(&desk.token).send().await?;
+                    let r = http.get(format!("{base}/api/v1/changes?after={cursor}&limit=1000")).bearer_auth(&desk.token).send().await?;
                     let page: ChangesPage = r.error_for_status()?.json().await?;
                     anyhow::Ok(page)
                 }
@@ -213,7 +268,7 @@ async fn desk(
                 mine.requests += 1;
                 let started = Instant::now();
                 let sent = http
-                    .post(server.url(&format!("/api/v1/memberships/{id}/approve")))
+                    .post(format!("{base}/api/v1/memberships/{id}/approve"))
                     .bearer_auth(&desk.token)
                     .header("Idempotency-Key", Uuid::new_v4().to_string())
                     .header("If-Match", "\"1\"")

@@ -169,9 +169,9 @@ pub async fn seed_memberships(state: &AppState, kppn: &str, satkers: &[String], 
                 deleted_at: None,
                 registered_seq: i as i64 + 1,
             };
-            tx.save_membership(&row).await?;
+            tx.insert_membership(&row).await?;
             changes.push(NewChange {
-                kind: "membership".into(),
+                kind: myintress_core::api::ChangeKind::Membership,
                 entity_id: row.id.to_string(),
                 satker_code: satker,
                 kppn_code: kppn.to_owned(),
@@ -216,27 +216,20 @@ pub struct ServerProcess {
 impl ServerProcess {
     pub async fn start(bin: &Path, settings: &Settings, extra_env: &[(&str, &str)]) -> Result<ServerProcess> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        Self::start_on(bin, settings, port, extra_env).await
+    }
+
+    /// The server on a port chosen by the caller (replicas behind a balancer that must
+    /// know their addresses first).
+    pub async fn start_on(bin: &Path, settings: &Settings, port: u16, extra_env: &[(&str, &str)]) -> Result<ServerProcess> {
         let mut command = Command::new(bin);
         command
             .arg("serve")
+            .envs(settings.env_vars())
             .env("MYINTRESS_LISTEN", format!("127.0.0.1:{port}"))
-            .env("MYINTRESS_DATA_DIR", &settings.data_dir)
-            .env("MYINTRESS_DATABASE_URL", settings.database_url())
-            .env("MYINTRESS_CAPTCHA", "disabled")
-            .env("MYINTRESS_ACCESS_TOKEN_SECONDS", settings.access_token_seconds.to_string())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
-        for (var, path) in [
-            ("MYINTRESS_REFERENCE_DIR", &settings.reference_dir),
-            ("MYINTRESS_RESIDENTS", &settings.residents),
-            ("MYINTRESS_MAIL_DIR", &settings.mail_dir),
-            ("MYINTRESS_PDF_CHECKER", &settings.pdf_checker),
-        ] {
-            if let Some(p) = path {
-                command.env(var, p);
-            }
-        }
         command.envs(extra_env.iter().copied());
         let child = command.spawn().with_context(|| format!("starting {}", bin.display()))?;
         let server = ServerProcess { child, base: format!("http://127.0.0.1:{port}") };

@@ -44,6 +44,11 @@ impl ApiError {
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401)
     }
+
+    /// The problem's code as one of the contract's codes, when it is one.
+    pub fn error_code(&self) -> Option<myintress_core::ErrorCode> {
+        serde_json::from_value(serde_json::Value::String(self.code()?.to_owned())).ok()
+    }
 }
 
 /// What a request sends besides its path.

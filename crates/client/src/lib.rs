@@ -281,6 +281,7 @@ impl Client {
         let pair = self.api.login(&request).await?;
         let account = Account::from_pair(&pair);
         let mut tx = self.pool.begin().await?;
+        let mut leftovers = Vec::new();
         let previous: Option<Account> = store::meta(&mut tx, KEY_ACCOUNT).await?.and_then(|j| serde_json::from_str(&j).ok());
         if previous.as_ref().is_some_and(|p| p.nik != account.nik) {
             let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&mut *tx).await?;
@@ -292,22 +293,25 @@ impl Client {
                     format!("Masih ada {waiting} tindakan akun sebelumnya yang belum terkirim. Masuk dengan akun tersebut dan sinkronkan dahulu."),
                 ));
             }
-            clear_local(&mut tx).await?;
+            leftovers.extend(clear_local(&mut tx).await?);
         }
-        self.adopt(&mut tx, &account, previous.as_ref()).await?;
+        leftovers.extend(self.adopt(&mut tx, &account, previous.as_ref()).await?);
         store::set_meta(&mut tx, KEY_SERVER, &self.config.server_url).await?;
         // The keychain write comes before commit: a crash in between leaves a token
         // without an account row, which the next sign-in overwrites.
         self.keychain.store(&self.config.server_url, &account.nik, &pair.refresh_token)?;
         tx.commit().await?;
+        self.remove_unneeded_files(&leftovers).await?;
         self.confirm(Some(&account.nik));
         *self.access.lock().await = Some(AccessToken { token: pair.access_token, expires_at: Utc::now() + Duration::seconds(pair.expires_in) });
         self.wake();
         Ok(account)
     }
 
-    /// Records the account; when its scope changed, reads the change feed from the start.
-    async fn adopt(&self, conn: &mut sqlx::SqliteConnection, account: &Account, previous: Option<&Account>) -> ClientResult<()> {
+    /// Records the account; when its scope changed, drops what left it (satkers, their
+    /// people, details and cached-letter rows) and reads the change feed from the start.
+    /// Returns the cached files that may no longer be needed (removed after commit).
+    async fn adopt(&self, conn: &mut sqlx::SqliteConnection, account: &Account, previous: Option<&Account>) -> ClientResult<Vec<String>> {
         let scope_changed = previous.is_none_or(|p| p.role != account.role || p.kppn_code != account.kppn_code || {
             let mut a = p.active_satkers.clone();
             let mut b = account.active_satkers.clone();
@@ -315,10 +319,30 @@ impl Client {
             b.sort();
             a != b
         });
+        let mut leftovers = Vec::new();
         if scope_changed {
+            let keep: Vec<String> = match account.role {
+                Role::Kppn => {
+                    sqlx::query_scalar("SELECT code FROM satkers WHERE kppn_code = $1").bind(&account.kppn_code).fetch_all(&mut *conn).await?
+                }
+                Role::Satker => account.active_satkers.clone(),
+            };
+            leftovers = store::forget_satkers(conn, &keep, store::Forget::AllBut).await?;
             store::set_meta(conn, KEY_CURSOR, "0").await?;
         }
         store::set_meta(conn, KEY_ACCOUNT, &serde_json::to_string(account).expect("serialises")).await?;
+        Ok(leftovers)
+    }
+
+    /// Removes cached files that no cached-document row and no waiting action needs.
+    pub(crate) async fn remove_unneeded_files(&self, candidates: &[String]) -> ClientResult<()> {
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let unneeded = store::unneeded_files(&mut *self.pool.acquire().await?, candidates).await?;
+        for sha in unneeded {
+            self.docs.remove(&sha).await;
+        }
         Ok(())
     }
 
@@ -342,9 +366,10 @@ impl Client {
             self.confirm(None);
             self.keychain.remove(&self.config.server_url, &account.nik)?;
         }
-        clear_local(&mut tx).await?;
+        let leftovers = clear_local(&mut tx).await?;
         sqlx::query("DELETE FROM meta").execute(&mut *tx).await?;
         tx.commit().await?;
+        self.remove_unneeded_files(&leftovers).await?;
         self.publish_counts().await?;
         Ok(())
     }
@@ -369,10 +394,22 @@ impl Client {
             Ok(pair) => pair,
             Err(e) if e.is_unauthorized() => {
                 // The family is over (expired, revoked, reused, or the person lost access):
-                // forget the token; the local data stays for when they sign in again.
+                // forget the token. The local data stays for when they sign in again,
+                // unless the person has no access at all any more: then what they could
+                // see leaves this machine (their waiting actions stay, for their next
+                // sign-in).
                 self.confirm(None);
                 self.keychain.remove(&self.config.server_url, &previous.nik)?;
                 *access = None;
+                drop(conn);
+                if e.error_code().is_some_and(|c| c.means_access_lost()) {
+                    let mut tx = self.pool.begin().await?;
+                    let leftovers = store::forget_satkers(&mut tx, &[], store::Forget::AllBut).await?;
+                    store::set_meta(&mut tx, KEY_CURSOR, "0").await?;
+                    tx.commit().await?;
+                    self.remove_unneeded_files(&leftovers).await?;
+                    self.publish_counts().await?;
+                }
                 return Err(e.into());
             }
             Err(e) => return Err(e.into()),
@@ -380,8 +417,10 @@ impl Client {
         self.keychain.store(&self.config.server_url, &previous.nik, &pair.refresh_token)?;
         let account = Account::from_pair(&pair);
         let mut tx = self.pool.begin().await?;
-        self.adopt(&mut tx, &account, Some(&previous)).await?;
+        let leftovers = self.adopt(&mut tx, &account, Some(&previous)).await?;
         tx.commit().await?;
+        drop(conn);
+        self.remove_unneeded_files(&leftovers).await?;
         *access = Some(AccessToken { token: pair.access_token.clone(), expires_at: Utc::now() + Duration::seconds(pair.expires_in) });
         Ok(pair.access_token)
     }
@@ -618,11 +657,13 @@ impl Client {
 }
 
 /// Removes everything of the previous account: memberships, satkers, details, outbox,
-/// cursor, cached documents' rows.
-async fn clear_local(conn: &mut sqlx::SqliteConnection) -> ClientResult<()> {
+/// cursor, cached documents' rows. Returns the cached files those rows named (removed
+/// after commit).
+async fn clear_local(conn: &mut sqlx::SqliteConnection) -> ClientResult<Vec<String>> {
+    let files: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM documents").fetch_all(&mut *conn).await?;
     for table in ["memberships", "satkers", "details", "outbox", "documents"] {
         sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await?;
     }
     sqlx::query("DELETE FROM meta WHERE key IN ('cursor', 'account')").execute(&mut *conn).await?;
-    Ok(())
+    Ok(files)
 }

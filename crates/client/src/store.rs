@@ -307,3 +307,66 @@ pub async fn person_rows(conn: &mut SqliteConnection, nik: &str, satker: &str) -
         })
         .collect()
 }
+
+/// Drops satkers and everything of them: their memberships, those memberships' details
+/// and cached-letter rows. With `Keep::Only`, every satker *not* listed goes (the account's
+/// scope shrank); with `Keep::AllBut`, the listed ones go (a `satker_removed` change).
+/// Outbox entries stay: the server answers them (as conflicts the user sees), so nothing
+/// the user did is lost. Returns the SHA-256 of cached files that may no longer be needed;
+/// the caller removes those that [`unneeded_files`] confirms, after commit.
+pub async fn forget_satkers(conn: &mut SqliteConnection, satkers: &[String], which: Forget) -> DbResult<Vec<String>> {
+    let list = serde_json::to_string(satkers).expect("serialises");
+    let test = match which {
+        Forget::AllBut => "NOT IN",
+        Forget::These => "IN",
+    };
+    let gone = format!("SELECT id FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))");
+    let letters = format!("SELECT json_extract(view_json, '$.letter_document_id') FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))");
+    sqlx::query(&format!("DELETE FROM details WHERE membership_id IN ({gone})")).bind(&list).execute(&mut *conn).await?;
+    let files: Vec<String> =
+        sqlx::query_scalar(&format!("DELETE FROM documents WHERE membership_id IN ({gone}) OR id IN ({letters}) RETURNING sha256"))
+            .bind(&list)
+            .fetch_all(&mut *conn)
+            .await?;
+    sqlx::query(&format!("DELETE FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))"))
+        .bind(&list)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(&format!("DELETE FROM satkers WHERE code {test} (SELECT value FROM json_each($1))")).bind(&list).execute(&mut *conn).await?;
+    Ok(files)
+}
+
+/// Which satkers [`forget_satkers`] drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forget {
+    /// Every satker but the listed ones.
+    AllBut,
+    /// The listed satkers.
+    These,
+}
+
+/// Drops the details and cached-letter rows of a membership that left the view (deleted
+/// on the server). Returns the SHA-256 of the files those rows named.
+pub async fn forget_membership_leftovers(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Vec<String>> {
+    let still_shown: Option<i64> = sqlx::query_scalar("SELECT 1 FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    if still_shown.is_some() {
+        return Ok(Vec::new());
+    }
+    sqlx::query("DELETE FROM details WHERE membership_id = $1").bind(id.to_string()).execute(&mut *conn).await?;
+    sqlx::query_scalar("DELETE FROM documents WHERE membership_id = $1 RETURNING sha256").bind(id.to_string()).fetch_all(&mut *conn).await
+}
+
+/// Of these cached files, the ones no cached-document row and no waiting action needs.
+pub async fn unneeded_files(conn: &mut SqliteConnection, candidates: &[String]) -> DbResult<Vec<String>> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "SELECT DISTINCT value FROM json_each($1) WHERE value NOT IN (SELECT sha256 FROM documents) \
+         AND value NOT IN (SELECT COALESCE(json_extract(payload, '$.letter_sha256'), json_extract(payload, '$.decree_sha256')) \
+             FROM outbox WHERE kind IN ('register', 'delete'))",
+    )
+    .bind(serde_json::to_string(candidates).expect("serialises"))
+    .fetch_all(conn)
+    .await
+}

@@ -12,14 +12,14 @@
 //! views are rebuilt over pending entries, so nothing the user did offline goes backwards.
 
 use chrono::Utc;
-use myintress_core::api::{ChangeKind, Membership, Satker};
+use myintress_core::api::{ChangeKind, Membership, Role, Satker};
 use myintress_core::status::Status;
 use sqlx::Row;
 use uuid::Uuid;
 
 use crate::api::{ApiError, Body, encode_multipart};
 use crate::events::{Connection, Notice};
-use crate::outbox::{Acting, Action};
+use crate::outbox::Action;
 use crate::{Account, Client, ClientError, ClientResult, store};
 
 /// Changes per page of the pull.
@@ -210,7 +210,8 @@ impl Client {
     /// page is fetched while the current one is written, so the network and the disk
     /// work at the same time.
     pub async fn pull(&self) -> ClientResult<u64> {
-        let acting = self.account_now().await?.acting();
+        let account = self.account_now().await?;
+        let acting = account.acting();
         let mut outcome = PullOutcome::default();
         let cursor: i64 = {
             let mut conn = self.pool().acquire().await?;
@@ -220,11 +221,11 @@ impl Client {
         loop {
             let next_cursor = page.last_seq;
             let next = if page.has_more {
-                let (applied, next) = tokio::join!(self.apply_page(page, &acting, &mut outcome), self.fetch_changes(next_cursor));
+                let (applied, next) = tokio::join!(self.apply_page(page, &account, &mut outcome), self.fetch_changes(next_cursor));
                 applied?;
                 Some(next?)
             } else {
-                self.apply_page(page, &acting, &mut outcome).await?;
+                self.apply_page(page, &account, &mut outcome).await?;
                 None
             };
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: outcome.applied, total: None });
@@ -244,8 +245,11 @@ impl Client {
         Ok(outcome.applied)
     }
 
-    /// Writes one page of changes and the cursor after it, in one transaction.
-    async fn apply_page(&self, page: myintress_core::api::RawChangesPage, acting: &Acting, outcome: &mut PullOutcome) -> ClientResult<()> {
+    /// Writes one page of changes and the cursor after it, in one transaction; then
+    /// removes the cached files of what left the scope.
+    async fn apply_page(&self, page: myintress_core::api::RawChangesPage, account: &Account, outcome: &mut PullOutcome) -> ClientResult<()> {
+        let acting = &account.acting();
+        let mut leftovers = Vec::new();
         let mut tx = self.pool().begin().await?;
         // Writing first takes SQLite's write lock now, so what this transaction reads
         // below cannot be overtaken by an action committed in the meantime.
@@ -289,11 +293,29 @@ impl Client {
                     if let Some(id) = id {
                         store::remove_server(&mut tx, id).await?;
                         store::rebuild_view(&mut tx, id, acting).await?;
+                        leftovers.extend(store::forget_membership_leftovers(&mut tx, id).await?);
                     }
                 }
                 ChangeKind::Satker => {
                     let s: Satker = serde_json::from_str(change.entity.get()).map_err(|e| ClientError::Store(e.to_string()))?;
-                    store::upsert_satker(&mut tx, &s).await?;
+                    if account.role == Role::Kppn && account.kppn_code.as_deref() != Some(s.kppn_code.as_str()) {
+                        // Moved to another KPPN: no longer this desktop's (the server also
+                        // sends `satker_removed`; this covers a page that holds only this).
+                        flush(&mut tx, &mut batch, &mut changed).await?;
+                        leftovers.extend(store::forget_satkers(&mut tx, std::slice::from_ref(&s.code), store::Forget::These).await?);
+                    } else {
+                        store::upsert_satker(&mut tx, &s).await?;
+                    }
+                }
+                ChangeKind::SatkerRemoved => {
+                    // The satker left this KPPN's scope: its people and letters leave this
+                    // desktop. Rows of it written earlier in this page go first.
+                    flush(&mut tx, &mut batch, &mut changed).await?;
+                    let code = serde_json::from_str::<serde_json::Value>(change.entity.get())
+                        .ok()
+                        .and_then(|e| e["code"].as_str().map(str::to_owned))
+                        .ok_or_else(|| ClientError::Store("satker_removed tanpa kode".into()))?;
+                    leftovers.extend(store::forget_satkers(&mut tx, &[code], store::Forget::These).await?);
                 }
             }
         }
@@ -310,6 +332,7 @@ impl Client {
             }
         }
         tx.commit().await?;
+        self.remove_unneeded_files(&leftovers).await?;
         // Counted only once committed: a failed page leaves nothing behind.
         outcome.applied += count;
         outcome.new_pending += new_pending;

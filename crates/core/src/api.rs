@@ -106,10 +106,33 @@ pub enum ChangeKind {
     Membership,
     MembershipRemoved,
     Satker,
+    /// The satker left this KPPN's scope (it moved to another KPPN in the reference
+    /// data): the desktop drops it, its memberships and their cached letters.
+    SatkerRemoved,
+}
+
+impl ChangeKind {
+    /// The name on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Membership => "membership",
+            ChangeKind::MembershipRemoved => "membership_removed",
+            ChangeKind::Satker => "satker",
+            ChangeKind::SatkerRemoved => "satker_removed",
+        }
+    }
+
+    /// The kind named `text`, if any.
+    pub fn parse(text: &str) -> Option<ChangeKind> {
+        [ChangeKind::Membership, ChangeKind::MembershipRemoved, ChangeKind::Satker, ChangeKind::SatkerRemoved]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
 }
 
 /// One entry of the change feed: the entity's current JSON after the change. For
-/// `membership_removed` the entity is `{"id": …, "satker_code": …}`.
+/// `membership_removed` the entity is `{"id": …, "satker_code": …}`; for
+/// `satker_removed` it is `{"code": …, "kppn_code": <the KPPN it moved to>}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

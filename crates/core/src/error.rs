@@ -124,6 +124,13 @@ impl ErrorCode {
     }
 
     /// The HTTP status the server answers with (API.md).
+    /// A sign-in or session refused because the person has no active membership any more
+    /// (deactivated, dormant, rejected, or only waiting for the KPPN): a desktop drops
+    /// the data it held for them.
+    pub fn means_access_lost(self) -> bool {
+        matches!(self, Self::AccountDormant | Self::AccountPending | Self::AccountRejected | Self::AccountInactive)
+    }
+
     pub fn http_status(self) -> u16 {
         match self {
             Self::NikInvalid

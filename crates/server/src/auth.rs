@@ -7,7 +7,10 @@
 //!   15 minutes (`423 account_locked`). Keycloak's defaults (30 failures, waits growing by
 //!   a minute up to 15 minutes, reset after 12 hours) are the anchor; we lock sooner
 //!   because these accounts approve access to treasury data. Failures are counted for
-//!   every well-formed NIK, existing or not, so a lockout reveals nothing either.
+//!   every well-formed NIK, existing or not, so a lockout reveals nothing either. Each is
+//!   counted in one SQL statement, so wrong passwords sent in parallel (to one server or
+//!   to several replicas) count one by one: the tenth locks, later ones are told the NIK
+//!   is locked. The password is verified outside any transaction.
 //! - Access tokens: opaque, 15 minutes. Refresh tokens: opaque, rotated on every use; a
 //!   rotated token used again revokes its whole family; a family expires 30 days after
 //!   sign-in however often it is rotated. Only SHA-256 hashes are stored.
@@ -22,27 +25,20 @@ use chrono::{DateTime, Duration, Utc};
 use myintress_core::api::{Account, CaptchaChallenge, LoginRequest, Me, RefreshRequest, Role, TokenPair};
 use myintress_core::error::ErrorCode;
 use myintress_core::nik::Nik;
-use myintress_core::scope::Scope;
-use myintress_core::status::{self, Status};
-use myintress_core::text::{KppnCode, SatkerCode};
+use myintress_core::status::Status;
 
 use crate::AppState;
 use crate::credentials::{new_token, token_hash, verify_against_nothing, verify_password};
-use crate::error::ApiError;
+use crate::error::{ApiError, SESSION_EXPIRED};
 use crate::http::AppJson;
-use crate::registry::{Caller, status_of, to_api};
+use crate::registry::{Caller, access_refused, status_of, to_api};
 use crate::settings::CaptchaMode;
-use crate::store::{AccountRow, Conn, LoginAttemptRow, RefreshRow, ScopeFilter, SessionRow};
+use crate::store::{AccountRow, Conn, LoginFailure, RefreshRow, SessionRow};
 
 pub const MAX_FAILURES: i64 = 10;
 pub const FAILURE_WINDOW_HOURS: i64 = 12;
 pub const LOCK_MINUTES: i64 = 15;
 const CAPTCHA_MINUTES: i64 = 10;
-
-const SESSION_EXPIRED: ApiError = ApiError::Unauthorized {
-    code: "unauthorized",
-    detail: "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali.",
-};
 
 fn credentials_invalid() -> ApiError {
     ApiError::code(ErrorCode::CredentialsInvalid)
@@ -109,13 +105,14 @@ pub async fn login(State(state): State<Arc<AppState>>, AppJson(body): AppJson<Lo
     };
     let nik = nik.as_str().to_owned();
 
-    let mut tx = state.store.write().await?;
-    if let Some(attempts) = tx.login_attempts(&nik).await? {
-        if attempts.locked_until.is_some_and(|until| until > now) {
-            return Err(ApiError::code(ErrorCode::AccountLocked));
-        }
+    // Read, then verify the password outside any transaction (argon2 takes tens of
+    // milliseconds; no write lock or pooled transaction waits on it).
+    let mut conn = state.store.read().await?;
+    if is_locked(conn.as_mut(), &nik, now).await? {
+        return Err(ApiError::code(ErrorCode::AccountLocked));
     }
-    let account = tx.account(&nik).await?;
+    let account = conn.account(&nik).await?;
+    drop(conn);
     let password_ok = match account.as_ref().and_then(|a| a.password_hash.as_deref()) {
         Some(hash) => {
             let (password, hash) = (body.password.clone(), hash.to_owned());
@@ -127,20 +124,38 @@ pub async fn login(State(state): State<Arc<AppState>>, AppJson(body): AppJson<Lo
             false
         }
     };
+
+    let mut tx = state.store.write().await?;
     let Some(account) = account.filter(|_| password_ok) else {
-        record_failure(tx.as_mut(), &nik, now).await?;
+        let failure = LoginFailure {
+            at: now,
+            window_start: now - Duration::hours(FAILURE_WINDOW_HOURS),
+            max_failures: MAX_FAILURES,
+            lock_until: now + Duration::minutes(LOCK_MINUTES),
+        };
+        let attempts = tx.record_login_failure(&nik, &failure).await?;
         tx.commit().await?;
+        // Counted in SQL, one by one, also when many arrive at once: the failure that made
+        // the count reach the limit locked the NIK and still reads as a wrong password;
+        // those counted after it (while locked) are told it is locked.
+        if attempts.failures > MAX_FAILURES && attempts.locked_until.is_some_and(|until| until > now) {
+            return Err(ApiError::code(ErrorCode::AccountLocked));
+        }
+        if attempts.failures == MAX_FAILURES {
+            tracing::warn!(nik = %myintress_core::nik::mask_nik(&nik), "sign-in locked after repeated failures");
+        }
         return Err(credentials_invalid());
     };
+    // Failures of others may have locked the NIK while the password was being checked.
+    if is_locked(tx.as_mut(), &nik, now).await? {
+        return Err(ApiError::code(ErrorCode::AccountLocked));
+    }
     tx.clear_login_attempts(&nik).await?;
 
     // The password was right: now the refusal may say why.
-    if account.role == "satker" {
-        let statuses: Vec<Status> = tx.memberships_of_person(&nik).await?.iter().map(status_of).collect();
-        if let Err(code) = status::sign_in_allowed(&statuses) {
-            tx.commit().await?;
-            return Err(ApiError::code(code));
-        }
+    if let Some(code) = access_refused(tx.as_mut(), &account).await? {
+        tx.commit().await?;
+        return Err(ApiError::code(code));
     }
     tx.set_last_sign_in(&nik, now).await?;
     let family = uuid::Uuid::new_v4().to_string();
@@ -149,25 +164,8 @@ pub async fn login(State(state): State<Arc<AppState>>, AppJson(body): AppJson<Lo
     Ok(AppJson(pair))
 }
 
-async fn record_failure(tx: &mut dyn Conn, nik: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
-    // A lock that has run out, or a window that has passed, starts the count afresh.
-    let continuing = tx
-        .login_attempts(nik)
-        .await?
-        .filter(|p| p.locked_until.is_none() && p.first_failure_at + Duration::hours(FAILURE_WINDOW_HOURS) > now);
-    let mut row = match continuing {
-        Some(mut p) => {
-            p.failures += 1;
-            p
-        }
-        None => LoginAttemptRow { failures: 1, first_failure_at: now, locked_until: None },
-    };
-    if row.failures >= MAX_FAILURES {
-        row.locked_until = Some(now + Duration::minutes(LOCK_MINUTES));
-        tracing::warn!(nik = %myintress_core::nik::mask_nik(nik), "sign-in locked after repeated failures");
-    }
-    tx.save_login_attempts(nik, &row).await?;
-    Ok(())
+async fn is_locked(conn: &mut dyn Conn, nik: &str, now: DateTime<Utc>) -> Result<bool, ApiError> {
+    Ok(conn.login_attempts(nik).await?.is_some_and(|a| a.locked_until.is_some_and(|until| until > now)))
 }
 
 async fn issue_tokens(
@@ -236,6 +234,14 @@ pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<
     let mut tx = state.store.write().await?;
     let Some(row) = tx.refresh(&hash).await? else { return Err(SESSION_EXPIRED) };
     if row.revoked_at.is_some() || row.expires_at <= now {
+        // A family ends when its person loses the last active membership: the desktop
+        // holding it is told why, so it drops what it keeps for them (the holder of a real
+        // refresh token of this account learns nothing new by it).
+        if let Some(account) = tx.account(&row.nik).await?
+            && let Some(code) = access_refused(tx.as_mut(), &account).await?
+        {
+            return Err(ApiError::code(code));
+        }
         return Err(SESSION_EXPIRED);
     }
     if row.used_at.is_some() || !tx.mark_refresh_used(&hash, now).await? {
@@ -249,13 +255,10 @@ pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<
         });
     }
     let Some(account) = tx.account(&row.nik).await? else { return Err(SESSION_EXPIRED) };
-    if account.role == "satker" {
-        let statuses: Vec<Status> = tx.memberships_of_person(&account.nik).await?.iter().map(status_of).collect();
-        if let Err(code) = status::sign_in_allowed(&statuses) {
-            tx.revoke_family(&row.family_id, now).await?;
-            tx.commit().await?;
-            return Err(ApiError::code(code));
-        }
+    if let Some(code) = access_refused(tx.as_mut(), &account).await? {
+        tx.revoke_family(&row.family_id, now).await?;
+        tx.commit().await?;
+        return Err(ApiError::code(code));
     }
     let pair = issue_tokens(&state, tx.as_mut(), &account, &row.family_id, row.expires_at, now).await?;
     tx.commit().await?;
@@ -297,24 +300,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             return Err(SESSION_EXPIRED);
         }
         let Some(account) = conn.account(&session.nik).await? else { return Err(SESSION_EXPIRED) };
-        let (role, filter, scope) = if account.role == "kppn" {
-            let kppn = account.kppn_code.clone().unwrap_or_default();
-            let code = KppnCode::parse(&kppn).map_err(|_| SESSION_EXPIRED)?;
-            (Role::Kppn, ScopeFilter::Kppn(kppn), Scope::Kppn { kppn_code: code })
-        } else {
-            let active: Vec<SatkerCode> = conn
-                .memberships_of_person(&account.nik)
-                .await?
-                .iter()
-                .filter(|m| status_of(m) == Status::Active)
-                .filter_map(|m| SatkerCode::parse(&m.satker_code).ok())
-                .collect();
-            if active.is_empty() {
-                // Sessions end with the last active membership; this is the backstop.
-                return Err(SESSION_EXPIRED);
-            }
-            (Role::Satker, ScopeFilter::ActiveIn(account.nik.clone()), Scope::Satker { active_satkers: active })
-        };
-        Ok(Caller { account, role, filter, scope, family_id: session.family_id })
+        // A satker user's sessions end with the last active membership; this is the backstop.
+        Caller::resolve(conn.as_mut(), account, session.family_id).await?.ok_or(SESSION_EXPIRED)
     }
 }

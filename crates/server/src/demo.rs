@@ -15,7 +15,7 @@ use myintress_core::status::Route;
 
 use crate::AppState;
 use crate::credentials::hash_password;
-use crate::registry::{self, Caller, RequestCtx, StoredPdf};
+use crate::registry::{self, Caller, CheckedPdf, RequestCtx};
 use crate::store::{AccountRow, ScopeFilter};
 
 pub const VERIFIER_NIK: &str = "3171014501850002";
@@ -210,10 +210,9 @@ async fn register(state: &AppState, caller: &Caller, person: &Person, satker: &s
     drop(conn);
     let bytes = assignment_letter(&person.nik, person.name, number, &satker_row.name);
     let report = state.pdf.check(&bytes).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let sha256 = state.files.save(&bytes).await?;
-    let letter = StoredPdf { sha256, size: bytes.len(), report };
+    let letter = CheckedPdf::new(bytes, report);
     let ctx = RequestCtx { request_id: "demo".into(), idempotency: None };
-    match registry::register(state, caller, &satker_row, &form, &letter, &ctx).await {
+    match registry::register(state, caller, &form, &letter, &ctx).await {
         Ok(Ok(r)) => Ok(r.membership),
         Ok(Err(_)) => anyhow::bail!("unexpected replay"),
         Err(e) => anyhow::bail!("{}", e.problem().detail),

@@ -1,56 +1,169 @@
-//! Uploaded PDFs: checked in a child process with limits, then stored as files named by
-//! their SHA-256 under the data dir (never inside the database).
+//! Uploaded PDFs: checked in a child process with limits, then stored in an object store
+//! (a folder, or an S3-compatible bucket shared by every replica) under their SHA-256,
+//! never inside the database.
+//!
+//! Objects are written only by a write transaction that has checked and authorized
+//! everything (`registry`), under the document's lock. A transaction that fails after the
+//! write leaves an object no row names; [`collect_garbage`] removes those once they are
+//! older than a grace period, under the same lock, so it never races a new upload of the
+//! same content.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use myintress_core::pdf::{PdfError, PdfReport};
+use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::path::Path as ObjectPath;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 
-/// Content-addressed document files: `<dir>/<first two hex>/<sha256>.pdf`.
-#[derive(Clone)]
-pub struct DocumentFiles {
-    dir: PathBuf,
+use crate::store::{LockKey, Store};
+
+/// The SHA-256 of some bytes, in lower-case hex: a document's name.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
-impl DocumentFiles {
-    pub fn new(dir: PathBuf) -> Result<Self> {
-        std::fs::create_dir_all(&dir).with_context(|| format!("membuat {}", dir.display()))?;
-        Ok(DocumentFiles { dir })
-    }
+/// Where documents live: `<prefix>/<first two hex>/<sha256>.pdf` in an object store.
+#[derive(Clone)]
+pub struct DocumentStore {
+    objects: Arc<dyn ObjectStore>,
+    prefix: ObjectPath,
+    /// The folder of a `file://` store: each write is made durable there (file and
+    /// folders synced), as an S3 store's answer already is.
+    local: Option<PathBuf>,
+    url: String,
+}
 
-    fn path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(&sha256[..2]).join(format!("{sha256}.pdf"))
-    }
+/// One stored object, as the garbage collector sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub sha256: String,
+    pub last_modified: DateTime<Utc>,
+}
 
-    /// Writes the bytes (unless the same content is already there) and returns their
-    /// SHA-256. Written to a temporary name, synced, then renamed, so a crash never
-    /// leaves a half-written file under the final name.
-    pub async fn save(&self, bytes: &[u8]) -> Result<String> {
-        let sha = hex::encode(Sha256::digest(bytes));
-        let path = self.path(&sha);
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            return Ok(sha);
+impl DocumentStore {
+    /// Opens `file:///folder` (created if missing) or `s3://bucket/prefix` (endpoint,
+    /// region and credentials from the standard `AWS_*` variables).
+    pub fn open(url: &url::Url) -> Result<DocumentStore> {
+        match url.scheme() {
+            "file" => {
+                let dir = url.to_file_path().map_err(|_| anyhow::anyhow!("{url}: bukan jalur berkas absolut"))?;
+                std::fs::create_dir_all(&dir).with_context(|| format!("membuat {}", dir.display()))?;
+                let objects = object_store::local::LocalFileSystem::new_with_prefix(&dir)?;
+                Ok(DocumentStore { objects: Arc::new(objects), prefix: ObjectPath::default(), local: Some(dir), url: url.to_string() })
+            }
+            "s3" => {
+                let bucket = url.host_str().filter(|b| !b.is_empty()).with_context(|| format!("{url}: nama bucket kosong"))?;
+                let objects = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+                let prefix = ObjectPath::from(url.path().trim_matches('/'));
+                Ok(DocumentStore { objects: Arc::new(objects), prefix, local: None, url: url.to_string() })
+            }
+            other => bail!("--documents-url: skema {other} tidak didukung (file:// atau s3://)"),
         }
-        let parent = path.parent().expect("has a parent");
-        tokio::fs::create_dir_all(parent).await?;
-        let tmp = parent.join(format!(".{sha}.{}.tmp", uuid::Uuid::new_v4()));
-        let mut file = tokio::fs::File::create(&tmp).await?;
-        file.write_all(bytes).await?;
-        file.sync_all().await?;
-        drop(file);
-        tokio::fs::rename(&tmp, &path).await?;
-        Ok(sha)
     }
 
-    pub async fn read(&self, sha256: &str) -> Result<Vec<u8>> {
-        Ok(tokio::fs::read(self.path(sha256)).await?)
+    /// The store's address, for logs.
+    pub fn url(&self) -> &str {
+        &self.url
     }
+
+    fn key(&self, sha256: &str) -> ObjectPath {
+        self.prefix.clone().join(&sha256[..2]).join(format!("{sha256}.pdf"))
+    }
+
+    /// Writes the bytes under their SHA-256. Always written (also when the same content is
+    /// there), which renews the object's time so the garbage collector's grace period
+    /// starts again.
+    pub async fn put(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        let key = self.key(sha256);
+        self.objects.put(&key, bytes.to_vec().into()).await.with_context(|| format!("menyimpan dokumen {key}"))?;
+        if let Some(dir) = &self.local {
+            let path = dir.join(&sha256[..2]).join(format!("{sha256}.pdf"));
+            tokio::task::spawn_blocking(move || sync_durably(&path)).await??;
+        }
+        Ok(())
+    }
+
+    pub async fn get(&self, sha256: &str) -> Result<Vec<u8>> {
+        let key = self.key(sha256);
+        let found = self.objects.get(&key).await.with_context(|| format!("membaca dokumen {key}"))?;
+        Ok(found.bytes().await?.to_vec())
+    }
+
+    pub async fn delete(&self, sha256: &str) -> Result<()> {
+        let key = self.key(sha256);
+        self.objects.delete(&key).await.with_context(|| format!("menghapus dokumen {key}"))?;
+        Ok(())
+    }
+
+    /// Every document object under the prefix (other names are not ours and are left).
+    pub async fn list(&self) -> Result<Vec<StoredObject>> {
+        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
+        let metas: Vec<object_store::ObjectMeta> = self.objects.list(prefix).try_collect().await?;
+        Ok(metas
+            .into_iter()
+            .filter_map(|m| {
+                let name = m.location.filename()?.strip_suffix(".pdf")?.to_owned();
+                let is_sha = name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+                is_sha.then_some(StoredObject { sha256: name, last_modified: m.last_modified })
+            })
+            .collect())
+    }
+}
+
+/// Syncs a file just renamed into place, its folder and the folder above (which may have
+/// just gained that folder), so the name survives a power cut, not only its bytes.
+fn sync_durably(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()?;
+    #[cfg(unix)]
+    {
+        let mut dir = path.parent();
+        for _ in 0..2 {
+            let Some(d) = dir else { break };
+            std::fs::File::open(d)?.sync_all()?;
+            dir = d.parent();
+        }
+    }
+    Ok(())
+}
+
+/// What a garbage-collection round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Collected {
+    pub examined: usize,
+    pub removed: usize,
+}
+
+/// Removes document objects that no row names and that are older than `grace` (an
+/// upload whose transaction failed, or a crash between upload and commit). Each removal
+/// re-checks under the document's lock inside a write transaction, so an upload of the
+/// same content that is committing now keeps its object.
+pub async fn collect_garbage(store: &dyn Store, documents: &DocumentStore, grace: chrono::Duration, now: DateTime<Utc>) -> Result<Collected> {
+    let objects = documents.list().await?;
+    let referenced = store.read().await?.referenced_documents().await?;
+    let mut collected = Collected { examined: objects.len(), removed: 0 };
+    for object in objects {
+        if referenced.contains(&object.sha256) || object.last_modified > now - grace {
+            continue;
+        }
+        let mut tx = store.write().await?;
+        tx.lock(LockKey::Document(&object.sha256)).await?;
+        if tx.document_referenced(&object.sha256).await? {
+            continue;
+        }
+        documents.delete(&object.sha256).await?;
+        tx.commit().await?;
+        tracing::info!(sha256 = %object.sha256, "unreferenced document removed");
+        collected.removed += 1;
+    }
+    Ok(collected)
 }
 
 /// Runs the core's PDF check in a child process (`<program> check-pdf`), so a hostile PDF

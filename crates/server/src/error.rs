@@ -52,6 +52,12 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+/// 401 for a missing, expired or revoked session, or an account that no longer gives access.
+pub const SESSION_EXPIRED: ApiError = ApiError::Unauthorized {
+    code: "unauthorized",
+    detail: "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali.",
+};
+
 impl ApiError {
     pub fn code(code: ErrorCode) -> Self {
         ApiError::Coded { code, detail: None, membership: None, score: None }

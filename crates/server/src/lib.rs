@@ -7,6 +7,8 @@
 //! - [`registry`]: registering and deciding, applying the core's rules in transactions.
 //! - [`auth`]: sign-in, captcha, sessions, lockout.
 //! - [`http`]: routes, middleware, OpenAPI.
+//! - [`jobs`]: the background round (dormancy, purge, document collection, feed
+//!   compaction), one per interval across all replicas.
 //! - [`dukcapil`], [`mail`], [`documents`], [`credentials`], [`reference`]: the adapters.
 //! - [`demo`]: demo data for `cargo xtask demo`.
 //! - `testkit`: the integration-test harness shared by the server's and client's tests.
@@ -19,6 +21,7 @@ pub mod dukcapil;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod mail;
 pub mod reference;
 pub mod registry;
@@ -34,7 +37,7 @@ use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::documents::{DocumentFiles, PdfChecker};
+use crate::documents::{DocumentStore, PdfChecker};
 use crate::dukcapil::Dukcapil;
 use crate::settings::{CaptchaMode, Settings};
 use crate::store::Store;
@@ -45,7 +48,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub dukcapil: Arc<dyn Dukcapil>,
     pub mailer: mail::Mailer,
-    pub files: DocumentFiles,
+    /// Letters and decrees, by SHA-256.
+    pub documents: DocumentStore,
     pub pdf: PdfChecker,
     pub passwords: credentials::CommonPasswords,
     pub limits: http::Limits,
@@ -57,8 +61,7 @@ impl AppState {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("membuat {}", settings.data_dir.display()))?;
         let store = store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
         if let Some(dir) = &settings.reference_dir {
-            let (k, s, changed) = reference::load(store.as_ref(), dir).await.context("memuat data referensi")?;
-            tracing::info!(kppn = k, satker = s, changed, "reference data loaded");
+            reference::load(store.as_ref(), dir).await.context("memuat data referensi")?;
         }
         let dukcapil: Arc<dyn Dukcapil> = match (&settings.dukcapil_url, &settings.residents) {
             (Some(url), _) => Arc::new(dukcapil::HttpRegistry::new(url.clone())?),
@@ -76,7 +79,8 @@ impl AppState {
             tracing::warn!("CAPTCHA DISABLED (--captcha disabled): for tests and demos only, never in production");
         }
         let mailer = mail::Mailer::new(settings.smtp_url.as_deref(), settings.mail_dir.as_ref(), &settings.mail_from)?;
-        let files = DocumentFiles::new(settings.data_dir.join("documents"))?;
+        let documents = DocumentStore::open(&settings.documents_url()?).context("membuka penyimpanan dokumen")?;
+        tracing::info!(store = documents.url(), "documents");
         let checker = match &settings.pdf_checker {
             Some(p) => p.clone(),
             None => std::env::current_exe().context("letak program server")?,
@@ -93,7 +97,7 @@ impl AppState {
             store,
             dukcapil,
             mailer,
-            files,
+            documents,
             passwords: credentials::CommonPasswords::shipped(),
             limits: http::Limits::new(),
         }))
@@ -116,7 +120,8 @@ impl RunningServer {
     }
 }
 
-/// Binds `settings.listen` and serves until stopped; background jobs run alongside.
+/// Binds `settings.listen` and serves until stopped; background jobs run alongside, and
+/// `SIGHUP` reloads the reference lists (Unix).
 pub async fn start(mut settings: Settings) -> Result<RunningServer> {
     let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("listen {}", settings.listen))?;
     let addr = listener.local_addr()?;
@@ -127,7 +132,7 @@ pub async fn start(mut settings: Settings) -> Result<RunningServer> {
     let state = AppState::open(settings).await?;
     let (stop, mut stopped) = watch::channel(false);
     let app = http::router(state.clone());
-    let jobs = spawn_jobs(state.clone(), stop.subscribe());
+    let jobs = jobs::spawn(state.clone(), stop.subscribe());
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
@@ -139,31 +144,4 @@ pub async fn start(mut settings: Settings) -> Result<RunningServer> {
         Ok(())
     });
     Ok(RunningServer { addr, state, stop, task })
-}
-
-/// The dormancy job and the purge of expired captchas, sessions and idempotency keys.
-fn spawn_jobs(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(state.settings.dormancy_interval());
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
-            let now = chrono::Utc::now();
-            match registry::mark_dormant(&state, now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(memberships = n, "dormancy job"),
-                Err(e) => tracing::error!(error = %e, "dormancy job failed"),
-            }
-            let purge = async {
-                let mut tx = state.store.write().await?;
-                tx.purge_expired(now).await?;
-                tx.commit().await
-            };
-            if let Err(e) = purge.await {
-                tracing::error!(error = %e, "purge failed");
-            }
-        }
-    })
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! myintress-server serve              serve the API (flags or MYINTRESS_* variables)
 //! myintress-server create-verifier    --nik --name --email --kppn-code, password on stdin
+//! myintress-server reload-reference   re-read kppn.csv and satker.csv (as SIGHUP does)
 //! myintress-server demo               write demo data, load it, and serve
 //! myintress-server check-pdf          (internal) check a PDF on stdin, print JSON
 //! ```
@@ -46,6 +47,9 @@ enum Command {
         #[arg(long)]
         kppn_code: String,
     },
+    /// Re-read `kppn.csv` and `satker.csv` from `--reference-dir` into the database (running
+    /// servers see the result at once; `SIGHUP` to a server does the same).
+    ReloadReference,
     /// Write demo reference data and residents under the data dir, load demo accounts and
     /// registrations, print how to sign in, and serve (captcha disabled).
     Demo,
@@ -81,6 +85,19 @@ async fn run(cli: Cli) -> Result<()> {
             let state = myintress_server::AppState::open(settings).await?;
             myintress_server::demo::create_verifier(&state, &nik, &name, &email, &kppn_code, password).await?;
             println!("Akun verifikator KPPN {kppn_code} dibuat untuk {name}.");
+            Ok(())
+        }
+        Command::ReloadReference => {
+            let dir = settings.reference_dir.clone().context("--reference-dir (MYINTRESS_REFERENCE_DIR) belum diisi")?;
+            let store = myintress_server::store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
+            let loaded = myintress_server::reference::load(store.as_ref(), &dir).await?;
+            println!(
+                "Data referensi dimuat: {} KPPN, {} satker, {} satker baru atau berubah.",
+                loaded.kppns, loaded.satkers, loaded.changed
+            );
+            for (satker, from, to) in &loaded.moved {
+                println!("Satker {satker} pindah dari KPPN {from} ke KPPN {to}.");
+            }
             Ok(())
         }
         Command::Demo => {

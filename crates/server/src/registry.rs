@@ -2,10 +2,18 @@
 //! deleting, and the dormancy job. Every rule comes from `myintress_core`; this module
 //! applies its decisions inside one transaction with the history, the audit trail, the
 //! change feed and the idempotency record.
+//!
+//! The concurrency rule: a transaction that changes a person's memberships first takes
+//! [`LockKey::Person`], then reads (so it decides on the state every earlier change left),
+//! re-derives the caller's scope, and writes each changed row with the version it read as
+//! a guard. On PostgreSQL the lock is an advisory lock held to commit, so two verifiers
+//! deciding one request, a replacement racing a decision, or parallel registrations of one
+//! person take turns; on SQLite the single writer already does that. A letter or decree is
+//! stored only after every check and authorization passed, inside that transaction.
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use myintress_core::api::{self, Membership, Role, Satker};
+use myintress_core::api::{self, ChangeKind, Membership, Role, Satker};
 use myintress_core::error::{Coded, ErrorCode};
 use myintress_core::pdf::PdfReport;
 use myintress_core::registration::{DeletionForm, RegistrationForm};
@@ -16,10 +24,10 @@ use myintress_core::text::Reason;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, SESSION_EXPIRED};
 use crate::idempotency::Idempotency;
 use crate::store::{
-    AccountRow, ActivationRow, AuditRow, Conn, DocumentRow, HistoryRow, MembershipRow, NewChange, SatkerRow, ScopeFilter,
+    AccountRow, ActivationRow, AuditRow, Conn, DocumentRow, HistoryRow, LockKey, MembershipRow, NewChange, SatkerRow, ScopeFilter,
 };
 
 /// Who is calling, resolved from the session.
@@ -35,6 +43,36 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// An account's role and scope as the store holds them now; `None` when the account
+    /// gives no access (a satker user without an active membership).
+    pub async fn resolve(conn: &mut dyn Conn, account: AccountRow, family_id: String) -> Result<Option<Caller>, ApiError> {
+        let (role, filter, scope) = if account.role == "kppn" {
+            let kppn = account.kppn_code.clone().unwrap_or_default();
+            let Ok(code) = myintress_core::text::KppnCode::parse(&kppn) else { return Ok(None) };
+            (Role::Kppn, ScopeFilter::Kppn(kppn), Scope::Kppn { kppn_code: code })
+        } else {
+            let active: Vec<myintress_core::text::SatkerCode> = conn
+                .memberships_of_person(&account.nik)
+                .await?
+                .iter()
+                .filter(|m| status_of(m) == Status::Active)
+                .filter_map(|m| myintress_core::text::SatkerCode::parse(&m.satker_code).ok())
+                .collect();
+            if active.is_empty() {
+                return Ok(None);
+            }
+            (Role::Satker, ScopeFilter::ActiveIn(account.nik.clone()), Scope::Satker { active_satkers: active })
+        };
+        Ok(Some(Caller { account, role, filter, scope, family_id }))
+    }
+
+    /// The same caller read again inside a write transaction: a change is decided on the
+    /// caller's scope at the moment of writing, not when the request arrived.
+    pub async fn refreshed(&self, tx: &mut dyn Conn) -> Result<Caller, ApiError> {
+        let account = tx.account(&self.account.nik).await?.ok_or(SESSION_EXPIRED)?;
+        Caller::resolve(tx, account, self.family_id.clone()).await?.ok_or(SESSION_EXPIRED)
+    }
+
     pub fn actor(&self) -> Actor {
         self.scope.actor()
     }
@@ -52,6 +90,14 @@ impl Caller {
 pub struct RequestCtx {
     pub request_id: String,
     pub idempotency: Option<Idempotency>,
+}
+
+/// The first answer again when the request's `Idempotency-Key` was used before.
+async fn replayed(conn: &mut dyn Conn, ctx: &RequestCtx) -> Result<Option<axum::response::Response>, ApiError> {
+    match &ctx.idempotency {
+        Some(idem) => idem.replay(conn).await,
+        None => Ok(None),
+    }
 }
 
 pub fn status_of(row: &MembershipRow) -> Status {
@@ -99,10 +145,11 @@ pub fn satker_to_api(row: &SatkerRow) -> Satker {
     Satker { code: row.code.clone(), name: row.name.clone(), kppn_code: row.kppn_code.clone(), kppn_name: row.kppn_name.clone() }
 }
 
-fn membership_change(row: &MembershipRow, kppn_code: &str) -> NewChange {
+/// The change-feed entry of a membership as it now is (its removal once deleted).
+pub fn membership_change(row: &MembershipRow, kppn_code: &str) -> NewChange {
     if row.deleted_at.is_some() {
         NewChange {
-            kind: "membership_removed".into(),
+            kind: ChangeKind::MembershipRemoved,
             entity_id: row.id.to_string(),
             satker_code: row.satker_code.clone(),
             kppn_code: kppn_code.to_owned(),
@@ -110,7 +157,7 @@ fn membership_change(row: &MembershipRow, kppn_code: &str) -> NewChange {
         }
     } else {
         NewChange {
-            kind: "membership".into(),
+            kind: ChangeKind::Membership,
             entity_id: row.id.to_string(),
             satker_code: row.satker_code.clone(),
             kppn_code: kppn_code.to_owned(),
@@ -192,7 +239,7 @@ impl Changeset<'_> {
                 updated.listed = visible;
                 updated.version += 1;
                 updated.updated_at = self.now;
-                tx.save_membership(&updated).await?;
+                update_guarded(tx, &updated, row.version).await?;
                 // Replace an earlier change of the same row in this transaction.
                 self.changes.retain(|c| c.entity_id != updated.id.to_string());
                 self.changes.push(membership_change(&updated, &self.satker.kppn_code));
@@ -211,14 +258,6 @@ impl Changeset<'_> {
     }
 }
 
-/// Looks up a satker the caller may see; anything else is 404.
-pub async fn satker_in_scope(conn: &mut dyn Conn, caller: &Caller, code: &str) -> Result<SatkerRow, ApiError> {
-    match conn.satker(code).await? {
-        Some(s) if caller.covers(&s) => Ok(s),
-        _ => Err(ApiError::NotFound),
-    }
-}
-
 /// A membership the caller may see; anything else is 404.
 pub async fn membership_in_scope(conn: &mut dyn Conn, caller: &Caller, id: Uuid) -> Result<(MembershipRow, SatkerRow), ApiError> {
     let row = conn.membership(id).await?.ok_or(ApiError::NotFound)?;
@@ -229,20 +268,54 @@ pub async fn membership_in_scope(conn: &mut dyn Conn, caller: &Caller, id: Uuid)
     Ok((row, satker))
 }
 
-/// A checked, stored PDF ready to be referenced.
-pub struct StoredPdf {
+/// Writes a changed membership if nobody changed it since it was read at
+/// `expected_version`; otherwise answers `version_conflict` with the membership as it now
+/// is. Under the person lock this cannot happen between the registry's own writes; the
+/// guard is what keeps any other writer from being overwritten silently.
+async fn update_guarded(tx: &mut dyn Conn, row: &MembershipRow, expected_version: i64) -> Result<(), ApiError> {
+    if tx.update_membership(row, expected_version).await? {
+        return Ok(());
+    }
+    match tx.membership(row.id).await? {
+        Some(current) => Err(ApiError::with_membership(ErrorCode::VersionConflict, to_api(&current))),
+        None => Err(ApiError::NotFound),
+    }
+}
+
+/// A PDF that passed the letter check, held in memory until a transaction stores it.
+pub struct CheckedPdf {
+    pub bytes: Vec<u8>,
     pub sha256: String,
-    pub size: usize,
     pub report: PdfReport,
 }
 
-/// Records a stored PDF (`letter` or `decree`) of a satker; returns its new id.
-async fn record_document(tx: &mut dyn Conn, pdf: &StoredPdf, kind: &str, satker: &str, now: DateTime<Utc>) -> Result<Uuid, ApiError> {
+impl CheckedPdf {
+    pub fn new(bytes: Vec<u8>, report: PdfReport) -> CheckedPdf {
+        let sha256 = crate::documents::sha256_hex(&bytes);
+        CheckedPdf { bytes, sha256, report }
+    }
+}
+
+/// Stores a checked PDF (`letter` or `decree`) of a satker in the document store and
+/// records it; returns its new id. Called inside the write transaction once everything
+/// was checked and authorized, so a refused request stores nothing. The document lock
+/// keeps the garbage collector from removing the same content meanwhile; a transaction
+/// that fails after this leaves an unreferenced object, which the collector removes.
+async fn store_document(
+    state: &AppState,
+    tx: &mut dyn Conn,
+    pdf: &CheckedPdf,
+    kind: &str,
+    satker: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, ApiError> {
+    tx.lock(LockKey::Document(&pdf.sha256)).await?;
+    state.documents.put(&pdf.sha256, &pdf.bytes).await?;
     let id = Uuid::new_v4();
     tx.insert_document(&DocumentRow {
         id,
         sha256: pdf.sha256.clone(),
-        size: pdf.size as i64,
+        size: pdf.bytes.len() as i64,
         pages: pdf.report.pages as i64,
         kind: kind.into(),
         satker_code: satker.to_owned(),
@@ -262,23 +335,27 @@ pub struct Registered {
 }
 
 /// Registers a person in a satker, after the form, the scope, the letter and the civil
-/// registry were checked by the caller of this function.
+/// registry were checked by the caller of this function. Inside the transaction the
+/// person's lock is taken, then the caller's scope and the satker are read again and the
+/// re-registration rule decided on the rows as they are now; only then is the letter
+/// stored.
 pub async fn register(
     state: &AppState,
     caller: &Caller,
-    satker: &SatkerRow,
     form: &RegistrationForm,
-    letter: &StoredPdf,
+    letter: &CheckedPdf,
     ctx: &RequestCtx,
 ) -> Result<Result<Registered, axum::response::Response>, ApiError> {
     let now = Utc::now();
-    let route = caller.scope.route();
+    let nik = form.nik.as_str();
     let mut tx = state.store.write().await?;
-    if let Some(idem) = &ctx.idempotency {
-        if let Some(replay) = idem.replay(tx.as_mut()).await? {
-            return Ok(Err(replay));
-        }
+    tx.lock(LockKey::Person(nik)).await?;
+    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
+        return Ok(Err(replay));
     }
+    let caller = caller.refreshed(tx.as_mut()).await?;
+    let satker = registration_satker(tx.as_mut(), &caller, form.satker_code.as_str()).await?;
+    let route = caller.scope.route();
 
     // Satker operators: active in this satker at the moment of writing (guide B.1.b).
     if route == Route::Satker {
@@ -287,19 +364,23 @@ pub async fn register(
         status::may_self_register(own_status).map_err(ApiError::code)?;
     }
 
-    let nik = form.nik.as_str();
     let existing = tx.memberships_of_person_in_satker(nik, &satker.code).await?;
     let pairs: Vec<(Uuid, Status)> = existing.iter().map(|r| (r.id, status_of(r))).collect();
     let decision = decide_registration(&pairs).map_err(ApiError::code)?;
+    let registered_seq = match decision {
+        Registration::New => Some(tx.next_registration_seq().await?),
+        Registration::ReplacePending(_) => None,
+    };
 
-    let document_id = record_document(tx.as_mut(), letter, "letter", &satker.code, now).await?;
+    // Everything was checked and authorized: now the letter is stored.
+    let document_id = store_document(state, tx.as_mut(), letter, "letter", &satker.code, now).await?;
 
     let initial = route.initial_status();
     let active = initial == Status::Active;
     let mut changeset = Changeset {
         caller_nik: Some(caller.account.nik.clone()),
         caller_name: caller.account.name.clone(),
-        satker,
+        satker: &satker,
         ctx,
         now,
         changes: Vec::new(),
@@ -331,9 +412,9 @@ pub async fn register(
                 listed: true,
                 activated_at: active.then_some(now),
                 deleted_at: None,
-                registered_seq: tx.next_registration_seq().await?,
+                registered_seq: registered_seq.expect("allocated for a new row"),
             };
-            tx.save_membership(&row).await?;
+            tx.insert_membership(&row).await?;
             changeset.record(tx.as_mut(), &row, "register", None, None, Some(document_id), detail).await?;
             (row, StatusCode::CREATED)
         }
@@ -357,7 +438,7 @@ pub async fn register(
                 row.ever_active = true;
                 row.activated_at = Some(now);
             }
-            tx.save_membership(&row).await?;
+            update_guarded(tx.as_mut(), &row, old.version).await?;
             changeset.record(tx.as_mut(), &row, "replace", Some(status_of(&old)), None, Some(document_id), detail).await?;
             (row, StatusCode::OK)
         }
@@ -400,12 +481,53 @@ pub async fn register(
     Ok(Ok(Registered { status: http_status, membership, activation }))
 }
 
+/// The satker of a registration, if the caller may register for it: a satker that does
+/// not exist and one out of scope read the same (`satker_out_of_scope`).
+pub async fn registration_satker(conn: &mut dyn Conn, caller: &Caller, code: &str) -> Result<SatkerRow, ApiError> {
+    let satker = conn.satker(code).await?.ok_or(ApiError::code(ErrorCode::SatkerOutOfScope))?;
+    let kppn = myintress_core::text::KppnCode::parse(&satker.kppn_code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    let satker_code = myintress_core::text::SatkerCode::parse(&satker.code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    caller.scope.may_register_for(&satker_code, &kppn).map_err(ApiError::code)?;
+    Ok(satker)
+}
+
 /// What an action on an existing membership carries besides its kind.
 pub struct ActionInput {
     pub action: Action,
     pub if_match: Option<i64>,
     pub reason: Option<Reason>,
-    pub deletion: Option<(DeletionForm, StoredPdf)>,
+    pub deletion: Option<(DeletionForm, CheckedPdf)>,
+}
+
+/// An action the caller may take on a membership as the store holds it now.
+pub struct Authorized {
+    pub row: MembershipRow,
+    pub satker: SatkerRow,
+    pub to: Outcome,
+}
+
+/// Whether `caller` may take `action` on membership `id`: out of scope is 404, a wrong
+/// role 403, a stale `If-Match` 409 (`request_superseded` when a newer submission replaced
+/// the request), a status that forbids the action 409. Run before any work on the
+/// request's body (the deletion's decree is checked only after this), and again inside
+/// the write transaction.
+pub async fn authorize(conn: &mut dyn Conn, caller: &Caller, id: Uuid, action: Action, if_match: Option<i64>) -> Result<Authorized, ApiError> {
+    let (row, satker) = membership_in_scope(conn, caller, id).await?;
+    if let Some(expected) = if_match
+        && expected != row.version
+    {
+        let history = conn.history(row.id).await?;
+        let superseded = history.iter().any(|h| h.event == "replace" && h.version > expected);
+        let code = if superseded { ErrorCode::RequestSuperseded } else { ErrorCode::VersionConflict };
+        return Err(ApiError::with_membership(code, to_api(&row)));
+    }
+    let own = row.nik == caller.account.nik;
+    let transition = status::decide(caller.actor(), action, status_of(&row), own).map_err(|e| match e {
+        TransitionError::WrongRole(_) => ApiError::Forbidden,
+        TransitionError::SelfDeactivation => ApiError::code(e.code()),
+        TransitionError::InvalidTransition { .. } => ApiError::with_membership(e.code(), to_api(&row)),
+    })?;
+    Ok(Authorized { row, satker, to: transition.to })
 }
 
 /// Approve, reject, deactivate, reactivate or delete one membership.
@@ -418,29 +540,20 @@ pub async fn act(
 ) -> Result<Result<Membership, axum::response::Response>, ApiError> {
     let now = Utc::now();
     let mut tx = state.store.write().await?;
-    if let Some(idem) = &ctx.idempotency {
-        if let Some(replay) = idem.replay(tx.as_mut()).await? {
-            return Ok(Err(replay));
-        }
+    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
+        return Ok(Err(replay));
     }
-    let (row, satker) = membership_in_scope(tx.as_mut(), caller, id).await?;
+    // The membership's person decides the lock; one that does not exist is 404, and one
+    // out of scope is 404 below, after the lock (taking it reveals nothing).
+    let nik = tx.membership(id).await?.ok_or(ApiError::NotFound)?.nik;
+    tx.lock(LockKey::Person(&nik)).await?;
+    // The same key may have been committed by a concurrent request while we waited.
+    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
+        return Ok(Err(replay));
+    }
+    let caller = caller.refreshed(tx.as_mut()).await?;
+    let Authorized { row, satker, to } = authorize(tx.as_mut(), &caller, id, input.action, input.if_match).await?;
     let from = status_of(&row);
-
-    if let Some(expected) = input.if_match {
-        if expected != row.version {
-            let history = tx.history(row.id).await?;
-            let superseded = history.iter().any(|h| h.event == "replace" && h.version > expected);
-            let code = if superseded { ErrorCode::RequestSuperseded } else { ErrorCode::VersionConflict };
-            return Err(ApiError::with_membership(code, to_api(&row)));
-        }
-    }
-
-    let own = row.nik == caller.account.nik;
-    let transition = status::decide(caller.actor(), input.action, from, own).map_err(|e| match e {
-        TransitionError::WrongRole(_) => ApiError::Forbidden,
-        TransitionError::SelfDeactivation => ApiError::code(e.code()),
-        TransitionError::InvalidTransition { .. } => ApiError::with_membership(e.code(), to_api(&row)),
-    })?;
     if input.action.requires_reason() && input.reason.is_none() && input.deletion.is_none() {
         return Err(ApiError::field("reason", ErrorCode::ReasonRequired));
     }
@@ -451,7 +564,7 @@ pub async fn act(
     let mut reason = input.reason.as_ref().map(|r| r.as_str().to_owned());
     let mut document = None;
     let mut detail = serde_json::json!({});
-    match transition.to {
+    match to {
         Outcome::Status(to) => {
             updated.status = to.code() as i64;
             match input.action {
@@ -471,7 +584,7 @@ pub async fn act(
         }
         Outcome::Removed => {
             let (form, pdf) = input.deletion.as_ref().ok_or_else(|| ApiError::field("decree", ErrorCode::FieldRequired))?;
-            let document_id = record_document(tx.as_mut(), pdf, "decree", &satker.code, now).await?;
+            let document_id = store_document(state, tx.as_mut(), pdf, "decree", &satker.code, now).await?;
             updated.deleted_at = Some(now);
             updated.listed = false;
             reason = Some(form.reason.as_str().to_owned());
@@ -479,7 +592,7 @@ pub async fn act(
             detail = serde_json::json!({ "decree_number": form.decree_number.as_str(), "decree_document_id": document_id });
         }
     }
-    tx.save_membership(&updated).await?;
+    update_guarded(tx.as_mut(), &updated, row.version).await?;
 
     let mut changeset = Changeset {
         caller_nik: Some(caller.account.nik.clone()),
@@ -502,14 +615,20 @@ pub async fn act(
     Ok(Ok(membership))
 }
 
+/// Why an account gives no access (a satker user without an active membership: pending,
+/// rejected, dormant or deactivated), or `None` when it does.
+pub async fn access_refused(conn: &mut dyn Conn, account: &AccountRow) -> Result<Option<ErrorCode>, ApiError> {
+    if account.role != "satker" {
+        return Ok(None);
+    }
+    let statuses: Vec<Status> = conn.memberships_of_person(&account.nik).await?.iter().map(status_of).collect();
+    Ok(status::sign_in_allowed(&statuses).err())
+}
+
 /// All sessions of a satker user end when they lose their last active membership.
 async fn end_sessions_without_access(tx: &mut dyn Conn, nik: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let Some(account) = tx.account(nik).await? else { return Ok(()) };
-    if account.role != "satker" {
-        return Ok(());
-    }
-    let statuses: Vec<Status> = tx.memberships_of_person(nik).await?.iter().map(status_of).collect();
-    if status::sign_in_allowed(&statuses).is_err() {
+    if access_refused(tx, &account).await?.is_some() {
         tx.revoke_all_sessions_of(nik, now).await?;
     }
     Ok(())
@@ -517,7 +636,9 @@ async fn end_sessions_without_access(tx: &mut dyn Conn, nik: &str, now: DateTime
 
 /// The dormancy job: every person whose last sign-in (or activation) is older than the
 /// dormancy period has all active memberships moved 2 → 3 together. Returns how many
-/// memberships changed.
+/// memberships changed. Each person is decided again inside their own transaction, under
+/// their lock, so one who signed in meanwhile is left alone and a person is never marked
+/// twice, however many replicas run the job.
 pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiError> {
     let months = chrono::Months::new(state.settings.dormancy_months);
     let cutoff = now.checked_sub_months(months).unwrap_or(now);
@@ -525,6 +646,10 @@ pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize,
     let mut changed = 0;
     for nik in candidates {
         let mut tx = state.store.write().await?;
+        tx.lock(LockKey::Person(&nik)).await?;
+        if !tx.is_dormancy_due(&nik, cutoff).await? {
+            continue;
+        }
         let rows = tx.memberships_of_person(&nik).await?;
         let ctx = RequestCtx { request_id: format!("dormancy-{}", now.format("%Y%m%dT%H%M%S")), idempotency: None };
         let mut changes = Vec::new();
@@ -536,7 +661,7 @@ pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize,
             updated.status = to.code() as i64;
             updated.version += 1;
             updated.updated_at = now;
-            tx.save_membership(&updated).await?;
+            update_guarded(tx.as_mut(), &updated, row.version).await?;
             let mut changeset = Changeset {
                 caller_nik: None,
                 caller_name: "Sistem (dormansi)".into(),

@@ -97,6 +97,30 @@ pub struct Settings {
     /// Days after sign-in when a refresh token family expires, however often rotated.
     #[arg(long, env = "MYINTRESS_SESSION_DAYS", default_value_t = 30, global = true)]
     pub session_days: i64,
+
+    /// Where letters and decrees are stored: `file:///folder` (default: `documents/` under
+    /// the data dir) or `s3://bucket/prefix`, configured by the standard `AWS_ENDPOINT_URL`,
+    /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_ALLOW_HTTP`.
+    /// Several replicas need one store they all reach.
+    #[arg(long, env = "MYINTRESS_DOCUMENTS_URL", global = true)]
+    pub documents_url: Option<url::Url>,
+
+    /// Minutes an object no row names is kept before the collector removes it.
+    #[arg(long, env = "MYINTRESS_DOCUMENTS_GRACE_MINUTES", default_value_t = 60, global = true)]
+    pub documents_grace_minutes: i64,
+
+    /// Peers whose `X-Forwarded-For` is believed (CIDRs or addresses, comma-separated):
+    /// the load balancers in front of the replicas. From anyone else the header is ignored.
+    #[arg(long, env = "MYINTRESS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.1`, i.e. `/32` or `/128`).
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} bukan alamat IP atau CIDR"))
 }
 
 impl Settings {
@@ -115,6 +139,54 @@ impl Settings {
 
     pub fn dormancy_interval(&self) -> Duration {
         Duration::from_secs(self.dormancy_interval.max(1))
+    }
+
+    /// `--documents-url`, or the `documents/` folder under the data dir.
+    pub fn documents_url(&self) -> anyhow::Result<url::Url> {
+        if let Some(url) = &self.documents_url {
+            return Ok(url.clone());
+        }
+        let dir = std::path::absolute(self.data_dir.join("documents"))?;
+        url::Url::from_directory_path(&dir).map_err(|_| anyhow::anyhow!("{}: bukan jalur absolut", dir.display()))
+    }
+
+    /// Every setting as the `MYINTRESS_*` variables a child `myintress-server` reads, so
+    /// tests and benchmarks can start replicas with exactly these settings.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let mut vars: Vec<(&str, String)> = vec![
+            ("LISTEN", self.listen.to_string()),
+            ("DATA_DIR", self.data_dir.display().to_string()),
+            ("MAIL_FROM", self.mail_from.clone()),
+            ("NAME_THRESHOLD", self.name_threshold.to_string()),
+            ("CAPTCHA", match self.captcha { CaptchaMode::Image => "image", CaptchaMode::Disabled => "disabled" }.into()),
+            ("DORMANCY_MONTHS", self.dormancy_months.to_string()),
+            ("DORMANCY_INTERVAL", self.dormancy_interval.to_string()),
+            ("ACTIVATION_HOURS", self.activation_hours.to_string()),
+            ("ACCESS_TOKEN_SECONDS", self.access_token_seconds.to_string()),
+            ("SESSION_DAYS", self.session_days.to_string()),
+            ("DOCUMENTS_GRACE_MINUTES", self.documents_grace_minutes.to_string()),
+        ];
+        let optional: [(&str, Option<String>); 10] = [
+            ("DATABASE_URL", self.database_url.clone()),
+            ("RESIDENTS", self.residents.as_ref().map(|p| p.display().to_string())),
+            ("DUKCAPIL_URL", self.dukcapil_url.as_ref().map(|u| u.to_string())),
+            ("REFERENCE_DIR", self.reference_dir.as_ref().map(|p| p.display().to_string())),
+            ("MAIL_DIR", self.mail_dir.as_ref().map(|p| p.display().to_string())),
+            ("SMTP_URL", self.smtp_url.clone()),
+            ("PUBLIC_URL", self.public_url.as_ref().map(|u| u.to_string())),
+            ("PDF_CHECKER", self.pdf_checker.as_ref().map(|p| p.display().to_string())),
+            ("DOCUMENTS_URL", self.documents_url.as_ref().map(|u| u.to_string())),
+            (
+                "TRUSTED_PROXIES",
+                (!self.trusted_proxies.is_empty())
+                    .then(|| self.trusted_proxies.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")),
+            ),
+        ];
+        vars.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
+        if self.pdf_check_in_process {
+            vars.push(("PDF_CHECK_IN_PROCESS", "true".into()));
+        }
+        vars.into_iter().map(|(k, v)| (format!("MYINTRESS_{k}"), v)).collect()
     }
 
     /// Settings for tests: everything under `data_dir`, captcha off, mail to files.
@@ -139,6 +211,50 @@ impl Settings {
             activation_hours: 72,
             access_token_seconds: 900,
             session_days: 30,
+            documents_url: None,
+            documents_grace_minutes: 60,
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    /// `env_vars` names every setting: turned back into flags and parsed, they give the
+    /// same settings (give a new flag a non-default value here, so leaving it out of
+    /// `env_vars` fails).
+    #[test]
+    fn env_vars_round_trip() {
+        let mut s = Settings::for_tests("/tmp/myintress-uji".into(), Some("postgres://u@127.0.0.1:5/db".into()));
+        s.residents = Some("/tmp/warga.csv".into());
+        s.dukcapil_url = Some("http://127.0.0.1:9/".parse().unwrap());
+        s.reference_dir = Some("/tmp/ref".into());
+        s.smtp_url = Some("smtp://127.0.0.1:25".into());
+        s.public_url = Some("https://myintress.example.go.id/".parse().unwrap());
+        s.pdf_checker = Some("/usr/bin/true".into());
+        s.pdf_check_in_process = true;
+        s.documents_url = Some("s3://bucket/prefix".parse().unwrap());
+        s.trusted_proxies = vec![parse_net("10.0.0.0/8").unwrap(), parse_net("::1").unwrap()];
+        s.dormancy_months = 7;
+        s.documents_grace_minutes = 5;
+        let vars = s.env_vars();
+        let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+        let flags: Vec<String> = vars
+            .iter()
+            .flat_map(|(k, v)| [format!("--{}", k.trim_start_matches("MYINTRESS_").to_lowercase().replace('_', "-")), v.clone()])
+            .filter(|a| a != "true")
+            .collect();
+        let parsed = Cli::try_parse_from(std::iter::once("myintress-server".to_owned()).chain(flags)).expect("flags parse").settings;
+        assert_eq!(format!("{parsed:?}"), format!("{s:?}"), "variables: {names:?}");
     }
 }

@@ -1,7 +1,8 @@
 //! The sender killed with SIGKILL at random points: a child process (this test binary,
 //! re-run in child mode) opens the same local store and pushes the outbox; the parent
 //! kills it after a random delay, over and over. Afterwards every action is on the server
-//! exactly once and the local store matches the server.
+//! exactly once and the local store matches the server. Run against one server and
+//! through two replicas behind a balancer.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use rand::Rng;
 
 use crate::faults::assert_exactly_once;
 use crate::round_trips::input;
+use crate::on_both_worlds;
 use crate::support::{Desk, World};
 
 /// How many times the sender is started and killed.
@@ -41,9 +43,9 @@ async fn child_sender() {
     std::mem::forget(desk);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sender_killed_at_random_points_loses_and_duplicates_nothing() {
-    let world = World::new().await;
+on_both_worlds!(sender_killed_at_random_points_loses_and_duplicates_nothing);
+
+async fn sender_killed_at_random_points_loses_and_duplicates_nothing(world: World) {
     let desk = world.kppn_desk().await;
     let token = desk.client.access_token(false).await.unwrap();
     let spec = serde_json::json!({

@@ -5,5 +5,6 @@
 mod faults;
 mod kill;
 mod round_trips;
+mod scope;
 mod session;
 mod support;

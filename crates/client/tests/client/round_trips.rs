@@ -11,6 +11,7 @@ use myintress_core::status::Status;
 use myintress_server::testkit::{letter, resident};
 
 use myintress_server::testkit::proxy::Mode;
+use crate::on_both_worlds;
 use crate::support::World;
 
 pub fn input(n: u32, satker: &str) -> (RegistrationInput, Vec<u8>) {
@@ -30,14 +31,20 @@ pub fn input(n: u32, satker: &str) -> (RegistrationInput, Vec<u8>) {
     (input, pdf)
 }
 
+on_both_worlds!(
+    register_offline_goes_up_when_online,
+    approve_offline_reaches_the_server,
+    two_verifiers_decide_the_same_request_one_wins,
+    resubmission_supersedes_an_offline_decision,
+    rules_refuse_early_and_queue_nothing,
+);
+
 async fn search(desk: &crate::support::Desk, text: &str) -> Vec<queries::ListRow> {
     let mut conn = desk.client.pool().acquire().await.unwrap();
     queries::list(&mut conn, &ListFilter { search: Some(text.into()), limit: 100, ..Default::default() }).await.unwrap().rows
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn register_offline_goes_up_when_online() {
-    let world = World::new().await;
+async fn register_offline_goes_up_when_online(world: World) {
     let desk = world.kppn_desk().await;
     world.proxy.set_mode(Mode::Refuse);
 
@@ -65,9 +72,7 @@ async fn register_offline_goes_up_when_online() {
     assert_eq!(desk.client.subscribe().borrow().outbox, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn approve_offline_reaches_the_server() {
-    let world = World::new().await;
+async fn approve_offline_reaches_the_server(world: World) {
     let operator = world.operator_desk().await;
     let (input, pdf) = input(11, "019001");
     operator.client.register(input, pdf).await.unwrap();
@@ -95,9 +100,7 @@ async fn approve_offline_reaches_the_server() {
     assert_eq!((local, waiting), (server_view.membership, 0));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_verifiers_decide_the_same_request_one_wins() {
-    let world = World::new().await;
+async fn two_verifiers_decide_the_same_request_one_wins(world: World) {
     let operator = world.operator_desk().await;
     let (input, pdf) = input(12, "019001");
     operator.client.register(input, pdf).await.unwrap();
@@ -128,9 +131,7 @@ async fn two_verifiers_decide_the_same_request_one_wins() {
     assert!(queries::outbox(&mut b.client.pool().acquire().await.unwrap()).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resubmission_supersedes_an_offline_decision() {
-    let world = World::new().await;
+async fn resubmission_supersedes_an_offline_decision(world: World) {
     let operator = world.operator_desk().await;
     let (first, pdf) = input(13, "019001");
     operator.client.register(first.clone(), pdf).await.unwrap();
@@ -162,9 +163,7 @@ async fn resubmission_supersedes_an_offline_decision() {
     assert!(queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rules_refuse_early_and_queue_nothing() {
-    let world = World::new().await;
+async fn rules_refuse_early_and_queue_nothing(world: World) {
     let desk = world.kppn_desk().await;
     let (mut bad, pdf) = input(14, "019001");
     bad.nik = "31710112019000AB".into();

@@ -70,7 +70,16 @@ impl World {
     }
 
     pub async fn with(adjust: impl FnOnce(&mut myintress_server::settings::Settings)) -> World {
-        let server = TestServer::start_with(&myintress_server::testkit::Backend::Sqlite, adjust).await;
+        Self::around(TestServer::start_with(&myintress_server::testkit::Backend::Sqlite, adjust).await).await
+    }
+
+    /// The same world on two server replicas (PostgreSQL, S3 store, a round-robin
+    /// balancer); `None` without PostgreSQL and the S3 server (the test command has both).
+    pub async fn replicas() -> Option<World> {
+        Some(Self::around(TestServer::start_replicas(2, |_| {}).await?).await)
+    }
+
+    async fn around(server: TestServer) -> World {
         let kppn = server.verifier("019").await;
         let operator = server.operator(&kppn, "019001", 1).await;
         let upstream = server.base.trim_start_matches("http://").parse().unwrap();
@@ -101,4 +110,30 @@ impl World {
         desk.client.sync_once().await.expect("first sync");
         desk
     }
+}
+
+/// Declares each scenario (an `async fn(World)`) twice: against one server on SQLite, and
+/// through two replicas on PostgreSQL behind a balancer.
+#[macro_export]
+macro_rules! on_both_worlds {
+    ($($name:ident),* $(,)?) => {
+        mod one_server {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::World::new().await).await
+                }
+            )*
+        }
+        mod two_replicas {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(world) = $crate::support::World::replicas().await {
+                        super::$name(world).await
+                    }
+                }
+            )*
+        }
+    };
 }

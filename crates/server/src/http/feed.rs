@@ -28,8 +28,9 @@ pub struct ChangesQuery {
     limit: Option<String>,
 }
 
-/// `GET /api/v1/changes`: everything in scope after `seq`. When an account's scope grows
-/// (a satker operator becomes active in another satker), the client starts again from 0.
+/// `GET /api/v1/changes`: everything in scope after `seq`, by the satkers' current KPPN.
+/// When an account's scope changes (a satker operator becomes active in another satker, or
+/// loses one), the client drops what left it and starts again from 0.
 #[utoipa::path(get, path = "/api/v1/changes", tag = "sync", security(("bearer" = [])), params(ChangesQuery),
     responses((status = 200, description = "Changes in seq order", body = ChangesPage),
         (status = 400, description = "a query parameter is malformed", body = Problem, content_type = "application/problem+json"),
@@ -60,11 +61,7 @@ pub async fn changes(
     let changes = rows
         .into_iter()
         .map(|r| {
-            let kind = match r.kind.as_str() {
-                "membership" => ChangeKind::Membership,
-                "membership_removed" => ChangeKind::MembershipRemoved,
-                _ => ChangeKind::Satker,
-            };
+            let kind = ChangeKind::parse(&r.kind).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown change kind {:?}", r.kind)))?;
             // The entity was stored as JSON: it goes out as stored, checked but not
             // parsed into a tree and written again (most of a page's cost otherwise).
             let entity = serde_json::value::RawValue::from_string(r.entity).map_err(|e| ApiError::Internal(e.into()))?;
@@ -89,7 +86,7 @@ pub async fn document(State(state): State<Arc<AppState>>, caller: Caller, Path(i
         return Err(ApiError::NotFound);
     }
     drop(conn);
-    let bytes = state.files.read(&doc.sha256).await?;
+    let bytes = state.documents.get(&doc.sha256).await?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::http::registrations::remember_refusal;
 use crate::http::{AppJson, body_bytes, if_match, parse_json, read_multipart, request_id};
 use crate::idempotency::Idempotency;
-use crate::registry::{self, ActionInput, Caller, RequestCtx, StoredPdf, membership_in_scope, to_api};
+use crate::registry::{self, ActionInput, Caller, CheckedPdf, RequestCtx, membership_in_scope, to_api};
 use crate::store::ListFilter;
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -154,6 +154,11 @@ async fn run(state: Arc<AppState>, caller: Caller, id: String, request: Request,
                 input.reason = Some(parse_reason(&body.reason).map_err(|e| ApiError::Fields(vec![e.for_field("reason")]))?);
             }
             Body::Deletion => {
+                // No work before authorization: scope, role, status and version are checked
+                // before the decree is read and checked (again in the write transaction).
+                let mut conn = state.store.read().await?;
+                registry::authorize(conn.as_mut(), &caller, id, action, if_match).await?;
+                drop(conn);
                 let is_multipart = parts
                     .headers
                     .get(header::CONTENT_TYPE)
@@ -186,7 +191,7 @@ async fn run(state: Arc<AppState>, caller: Caller, id: String, request: Request,
 }
 
 /// Reads the deletion form: `reason`, `decree_number` and one `decree` PDF.
-async fn read_deletion(state: &AppState, request: Request) -> Result<(myintress_core::registration::DeletionForm, StoredPdf), ApiError> {
+async fn read_deletion(state: &AppState, request: Request) -> Result<(myintress_core::registration::DeletionForm, CheckedPdf), ApiError> {
     let mut parts = read_multipart(request, "decree", &["reason", "decree_number"]).await?;
     let input = DeletionInput {
         reason: parts.fields.remove("reason").unwrap_or_default(),
@@ -200,8 +205,7 @@ async fn read_deletion(state: &AppState, request: Request) -> Result<(myintress_
     }
     let (Some(form), Some(decree)) = (form, decree) else { return Err(ApiError::Fields(errors)) };
     let report = state.pdf.check(&decree).await?.map_err(|e| ApiError::Fields(vec![e.for_field("decree")]))?;
-    let sha256 = state.files.save(&decree).await?;
-    Ok((form, StoredPdf { sha256, size: decree.len(), report }))
+    Ok((form, CheckedPdf::new(decree, report)))
 }
 
 /// The deletion form, for the OpenAPI document.

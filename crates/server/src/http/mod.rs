@@ -12,7 +12,7 @@ mod memberships;
 pub mod openapi;
 mod registrations;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -98,9 +98,11 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     text.parse::<i64>().map(Some).map_err(|_| ApiError::BadRequest("If-Match harus berisi versi, misalnya \"3\"".into()))
 }
 
-/// Per-address rate limits for the sign-in endpoints.
+/// Per-address rate limits for the sign-in endpoints. Each replica keeps its own (in
+/// memory); the lockout, which is what stops password guessing, is counted in the
+/// database and shared.
 pub struct Limits {
-    auth: DefaultKeyedRateLimiter<std::net::IpAddr>,
+    auth: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl Limits {
@@ -119,13 +121,78 @@ impl Default for Limits {
     }
 }
 
-async fn rate_limit_auth(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let ip = request
+impl Limits {
+    /// Forgets addresses whose bucket is full again, so the table does not grow with every
+    /// address ever seen.
+    pub fn prune(&self) {
+        self.auth.retain_recent();
+        self.auth.shrink_to_fit();
+    }
+
+    /// How many addresses the limiter tracks now.
+    pub fn tracked(&self) -> usize {
+        self.auth.len()
+    }
+}
+
+/// The address a request comes from (see [`client_addr`]), set on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The client's address: the peer's, unless the peer is a trusted proxy
+/// (`--trusted-proxies`); then `X-Forwarded-For` is read from the right (the hop our
+/// proxies appended) and the first address that is not a trusted proxy is the client.
+/// Whatever stands left of it was written by the client and is not believed.
+pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = peer.to_canonical();
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip.to_canonical();
+        if !is_trusted(&client) {
+            break;
+        }
+    }
+    client
+}
+
+/// What the rate limiter counts by: an IPv4 address, or an IPv6 address's /64 (one
+/// subscriber's network; a host picks any address in it at will).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & (u128::MAX << 64);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+    }
+}
+
+async fn set_client_addr(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if state.limits.auth.check_key(&ip).is_err() {
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let client = client_addr(peer, request.headers(), &state.settings.trusted_proxies);
+    request.extensions_mut().insert(ClientAddr(client));
+    next.run(request).await
+}
+
+async fn rate_limit_auth(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let client = request.extensions().get::<ClientAddr>().map(|c| c.0).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if state.limits.auth.check_key(&limit_key(client)).is_err() {
         return ApiError::RateLimited.into_response();
     }
     next.run(request).await
@@ -229,6 +296,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(trace)
+        .layer(middleware::from_fn_with_state(state.clone(), set_client_addr))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
@@ -277,4 +345,49 @@ pub async fn body_bytes(request: Request) -> Result<(axum::http::request::Parts,
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::TooLarge)?;
     Ok((parts, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let balancer: IpAddr = "10.0.0.5".parse().unwrap();
+        let stranger: IpAddr = "203.0.113.9".parse().unwrap();
+        // From the balancer: the hop it appended is the client.
+        assert_eq!(client_addr(balancer, &forwarded("198.51.100.7"), &trusted), "198.51.100.7".parse::<IpAddr>().unwrap());
+        // A client that writes its own header gets its own header ignored: the rightmost
+        // untrusted hop (what our balancer saw) wins.
+        assert_eq!(client_addr(balancer, &forwarded("1.2.3.4, 198.51.100.7"), &trusted), "198.51.100.7".parse::<IpAddr>().unwrap());
+        // Two proxies of ours in a row are skipped.
+        assert_eq!(client_addr(balancer, &forwarded("198.51.100.7, 10.1.1.1"), &trusted), "198.51.100.7".parse::<IpAddr>().unwrap());
+        // From anyone else the header means nothing.
+        assert_eq!(client_addr(stranger, &forwarded("198.51.100.7"), &trusted), stranger);
+        // Garbage left of our hop stops the walk at the last address we can trust.
+        assert_eq!(client_addr(balancer, &forwarded("bukan-ip, 10.1.1.1"), &trusted), "10.1.1.1".parse::<IpAddr>().unwrap());
+        // No header from a trusted peer: the peer.
+        assert_eq!(client_addr(balancer, &HeaderMap::new(), &trusted), balancer);
+        // IPv4 seen as IPv4-mapped IPv6 is the same address.
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(client_addr(mapped, &HeaderMap::new(), &trusted), stranger);
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_bucket_per_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_ne!(limit_key(a), limit_key(other));
+        let v4: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(limit_key(v4), v4);
+    }
 }

@@ -3,9 +3,10 @@
 //!
 //! Order of checks, cheapest first, nothing stored until all pass: the form fields, the
 //! scope (unit kerja), the letter PDF (in a child process), the civil registry. Only then
-//! one transaction writes the membership, its history, audit, change and, when the person
-//! has no DIGIT account yet, the account and its activation link; the e-mail goes after
-//! commit.
+//! one transaction re-checks the scope and the re-registration rule under the person's
+//! lock, stores the letter, and writes the membership, its history, audit, change and,
+//! when the person has no DIGIT account yet, the account and its activation link; the
+//! e-mail goes after commit.
 
 use std::sync::Arc;
 
@@ -16,14 +17,13 @@ use myintress_core::api::{Membership, Problem};
 use myintress_core::error::{Coded, ErrorCode, FieldError};
 use myintress_core::name_match::{NameThreshold, check_name};
 use myintress_core::registration::RegistrationInput;
-use myintress_core::text::{KppnCode, SatkerCode};
 
 use crate::AppState;
 use crate::dukcapil::DukcapilError;
 use crate::error::ApiError;
 use crate::http::{AppJson, body_bytes, read_multipart, request_id};
 use crate::idempotency::Idempotency;
-use crate::registry::{self, Caller, RequestCtx, StoredPdf};
+use crate::registry::{self, Caller, CheckedPdf, RequestCtx};
 
 /// The multipart form of a registration, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
@@ -85,8 +85,8 @@ pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, reques
             return Err(error);
         }
     };
-    let (form, satker, letter) = checked;
-    let outcome = registry::register(&state, &caller, &satker, &form, &letter, &ctx).await;
+    let (form, letter) = checked;
+    let outcome = registry::register(&state, &caller, &form, &letter, &ctx).await;
     let registered = match outcome {
         Ok(Ok(registered)) => registered,
         Ok(Err(replay)) => return Ok(replay),
@@ -125,7 +125,7 @@ pub async fn remember_refusal(state: &AppState, idem: Option<&Idempotency>, erro
     }
 }
 
-type Checked = (myintress_core::registration::RegistrationForm, crate::store::SatkerRow, StoredPdf);
+type Checked = (myintress_core::registration::RegistrationForm, CheckedPdf);
 
 async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Checked, ApiError> {
     let (input, letter) = read_form(request).await?;
@@ -149,10 +149,7 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
 
     // 2. Unit kerja: a satker that does not exist and one out of scope read the same.
     let mut conn = state.store.read().await?;
-    let satker = conn.satker(form.satker_code.as_str()).await?.ok_or(ApiError::code(ErrorCode::SatkerOutOfScope))?;
-    let kppn = KppnCode::parse(&satker.kppn_code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-    let code = SatkerCode::parse(&satker.code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-    caller.scope.may_register_for(&code, &kppn).map_err(ApiError::code)?;
+    registry::registration_satker(conn.as_mut(), caller, form.satker_code.as_str()).await?;
     drop(conn);
 
     // 3. The letter, in a child process with limits.
@@ -178,8 +175,7 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
         });
     }
 
-    let sha256 = state.files.save(&letter).await?;
-    Ok((form, satker, StoredPdf { sha256, size: letter.len(), report }))
+    Ok((form, CheckedPdf::new(letter, report)))
 }
 
 /// Reads the multipart form: the text fields and exactly one `letter` file.

@@ -13,6 +13,13 @@
 //! so transactions commit in `seq` order and a reader never sees seq 11 before seq 10; on
 //! SQLite there is a single writer. A rolled-back transaction rolls its numbers back too,
 //! so there are no gaps.
+//!
+//! Concurrency (several requests, several replicas on one PostgreSQL): every change to a
+//! person's memberships runs under [`LockKey::Person`], a transaction-scoped advisory lock
+//! on PostgreSQL (SQLite's single writer already serialises everything), and every update
+//! of a membership names the version it read ([`Conn::update_membership`]), so a change
+//! can never overwrite one it did not see. Counters that concurrent requests increment are
+//! incremented in SQL, never read-modified-written in Rust.
 
 mod sql;
 
@@ -20,7 +27,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use uuid::Uuid;
 
-pub use sql::{connect, migrate_and_open};
+pub use sql::{JobLock, connect, migrate_and_open};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -158,9 +165,13 @@ pub struct DocumentRow {
 /// A change to append to the feed; `seq` is assigned at commit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewChange {
-    pub kind: String,
+    pub kind: myintress_core::api::ChangeKind,
     pub entity_id: String,
+    /// Who sees the change: the desktops whose scope holds this satker *now* (the feed
+    /// follows the current reference data, not the data when the change was written).
     pub satker_code: String,
+    /// The satker's KPPN when the change was written, for the record; only a
+    /// `satker_removed` change is addressed by it, to the KPPN the satker left.
     pub kppn_code: String,
     pub entity: serde_json::Value,
 }
@@ -227,6 +238,32 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
+/// What a write transaction may lock until it ends (PostgreSQL advisory locks; SQLite has
+/// one writer, so there the lock is the transaction itself). Taken in this order within a
+/// transaction (person, then document) so two transactions never wait on each other in a
+/// circle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKey<'a> {
+    /// Every change to one person's memberships, in any satker: registrations, decisions,
+    /// the dormancy job. Reads after the lock see every earlier change of that person.
+    Person(&'a str),
+    /// One content-addressed document: storing it and the garbage collector removing it.
+    Document(&'a str),
+    /// Reloading the reference lists.
+    Reference,
+}
+
+impl LockKey<'_> {
+    /// The text hashed into the advisory lock's key.
+    pub fn text(&self) -> String {
+        match self {
+            LockKey::Person(nik) => format!("person:{nik}"),
+            LockKey::Document(sha) => format!("document:{sha}"),
+            LockKey::Reference => "reference".into(),
+        }
+    }
+}
+
 /// The storage behind the server.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -236,6 +273,10 @@ pub trait Store: Send + Sync {
     async fn write(&self) -> StoreResult<Box<dyn Conn>>;
     /// Which backend, for logs and health.
     fn backend(&self) -> &'static str;
+    /// The lock of a background job, held until released or dropped; `None` when another
+    /// replica holds it now (PostgreSQL session advisory lock; always granted on SQLite,
+    /// where one server process owns the database).
+    async fn job_lock(&self, job: &str) -> StoreResult<Option<JobLock>>;
 }
 
 /// One connection or transaction. Reads and writes share the same methods so business
@@ -244,6 +285,8 @@ pub trait Store: Send + Sync {
 pub trait Conn: Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     async fn ping(&mut self) -> StoreResult<()>;
+    /// Takes a lock until the end of this write transaction (see [`LockKey`]).
+    async fn lock(&mut self, key: LockKey<'_>) -> StoreResult<()>;
 
     // Reference data.
     async fn upsert_kppn(&mut self, row: &KppnRow) -> StoreResult<bool>;
@@ -258,7 +301,11 @@ pub trait Conn: Send {
     async fn set_password(&mut self, nik: &str, hash: &str) -> StoreResult<()>;
     async fn set_last_sign_in(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn login_attempts(&mut self, nik: &str) -> StoreResult<Option<LoginAttemptRow>>;
-    async fn save_login_attempts(&mut self, nik: &str, row: &LoginAttemptRow) -> StoreResult<()>;
+    /// Counts one failed sign-in in a single statement, so parallel failures each count:
+    /// the count restarts after `window_start` or when an earlier lock has run out; the
+    /// failure that reaches `max` sets `locked_until`; failures while locked keep counting
+    /// and keep the lock. Returns the row as it now is.
+    async fn record_login_failure(&mut self, nik: &str, failure: &LoginFailure) -> StoreResult<LoginAttemptRow>;
     async fn clear_login_attempts(&mut self, nik: &str) -> StoreResult<()>;
 
     // Captcha, sessions, refresh tokens, activation links.
@@ -283,11 +330,19 @@ pub trait Conn: Send {
     /// Non-deleted memberships of a person anywhere.
     async fn memberships_of_person(&mut self, nik: &str) -> StoreResult<Vec<MembershipRow>>;
     async fn list_memberships(&mut self, scope: &ScopeFilter, filter: &ListFilter) -> StoreResult<Vec<MembershipRow>>;
-    /// Inserts a new membership or writes the changed one.
-    async fn save_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
+    /// Inserts a new membership (a second live one of the person in the satker violates a
+    /// unique index).
+    async fn insert_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
+    /// Writes a changed membership only if the stored one still has `expected_version`;
+    /// `false` when someone else changed it first (nothing written).
+    async fn update_membership(&mut self, row: &MembershipRow, expected_version: i64) -> StoreResult<bool>;
+    /// Non-deleted memberships of a satker (re-sent in the feed when the satker moves).
+    async fn memberships_of_satker(&mut self, satker: &str) -> StoreResult<Vec<MembershipRow>>;
     async fn next_registration_seq(&mut self) -> StoreResult<i64>;
     /// Accounts with active memberships whose last sign-in (or activation) is before `cutoff`.
     async fn dormancy_candidates(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
+    /// Whether this person is (still) due for dormancy, by the same rule.
+    async fn is_dormancy_due(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool>;
 
     async fn insert_history(&mut self, row: &HistoryRow) -> StoreResult<()>;
     async fn history(&mut self, membership_id: Uuid) -> StoreResult<Vec<HistoryRow>>;
@@ -296,6 +351,10 @@ pub trait Conn: Send {
 
     async fn insert_document(&mut self, row: &DocumentRow) -> StoreResult<()>;
     async fn document(&mut self, id: Uuid) -> StoreResult<Option<DocumentRow>>;
+    /// Whether any document row names this content.
+    async fn document_referenced(&mut self, sha256: &str) -> StoreResult<bool>;
+    /// Every content hash a document row names.
+    async fn referenced_documents(&mut self) -> StoreResult<std::collections::HashSet<String>>;
 
     /// Appends changes with consecutive new `seq` numbers. Call last before commit.
     async fn append_changes(&mut self, changes: &[NewChange], at: DateTime<Utc>) -> StoreResult<()>;
@@ -304,4 +363,23 @@ pub trait Conn: Send {
     async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;
     async fn save_idempotency(&mut self, nik: &str, key: &str, row: &IdempotencyRow, at: DateTime<Utc>) -> StoreResult<()>;
     async fn purge_expired(&mut self, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Removes up to `limit` change-feed entries that a later entry of the same entity
+    /// supersedes, so a fresh pull gets each entity's latest state only. Returns how many.
+    async fn compact_changes(&mut self, limit: i64) -> StoreResult<u64>;
+
+    /// Claims a round of a background job: true (and `started_at` set to `now`) unless a
+    /// round started after `due_before`, i.e. another replica ran it this interval.
+    async fn claim_job(&mut self, job: &str, now: DateTime<Utc>, due_before: DateTime<Utc>) -> StoreResult<bool>;
+    async fn finish_job(&mut self, job: &str, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// One failed sign-in, for [`Conn::record_login_failure`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFailure {
+    pub at: DateTime<Utc>,
+    /// Failures before this moment no longer count.
+    pub window_start: DateTime<Utc>,
+    /// The failure that reaches this count locks the NIK.
+    pub max_failures: i64,
+    pub lock_until: DateTime<Utc>,
 }

@@ -80,15 +80,37 @@ const MEMBERSHIP_COLUMNS: &str = "id, nik, satker_code, name, nip, phone, email,
     letter_document_id, rejection_reason, route, ticket_number, version, created_at, updated_at, decided_at, \
     decided_by, ever_active, listed, activated_at, deleted_at, registered_seq";
 
+/// The columns a change may write (everything but id, nik, satker, created_at and
+/// registered_seq), in the order `bind_changeable` binds them.
+const CHANGEABLE_COLUMNS: &str = "name, nip, phone, email, status, letter_number, letter_document_id, rejection_reason, \
+    route, ticket_number, version, updated_at, decided_at, decided_by, ever_active, listed, activated_at, deleted_at";
+
+/// `UPDATE … SET <each changeable column> = $n … WHERE id = $19 AND version = $20`.
+static UPDATE_MEMBERSHIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let set: Vec<String> = CHANGEABLE_COLUMNS.split(", ").enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+    format!("UPDATE memberships SET {} WHERE id = $19 AND version = $20", set.join(", "))
+});
+
 const SATKER_COLUMNS: &str = "s.code, s.name, s.kppn_code, k.name AS kppn_name";
 
 macro_rules! sql_backend {
-    ($module:ident, $db:ty, $store:ident { $($field:ident : $pool:ty),* }, $name:literal, read = $read:ident, write = $write:ident) => {
+    ($module:ident, $db:ty, $store:ident { $($field:ident : $pool:ty),* }, $name:literal, read = $read:ident, write = $write:ident,
+     lock = $lock_sql:expr) => {
         pub mod $module {
             use super::*;
 
             pub struct $store {
                 $(pub $field: $pool,)*
+            }
+
+            impl $store {
+                pub(super) async fn read_conn(&self) -> StoreResult<Box<dyn Conn>> {
+                    Ok(Box::new(SqlConn { handle: Handle::Conn(self.$read.acquire().await?) }))
+                }
+
+                pub(super) async fn write_tx(&self) -> StoreResult<Box<dyn Conn>> {
+                    Ok(Box::new(SqlConn { handle: Handle::Tx(self.$write.begin().await?) }))
+                }
             }
 
             enum Handle {
@@ -109,22 +131,30 @@ macro_rules! sql_backend {
                 }
             }
 
-            #[async_trait]
-            impl Store for $store {
-                async fn read(&self) -> StoreResult<Box<dyn Conn>> {
-                    Ok(Box::new(SqlConn { handle: Handle::Conn(self.$read.acquire().await?) }))
-                }
-
-                async fn write(&self) -> StoreResult<Box<dyn Conn>> {
-                    Ok(Box::new(SqlConn { handle: Handle::Tx(self.$write.begin().await?) }))
-                }
-
-                fn backend(&self) -> &'static str {
-                    $name
-                }
-            }
-
             type DbRow = <$db as sqlx::Database>::Row;
+            type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
+
+            /// Binds a membership's [`CHANGEABLE_COLUMNS`], in their order, as `$1`…`$18`.
+            fn bind_changeable<'q>(q: Query<'q>, m: &'q MembershipRow) -> Query<'q> {
+                q.bind(&m.name)
+                    .bind(&m.nip)
+                    .bind(&m.phone)
+                    .bind(&m.email)
+                    .bind(m.status)
+                    .bind(&m.letter_number)
+                    .bind(m.letter_document_id.to_string())
+                    .bind(&m.rejection_reason)
+                    .bind(&m.route)
+                    .bind(&m.ticket_number)
+                    .bind(m.version)
+                    .bind(micros(m.updated_at))
+                    .bind(opt_micros(m.decided_at))
+                    .bind(&m.decided_by)
+                    .bind(m.ever_active)
+                    .bind(m.listed)
+                    .bind(opt_micros(m.activated_at))
+                    .bind(opt_micros(m.deleted_at))
+            }
 
             fn membership(row: DbRow) -> StoreResult<MembershipRow> {
                 Ok(MembershipRow {
@@ -246,6 +276,14 @@ macro_rules! sql_backend {
                     Ok(())
                 }
 
+                async fn lock(&mut self, key: LockKey<'_>) -> StoreResult<()> {
+                    let sql: Option<&str> = $lock_sql;
+                    if let Some(sql) = sql {
+                        sqlx::query(sql).bind(key.text()).execute(self.c()).await?;
+                    }
+                    Ok(())
+                }
+
                 async fn upsert_kppn(&mut self, row: &KppnRow) -> StoreResult<bool> {
                     let done = sqlx::query(
                         "INSERT INTO kppns (code, name) VALUES ($1, $2) \
@@ -358,19 +396,36 @@ macro_rules! sql_backend {
                     .transpose()
                 }
 
-                async fn save_login_attempts(&mut self, nik: &str, row: &LoginAttemptRow) -> StoreResult<()> {
-                    sqlx::query(
-                        "INSERT INTO login_attempts (nik, failures, first_failure_at, locked_until) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (nik) DO UPDATE SET failures = excluded.failures, \
-                         first_failure_at = excluded.first_failure_at, locked_until = excluded.locked_until",
-                    )
-                    .bind(nik)
-                    .bind(row.failures)
-                    .bind(micros(row.first_failure_at))
-                    .bind(opt_micros(row.locked_until))
-                    .execute(self.c())
-                    .await?;
-                    Ok(())
+                async fn record_login_failure(&mut self, nik: &str, f: &LoginFailure) -> StoreResult<LoginAttemptRow> {
+                    // One statement: the row lock (PostgreSQL) or the single writer (SQLite)
+                    // makes parallel failures count one by one. `locked` is a lock still
+                    // running; `continuing` a count that goes on (locked, or inside the window).
+                    const LOCKED: &str = "(login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until > $2)";
+                    let continuing = format!(
+                        "({LOCKED} OR (login_attempts.locked_until IS NULL AND login_attempts.first_failure_at > $3))"
+                    );
+                    let sql = format!(
+                        "INSERT INTO login_attempts (nik, failures, first_failure_at, locked_until) VALUES ($1, 1, $2, NULL) \
+                         ON CONFLICT (nik) DO UPDATE SET \
+                         failures = CASE WHEN {continuing} THEN login_attempts.failures + 1 ELSE 1 END, \
+                         first_failure_at = CASE WHEN {continuing} THEN login_attempts.first_failure_at ELSE $2 END, \
+                         locked_until = CASE WHEN {LOCKED} THEN login_attempts.locked_until \
+                             WHEN {continuing} AND login_attempts.failures + 1 >= $4 THEN $5 ELSE NULL END \
+                         RETURNING failures, first_failure_at, locked_until"
+                    );
+                    let r = sqlx::query(&sql)
+                        .bind(nik)
+                        .bind(micros(f.at))
+                        .bind(micros(f.window_start))
+                        .bind(f.max_failures)
+                        .bind(micros(f.lock_until))
+                        .fetch_one(self.c())
+                        .await?;
+                    Ok(LoginAttemptRow {
+                        failures: r.try_get("failures")?,
+                        first_failure_at: from_micros(r.try_get("first_failure_at")?),
+                        locked_until: opt_time(r.try_get("locked_until")?),
+                    })
                 }
 
                 async fn clear_login_attempts(&mut self, nik: &str) -> StoreResult<()> {
@@ -573,47 +628,36 @@ macro_rules! sql_backend {
                     qb.build().fetch_all(self.c()).await?.into_iter().map(membership).collect()
                 }
 
-                async fn save_membership(&mut self, m: &MembershipRow) -> StoreResult<()> {
-                    // One statement for new and changed rows: the columns a change may touch
-                    // are overwritten; id, nik, satker, created_at and registered_seq never change.
+                async fn insert_membership(&mut self, m: &MembershipRow) -> StoreResult<()> {
                     let sql = format!(
-                        "INSERT INTO memberships ({MEMBERSHIP_COLUMNS}) VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
-                         ON CONFLICT (id) DO UPDATE SET name = excluded.name, nip = excluded.nip, phone = excluded.phone, \
-                         email = excluded.email, status = excluded.status, letter_number = excluded.letter_number, \
-                         letter_document_id = excluded.letter_document_id, rejection_reason = excluded.rejection_reason, \
-                         route = excluded.route, ticket_number = excluded.ticket_number, version = excluded.version, \
-                         updated_at = excluded.updated_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by, \
-                         ever_active = excluded.ever_active, listed = excluded.listed, activated_at = excluded.activated_at, \
-                         deleted_at = excluded.deleted_at"
+                        "INSERT INTO memberships ({CHANGEABLE_COLUMNS}, id, nik, satker_code, created_at, registered_seq) VALUES \
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
                     );
-                    sqlx::query(&sql)
+                    bind_changeable(sqlx::query(&sql), m)
                         .bind(m.id.to_string())
                         .bind(&m.nik)
                         .bind(&m.satker_code)
-                        .bind(&m.name)
-                        .bind(&m.nip)
-                        .bind(&m.phone)
-                        .bind(&m.email)
-                        .bind(m.status)
-                        .bind(&m.letter_number)
-                        .bind(m.letter_document_id.to_string())
-                        .bind(&m.rejection_reason)
-                        .bind(&m.route)
-                        .bind(&m.ticket_number)
-                        .bind(m.version)
                         .bind(micros(m.created_at))
-                        .bind(micros(m.updated_at))
-                        .bind(opt_micros(m.decided_at))
-                        .bind(&m.decided_by)
-                        .bind(m.ever_active)
-                        .bind(m.listed)
-                        .bind(opt_micros(m.activated_at))
-                        .bind(opt_micros(m.deleted_at))
                         .bind(m.registered_seq)
                         .execute(self.c())
                         .await?;
                     Ok(())
+                }
+
+                async fn update_membership(&mut self, m: &MembershipRow, expected_version: i64) -> StoreResult<bool> {
+                    // The version guard: on PostgreSQL a concurrent writer of the row holds
+                    // its lock until commit, after which this statement re-reads the row and
+                    // finds the version moved on (zero rows). id, nik, satker, created_at and
+                    // registered_seq never change.
+                    let done = bind_changeable(sqlx::query(UPDATE_MEMBERSHIP.as_str()), m).bind(m.id.to_string()).bind(expected_version).execute(self.c()).await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn memberships_of_satker(&mut self, satker: &str) -> StoreResult<Vec<MembershipRow>> {
+                    let sql = format!(
+                        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE satker_code = $1 AND deleted_at IS NULL ORDER BY registered_seq"
+                    );
+                    sqlx::query(&sql).bind(satker).fetch_all(self.c()).await?.into_iter().map(membership).collect()
                 }
 
                 async fn next_registration_seq(&mut self) -> StoreResult<i64> {
@@ -624,18 +668,14 @@ macro_rules! sql_backend {
                 }
 
                 async fn dormancy_candidates(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>> {
-                    // The person's clock starts at the last sign-in, or at the latest
-                    // activation if they never signed in since.
-                    let rows = sqlx::query(
-                        "SELECT a.nik FROM accounts a WHERE a.role = 'satker' AND EXISTS \
-                         (SELECT 1 FROM memberships m WHERE m.nik = a.nik AND m.status = 2 AND m.deleted_at IS NULL) \
-                         AND COALESCE(a.last_sign_in_at, (SELECT MAX(m2.activated_at) FROM memberships m2 \
-                             WHERE m2.nik = a.nik AND m2.status = 2 AND m2.deleted_at IS NULL)) < $1",
-                    )
-                    .bind(micros(cutoff))
-                    .fetch_all(self.c())
-                    .await?;
+                    let sql = format!("SELECT a.nik FROM accounts a WHERE {DORMANCY_DUE}");
+                    let rows = sqlx::query(&sql).bind(micros(cutoff)).fetch_all(self.c()).await?;
                     rows.into_iter().map(|r| Ok(r.try_get("nik")?)).collect()
+                }
+
+                async fn is_dormancy_due(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool> {
+                    let sql = format!("SELECT a.nik FROM accounts a WHERE {DORMANCY_DUE} AND a.nik = $2");
+                    Ok(sqlx::query(&sql).bind(micros(cutoff)).bind(nik).fetch_optional(self.c()).await?.is_some())
                 }
 
                 async fn insert_history(&mut self, h: &HistoryRow) -> StoreResult<()> {
@@ -700,7 +740,7 @@ macro_rules! sql_backend {
                     sqlx::query(
                         "SELECT id, at, actor_nik, actor_name, event, membership_id, nik, satker_code, kppn_code, \
                          from_status, to_status, reason, request_id, detail FROM audit \
-                         WHERE nik = $1 AND kppn_code = $2 ORDER BY id",
+                         WHERE nik = $1 AND satker_code IN (SELECT code FROM satkers WHERE kppn_code = $2) ORDER BY id",
                     )
                     .bind(nik)
                     .bind(kppn_code)
@@ -749,6 +789,19 @@ macro_rules! sql_backend {
                     .transpose()
                 }
 
+                async fn document_referenced(&mut self, sha256: &str) -> StoreResult<bool> {
+                    let row = sqlx::query("SELECT 1 AS one FROM documents WHERE sha256 = $1 LIMIT 1")
+                        .bind(sha256)
+                        .fetch_optional(self.c())
+                        .await?;
+                    Ok(row.is_some())
+                }
+
+                async fn referenced_documents(&mut self) -> StoreResult<std::collections::HashSet<String>> {
+                    let rows: Vec<String> = sqlx::query_scalar("SELECT DISTINCT sha256 FROM documents").fetch_all(self.c()).await?;
+                    Ok(rows.into_iter().collect())
+                }
+
                 async fn append_changes(&mut self, changes: &[NewChange], at: DateTime<Utc>) -> StoreResult<()> {
                     if changes.is_empty() {
                         return Ok(());
@@ -767,7 +820,7 @@ macro_rules! sql_backend {
                              VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         )
                         .bind(first + offset as i64)
-                        .bind(&change.kind)
+                        .bind(change.kind.as_str())
                         .bind(&change.entity_id)
                         .bind(&change.satker_code)
                         .bind(&change.kppn_code)
@@ -780,16 +833,16 @@ macro_rules! sql_backend {
                 }
 
                 async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>> {
+                    // Scope follows the reference data as it is now: a change is seen by the
+                    // desktops whose scope holds its satker today. A `satker_removed` is the
+                    // exception: it goes to the KPPN the satker left, so its desktops drop it.
                     let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seq, kind, entity FROM changes WHERE seq > ");
                     qb.push_bind(after);
-                    match scope {
-                        ScopeFilter::Kppn(kppn) => {
-                            qb.push(" AND kppn_code = ").push_bind(kppn.clone());
-                        }
-                        ScopeFilter::ActiveIn(_) => {
-                            qb.push(" AND");
-                            push_scope(&mut qb, scope, "satker_code");
-                        }
+                    qb.push(" AND kind <> 'satker_removed' AND");
+                    push_scope(&mut qb, scope, "satker_code");
+                    if let ScopeFilter::Kppn(kppn) = scope {
+                        qb.push(" UNION ALL SELECT seq, kind, entity FROM changes WHERE seq > ").push_bind(after);
+                        qb.push(" AND kind = 'satker_removed' AND kppn_code = ").push_bind(kppn.clone());
                     }
                     qb.push(" ORDER BY seq LIMIT ").push_bind(limit);
                     let rows = qb.build().fetch_all(self.c()).await?;
@@ -838,10 +891,129 @@ macro_rules! sql_backend {
                     sqlx::query("DELETE FROM idempotency WHERE created_at <= $1").bind(keep_keys).execute(self.c()).await?;
                     Ok(())
                 }
+
+                async fn compact_changes(&mut self, limit: i64) -> StoreResult<u64> {
+                    // An entry goes when a later entry of the same entity (membership and its
+                    // removal are one entity; a satker; a removal addressed to one KPPN)
+                    // exists: only entries with a committed successor, so a reader following
+                    // the feed never misses an entity's latest state.
+                    let done = sqlx::query(
+                        "DELETE FROM changes WHERE seq IN (SELECT c.seq FROM changes c WHERE EXISTS ( \
+                         SELECT 1 FROM changes d WHERE d.entity_id = c.entity_id AND d.seq > c.seq AND ( \
+                         (c.kind IN ('membership', 'membership_removed') AND d.kind IN ('membership', 'membership_removed')) \
+                         OR (c.kind = 'satker' AND d.kind = 'satker') \
+                         OR (c.kind = 'satker_removed' AND d.kind = 'satker_removed' AND d.kppn_code = c.kppn_code))) \
+                         ORDER BY c.seq LIMIT $1)",
+                    )
+                    .bind(limit)
+                    .execute(self.c())
+                    .await?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn claim_job(&mut self, job: &str, now: DateTime<Utc>, due_before: DateTime<Utc>) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "INSERT INTO job_runs (name, started_at, finished_at) VALUES ($1, $2, NULL) \
+                         ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, finished_at = NULL \
+                         WHERE job_runs.started_at <= $3",
+                    )
+                    .bind(job)
+                    .bind(micros(now))
+                    .bind(micros(due_before))
+                    .execute(self.c())
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn finish_job(&mut self, job: &str, now: DateTime<Utc>) -> StoreResult<()> {
+                    sqlx::query("UPDATE job_runs SET finished_at = $1 WHERE name = $2").bind(micros(now)).bind(job).execute(self.c()).await?;
+                    Ok(())
+                }
             }
         }
     };
 }
 
-sql_backend!(sqlite, sqlx::Sqlite, SqliteStore { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool }, "sqlite", read = reader, write = writer);
-sql_backend!(postgres, sqlx::Postgres, PgStore { pool: sqlx::PgPool }, "postgres", read = pool, write = pool);
+sql_backend!(sqlite, sqlx::Sqlite, SqliteStore { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool }, "sqlite", read = reader, write = writer,
+    lock = None);
+sql_backend!(postgres, sqlx::Postgres, PgStore { pool: sqlx::PgPool }, "postgres", read = pool, write = pool,
+    lock = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"));
+
+#[async_trait]
+impl Store for sqlite::SqliteStore {
+    async fn read(&self) -> StoreResult<Box<dyn Conn>> {
+        self.read_conn().await
+    }
+
+    async fn write(&self) -> StoreResult<Box<dyn Conn>> {
+        self.write_tx().await
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn job_lock(&self, _job: &str) -> StoreResult<Option<JobLock>> {
+        // One server process owns a SQLite database: nobody else can run the job.
+        Ok(Some(JobLock { held: None }))
+    }
+}
+
+#[async_trait]
+impl Store for postgres::PgStore {
+    async fn read(&self) -> StoreResult<Box<dyn Conn>> {
+        self.read_conn().await
+    }
+
+    async fn write(&self) -> StoreResult<Box<dyn Conn>> {
+        self.write_tx().await
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn job_lock(&self, job: &str) -> StoreResult<Option<JobLock>> {
+        // A session-level advisory lock on a connection of its own, held for the whole round
+        // (which spans many transactions) and released with it.
+        let mut conn = self.pool.acquire().await?;
+        let key = format!("job:{job}");
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))").bind(&key).fetch_one(&mut *conn).await?;
+        Ok(got.then(|| JobLock { held: Some((conn, key)) }))
+    }
+}
+
+/// A background job's lock (see [`Store::job_lock`]).
+pub struct JobLock {
+    held: Option<(sqlx::pool::PoolConnection<sqlx::Postgres>, String)>,
+}
+
+impl JobLock {
+    /// Gives the lock back; its connection returns to the pool.
+    pub async fn release(mut self) {
+        if let Some((mut conn, key)) = self.held.take() {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))").bind(&key).execute(&mut *conn).await;
+            if unlocked.is_err() {
+                // Closing the connection ends its session, and with it the lock.
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
+impl Drop for JobLock {
+    fn drop(&mut self) {
+        // Not released (a job panicked or was cancelled): a session lock must never go back
+        // to the pool with its connection, so the connection is closed instead.
+        if let Some((conn, _)) = self.held.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
+/// Who is due for dormancy: satker users with an active membership whose clock (the last
+/// sign-in, or the latest activation if they never signed in since) is before `$1`.
+const DORMANCY_DUE: &str = "a.role = 'satker' AND EXISTS \
+    (SELECT 1 FROM memberships m WHERE m.nik = a.nik AND m.status = 2 AND m.deleted_at IS NULL) \
+    AND COALESCE(a.last_sign_in_at, (SELECT MAX(m2.activated_at) FROM memberships m2 \
+        WHERE m2.nik = a.nik AND m2.status = 2 AND m2.deleted_at IS NULL)) < $1";

@@ -1,15 +1,19 @@
-//! The test kit (feature `testkit`, for tests only): a real server on 127.0.0.1:0 with a
-//! fresh database per test (a new SQLite file, or a new database in the PostgreSQL cluster
-//! the test command started), driven over HTTP. Everything it creates is removed on drop,
-//! also when a test fails. Used by the server's and the client's integration tests.
+//! The test kit (for tests only): a real server on 127.0.0.1:0 with a fresh database per
+//! test (a new SQLite file, or a new database in the PostgreSQL cluster the test command
+//! started, with its documents in the S3-compatible server the test command started),
+//! driven over HTTP; or two `myintress-server` processes on one PostgreSQL and one object
+//! store behind a round-robin proxy ([`TestServer::start_replicas`]). Everything it creates
+//! is removed on drop, also when a test fails. Used by the server's, the client's and the
+//! app's integration tests and by the benchmarks.
 
 pub mod proxy;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use myintress_core::api::{Membership, Problem, TokenPair};
-use crate::RunningServer;
 use crate::settings::Settings;
+use crate::{AppState, RunningServer};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -28,7 +32,7 @@ impl Backend {
     pub fn postgres() -> Option<Backend> {
         match std::env::var("MYINTRESS_TEST_POSTGRES_URL") {
             Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
-            _ if std::env::var_os("MYINTRESS_TEST_TOOLS_REQUIRED").is_some() => {
+            _ if tools_required() => {
                 panic!("MYINTRESS_TEST_POSTGRES_URL is not set although the test command requires PostgreSQL")
             }
             _ => {
@@ -36,6 +40,21 @@ impl Backend {
                 None
             }
         }
+    }
+}
+
+fn tools_required() -> bool {
+    std::env::var_os("MYINTRESS_TEST_TOOLS_REQUIRED").is_some()
+}
+
+/// The S3-compatible server the test command started, as `s3://bucket` (its endpoint and
+/// credentials are in the `AWS_*` variables). Tests on PostgreSQL keep their documents
+/// there, under a prefix of their own, as a production deployment with replicas does.
+pub fn s3_base() -> Option<String> {
+    match std::env::var("MYINTRESS_TEST_S3_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if tools_required() => panic!("MYINTRESS_TEST_S3_URL is not set although the test command requires the S3 server"),
+        _ => None,
     }
 }
 
@@ -86,13 +105,25 @@ fn checker_binary() -> PathBuf {
 }
 
 pub struct TestServer {
+    /// Where clients reach the server (the balancer, with replicas).
     pub base: String,
     pub dir: PathBuf,
     settings: Settings,
+    /// The server's state in this process: the running server's, or (with replicas) one
+    /// opened on the replicas' database and document store, for set-up and inspection.
+    state: Arc<AppState>,
     server: Option<RunningServer>,
+    replicas: Vec<Replica>,
+    balancer: Option<proxy::FaultProxy>,
     postgres: Option<(String, String)>,
     pub http: reqwest::Client,
     next_verifier: std::sync::atomic::AtomicU32,
+}
+
+/// One `myintress-server serve` child process.
+struct Replica {
+    child: Option<std::process::Child>,
+    addr: std::net::SocketAddr,
 }
 
 impl TestServer {
@@ -101,44 +132,126 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> TestServer {
-        let dir = scratch_dir().join("server-tests").join(uuid::Uuid::new_v4().to_string());
-        std::fs::create_dir_all(&dir).unwrap();
-        write_reference(&dir);
-        let (database_url, postgres) = match backend {
-            Backend::Sqlite => (None, None),
-            Backend::Postgres(admin) => {
-                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let pool = sqlx::PgPool::connect(admin).await.expect("connect to the test cluster");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
-                pool.close().await;
-                let url = replace_database(admin, &name);
-                (Some(url), Some((admin.clone(), name)))
-            }
-        };
-        let mut settings = Settings::for_tests(dir.clone(), database_url);
-        settings.reference_dir = Some(dir.join("reference"));
-        settings.residents = Some(dir.join("residents.csv"));
-        settings.pdf_checker = Some(checker_binary());
-        adjust(&mut settings);
+        let (dir, settings, postgres) = prepare(backend, adjust).await;
         let server = crate::start(settings.clone()).await.expect("server starts");
         let base = format!("http://{}", server.addr);
         TestServer {
             base,
             dir,
             settings,
+            state: server.state.clone(),
             server: Some(server),
+            replicas: Vec::new(),
+            balancer: None,
             postgres,
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
+            http: http_client(),
             next_verifier: std::sync::atomic::AtomicU32::new(0),
         }
+    }
+
+    /// `count` replicas: `myintress-server serve` processes on one PostgreSQL database and
+    /// one S3-compatible store, behind a round-robin TCP proxy (`base`), the way several
+    /// stateless replicas run behind a load balancer. Each replica runs the background
+    /// jobs. `None` when the test command did not start PostgreSQL and the S3 server.
+    pub async fn start_replicas(count: usize, adjust: impl FnOnce(&mut Settings)) -> Option<TestServer> {
+        let backend = Backend::postgres()?;
+        s3_base()?;
+        let (dir, mut settings, postgres) = prepare(&backend, adjust).await;
+        let addrs: Vec<std::net::SocketAddr> = (0..count).map(|_| free_addr()).collect();
+        let balancer = proxy::FaultProxy::start_balanced(addrs.clone()).await;
+        // Links in e-mails point at the balancer, as `--public-url` would in production.
+        settings.public_url = Some(balancer.url().parse().unwrap());
+        // Migrations and reference data once, before the replicas start.
+        let state = AppState::open(settings.clone()).await.expect("store opens");
+        let mut replicas = Vec::new();
+        for (i, addr) in addrs.iter().enumerate() {
+            let mut s = settings.clone();
+            s.listen = *addr;
+            let log = std::fs::File::create(dir.join(format!("replica-{i}.log"))).unwrap();
+            let child = std::process::Command::new(checker_binary())
+                .arg("serve")
+                .envs(s.env_vars())
+                .env("RUST_LOG", "warn,myintress_server=info")
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .expect("replica starts");
+            replicas.push(Replica { child: Some(child), addr: *addr });
+        }
+        let http = http_client();
+        for r in &replicas {
+            wait_healthy(&http, &format!("http://{}", r.addr)).await;
+        }
+        Some(TestServer {
+            base: balancer.url(),
+            dir,
+            settings,
+            state,
+            server: None,
+            replicas,
+            balancer: Some(balancer),
+            postgres,
+            http,
+            next_verifier: std::sync::atomic::AtomicU32::new(0),
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    pub fn state(&self) -> &crate::AppState {
-        &self.server.as_ref().expect("running").state
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The address of replica `i`, bypassing the balancer.
+    pub fn replica_url(&self, i: usize) -> String {
+        format!("http://{}", self.replicas[i].addr)
+    }
+
+    /// Kills replica `i` at once (SIGKILL): requests in flight on it are cut.
+    pub fn kill_replica(&mut self, i: usize) {
+        if let Some(mut child) = self.replicas[i].child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Sends SIGHUP to replica `i` (it reloads the reference lists).
+    pub fn hang_up_replica(&self, i: usize) {
+        let child = self.replicas[i].child.as_ref().expect("replica running");
+        // SAFETY: kill(2) on a child of ours; no memory is touched.
+        let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) };
+        assert_eq!(sent, 0, "SIGHUP to replica {i}");
+    }
+
+    /// Moves a satker to another KPPN in the reference files (reload to apply).
+    pub fn move_satker(&self, satker: &str, kppn: &str) {
+        let path = self.dir.join("reference/satker.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let moved: Vec<String> = text
+            .lines()
+            .map(|line| match line.split(',').collect::<Vec<_>>().as_slice() {
+                [code, name, _] if *code == satker => format!("{code},{name},{kppn}"),
+                _ => line.to_owned(),
+            })
+            .collect();
+        assert_ne!(moved.join("\n"), text.trim_end(), "satker {satker} not in {}", path.display());
+        std::fs::write(&path, moved.join("\n") + "\n").unwrap();
+    }
+
+    /// Reloads the reference files into the database (as `reload-reference` does).
+    pub async fn reload_reference(&self) -> crate::reference::Loaded {
+        crate::reference::load(self.state.store.as_ref(), &self.dir.join("reference")).await.expect("reference reloads")
+    }
+
+    /// The SHA-256 names of every object in the document store.
+    pub async fn stored_documents(&self) -> Vec<String> {
+        self.state.documents.list().await.expect("document store lists").into_iter().map(|o| o.sha256).collect()
     }
 
     /// Stops the server gracefully (the harness also cleans up on drop).
@@ -158,6 +271,7 @@ impl TestServer {
         settings.public_url = None;
         let server = crate::start(settings).await.expect("server restarts");
         self.base = format!("http://{}", server.addr);
+        self.state = server.state.clone();
         self.server = Some(server);
     }
 
@@ -252,20 +366,84 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         drop(self.server.take());
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((admin, name)) = self.postgres.take() {
-            // Drop has no runtime of its own to await on: use a short-lived one.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async {
-                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
-                        pool.close().await;
-                    }
-                });
-            })
-            .join();
+        for r in &mut self.replicas {
+            if let Some(mut child) = r.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
+        drop(self.balancer.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let documents = self.state.documents.clone();
+        let postgres = self.postgres.take();
+        // Drop has no runtime of its own to await on: use a short-lived one.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if documents.url().starts_with("s3://") {
+                    for object in documents.list().await.unwrap_or_default() {
+                        let _ = documents.delete(&object.sha256).await;
+                    }
+                }
+                if let Some((admin, name)) = postgres
+                    && let Ok(pool) = sqlx::PgPool::connect(&admin).await
+                {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A fresh data dir with reference data and residents, a fresh database (and, on
+/// PostgreSQL, a fresh prefix in the S3 server), and the settings for them.
+async fn prepare(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> (PathBuf, Settings, Option<(String, String)>) {
+    let id = uuid::Uuid::new_v4();
+    let dir = scratch_dir().join("server-tests").join(id.to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    write_reference(&dir);
+    let (database_url, postgres) = match backend {
+        Backend::Sqlite => (None, None),
+        Backend::Postgres(admin) => {
+            let name = format!("t_{}", id.simple());
+            let pool = sqlx::PgPool::connect(admin).await.expect("connect to the test cluster");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+            pool.close().await;
+            let url = replace_database(admin, &name);
+            (Some(url), Some((admin.clone(), name)))
+        }
+    };
+    let mut settings = Settings::for_tests(dir.clone(), database_url);
+    settings.reference_dir = Some(dir.join("reference"));
+    settings.residents = Some(dir.join("residents.csv"));
+    settings.pdf_checker = Some(checker_binary());
+    if let (Backend::Postgres(_), Some(base)) = (backend, s3_base()) {
+        settings.documents_url = Some(format!("{}/{}", base.trim_end_matches('/'), id.simple()).parse().unwrap());
+    }
+    adjust(&mut settings);
+    (dir, settings, postgres)
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap()
+}
+
+/// A port nobody listens on now.
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// Waits until `base/healthz` answers 200 (a replica is up), for at most a minute.
+pub async fn wait_healthy(http: &reqwest::Client, base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{base} did not become healthy within a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

@@ -1,6 +1,10 @@
 //! A TCP proxy between client and server that misbehaves on demand: refuses, resets,
 //! delays, or cuts a request or response mid-body. Switching the mode also cuts every
 //! connection already open, so pooled keep-alive connections feel the change too.
+//!
+//! With several upstreams it is a round-robin load balancer at the TCP level: each new
+//! connection goes to the next upstream, and one that refuses the connection (a replica
+//! that died) is skipped for the next, as a balancer's health check would.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -26,7 +30,9 @@ pub enum Mode {
 }
 
 struct State {
-    upstream: SocketAddr,
+    upstreams: Vec<SocketAddr>,
+    /// The upstream the next connection tries first.
+    next: usize,
     mode: Mode,
 }
 
@@ -39,9 +45,14 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     pub async fn start(upstream: SocketAddr) -> FaultProxy {
+        Self::start_balanced(vec![upstream]).await
+    }
+
+    /// A round-robin balancer over `upstreams` (see the module docs).
+    pub async fn start_balanced(upstreams: Vec<SocketAddr>) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = Arc::new(Mutex::new(State { upstream, mode: Mode::Pass }));
+        let state = Arc::new(Mutex::new(State { upstreams, next: 0, mode: Mode::Pass }));
         let (generation, _) = watch::channel(0u64);
         let task = {
             let state = state.clone();
@@ -49,14 +60,20 @@ impl FaultProxy {
             tokio::spawn(async move {
                 loop {
                     let Ok((client, _)) = listener.accept().await else { return };
-                    let (upstream, mode) = {
-                        let s = state.lock().unwrap();
-                        (s.upstream, s.mode)
+                    let (upstreams, mode) = {
+                        let mut s = state.lock().unwrap();
+                        let n = s.upstreams.len().max(1);
+                        let first = s.next % n;
+                        s.next = s.next.wrapping_add(1);
+                        let mut order = s.upstreams.clone();
+                        let len = order.len();
+                        order.rotate_left(first.min(len));
+                        (order, s.mode)
                     };
                     let mut changed = generation.subscribe();
                     tokio::spawn(async move {
                         tokio::select! {
-                            _ = serve(client, upstream, mode) => {}
+                            _ = serve(client, upstreams, mode) => {}
                             _ = changed.changed() => {}
                         }
                     });
@@ -76,7 +93,7 @@ impl FaultProxy {
     }
 
     pub fn set_upstream(&self, upstream: SocketAddr) {
-        self.state.lock().unwrap().upstream = upstream;
+        self.state.lock().unwrap().upstreams = vec![upstream];
         self.generation.send_modify(|g| *g += 1);
     }
 }
@@ -88,7 +105,7 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn serve(client: TcpStream, upstream: SocketAddr, mode: Mode) {
+async fn serve(client: TcpStream, upstream: Vec<SocketAddr>, mode: Mode) {
     match mode {
         Mode::Refuse => drop(client),
         Mode::Reset => {
@@ -107,9 +124,17 @@ async fn serve(client: TcpStream, upstream: SocketAddr, mode: Mode) {
     }
 }
 
-/// Copies both ways; stops a direction after its byte budget, which cuts the connection.
-async fn pipe(client: TcpStream, upstream: SocketAddr, request_budget: Option<usize>, response_budget: Option<usize>) {
-    let Ok(server) = TcpStream::connect(upstream).await else { return };
+/// Connects to the first upstream that accepts, then copies both ways; stops a direction
+/// after its byte budget, which cuts the connection.
+async fn pipe(client: TcpStream, upstreams: Vec<SocketAddr>, request_budget: Option<usize>, response_budget: Option<usize>) {
+    let mut server = None;
+    for upstream in upstreams {
+        if let Ok(s) = TcpStream::connect(upstream).await {
+            server = Some(s);
+            break;
+        }
+    }
+    let Some(server) = server else { return };
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let up = async {

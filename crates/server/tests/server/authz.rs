@@ -68,7 +68,7 @@ impl World {
         let mut row = tx.membership(m.id).await.unwrap().unwrap();
         row.status = 3;
         row.version += 1;
-        tx.save_membership(&row).await.unwrap();
+        assert!(tx.update_membership(&row, row.version - 1).await.unwrap());
         tx.commit().await.unwrap();
         m
     }

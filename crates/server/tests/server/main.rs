@@ -11,7 +11,9 @@ mod authz;
 mod bad_input;
 mod browser;
 mod dukcapil_http;
+mod integrity;
 mod pdf_child;
+mod replicas;
 mod schema;
 mod story;
 #[path = "../../../../tests/support/webdriver.rs"]

@@ -487,8 +487,8 @@ async fn documents_are_served_only_in_scope(backend: &Backend) {
     assert!(headers["content-disposition"].to_str().unwrap().contains("filename="));
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    let stored: Vec<_> = myintress_server::testkit::files_under(&server.dir.join("documents"));
-    assert!(stored.iter().any(|p| p.file_name().unwrap().to_string_lossy().len() == 64 + 4), "named by SHA-256: {stored:?}");
+    let sha = myintress_server::documents::sha256_hex(&bytes);
+    assert!(server.stored_documents().await.contains(&sha), "stored in the document store under its SHA-256");
 
     let other = server.verifier("020").await;
     assert_eq!(other.get(&format!("/api/v1/documents/{}", m.letter_document_id)).await.status(), StatusCode::NOT_FOUND);

@@ -1,0 +1,169 @@
+//! The background round: the dormancy job, the purge of expired captchas, sessions and
+//! idempotency keys, the collection of unreferenced documents, and the compaction of the
+//! change feed.
+//!
+//! Every replica ticks every `--dormancy-interval` seconds, but one round runs per interval
+//! between them all: a replica first takes the job's lock (a PostgreSQL session advisory
+//! lock; a replica that cannot have it skips the tick), then claims the round in
+//! `job_runs` with a conditional update that fails when another replica started one within
+//! the last 90% of an interval. Each step re-checks its own condition inside its own
+//! transactions, so even two overlapping rounds would change nothing twice.
+//!
+//! Beside the round, each replica prunes its in-memory rate limiter, and on `SIGHUP`
+//! reloads the reference lists (under the reference lock, so replicas reloading at once
+//! apply a move once).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::AppState;
+use crate::documents::{self, Collected};
+use crate::registry;
+
+/// The job's name in `job_runs` and in its lock.
+pub const ROUND: &str = "maintenance";
+
+/// Change-feed entries removed per transaction while compacting.
+const COMPACT_BATCH: i64 = 5_000;
+
+/// What one round did; a step that failed is logged and left `None`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RoundReport {
+    pub dormant: Option<usize>,
+    pub purged: bool,
+    pub documents: Option<Collected>,
+    pub compacted: Option<u64>,
+}
+
+/// Runs one round at `now`, unless another replica holds the job's lock or ran a round
+/// this interval (then `None`).
+pub async fn run_round(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Option<RoundReport>> {
+    let Some(lock) = state.store.job_lock(ROUND).await? else { return Ok(None) };
+    let result = claimed_round(state, now).await;
+    lock.release().await;
+    result
+}
+
+async fn claimed_round(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Option<RoundReport>> {
+    let interval = chrono::Duration::from_std(state.settings.dormancy_interval())?;
+    let mut tx = state.store.write().await?;
+    if !tx.claim_job(ROUND, now, now - interval * 9 / 10).await? {
+        return Ok(None);
+    }
+    tx.commit().await?;
+
+    let mut report = RoundReport::default();
+    match registry::mark_dormant(state, now).await {
+        Ok(n) => report.dormant = Some(n),
+        Err(e) => tracing::error!(error = %e, "dormancy job failed"),
+    }
+    let purge = async {
+        let mut tx = state.store.write().await?;
+        tx.purge_expired(now).await?;
+        tx.commit().await
+    };
+    match purge.await {
+        Ok(()) => report.purged = true,
+        Err(e) => tracing::error!(error = %e, "purge failed"),
+    }
+    let grace = chrono::Duration::minutes(state.settings.documents_grace_minutes.max(0));
+    match documents::collect_garbage(state.store.as_ref(), &state.documents, grace, now).await {
+        Ok(c) => report.documents = Some(c),
+        Err(e) => tracing::error!(error = %format!("{e:#}"), "document collection failed"),
+    }
+    match compact(state).await {
+        Ok(n) => report.compacted = Some(n),
+        Err(e) => tracing::error!(error = %e, "change-feed compaction failed"),
+    }
+
+    let mut tx = state.store.write().await?;
+    tx.finish_job(ROUND, Utc::now()).await?;
+    tx.commit().await?;
+    if report.dormant.unwrap_or(0) > 0 || report.documents.is_some_and(|c| c.removed > 0) || report.compacted.unwrap_or(0) > 0 {
+        tracing::info!(?report, "background round");
+    }
+    Ok(Some(report))
+}
+
+/// Compacts the change feed in batches, each its own transaction. Returns how many
+/// entries went.
+pub async fn compact(state: &AppState) -> Result<u64, crate::store::StoreError> {
+    let mut total = 0;
+    loop {
+        let mut tx = state.store.write().await?;
+        let n = tx.compact_changes(COMPACT_BATCH).await?;
+        tx.commit().await?;
+        total += n;
+        if n < COMPACT_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// The replica's background task: a round every interval (the first at start), the rate
+/// limiter pruned, and the reference lists reloaded on `SIGHUP`.
+pub fn spawn(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(state.settings.dormancy_interval());
+        let mut hangup = Hangup::new();
+        loop {
+            let wake = tokio::select! {
+                _ = tick.tick() => Wake::Tick,
+                _ = hangup.recv() => Wake::Hangup,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            match wake {
+                Wake::Tick => {
+                    if let Err(e) = run_round(&state, Utc::now()).await {
+                        tracing::error!(error = %format!("{e:#}"), "background round failed");
+                    }
+                    state.limits.prune();
+                }
+                Wake::Hangup => match &state.settings.reference_dir {
+                    Some(dir) => {
+                        if let Err(e) = crate::reference::load(state.store.as_ref(), dir).await {
+                            tracing::error!(error = %format!("{e:#}"), "reference reload failed");
+                        }
+                    }
+                    None => tracing::warn!("SIGHUP: no --reference-dir to reload"),
+                },
+            }
+        }
+    })
+}
+
+enum Wake {
+    Tick,
+    Hangup,
+}
+
+/// `SIGHUP` on Unix; never on other systems.
+struct Hangup {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangup {
+    fn new() -> Hangup {
+        #[cfg(unix)]
+        {
+            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .map_err(|e| tracing::warn!(error = %e, "no SIGHUP handler"))
+                .ok();
+            Hangup { signal }
+        }
+        #[cfg(not(unix))]
+        Hangup {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = &mut self.signal {
+            signal.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
