@@ -60,7 +60,7 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
         for k in 0..KPPNS {
             verifiers.push(world::verifier(&state, k).await?);
             let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(k, s)).collect();
-            world::seed_memberships(&state, &world::kppn_code(k), &satkers, if cli.full() { 2_500 } else { 100 }, None, 100 + k as u64).await?;
+            world::seed_memberships(&state, &satkers, if cli.full() { 2_500 } else { 100 }, None, 100 + k as u64).await?;
         }
         // Each desk approves its own requests: half in the run against one server, half in
         // the run through the replicas.
@@ -70,7 +70,7 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
             let k = d % KPPNS;
             let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(k, s)).collect();
             let pending =
-                world::seed_memberships(&state, &world::kppn_code(k), &satkers, pushes_each * 2, Some(Status::Registered), 10_000 + d as u64).await?;
+                world::seed_memberships(&state, &satkers, pushes_each * 2, Some(Status::Registered), 10_000 + d as u64).await?;
             desks.push(Desk { token: world::session(&state, &verifiers[k]).await?, pending });
         }
         let solo = desks.pop().expect("one more than the fleet");

@@ -28,7 +28,7 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
         let state = world::open(&settings).await?;
         let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(0, s)).collect();
         println!("seeding {rows} memberships…");
-        world::seed_memberships(&state, &world::kppn_code(0), &satkers, rows, None, 1).await?;
+        world::seed_memberships(&state, &satkers, rows, None, 1).await?;
         let nik = world::verifier(&state, 0).await?;
         state.store.write().await?.commit().await?;
         (nik, satkers)

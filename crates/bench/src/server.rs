@@ -78,7 +78,7 @@ pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
             let state = world::open(&settings).await?;
             let satkers: Vec<String> = (0..20).map(|s| world::satker_code(0, s)).collect();
             println!("seeding {rows} memberships ({label})…");
-            world::seed_memberships(&state, &world::kppn_code(0), &satkers, rows, None, 4).await?;
+            world::seed_memberships(&state, &satkers, rows, None, 4).await?;
             let nik = world::verifier(&state, 0).await?;
             world::session(&state, &nik).await?
         };

@@ -127,10 +127,10 @@ fn status(rng: &mut impl Rng) -> Status {
     }
 }
 
-/// Writes `n` memberships of distinct people spread over the given satkers of `kppn`,
+/// Writes `n` memberships of distinct people spread over the given satkers,
 /// with their change-feed entries, in transactions of 5,000. `status` overrides the
 /// mix. Returns the ids in order.
-pub async fn seed_memberships(state: &AppState, kppn: &str, satkers: &[String], n: usize, fixed: Option<Status>, seed: u64) -> Result<Vec<Uuid>> {
+pub async fn seed_memberships(state: &AppState, satkers: &[String], n: usize, fixed: Option<Status>, seed: u64) -> Result<Vec<Uuid>> {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let start = Utc::now() - chrono::Duration::days(400);
@@ -174,7 +174,7 @@ pub async fn seed_memberships(state: &AppState, kppn: &str, satkers: &[String], 
                 kind: myintress_core::api::ChangeKind::Membership,
                 entity_id: row.id.to_string(),
                 satker_code: satker,
-                kppn_code: kppn.to_owned(),
+                addressed_to: None,
                 entity: serde_json::to_value(myintress_server::registry::to_api(&row))?,
             });
             ids.push(row.id);

@@ -77,7 +77,7 @@ pub async fn load(store: &dyn Store, dir: &Path) -> Result<Loaded> {
             kind: ChangeKind::Satker,
             entity_id: code.to_owned(),
             satker_code: code.to_owned(),
-            kppn_code: kppn.to_owned(),
+            addressed_to: None,
             entity: serde_json::to_value(crate::registry::satker_to_api(&row))?,
         });
         let Some(before) = before.filter(|b| b.kppn_code != kppn) else { continue };
@@ -85,16 +85,21 @@ pub async fn load(store: &dyn Store, dir: &Path) -> Result<Loaded> {
             kind: ChangeKind::SatkerRemoved,
             entity_id: code.to_owned(),
             satker_code: code.to_owned(),
-            kppn_code: before.kppn_code.clone(),
+            addressed_to: Some(before.kppn_code.clone()),
             entity: serde_json::json!({ "code": code, "kppn_code": kppn }),
         });
         for m in tx.memberships_of_satker(code).await? {
-            changes.push(crate::registry::membership_change(&m, kppn));
+            changes.push(crate::registry::membership_change(&m));
         }
         tracing::info!(satker = code, from = %before.kppn_code, to = kppn, "satker moved to another KPPN");
         loaded.moved.push((code.to_owned(), before.kppn_code, kppn.to_owned()));
     }
     tx.append_changes(&changes, Utc::now()).await?;
+    // Now that the counter is ours, every earlier change of a moved satker is the new
+    // KPPN's (and none can be appended until this commits).
+    for (satker, _, _) in &loaded.moved {
+        tx.rescope_changes(satker).await?;
+    }
     tx.commit().await?;
     tracing::info!(kppn = loaded.kppns, satker = loaded.satkers, changed = loaded.changed, moved = loaded.moved.len(), "reference data loaded");
     Ok(loaded)

@@ -146,13 +146,13 @@ pub fn satker_to_api(row: &SatkerRow) -> Satker {
 }
 
 /// The change-feed entry of a membership as it now is (its removal once deleted).
-pub fn membership_change(row: &MembershipRow, kppn_code: &str) -> NewChange {
+pub fn membership_change(row: &MembershipRow) -> NewChange {
     if row.deleted_at.is_some() {
         NewChange {
             kind: ChangeKind::MembershipRemoved,
             entity_id: row.id.to_string(),
             satker_code: row.satker_code.clone(),
-            kppn_code: kppn_code.to_owned(),
+            addressed_to: None,
             entity: serde_json::json!({ "id": row.id, "satker_code": row.satker_code }),
         }
     } else {
@@ -160,7 +160,7 @@ pub fn membership_change(row: &MembershipRow, kppn_code: &str) -> NewChange {
             kind: ChangeKind::Membership,
             entity_id: row.id.to_string(),
             satker_code: row.satker_code.clone(),
-            kppn_code: kppn_code.to_owned(),
+            addressed_to: None,
             entity: serde_json::to_value(to_api(row)).expect("membership serialises"),
         }
     }
@@ -220,7 +220,7 @@ impl Changeset<'_> {
             detail: detail.to_string(),
         })
         .await?;
-        self.changes.push(membership_change(row, &self.satker.kppn_code));
+        self.changes.push(membership_change(row));
         Ok(())
     }
 
@@ -242,7 +242,7 @@ impl Changeset<'_> {
                 update_guarded(tx, &updated, row.version).await?;
                 // Replace an earlier change of the same row in this transaction.
                 self.changes.retain(|c| c.entity_id != updated.id.to_string());
-                self.changes.push(membership_change(&updated, &self.satker.kppn_code));
+                self.changes.push(membership_change(&updated));
             }
         }
         Ok(())

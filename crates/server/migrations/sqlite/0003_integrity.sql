@@ -8,8 +8,6 @@ CREATE UNIQUE INDEX memberships_one_live ON memberships (nik, satker_code)
 
 -- Compaction of the change feed looks for a later change of the same entity.
 CREATE INDEX changes_by_entity ON changes (entity_id, seq);
--- `satker_removed` changes are addressed to the KPPN a satker left.
-CREATE INDEX changes_by_kind_kppn ON changes (kind, kppn_code, seq);
 
 -- Background jobs: when each last started, so that several replicas run one round per
 -- interval between them (claimed with a conditional update under an advisory lock).

@@ -167,12 +167,12 @@ pub struct DocumentRow {
 pub struct NewChange {
     pub kind: myintress_core::api::ChangeKind,
     pub entity_id: String,
-    /// Who sees the change: the desktops whose scope holds this satker *now* (the feed
-    /// follows the current reference data, not the data when the change was written).
+    /// Who sees the change: the desktops whose scope holds this satker.
     pub satker_code: String,
-    /// The satker's KPPN when the change was written, for the record; only a
-    /// `satker_removed` change is addressed by it, to the KPPN the satker left.
-    pub kppn_code: String,
+    /// Only for `satker_removed`: the KPPN the satker left, whose desktops must drop it.
+    /// Every other change is seen by the satker's KPPN, which the store keeps current
+    /// (see [`Conn::append_changes`] and [`Conn::rescope_changes`]).
+    pub addressed_to: Option<String>,
     pub entity: serde_json::Value,
 }
 
@@ -356,8 +356,15 @@ pub trait Conn: Send {
     /// Every content hash a document row names.
     async fn referenced_documents(&mut self) -> StoreResult<std::collections::HashSet<String>>;
 
-    /// Appends changes with consecutive new `seq` numbers. Call last before commit.
+    /// Appends changes with consecutive new `seq` numbers. Call last before commit: it
+    /// takes the counter row's lock, after which each change's KPPN is read from the
+    /// satkers table, so a change appended after a reload that moved its satker is
+    /// already the new KPPN's.
     async fn append_changes(&mut self, changes: &[NewChange], at: DateTime<Utc>) -> StoreResult<()>;
+    /// Gives every change of a satker (but `satker_removed`) the satker's current KPPN.
+    /// Call after [`Conn::append_changes`] in the reload that moved it: holding the counter
+    /// lock, it sees every change committed before and none can be appended meanwhile.
+    async fn rescope_changes(&mut self, satker: &str) -> StoreResult<u64>;
     async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>>;
 
     async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;

@@ -817,13 +817,13 @@ macro_rules! sql_backend {
                     for (offset, change) in changes.iter().enumerate() {
                         sqlx::query(
                             "INSERT INTO changes (seq, kind, entity_id, satker_code, kppn_code, entity, at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                             VALUES ($1, $2, $3, $4, COALESCE($5, (SELECT kppn_code FROM satkers WHERE code = $4)), $6, $7)",
                         )
                         .bind(first + offset as i64)
                         .bind(change.kind.as_str())
                         .bind(&change.entity_id)
                         .bind(&change.satker_code)
-                        .bind(&change.kppn_code)
+                        .bind(&change.addressed_to)
                         .bind(change.entity.to_string())
                         .bind(micros(at))
                         .execute(self.c())
@@ -833,22 +833,36 @@ macro_rules! sql_backend {
                 }
 
                 async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>> {
-                    // Scope follows the reference data as it is now: a change is seen by the
-                    // desktops whose scope holds its satker today. A `satker_removed` is the
-                    // exception: it goes to the KPPN the satker left, so its desktops drop it.
+                    // Scope follows the reference data as it is now: `kppn_code` is the
+                    // satker's current KPPN (kept so by append_changes and rescope_changes),
+                    // except on a `satker_removed`, which names the KPPN the satker left.
                     let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seq, kind, entity FROM changes WHERE seq > ");
                     qb.push_bind(after);
-                    qb.push(" AND kind <> 'satker_removed' AND");
-                    push_scope(&mut qb, scope, "satker_code");
-                    if let ScopeFilter::Kppn(kppn) = scope {
-                        qb.push(" UNION ALL SELECT seq, kind, entity FROM changes WHERE seq > ").push_bind(after);
-                        qb.push(" AND kind = 'satker_removed' AND kppn_code = ").push_bind(kppn.clone());
+                    match scope {
+                        ScopeFilter::Kppn(kppn) => {
+                            qb.push(" AND kppn_code = ").push_bind(kppn.clone());
+                        }
+                        ScopeFilter::ActiveIn(_) => {
+                            qb.push(" AND kind <> 'satker_removed' AND");
+                            push_scope(&mut qb, scope, "satker_code");
+                        }
                     }
                     qb.push(" ORDER BY seq LIMIT ").push_bind(limit);
                     let rows = qb.build().fetch_all(self.c()).await?;
                     rows.into_iter()
                         .map(|r| Ok(ChangeRow { seq: r.try_get("seq")?, kind: r.try_get("kind")?, entity: r.try_get("entity")? }))
                         .collect()
+                }
+
+                async fn rescope_changes(&mut self, satker: &str) -> StoreResult<u64> {
+                    let done = sqlx::query(
+                        "UPDATE changes SET kppn_code = (SELECT kppn_code FROM satkers WHERE code = $1) \
+                         WHERE satker_code = $1 AND kind <> 'satker_removed'",
+                    )
+                    .bind(satker)
+                    .execute(self.c())
+                    .await?;
+                    Ok(done.rows_affected())
                 }
 
                 async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
