@@ -2,11 +2,8 @@
 //! permission for each; `capabilities/*.json` then grants each window only what it uses.
 
 fn main() {
-    tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(myintress_commands())),
-    )
-    .expect("tauri-build failed");
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(myintress_commands())))
+        .expect("tauri-build failed");
 }
 
 /// Every `#[tauri::command]` of `src-tauri/commands/`. A command missing here cannot be

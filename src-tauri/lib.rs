@@ -242,10 +242,7 @@ mod tests {
         let expected = std::fs::read_to_string(&fresh).unwrap();
         let _ = std::fs::remove_file(&fresh);
         let actual = std::fs::read_to_string(&committed).unwrap_or_default();
-        assert!(
-            actual == expected,
-            "ui/src/lib/bindings.ts is out of date: run `cargo xtask bindings` and commit the result"
-        );
+        assert!(actual == expected, "ui/src/lib/bindings.ts is out of date: run `cargo xtask bindings` and commit the result");
     }
 
     #[test]

@@ -38,10 +38,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config_dir: PathBuf, data_dir: PathBuf, log_dir: PathBuf) -> AppState {
-        let mut settings: Settings = std::fs::read(config_dir.join("pengaturan.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let mut settings: Settings =
+            std::fs::read(config_dir.join("pengaturan.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
         // The demo and the end-to-end tests point the app at their server.
         if let Ok(url) = std::env::var("MYINTRESS_SERVER_URL") {
             settings.server_url = Some(url);

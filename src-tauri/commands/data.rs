@@ -73,13 +73,10 @@ pub struct Detail {
 pub async fn membership_detail(state: State<'_, AppState>, id: String) -> CommandResult<Detail> {
     let client = client(&state).await?;
     let id = Uuid::parse_str(&id).map_err(|_| CommandError::new("not_found", "Data tidak ditemukan."))?;
-    let (membership, pending) =
-        client.view(id).await?.ok_or_else(|| CommandError::new("not_found", "Data pengguna tidak ditemukan."))?;
+    let (membership, pending) = client.view(id).await?.ok_or_else(|| CommandError::new("not_found", "Data pengguna tidak ditemukan."))?;
     let account = client.account().await?.ok_or_else(|| CommandError::new("not_signed_in", "Silakan masuk."))?;
-    let actions = available_actions(account.acting().actor, membership.status, membership.nik == account.nik)
-        .into_iter()
-        .map(action_name)
-        .collect();
+    let actions =
+        available_actions(account.acting().actor, membership.status, membership.nik == account.nik).into_iter().map(action_name).collect();
     let same_person = client.person_rows(&membership.nik, &membership.satker_code).await?;
     let fetched = if membership.version > 0 {
         let client = &client;

@@ -41,7 +41,12 @@ fn cells(row: &ListRow) -> [String; 10] {
 /// Writes every row matching `filter`; returns the saved path, or `None` when cancelled.
 #[tauri::command]
 #[specta::specta]
-pub async fn export_list(app: AppHandle, state: State<'_, AppState>, filter: ListFilter, format: ExportFormat) -> CommandResult<Option<String>> {
+pub async fn export_list(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    filter: ListFilter,
+    format: ExportFormat,
+) -> CommandResult<Option<String>> {
     let client = client(&state).await?;
     let total = client.list(&ListFilter { limit: 1, offset: 0, ..filter.clone() }).await?.total;
     let mut rows = Vec::with_capacity(total as usize);

@@ -56,7 +56,8 @@ pub type CommandResult<T> = Result<T, CommandError>;
 
 /// The client of the configured server, or the error the UI shows on the settings screen.
 pub async fn client(state: &AppState) -> CommandResult<Arc<Client>> {
-    state.client().await.ok_or_else(|| {
-        CommandError::new("server_not_set", "Alamat server pusat belum diatur. Buka Pengaturan untuk mengisinya.")
-    })
+    state
+        .client()
+        .await
+        .ok_or_else(|| CommandError::new("server_not_set", "Alamat server pusat belum diatur. Buka Pengaturan untuk mengisinya."))
 }

@@ -72,7 +72,8 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsV
 #[specta::specta]
 pub async fn set_server_url(app: tauri::AppHandle, state: State<'_, AppState>, url: String) -> CommandResult<SettingsView> {
     let url = url.trim().trim_end_matches('/').to_owned();
-    let parsed = url::Url::parse(&url).map_err(|_| CommandError::new("server_url_invalid", "Alamat server tidak valid, contoh: https://myintress.kemenkeu.go.id"))?;
+    let parsed = url::Url::parse(&url)
+        .map_err(|_| CommandError::new("server_url_invalid", "Alamat server tidak valid, contoh: https://myintress.kemenkeu.go.id"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(CommandError::new("server_url_invalid", "Alamat server harus diawali http:// atau https://"));
     }

@@ -29,9 +29,7 @@ pub fn wait_synced(app: &App) {
     app.click("[data-nav=sinkronisasi]");
     app.click("#sinkron-sekarang");
     app.wait_for_text("[data-testid=status-sinkron]", "Daring");
-    wait_for("the outbox to empty", Duration::from_secs(30), || {
-        (app.count("[data-testid=antrean-kirim-kosong]") == 1).then_some(())
-    });
+    wait_for("the outbox to empty", Duration::from_secs(30), || (app.count("[data-testid=antrean-kirim-kosong]") == 1).then_some(()));
 }
 
 pub fn go(app: &App, screen: &str) {
@@ -69,6 +67,7 @@ pub fn statuses_of(app: &App, nik: &str) -> Vec<String> {
     field.type_text(nik);
     std::thread::sleep(Duration::from_millis(400));
     let script = "return Array.from(document.querySelectorAll('[data-testid=baris] [data-status]')).map(e => e.dataset.status);";
-    let value = app.session().call(reqwest::Method::POST, "/execute/sync", Some(serde_json::json!({"script": script, "args": []}))).unwrap();
+    let value =
+        app.session().call(reqwest::Method::POST, "/execute/sync", Some(serde_json::json!({"script": script, "args": []}))).unwrap();
     value.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
 }

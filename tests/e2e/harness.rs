@@ -138,7 +138,14 @@ impl App {
             &format!("http://127.0.0.1:{port}"),
             json!({ "browserName": "wry", "tauri:options": { "application": application } }),
         );
-        App { session, name: name.to_owned(), display: desktop.display.clone(), _driver: driver, _desktop: desktop, _home: RemoveOnDrop(home) }
+        App {
+            session,
+            name: name.to_owned(),
+            display: desktop.display.clone(),
+            _driver: driver,
+            _desktop: desktop,
+            _home: RemoveOnDrop(home),
+        }
     }
 
     pub fn session(&self) -> &Session {
@@ -158,7 +165,8 @@ impl App {
         self.find(css);
         let script = "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
                       s.dispatchEvent(new Event('change', { bubbles: true })); return s.value;";
-        let chosen = self.session.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": [css, value]}))).unwrap();
+        let chosen =
+            self.session.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": [css, value]}))).unwrap();
         assert_eq!(chosen, value, "{css} has no option {value}");
     }
 

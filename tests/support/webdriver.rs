@@ -93,9 +93,7 @@ impl Session {
 
     /// Waits until the element matching `css` shows text containing `needle`.
     pub fn wait_for_text(&self, css: &str, needle: &str) -> String {
-        wait_for(&format!("{css} to show {needle:?}"), UI_TIMEOUT, || {
-            self.try_find(css).map(|e| e.text()).filter(|t| t.contains(needle))
-        })
+        wait_for(&format!("{css} to show {needle:?}"), UI_TIMEOUT, || self.try_find(css).map(|e| e.text()).filter(|t| t.contains(needle)))
     }
 
     /// A PNG of the page once the compositor has drawn the current DOM (two animation

@@ -17,7 +17,6 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-
 fn main() {
     if let Err(e) = run() {
         eprintln!("xtask: {e:#}");
@@ -160,6 +159,10 @@ fn test(extra: &[String]) -> Result<()> {
     let root = root();
     let path = setup::path_with_tools()?;
 
+    println!("== Rust: formatting (rustfmt.toml) and lints (clippy, every warning an error)");
+    run_in(&root, "cargo", &["fmt", "--all", "--check"], &[])?;
+    run_in(&root, "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
+
     println!("== UI: svelte-check and Vitest");
     run_in(&root.join("ui"), "npm", &["run", "check"], &[])?;
     run_in(&root.join("ui"), "npm", &["test"], &[])?;
@@ -224,7 +227,18 @@ fn bench(args: &[String]) -> Result<()> {
     run_in(
         &root,
         "cargo",
-        &["build", "--release", "--package", "myintress-satker", "--features", "custom-protocol", "--bin", "myintress-satker", "--example", "empty_window"],
+        &[
+            "build",
+            "--release",
+            "--package",
+            "myintress-satker",
+            "--features",
+            "custom-protocol",
+            "--bin",
+            "myintress-satker",
+            "--example",
+            "empty_window",
+        ],
         &[],
     )?;
     let target = PathBuf::from(setup::tools_dir()?.parent().context("target dir")?);

@@ -61,11 +61,22 @@ pub fn all(for_tests: bool) -> Result<()> {
     node()?;
     build_ui()?;
     if for_tests {
+        rust_components()?;
         cargo_tool("tauri-driver", "tauri-driver")?;
         python_tool(SCHEMATHESIS)?;
         python_tool(MOTO)?;
     }
     Ok(())
+}
+
+/// `rustfmt` and `clippy`, which the test command runs, through `rustup` unless present.
+fn rust_components() -> Result<()> {
+    let present = |tool: &str| Command::new("cargo").args([tool, "--version"]).output().is_ok_and(|o| o.status.success());
+    if present("fmt") && present("clippy") {
+        return Ok(());
+    }
+    println!("== rustup component add rustfmt clippy");
+    run_in(&root(), "rustup", &["component", "add", "rustfmt", "clippy"], &[])
 }
 
 /// The API fuzzer run against `/openapi.json`, pinned.
@@ -144,11 +155,9 @@ fn node() -> Result<()> {
     }
     match node_version() {
         Some(v) if v >= MIN_NODE => Ok(()),
-        Some((major, minor)) => bail!(
-            "Node.js {major}.{minor} terlalu lama: UI memerlukan Node.js ≥ {}.{} (https://nodejs.org)",
-            MIN_NODE.0,
-            MIN_NODE.1
-        ),
+        Some((major, minor)) => {
+            bail!("Node.js {major}.{minor} terlalu lama: UI memerlukan Node.js ≥ {}.{} (https://nodejs.org)", MIN_NODE.0, MIN_NODE.1)
+        }
         None => bail!("Node.js tidak ditemukan: pasang Node.js ≥ {}.{}", MIN_NODE.0, MIN_NODE.1),
     }
 }
@@ -206,7 +215,5 @@ pub fn path_with_tools() -> Result<String> {
 }
 
 fn which(binary: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|p| p.join(binary).is_file()))
-        .unwrap_or(false)
+    std::env::var_os("PATH").map(|paths| std::env::split_paths(&paths).any(|p| p.join(binary).is_file())).unwrap_or(false)
 }

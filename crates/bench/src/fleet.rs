@@ -16,9 +16,9 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use crate::Cli;
 use crate::report::{Latencies, Report, ms};
 use crate::world::{self, ServerProcess};
-use crate::Cli;
 
 const KPPNS: usize = 20;
 const SATKERS: usize = 5;
@@ -69,8 +69,7 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
         for d in 0..=clients {
             let k = d % KPPNS;
             let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(k, s)).collect();
-            let pending =
-                world::seed_memberships(&state, &satkers, pushes_each * 2, Some(Status::Registered), 10_000 + d as u64).await?;
+            let pending = world::seed_memberships(&state, &satkers, pushes_each * 2, Some(Status::Registered), 10_000 + d as u64).await?;
             desks.push(Desk { token: world::session(&state, &verifiers[k]).await?, pending });
         }
         let solo = desks.pop().expect("one more than the fleet");
@@ -91,7 +90,18 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
     // The baseline: one desktop alone, pulling every second and pushing every 2 s.
     let solo_tally = Arc::new(Mutex::new(Tally::default()));
     let solo_time = if cli.full() { Duration::from_secs(30) } else { Duration::from_secs(3) };
-    desk(base.clone(), desk_client()?, solo, head, solo_time, Duration::from_secs(1), Duration::from_secs(2), Duration::ZERO, solo_tally.clone()).await;
+    desk(
+        base.clone(),
+        desk_client()?,
+        solo,
+        head,
+        solo_time,
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+        Duration::ZERO,
+        solo_tally.clone(),
+    )
+    .await;
     let (_, solo_peak) = world::rss(server.pid()).unwrap_or_default();
     let solo = Arc::try_unwrap(solo_tally).ok().context("solo tally")?.into_inner();
     let (solo_pulls, solo_pushes) = (Latencies::new(solo.pulls), Latencies::new(solo.pushes));
@@ -109,7 +119,9 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
     drop(server);
 
     // The same fleet through two replicas on the same database, behind a balancer.
-    let ports: Vec<u16> = (0..2).map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port())).collect::<Result<_, _>>()?;
+    let ports: Vec<u16> = (0..2)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
+        .collect::<Result<_, _>>()?;
     let mut replicas = Vec::new();
     for port in &ports {
         replicas.push(ServerProcess::start_on(&cli.server_bin, &settings, *port, &[]).await?);
@@ -121,7 +133,15 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
     let pids: Vec<u32> = replicas.iter().map(ServerProcess::pid).collect();
     let head = head_of(&balancer.url(), &second).await?;
     let (tally, peak) = fleet(&balancer.url(), second, head, &pids, duration, pull_every, push_every).await?;
-    add(report, &format!("7 fleet of {clients}, 2 replicas (PostgreSQL)"), &tally, peak, "replicas' summed", &baseline, (&solo_pulls, &solo_pushes));
+    add(
+        report,
+        &format!("7 fleet of {clients}, 2 replicas (PostgreSQL)"),
+        &tally,
+        peak,
+        "replicas' summed",
+        &baseline,
+        (&solo_pulls, &solo_pushes),
+    );
     drop(balancer);
     drop(replicas);
     Ok(())
@@ -206,8 +226,14 @@ async fn head(base: &str, token: &str) -> Result<i64> {
     let http = reqwest::Client::new();
     let mut after = 0;
     loop {
-        let page: ChangesPage =
-            http.get(format!("{base}/api/v1/changes?after={after}&limit=1000")).bearer_auth(token).send().await?.error_for_status()?.json().await?;
+        let page: ChangesPage = http
+            .get(format!("{base}/api/v1/changes?after={after}&limit=1000"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
         after = page.last_seq;
         if !page.has_more {
             return Ok(after);

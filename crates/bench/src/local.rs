@@ -13,9 +13,9 @@ use rand::{Rng, SeedableRng};
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::Cli;
 use crate::report::{Latencies, Report, ms, ratio};
 use crate::world::{self, ServerProcess};
-use crate::Cli;
 
 const SATKERS: usize = 20;
 
@@ -156,7 +156,12 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
 }
 
 /// Times one list query and its full-scan baseline, and checks they give the same page.
-async fn time_both(conn: &mut sqlx::SqliteConnection, filter: &ListFilter, times: &mut Vec<Duration>, scans: &mut Vec<Duration>) -> Result<()> {
+async fn time_both(
+    conn: &mut sqlx::SqliteConnection,
+    filter: &ListFilter,
+    times: &mut Vec<Duration>,
+    scans: &mut Vec<Duration>,
+) -> Result<()> {
     let started = Instant::now();
     let page = queries::list(conn, filter).await?;
     times.push(started.elapsed());
@@ -238,7 +243,8 @@ async fn scan_page(conn: &mut sqlx::SqliteConnection, f: &ListFilter) -> Result<
     ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
         q.bind(f.satker_code.clone().unwrap_or_default()).bind(f.status.unwrap_or(0) as i64).bind(like.to_owned())
     }
-    let count = format!("SELECT COUNT(*) AS n FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL");
+    let count =
+        format!("SELECT COUNT(*) AS n FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL");
     let _total: i64 = bind(sqlx::query(&count), f, &like).fetch_one(&mut *conn).await?.try_get("n")?;
     let page = format!(
         "SELECT view_json, pending FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL \

@@ -96,7 +96,13 @@ impl Latencies {
 
 pub fn ms(d: Duration) -> String {
     let v = d.as_secs_f64() * 1000.0;
-    if v < 1.0 { format!("{v:.3} ms") } else if v < 100.0 { format!("{v:.2} ms") } else { format!("{v:.0} ms") }
+    if v < 1.0 {
+        format!("{v:.3} ms")
+    } else if v < 100.0 {
+        format!("{v:.2} ms")
+    } else {
+        format!("{v:.0} ms")
+    }
 }
 
 pub fn ratio(a: f64, b: f64) -> String {

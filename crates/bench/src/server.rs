@@ -12,9 +12,9 @@ use anyhow::{Context, Result, bail, ensure};
 use rand::SeedableRng;
 use tokio::sync::Semaphore;
 
+use crate::Cli;
 use crate::report::{Latencies, Report, ms, ratio};
 use crate::world::{self, ServerProcess};
-use crate::Cli;
 
 /// What wrk said: requests per second and the latency percentiles it prints.
 struct Wrk {
@@ -35,7 +35,8 @@ fn wrk(cli: &Cli, url: &str, token: Option<&str>) -> Result<Wrk> {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     ensure!(out.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
     let rps = text.lines().find(|l| l.starts_with("Requests/sec:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok());
-    let percentile = |p: &str| text.lines().map(str::trim).find(|l| l.starts_with(p)).and_then(|l| l.split_whitespace().nth(1)).and_then(parse_wrk_time);
+    let percentile =
+        |p: &str| text.lines().map(str::trim).find(|l| l.starts_with(p)).and_then(|l| l.split_whitespace().nth(1)).and_then(parse_wrk_time);
     let errors = text
         .lines()
         .find(|l| l.contains("Non-2xx or 3xx responses:"))
@@ -84,7 +85,11 @@ pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
         };
         let server = ServerProcess::start(&cli.server_bin, &settings, &[]).await?;
         let health = wrk(cli, &server.url("/healthz"), None)?;
-        let list = wrk(cli, &server.url(&format!("/api/v1/memberships?satker_code={}&status=2&limit=50", world::satker_code(0, 7))), Some(&token))?;
+        let list = wrk(
+            cli,
+            &server.url(&format!("/api/v1/memberships?satker_code={}&status=2&limit=50", world::satker_code(0, 7))),
+            Some(&token),
+        )?;
         let feed = wrk(cli, &server.url(&format!("/api/v1/changes?after={}&limit=100", rows / 2)), Some(&token))?;
         let (_, peak) = world::rss(server.pid()).unwrap_or_default();
         let baseline = format!("/healthz: {:.0} req/s, p99 {}", health.rps, ms(health.p99));
@@ -93,7 +98,14 @@ pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
             let is_list = what.starts_with("memberships");
             report.add(
                 &format!("4 {what} ({label})"),
-                format!("{:.0} req/s, p50 {}, p99 {}, errors {}, server peak RSS {}", w.rps, ms(w.p50), ms(w.p99), w.errors, world::mib(peak)),
+                format!(
+                    "{:.0} req/s, p50 {}, p99 {}, errors {}, server peak RSS {}",
+                    w.rps,
+                    ms(w.p50),
+                    ms(w.p99),
+                    w.errors,
+                    world::mib(peak)
+                ),
                 baseline.clone(),
                 format!("{} of /healthz throughput", ratio(w.rps, health.rps)),
                 if is_list && sqlite { "≥ 2,000 req/s, p99 ≤ 25 ms" } else { "say the figure" },
@@ -105,7 +117,7 @@ pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// 5. Registrations with a 1 MB letter: the server's child-process PDF check beside the
+/// Benchmark 5, registrations with a 1 MB letter: the server's child-process PDF check beside the
 /// same server checking in-process.
 pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
     let n: u32 = if cli.full() { 400 } else { 16 };
@@ -133,7 +145,8 @@ pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (i, letter) in letters.iter().enumerate() {
-            let registration = myintress_server::testkit::Registration::new(i as u32 + 1, &world::satker_code(0, i % 20)).letter(letter.clone());
+            let registration =
+                myintress_server::testkit::Registration::new(i as u32 + 1, &world::satker_code(0, i % 20)).letter(letter.clone());
             let (http, url, token, slots) = (http.clone(), server.url("/api/v1/registrations"), token.clone(), slots.clone());
             tasks.push(tokio::spawn(async move {
                 let _slot = slots.acquire().await.expect("open");
@@ -168,7 +181,7 @@ pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// 6. The PDF check of a 5 MB letter, in-process and as the server runs it (child
+/// Benchmark 6, the PDF check of a 5 MB letter, in-process and as the server runs it (child
 /// process), beside reading the file.
 pub async fn pdf_check(cli: &Cli, report: &mut Report) -> Result<()> {
     let runs = if cli.full() { 21 } else { 3 };

@@ -24,8 +24,30 @@ const FIRST: [&str; 24] = [
     "Bambang", "Nur", "Joko", "Intan", "Dian", "Putu", "Made", "Kadek",
 ];
 const LAST: [&str; 24] = [
-    "Santoso", "Rahmawati", "Fauzi", "Lestari", "Salim", "Kartika", "Gunawan", "Wahyuni", "Maulana", "Sari", "Pratama", "Handayani",
-    "Prasetyo", "Anggraini", "Hartono", "Kurniawan", "Siregar", "Nasution", "Wibowo", "Setiawan", "Hidayat", "Saputra", "Purnama", "Utami",
+    "Santoso",
+    "Rahmawati",
+    "Fauzi",
+    "Lestari",
+    "Salim",
+    "Kartika",
+    "Gunawan",
+    "Wahyuni",
+    "Maulana",
+    "Sari",
+    "Pratama",
+    "Handayani",
+    "Prasetyo",
+    "Anggraini",
+    "Hartono",
+    "Kurniawan",
+    "Siregar",
+    "Nasution",
+    "Wibowo",
+    "Setiawan",
+    "Hidayat",
+    "Saputra",
+    "Purnama",
+    "Utami",
 ];
 
 /// A random person's name, two or three words.
@@ -189,7 +211,15 @@ pub async fn seed_memberships(state: &AppState, satkers: &[String], n: usize, fi
 /// A KPPN verifier account (argon2id password, as sign-in expects).
 pub async fn verifier(state: &AppState, k: usize) -> Result<String> {
     let nik = verifier_nik(k);
-    myintress_server::demo::create_verifier(state, &nik, &format!("Verifikator {k}"), &format!("verifikator{k}@kemenkeu.go.id"), &kppn_code(k), PASSWORD).await?;
+    myintress_server::demo::create_verifier(
+        state,
+        &nik,
+        &format!("Verifikator {k}"),
+        &format!("verifikator{k}@kemenkeu.go.id"),
+        &kppn_code(k),
+        PASSWORD,
+    )
+    .await?;
     Ok(nik)
 }
 
@@ -284,7 +314,12 @@ pub fn stop(child: &mut Child) {
 pub fn rss(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).map(|kb| kb * 1024)
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
@@ -322,7 +357,7 @@ pub fn letter_of_size(nik: &str, name: &str, number: &str, bytes: usize, rng: &m
     rng.fill(&mut data[..]);
     let image = doc.add_object(Stream::new(
         dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 1240, "Height" => 1754,
-            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
+        "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
         data,
     ));
     if let Ok(Object::Dictionary(d)) = doc.get_object_mut(resources) {

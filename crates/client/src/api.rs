@@ -6,8 +6,7 @@
 use std::time::Duration;
 
 use myintress_core::api::{
-    CaptchaChallenge, DigitAccount, RawChangesPage, LoginRequest, Me, Membership, MembershipDetail, Problem, RefreshRequest,
-    TokenPair,
+    CaptchaChallenge, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, Problem, RawChangesPage, RefreshRequest, TokenPair,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -57,7 +56,10 @@ pub enum Body {
     Json(serde_json::Value),
     /// A multipart body already encoded (registrations and deletions are encoded once
     /// and resent byte for byte, so the idempotency fingerprint matches).
-    Multipart { boundary: String, bytes: Vec<u8> },
+    Multipart {
+        boundary: String,
+        bytes: Vec<u8>,
+    },
 }
 
 #[derive(Clone)]
@@ -191,9 +193,9 @@ impl ApiClient {
         request = match body {
             Body::Empty => request,
             Body::Json(v) => request.json(v),
-            Body::Multipart { boundary, bytes } => request
-                .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
-                .body(bytes.clone()),
+            Body::Multipart { boundary, bytes } => {
+                request.header("Content-Type", format!("multipart/form-data; boundary={boundary}")).body(bytes.clone())
+            }
         };
         Self::read(request.send().await).await
     }

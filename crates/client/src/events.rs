@@ -11,13 +11,22 @@ pub enum Connection {
     Idle,
     Online,
     /// The server could not be reached; actions wait in the outbox.
-    Offline { reason: String },
+    Offline {
+        reason: String,
+    },
     /// Sending actions or reading changes: `done` of `total` (total unknown while reading).
-    Syncing { done: u64, total: Option<u64> },
+    Syncing {
+        done: u64,
+        total: Option<u64>,
+    },
     /// The session ended (signed out elsewhere, expired, deactivated): sign in again.
-    SignInNeeded { reason: String },
+    SignInNeeded {
+        reason: String,
+    },
     /// Something unexpected; sync retries.
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -87,11 +87,12 @@ impl Account {
     pub fn scope(&self) -> Scope {
         match self.role {
             Role::Kppn => Scope::Kppn {
-                kppn_code: KppnCode::parse(self.kppn_code.as_deref().unwrap_or_default()).unwrap_or_else(|_| KppnCode::parse("000").expect("code")),
+                kppn_code: KppnCode::parse(self.kppn_code.as_deref().unwrap_or_default())
+                    .unwrap_or_else(|_| KppnCode::parse("000").expect("code")),
             },
-            Role::Satker => Scope::Satker {
-                active_satkers: self.active_satkers.iter().filter_map(|s| SatkerCode::parse(s).ok()).collect(),
-            },
+            Role::Satker => {
+                Scope::Satker { active_satkers: self.active_satkers.iter().filter_map(|s| SatkerCode::parse(s).ok()).collect() }
+            }
         }
     }
 }
@@ -133,9 +134,7 @@ impl ClientError {
     pub fn message(&self) -> String {
         match self {
             ClientError::Api(ApiError::Problem { problem, .. }) => problem.detail.clone(),
-            ClientError::Api(ApiError::Transient(_)) => {
-                "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.".into()
-            }
+            ClientError::Api(ApiError::Transient(_)) => "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.".into(),
             ClientError::Fields(errors) if errors.len() == 1 => errors[0].detail.clone(),
             ClientError::Fields(_) => "Beberapa isian belum benar; periksa kembali formulir.".into(),
             ClientError::NotSignedIn => "Silakan masuk terlebih dahulu.".into(),
@@ -290,7 +289,9 @@ impl Client {
                 let _ = self.api.logout(&pair.access_token).await;
                 return Err(ClientError::Refused(
                     ErrorCode::InvalidTransition,
-                    format!("Masih ada {waiting} tindakan akun sebelumnya yang belum terkirim. Masuk dengan akun tersebut dan sinkronkan dahulu."),
+                    format!(
+                        "Masih ada {waiting} tindakan akun sebelumnya yang belum terkirim. Masuk dengan akun tersebut dan sinkronkan dahulu."
+                    ),
                 ));
             }
             leftovers.extend(clear_local(&mut tx).await?);
@@ -303,7 +304,8 @@ impl Client {
         tx.commit().await?;
         self.remove_unneeded_files(&leftovers).await?;
         self.confirm(Some(&account.nik));
-        *self.access.lock().await = Some(AccessToken { token: pair.access_token, expires_at: Utc::now() + Duration::seconds(pair.expires_in) });
+        *self.access.lock().await =
+            Some(AccessToken { token: pair.access_token, expires_at: Utc::now() + Duration::seconds(pair.expires_in) });
         self.wake();
         Ok(account)
     }
@@ -312,18 +314,23 @@ impl Client {
     /// people, details and cached-letter rows) and reads the change feed from the start.
     /// Returns the cached files that may no longer be needed (removed after commit).
     async fn adopt(&self, conn: &mut sqlx::SqliteConnection, account: &Account, previous: Option<&Account>) -> ClientResult<Vec<String>> {
-        let scope_changed = previous.is_none_or(|p| p.role != account.role || p.kppn_code != account.kppn_code || {
-            let mut a = p.active_satkers.clone();
-            let mut b = account.active_satkers.clone();
-            a.sort();
-            b.sort();
-            a != b
+        let scope_changed = previous.is_none_or(|p| {
+            p.role != account.role || p.kppn_code != account.kppn_code || {
+                let mut a = p.active_satkers.clone();
+                let mut b = account.active_satkers.clone();
+                a.sort();
+                b.sort();
+                a != b
+            }
         });
         let mut leftovers = Vec::new();
         if scope_changed {
             let keep: Vec<String> = match account.role {
                 Role::Kppn => {
-                    sqlx::query_scalar("SELECT code FROM satkers WHERE kppn_code = $1").bind(&account.kppn_code).fetch_all(&mut *conn).await?
+                    sqlx::query_scalar("SELECT code FROM satkers WHERE kppn_code = $1")
+                        .bind(&account.kppn_code)
+                        .fetch_all(&mut *conn)
+                        .await?
                 }
                 Role::Satker => account.active_satkers.clone(),
             };
@@ -378,10 +385,8 @@ impl Client {
     /// the keychain (rotated: the new refresh token replaces the old one at once).
     pub async fn access_token(&self, force_refresh: bool) -> ClientResult<String> {
         let mut access = self.access.lock().await;
-        if !force_refresh {
-            if let Some(a) = access.as_ref().filter(|a| a.expires_at > Utc::now() + Duration::seconds(30)) {
-                return Ok(a.token.clone());
-            }
+        if !force_refresh && let Some(a) = access.as_ref().filter(|a| a.expires_at > Utc::now() + Duration::seconds(30)) {
+            return Ok(a.token.clone());
         }
         let mut conn = self.pool.acquire().await?;
         let Some(json) = store::meta(&mut conn, KEY_ACCOUNT).await? else { return Err(ClientError::NotSignedIn) };
@@ -465,7 +470,8 @@ impl Client {
 
         let mut tx = self.pool.begin().await?;
         let satker = store::satkers(&mut tx).await?.into_iter().find(|s| s.code == form.satker_code.as_str());
-        let satker = satker.ok_or_else(|| ClientError::Refused(ErrorCode::SatkerOutOfScope, ErrorCode::SatkerOutOfScope.detail().into()))?;
+        let satker =
+            satker.ok_or_else(|| ClientError::Refused(ErrorCode::SatkerOutOfScope, ErrorCode::SatkerOutOfScope.detail().into()))?;
         let kppn = KppnCode::parse(&satker.kppn_code).map_err(|e| ClientError::Store(e.to_string()))?;
         scope.may_register_for(&form.satker_code, &kppn).map_err(|c| ClientError::Refused(c, c.detail().into()))?;
 
@@ -533,7 +539,9 @@ impl Client {
     }
 
     async fn check_transition(&self, conn: &mut sqlx::SqliteConnection, account: &Account, id: Uuid, action: &Action) -> ClientResult<()> {
-        let (view, _) = store::view(conn, id).await?.ok_or(ClientError::Refused(ErrorCode::InvalidTransition, "Data pengguna tidak ditemukan.".into()))?;
+        let (view, _) = store::view(conn, id)
+            .await?
+            .ok_or(ClientError::Refused(ErrorCode::InvalidTransition, "Data pengguna tidak ditemukan.".into()))?;
         let core = action.core().expect("not a registration");
         status::decide(account.acting().actor, core, view.status, view.nik == account.nik)
             .map(|_| ())

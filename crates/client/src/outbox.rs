@@ -78,7 +78,8 @@ pub fn overlay(view: Option<Membership>, action: &Action, membership_id: Uuid, a
         Action::Register { input, .. } => {
             let route = Route::for_actor(acting.actor).unwrap_or(Route::Satker);
             let initial = route.initial_status();
-            let phone = myintress_core::PhoneNumber::parse(&input.phone).map(|p| p.as_e164().to_owned()).unwrap_or_else(|_| input.phone.clone());
+            let phone =
+                myintress_core::PhoneNumber::parse(&input.phone).map(|p| p.as_e164().to_owned()).unwrap_or_else(|_| input.phone.clone());
             let nip = Some(input.nip.trim().to_owned()).filter(|n| !n.is_empty());
             let ticket = Some(input.ticket_number.trim().to_owned()).filter(|t| !t.is_empty() && route == Route::Kppn);
             let active = initial == Status::Active;

@@ -68,7 +68,10 @@ pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> sqlx::Res
     // The search index holds listed rows only: it counts a search's matches by itself.
     let matches: Option<i64> = match phrase(filter) {
         Some(p) => Some(
-            sqlx::query_scalar("SELECT COUNT(*) FROM memberships_search WHERE memberships_search MATCH $1").bind(p).fetch_one(&mut *conn).await?,
+            sqlx::query_scalar("SELECT COUNT(*) FROM memberships_search WHERE memberships_search MATCH $1")
+                .bind(p)
+                .fetch_one(&mut *conn)
+                .await?,
         ),
         None => None,
     };
@@ -137,11 +140,10 @@ pub struct OutboxItem {
 }
 
 pub async fn outbox(conn: &mut SqliteConnection) -> sqlx::Result<Vec<OutboxItem>> {
-    let rows = sqlx::query(
-        "SELECT key, seq, payload, membership_id, state, attempts, last_error, answer, created_at FROM outbox ORDER BY seq",
-    )
-    .fetch_all(conn)
-    .await?;
+    let rows =
+        sqlx::query("SELECT key, seq, payload, membership_id, state, attempts, last_error, answer, created_at FROM outbox ORDER BY seq")
+            .fetch_all(conn)
+            .await?;
     rows.into_iter()
         .map(|r| {
             let payload: String = r.try_get("payload")?;

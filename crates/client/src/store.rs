@@ -71,7 +71,14 @@ pub async fn upsert_satker(conn: &mut SqliteConnection, s: &Satker) -> DbResult<
 pub async fn satkers(conn: &mut SqliteConnection) -> DbResult<Vec<Satker>> {
     let rows = sqlx::query("SELECT code, name, kppn_code, kppn_name FROM satkers ORDER BY code").fetch_all(conn).await?;
     rows.into_iter()
-        .map(|r| Ok(Satker { code: r.try_get("code")?, name: r.try_get("name")?, kppn_code: r.try_get("kppn_code")?, kppn_name: r.try_get("kppn_name")? }))
+        .map(|r| {
+            Ok(Satker {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                kppn_code: r.try_get("kppn_code")?,
+                kppn_name: r.try_get("kppn_name")?,
+            })
+        })
         .collect()
 }
 
@@ -250,7 +257,11 @@ async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -
     // Statuses 0, 2 and 3 are only reached through activation: they have been active.
     let facts: Vec<RowFacts<DateTime<Utc>>> = views
         .iter()
-        .map(|m| RowFacts { status: m.status, registered: m.created_at, ever_active: matches!(m.status, Status::Inactive | Status::Active | Status::Dormant) })
+        .map(|m| RowFacts {
+            status: m.status,
+            registered: m.created_at,
+            ever_active: matches!(m.status, Status::Inactive | Status::Active | Status::Dormant),
+        })
         .collect();
     for (m, fact) in views.iter().zip(&facts) {
         let listed = is_visible(fact, &facts);
@@ -283,10 +294,8 @@ pub async fn view(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<(Mem
 /// The server version a new action on this membership is based on (`None` for a row the
 /// server has not seen yet).
 pub async fn server_version(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<i64>> {
-    let row = sqlx::query("SELECT server_json, server_version FROM memberships WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT server_json, server_version FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(conn).await?;
     Ok(row.and_then(|r| {
         let json: Option<String> = r.try_get("server_json").ok()?;
         json.and(r.try_get("server_version").ok()?)
@@ -321,7 +330,9 @@ pub async fn forget_satkers(conn: &mut SqliteConnection, satkers: &[String], whi
         Forget::These => "IN",
     };
     let gone = format!("SELECT id FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))");
-    let letters = format!("SELECT json_extract(view_json, '$.letter_document_id') FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))");
+    let letters = format!(
+        "SELECT json_extract(view_json, '$.letter_document_id') FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))"
+    );
     sqlx::query(&format!("DELETE FROM details WHERE membership_id IN ({gone})")).bind(&list).execute(&mut *conn).await?;
     let files: Vec<String> =
         sqlx::query_scalar(&format!("DELETE FROM documents WHERE membership_id IN ({gone}) OR id IN ({letters}) RETURNING sha256"))
@@ -332,7 +343,10 @@ pub async fn forget_satkers(conn: &mut SqliteConnection, satkers: &[String], whi
         .bind(&list)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(&format!("DELETE FROM satkers WHERE code {test} (SELECT value FROM json_each($1))")).bind(&list).execute(&mut *conn).await?;
+    sqlx::query(&format!("DELETE FROM satkers WHERE code {test} (SELECT value FROM json_each($1))"))
+        .bind(&list)
+        .execute(&mut *conn)
+        .await?;
     Ok(files)
 }
 
@@ -348,7 +362,8 @@ pub enum Forget {
 /// Drops the details and cached-letter rows of a membership that left the view (deleted
 /// on the server). Returns the SHA-256 of the files those rows named.
 pub async fn forget_membership_leftovers(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Vec<String>> {
-    let still_shown: Option<i64> = sqlx::query_scalar("SELECT 1 FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    let still_shown: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
     if still_shown.is_some() {
         return Ok(Vec::new());
     }

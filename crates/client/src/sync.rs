@@ -50,11 +50,10 @@ struct Entry {
 
 impl Client {
     async fn next_entry(&self) -> ClientResult<Option<Entry>> {
-        let row = sqlx::query(
-            "SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1",
-        )
-        .fetch_optional(self.pool())
-        .await?;
+        let row =
+            sqlx::query("SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1")
+                .fetch_optional(self.pool())
+                .await?;
         let Some(r) = row else { return Ok(None) };
         let payload: String = r.try_get("payload")?;
         let membership_id: String = r.try_get("membership_id")?;
@@ -129,7 +128,11 @@ impl Client {
                     report.conflicts += 1;
                 }
                 Err(ClientError::Api(e)) => {
-                    sqlx::query("UPDATE outbox SET last_error = $1 WHERE seq = $2").bind(e.to_string()).bind(entry.seq).execute(self.pool()).await?;
+                    sqlx::query("UPDATE outbox SET last_error = $1 WHERE seq = $2")
+                        .bind(e.to_string())
+                        .bind(entry.seq)
+                        .execute(self.pool())
+                        .await?;
                     self.publish_counts().await?;
                     return Err(e.into());
                 }
@@ -247,7 +250,12 @@ impl Client {
 
     /// Writes one page of changes and the cursor after it, in one transaction; then
     /// removes the cached files of what left the scope.
-    async fn apply_page(&self, page: myintress_core::api::RawChangesPage, account: &Account, outcome: &mut PullOutcome) -> ClientResult<()> {
+    async fn apply_page(
+        &self,
+        page: myintress_core::api::RawChangesPage,
+        account: &Account,
+        outcome: &mut PullOutcome,
+    ) -> ClientResult<()> {
         let acting = &account.acting();
         let mut leftovers = Vec::new();
         let mut tx = self.pool().begin().await?;
@@ -328,7 +336,11 @@ impl Client {
             }
             // A satker user follows its registrations: say when the KPPN decided.
             if acting.actor == myintress_core::status::Actor::SatkerOperator && was.is_some_and(|w| w != m.status) {
-                status_changes.push(Notice::StatusChanged { membership_id: m.id.to_string(), name: m.name.clone(), status: m.status.code() });
+                status_changes.push(Notice::StatusChanged {
+                    membership_id: m.id.to_string(),
+                    name: m.name.clone(),
+                    status: m.status.code(),
+                });
             }
         }
         tx.commit().await?;
@@ -386,7 +398,8 @@ impl Client {
                 break;
             }
             sqlx::query("DELETE FROM documents WHERE id = $1").bind(&id).execute(self.pool()).await?;
-            let still_used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE sha256 = $1").bind(&sha).fetch_one(self.pool()).await?;
+            let still_used: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE sha256 = $1").bind(&sha).fetch_one(self.pool()).await?;
             if still_used == 0 {
                 self.documents().remove(&sha).await;
             }
@@ -397,12 +410,17 @@ impl Client {
 
     /// A document's bytes: from the cache, or fetched (and cached) when online.
     pub async fn document(&self, id: Uuid) -> ClientResult<Vec<u8>> {
-        let sha: Option<String> = sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = $1").bind(id.to_string()).fetch_optional(self.pool()).await?;
-        if let Some(sha) = sha {
-            if let Ok(bytes) = self.documents().read(&sha).await {
-                sqlx::query("UPDATE documents SET used_at = $1 WHERE id = $2").bind(Utc::now().to_rfc3339()).bind(id.to_string()).execute(self.pool()).await?;
-                return Ok(bytes);
-            }
+        let sha: Option<String> =
+            sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = $1").bind(id.to_string()).fetch_optional(self.pool()).await?;
+        if let Some(sha) = sha
+            && let Ok(bytes) = self.documents().read(&sha).await
+        {
+            sqlx::query("UPDATE documents SET used_at = $1 WHERE id = $2")
+                .bind(Utc::now().to_rfc3339())
+                .bind(id.to_string())
+                .execute(self.pool())
+                .await?;
+            return Ok(bytes);
         }
         let bytes = self.online(|token| async move { self.api().document(&token, id).await }).await?;
         let sha = self.documents().save(&bytes).await?;

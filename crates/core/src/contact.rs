@@ -40,11 +40,8 @@ impl Email {
         if trimmed.is_empty() {
             return Err(EmailError::Empty);
         }
-        let options = email_address::Options::default()
-            .without_display_text()
-            .without_domain_literal();
-        let parsed = email_address::EmailAddress::parse_with_options(trimmed, options)
-            .map_err(|_| EmailError::Syntax)?;
+        let options = email_address::Options::default().without_display_text().without_domain_literal();
+        let parsed = email_address::EmailAddress::parse_with_options(trimmed, options).map_err(|_| EmailError::Syntax)?;
         let domain = parsed.domain().to_ascii_lowercase();
         if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
             return Err(EmailError::DomainWithoutDot);
@@ -129,8 +126,7 @@ impl PhoneNumber {
         }
         // libphonenumber reads a bare `62…` as the country code too, so `6281234567890`
         // copied from a chat app parses like `+6281234567890`.
-        let number = phonenumber::parse(Some(phonenumber::country::Id::ID), trimmed)
-            .map_err(|_| PhoneError::Unparsable)?;
+        let number = phonenumber::parse(Some(phonenumber::country::Id::ID), trimmed).map_err(|_| PhoneError::Unparsable)?;
         if number.code().value() != 62 {
             return Err(PhoneError::NotIndonesian);
         }

@@ -150,14 +150,8 @@ impl ErrorCode {
             | Self::ReasonRequired
             | Self::UnknownField => 422,
             Self::DukcapilUnavailable => 503,
-            Self::AlreadyActive
-            | Self::DormantExists
-            | Self::InvalidTransition
-            | Self::VersionConflict
-            | Self::RequestSuperseded => 409,
-            Self::SatkerOutOfScope | Self::SatkerHasNoActiveUser | Self::CannotDeactivateSelf => {
-                403
-            }
+            Self::AlreadyActive | Self::DormantExists | Self::InvalidTransition | Self::VersionConflict | Self::RequestSuperseded => 409,
+            Self::SatkerOutOfScope | Self::SatkerHasNoActiveUser | Self::CannotDeactivateSelf => 403,
             Self::CaptchaInvalid
             | Self::CredentialsInvalid
             | Self::AccountDormant
@@ -176,28 +170,20 @@ impl ErrorCode {
             Self::NikInvalid => "NIK harus 16 digit angka dengan tanggal lahir yang valid",
             Self::NikNotFound => "Berdasarkan pengecekan di DUKCAPIL: NIK tidak ditemukan",
             Self::NameMismatch => "Berdasarkan pengecekan di DUKCAPIL: Nama lengkap tidak valid",
-            Self::DukcapilUnavailable => {
-                "Layanan DUKCAPIL tidak dapat dihubungi. Data belum disimpan, silakan coba lagi."
-            }
+            Self::DukcapilUnavailable => "Layanan DUKCAPIL tidak dapat dihubungi. Data belum disimpan, silakan coba lagi.",
             Self::FieldRequired => "Wajib diisi",
             Self::FieldTooLong => "Isian terlalu panjang",
             Self::EmailInvalid => "Format email tidak valid, mohon pastikan email aktif",
-            Self::PhoneInvalid => {
-                "Nomor telepon tidak valid; gunakan nomor Indonesia, misalnya 0812xxxxxxxx atau (021) xxxxxxx"
-            }
+            Self::PhoneInvalid => "Nomor telepon tidak valid; gunakan nomor Indonesia, misalnya 0812xxxxxxxx atau (021) xxxxxxx",
             Self::SatkerCodeInvalid => "Kode satker harus 6 digit angka",
             Self::KppnCodeInvalid => "Kode KPPN harus 3 digit angka",
             Self::LetterNotPdf => "Dokumen ST harus berupa file PDF",
             Self::LetterTooLarge => "Ukuran dokumen ST maksimal 5MB",
-            Self::LetterEncrypted => {
-                "Dokumen PDF dilindungi kata sandi; unggah dokumen yang dapat dibuka tanpa kata sandi"
-            }
+            Self::LetterEncrypted => "Dokumen PDF dilindungi kata sandi; unggah dokumen yang dapat dibuka tanpa kata sandi",
             Self::LetterUnreadable => "Dokumen PDF rusak atau tidak dapat dibaca",
             Self::LetterActiveContent => "Dokumen PDF berisi konten aktif yang tidak diizinkan",
             Self::AlreadyActive => "Pengguna sudah aktif pada satker ini, pendaftaran ditolak",
-            Self::DormantExists => {
-                "Pengguna berstatus Dormant pada satker ini; KPPN mitra kerja dapat mengaktifkan kembali"
-            }
+            Self::DormantExists => "Pengguna berstatus Dormant pada satker ini; KPPN mitra kerja dapat mengaktifkan kembali",
             Self::SatkerOutOfScope => "Tidak dapat mendaftarkan pengguna untuk satker lain",
             Self::SatkerHasNoActiveUser => {
                 "Hanya satker yang telah memiliki minimal 1 pengguna aktif yang dapat menambahkan pengguna lainnya"
@@ -205,30 +191,18 @@ impl ErrorCode {
             Self::InvalidTransition => "Status pengguna tidak memungkinkan tindakan ini",
             Self::CannotDeactivateSelf => "Anda tidak dapat menonaktifkan akun Anda sendiri",
             Self::ReasonRequired => "Alasan wajib diisi",
-            Self::VersionConflict => {
-                "Data pengguna telah diubah oleh pihak lain. Periksa data terbaru sebelum melanjutkan."
-            }
-            Self::RequestSuperseded => {
-                "Permintaan ini telah digantikan oleh pengajuan yang lebih baru dengan surat tugas terbaru"
-            }
+            Self::VersionConflict => "Data pengguna telah diubah oleh pihak lain. Periksa data terbaru sebelum melanjutkan.",
+            Self::RequestSuperseded => "Permintaan ini telah digantikan oleh pengajuan yang lebih baru dengan surat tugas terbaru",
             Self::CaptchaInvalid => "Kode captcha salah",
             Self::CredentialsInvalid => "NIK atau kata sandi salah",
-            Self::AccountLocked => {
-                "Akun dikunci sementara karena terlalu banyak percobaan masuk yang gagal. Coba lagi nanti."
-            }
+            Self::AccountLocked => "Akun dikunci sementara karena terlalu banyak percobaan masuk yang gagal. Coba lagi nanti.",
             Self::AccountDormant => {
                 "Akun Anda Dormant karena tidak login selama 6 bulan. Hubungi KPPN mitra kerja untuk mengaktifkan kembali."
             }
-            Self::AccountPending => {
-                "Pendaftaran Anda belum disetujui KPPN mitra kerja. Mohon cek status pada Daftar Pengguna satker Anda."
-            }
-            Self::AccountRejected => {
-                "Pendaftaran Anda ditolak. Satker dapat mendaftarkan kembali melalui Tambah Pengguna."
-            }
+            Self::AccountPending => "Pendaftaran Anda belum disetujui KPPN mitra kerja. Mohon cek status pada Daftar Pengguna satker Anda.",
+            Self::AccountRejected => "Pendaftaran Anda ditolak. Satker dapat mendaftarkan kembali melalui Tambah Pengguna.",
             Self::AccountInactive => "Akun Anda tidak aktif. Hubungi KPPN mitra kerja.",
-            Self::DigitAccountNotFound => {
-                "Pengguna belum terdaftar di DIGIT; isi form secara manual, email aktivasi akan dikirim"
-            }
+            Self::DigitAccountNotFound => "Pengguna belum terdaftar di DIGIT; isi form secara manual, email aktivasi akan dikirim",
             Self::UnknownField => "Isian tidak dikenal; periksa nama isian yang dikirim",
         }
     }

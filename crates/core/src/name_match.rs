@@ -98,17 +98,15 @@ const PREFIX_TITLES: &[&str] = &["dr", "drs", "dra", "ir", "prof", "h", "hj", "k
 
 /// Degrees written after a name (with or without dots), e.g. S.E., S.H., M.M., M.Si.
 const SUFFIX_TITLES: &[&str] = &[
-    "se", "sh", "st", "ssi", "skom", "spd", "ssos", "sag", "shi", "sip", "sked", "sfarm", "skm",
-    "sst", "sstp", "ssit", "sak", "sikom", "spsi", "sthi", "shut", "stp", "mm", "msi", "mkom",
-    "mpd", "mh", "mhum", "mak", "mag", "mt", "mkes", "mse", "msc", "mba", "mec", "mappsc", "mpp",
-    "mtr", "phd", "amd", "ak", "ca", "cpa", "mph", "llm", "bsc", "ba", "lc",
+    "se", "sh", "st", "ssi", "skom", "spd", "ssos", "sag", "shi", "sip", "sked", "sfarm", "skm", "sst", "sstp", "ssit", "sak", "sikom",
+    "spsi", "sthi", "shut", "stp", "mm", "msi", "mkom", "mpd", "mh", "mhum", "mak", "mag", "mt", "mkes", "mse", "msc", "mba", "mec",
+    "mappsc", "mpp", "mtr", "phd", "amd", "ak", "ca", "cpa", "mph", "llm", "bsc", "ba", "lc",
 ];
 
 /// Old (pre-1972) spellings still found in names, mapped to today's: Soekarno → Sukarno,
 /// Djoko → Joko, Tjahjo → Cahyo. Applied to both names, so a name spelled either way on
 /// either side compares equal.
-const OLD_SPELLINGS: &[(&str, &str)] =
-    &[("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("nj", "ny"), ("ch", "kh")];
+const OLD_SPELLINGS: &[(&str, &str)] = &[("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("nj", "ny"), ("ch", "kh")];
 
 /// Lower-cases, strips accents, titles and punctuation, maps old spellings, and collapses
 /// spaces. The result is words of letters and digits separated by single spaces.

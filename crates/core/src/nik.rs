@@ -124,9 +124,7 @@ impl Nik {
             // Parsing guaranteed the date exists in at least one of the two centuries; the
             // only date valid in the 2000s but not the 1900s is 29 February 2000, which is
             // never after any `today` this software sees.
-            _ => NaiveDate::from_ymd_opt(1900 + yy as i32, month, day)
-                .or(in_2000s)
-                .expect("parse checked the birth date"),
+            _ => NaiveDate::from_ymd_opt(1900 + yy as i32, month, day).or(in_2000s).expect("parse checked the birth date"),
         }
     }
 
@@ -158,10 +156,7 @@ impl Nik {
 /// where the text may not even be a valid NIK.
 pub fn mask_nik(text: &str) -> String {
     let n = text.chars().count();
-    text.chars()
-        .enumerate()
-        .map(|(i, c)| if i + 4 < n { '•' } else { c })
-        .collect()
+    text.chars().enumerate().map(|(i, c)| if i + 4 < n { '•' } else { c }).collect()
 }
 
 impl fmt::Display for Nik {

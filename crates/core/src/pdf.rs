@@ -196,8 +196,7 @@ pub fn check(bytes: &[u8]) -> Result<PdfReport, PdfError> {
         }
     };
 
-    let refused: Vec<ActiveContent> =
-        chosen.active_content.iter().copied().filter(|k| k.is_refused()).collect();
+    let refused: Vec<ActiveContent> = chosen.active_content.iter().copied().filter(|k| k.is_refused()).collect();
     if !refused.is_empty() {
         return Err(PdfError::ActiveContent { found: refused });
     }
@@ -229,9 +228,7 @@ pub fn check_wire(bytes: &[u8]) -> String {
 
 /// Reads what [`check_wire`] printed.
 pub fn parse_wire(output: &[u8]) -> Result<Result<PdfReport, PdfError>, String> {
-    serde_json::from_slice::<WireOutcome>(output)
-        .map(Into::into)
-        .map_err(|e| format!("keluaran pemeriksa PDF tidak dikenali: {e}"))
+    serde_json::from_slice::<WireOutcome>(output).map(Into::into).map_err(|e| format!("keluaran pemeriksa PDF tidak dikenali: {e}"))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -273,9 +270,7 @@ pub fn find_mentions(text: &str, nik: &str, name: &str, letter_number: &str) -> 
     let digits_only: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let name_norm = crate::name_match::normalize(name);
     let text_norm = crate::name_match::normalize(text);
-    let squash = |s: &str| -> String {
-        s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-    };
+    let squash = |s: &str| -> String { s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase() };
     LetterMentions {
         nik: !nik.is_empty() && digits_only.contains(nik),
         name: !name_norm.is_empty() && text_norm.contains(&name_norm),
@@ -318,9 +313,9 @@ fn guarded(read: impl FnOnce() -> Result<Reading, ReadError>) -> Result<Reading,
 fn read_with_pdf_rs(bytes: &[u8]) -> Result<Reading, ReadError> {
     use pdf::file::{FileOptions, ScanItem};
 
-    let file = FileOptions::cached().load(bytes.to_vec()).map_err(|e| {
-        if is_password_error(&e) { ReadError::Password } else { ReadError::Failed(short(&e.to_string())) }
-    })?;
+    let file = FileOptions::cached()
+        .load(bytes.to_vec())
+        .map_err(|e| if is_password_error(&e) { ReadError::Password } else { ReadError::Failed(short(&e.to_string())) })?;
     let mut pages = 0u32;
     for page in file.pages() {
         page.map_err(|e| ReadError::Failed(short(&e.to_string())))?;
@@ -336,7 +331,7 @@ fn read_with_pdf_rs(bytes: &[u8]) -> Result<Reading, ReadError> {
         match item {
             Ok(ScanItem::Object(r, prim)) => {
                 let node = from_pdf_rs(&prim, 0);
-                tree.objects.insert(r.id as u64, node);
+                tree.objects.insert(r.id, node);
             }
             Ok(ScanItem::Trailer(dict)) => tree.roots.push(from_pdf_rs(&pdf::primitive::Primitive::Dictionary(dict), 0)),
             // An object that does not parse cannot run either; the page tree above parsed.
@@ -376,12 +371,7 @@ fn read_with_lopdf(bytes: &[u8]) -> Result<Reading, ReadError> {
     tree.roots.push(from_lopdf(&lopdf::Object::Dictionary(doc.trailer.clone()), 0));
 
     // A page whose text cannot be decoded leaves a gap, not a refusal.
-    let text: String = doc
-        .extract_text_chunks(&page_numbers)
-        .into_iter()
-        .filter_map(Result::ok)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text: String = doc.extract_text_chunks(&page_numbers).into_iter().filter_map(Result::ok).collect::<Vec<_>>().join("\n");
     Ok(Reading {
         parser: Parser::Lopdf,
         pages: page_numbers.len() as u32,
@@ -488,15 +478,11 @@ fn from_pdf_rs(prim: &pdf::primitive::Primitive, depth: usize) -> Node {
         return Node::Other;
     }
     match prim {
-        Primitive::Dictionary(d) => {
-            Node::Dict(d.iter().map(|(k, v)| (k.as_str().to_owned(), from_pdf_rs(v, depth + 1))).collect())
-        }
-        Primitive::Stream(s) => Node::Dict(
-            s.info.iter().map(|(k, v)| (k.as_str().to_owned(), from_pdf_rs(v, depth + 1))).collect(),
-        ),
+        Primitive::Dictionary(d) => Node::Dict(d.iter().map(|(k, v)| (k.as_str().to_owned(), from_pdf_rs(v, depth + 1))).collect()),
+        Primitive::Stream(s) => Node::Dict(s.info.iter().map(|(k, v)| (k.as_str().to_owned(), from_pdf_rs(v, depth + 1))).collect()),
         Primitive::Array(items) => Node::Array(items.iter().map(|v| from_pdf_rs(v, depth + 1)).collect()),
         Primitive::Name(n) => Node::Name(n.as_str().to_owned()),
-        Primitive::Reference(r) => Node::Ref(r.id as u64),
+        Primitive::Reference(r) => Node::Ref(r.id),
         _ => Node::Other,
     }
 }
@@ -507,9 +493,7 @@ fn from_lopdf(obj: &lopdf::Object, depth: usize) -> Node {
         return Node::Other;
     }
     let dict = |d: &lopdf::Dictionary| {
-        Node::Dict(
-            d.iter().map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), from_lopdf(v, depth + 1))).collect(),
-        )
+        Node::Dict(d.iter().map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), from_lopdf(v, depth + 1))).collect())
     };
     match obj {
         Object::Dictionary(d) => dict(d),

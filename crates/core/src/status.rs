@@ -28,8 +28,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] =
-        [Status::Inactive, Status::Registered, Status::Active, Status::Dormant, Status::Rejected];
+    pub const ALL: [Status; 5] = [Status::Inactive, Status::Registered, Status::Active, Status::Dormant, Status::Rejected];
 
     pub fn code(self) -> u8 {
         self as u8
@@ -78,8 +77,7 @@ impl Serialize for Status {
 impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = u8::deserialize(d)?;
-        Status::from_code(code)
-            .ok_or_else(|| serde::de::Error::custom(format!("status tidak dikenal: {code}")))
+        Status::from_code(code).ok_or_else(|| serde::de::Error::custom(format!("status tidak dikenal: {code}")))
     }
 }
 
@@ -110,14 +108,8 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
-        Action::Approve,
-        Action::Reject,
-        Action::Deactivate,
-        Action::Reactivate,
-        Action::Delete,
-        Action::MarkDormant,
-    ];
+    pub const ALL: [Action; 6] =
+        [Action::Approve, Action::Reject, Action::Deactivate, Action::Reactivate, Action::Delete, Action::MarkDormant];
 
     /// Rejection, deactivation and deletion must say why; the reason is shown to the
     /// satker and kept in the audit trail.
@@ -158,9 +150,7 @@ impl Action {
     /// Whether `actor` may take this action at all (before looking at the status).
     pub fn allowed_for(self, actor: Actor) -> bool {
         match self {
-            Action::Approve | Action::Reject | Action::Reactivate | Action::Delete => {
-                actor == Actor::KppnVerifier
-            }
+            Action::Approve | Action::Reject | Action::Reactivate | Action::Delete => actor == Actor::KppnVerifier,
             Action::Deactivate => matches!(actor, Actor::KppnVerifier | Actor::SatkerOperator),
             Action::MarkDormant => actor == Actor::System,
         }
@@ -224,12 +214,7 @@ impl TransitionError {
 /// `own_membership` is true when a satker operator acts on a membership of their own NIK:
 /// an operator deactivates *other* users of the satker (SPEC §5), never themselves, so a
 /// satker cannot lock itself out by accident.
-pub fn decide(
-    actor: Actor,
-    action: Action,
-    from: Status,
-    own_membership: bool,
-) -> Result<Transition, TransitionError> {
+pub fn decide(actor: Actor, action: Action, from: Status, own_membership: bool) -> Result<Transition, TransitionError> {
     if !action.allowed_for(actor) {
         return Err(TransitionError::WrongRole(action));
     }
@@ -246,11 +231,7 @@ pub fn decide(
 /// The actions `actor` could take now on a membership in status `from`, for the buttons
 /// of the detail screen.
 pub fn available_actions(actor: Actor, from: Status, own_membership: bool) -> Vec<Action> {
-    Action::ALL
-        .into_iter()
-        .filter(|a| *a != Action::MarkDormant)
-        .filter(|a| decide(actor, *a, from, own_membership).is_ok())
-        .collect()
+    Action::ALL.into_iter().filter(|a| *a != Action::MarkDormant).filter(|a| decide(actor, *a, from, own_membership).is_ok()).collect()
 }
 
 /// How a membership comes into being (guide A and B).

@@ -56,10 +56,10 @@ fn required(input: &str, max: Option<usize>, multi_line: bool) -> Result<String,
     if value.is_empty() {
         return Err(TextError::Empty);
     }
-    if let Some(max) = max {
-        if value.chars().count() > max {
-            return Err(TextError::TooLong { max });
-        }
+    if let Some(max) = max
+        && value.chars().count() > max
+    {
+        return Err(TextError::TooLong { max });
     }
     Ok(value)
 }

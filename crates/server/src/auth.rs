@@ -64,10 +64,7 @@ pub async fn captcha(State(state): State<Arc<AppState>>) -> Result<AppJson<Captc
     let mut tx = state.store.write().await?;
     tx.insert_captcha(&id, &answer, Utc::now() + Duration::minutes(CAPTCHA_MINUTES)).await?;
     tx.commit().await?;
-    Ok(AppJson(CaptchaChallenge {
-        captcha_id: id,
-        image_png_base64: base64::engine::general_purpose::STANDARD.encode(png),
-    }))
+    Ok(AppJson(CaptchaChallenge { captcha_id: id, image_png_base64: base64::engine::general_purpose::STANDARD.encode(png) }))
 }
 
 /// A 1×1 transparent PNG: with the captcha disabled there is nothing to read.
@@ -189,7 +186,13 @@ async fn issue_tokens(
     .await?;
     tx.insert_refresh(
         &token_hash(&refresh),
-        &RefreshRow { family_id: family.to_owned(), nik: account.nik.clone(), expires_at: family_expires_at, used_at: None, revoked_at: None },
+        &RefreshRow {
+            family_id: family.to_owned(),
+            nik: account.nik.clone(),
+            expires_at: family_expires_at,
+            used_at: None,
+            revoked_at: None,
+        },
     )
     .await?;
     let (role, memberships) = role_and_memberships(tx, account).await?;
@@ -212,13 +215,7 @@ async fn role_and_memberships(tx: &mut dyn Conn, account: &AccountRow) -> Result
     if account.role == "kppn" {
         return Ok((Role::Kppn, Vec::new()));
     }
-    let active = tx
-        .memberships_of_person(&account.nik)
-        .await?
-        .iter()
-        .filter(|m| status_of(m) == Status::Active)
-        .map(to_api)
-        .collect();
+    let active = tx.memberships_of_person(&account.nik).await?.iter().filter(|m| status_of(m) == Status::Active).map(to_api).collect();
     Ok((Role::Satker, active))
 }
 

@@ -122,10 +122,7 @@ pub fn residents() -> Vec<Person> {
 pub fn write_files(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     let reference = dir.join("reference");
     std::fs::create_dir_all(&reference)?;
-    std::fs::write(
-        reference.join("kppn.csv"),
-        "kode,nama\n019,KPPN Jakarta II\n020,KPPN Jakarta III\n045,KPPN Bandung I\n",
-    )?;
+    std::fs::write(reference.join("kppn.csv"), "kode,nama\n019,KPPN Jakarta II\n020,KPPN Jakarta III\n045,KPPN Bandung I\n")?;
     std::fs::write(
         reference.join("satker.csv"),
         "kode,nama,kode_kppn\n\
@@ -193,7 +190,13 @@ fn caller_for(account: AccountRow, scope: Scope, filter: ScopeFilter) -> Caller 
     Caller { account, role, filter, scope, family_id: String::new() }
 }
 
-async fn register(state: &AppState, caller: &Caller, person: &Person, satker: &str, number: &str) -> Result<myintress_core::api::Membership> {
+async fn register(
+    state: &AppState,
+    caller: &Caller,
+    person: &Person,
+    satker: &str,
+    number: &str,
+) -> Result<myintress_core::api::Membership> {
     let input = RegistrationInput {
         nik: person.nik.clone(),
         name: person.name.into(),
@@ -243,11 +246,7 @@ pub async fn load(state: &AppState) -> Result<bool> {
 
     let operator_account = state.store.read().await?.account(OPERATOR_NIK).await?.context("operator")?;
     let satker = myintress_core::text::SatkerCode::parse("019001").expect("code");
-    let operator = caller_for(
-        operator_account,
-        Scope::Satker { active_satkers: vec![satker] },
-        ScopeFilter::ActiveIn(OPERATOR_NIK.into()),
-    );
+    let operator = caller_for(operator_account, Scope::Satker { active_satkers: vec![satker] }, ScopeFilter::ActiveIn(OPERATOR_NIK.into()));
 
     let people = residents();
     // Pending requests by the satker itself (route B), waiting for the KPPN.

@@ -17,8 +17,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use myintress_core::pdf::{PdfError, PdfReport};
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
@@ -145,7 +145,12 @@ pub struct Collected {
 /// upload whose transaction failed, or a crash between upload and commit). Each removal
 /// re-checks under the document's lock inside a write transaction, so an upload of the
 /// same content that is committing now keeps its object.
-pub async fn collect_garbage(store: &dyn Store, documents: &DocumentStore, grace: chrono::Duration, now: DateTime<Utc>) -> Result<Collected> {
+pub async fn collect_garbage(
+    store: &dyn Store,
+    documents: &DocumentStore,
+    grace: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<Collected> {
     let objects = documents.list().await?;
     let referenced = store.read().await?.referenced_documents().await?;
     let mut collected = Collected { examined: objects.len(), removed: 0 };

@@ -87,10 +87,7 @@ pub struct HttpRegistry {
 
 impl HttpRegistry {
     pub fn new(base: url::Url) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(3))
-            .build()?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).connect_timeout(Duration::from_secs(3)).build()?;
         let backoff = vec![Duration::from_millis(200), Duration::from_millis(400), Duration::from_millis(800)];
         Ok(HttpRegistry { base, http, backoff })
     }

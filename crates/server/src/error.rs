@@ -14,12 +14,7 @@ use crate::store::StoreError;
 pub enum ApiError {
     /// A refusal from the contract's code list (status from [`ErrorCode::http_status`]).
     #[error("{code}")]
-    Coded {
-        code: ErrorCode,
-        detail: Option<String>,
-        membership: Option<Box<Membership>>,
-        score: Option<(u8, u8)>,
-    },
+    Coded { code: ErrorCode, detail: Option<String>, membership: Option<Box<Membership>>, score: Option<(u8, u8)> },
     /// 422: one or more form fields are wrong; the code is the first field's.
     #[error("validation")]
     Fields(Vec<FieldError>),
@@ -53,10 +48,8 @@ pub enum ApiError {
 }
 
 /// 401 for a missing, expired or revoked session, or an account that no longer gives access.
-pub const SESSION_EXPIRED: ApiError = ApiError::Unauthorized {
-    code: "unauthorized",
-    detail: "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali.",
-};
+pub const SESSION_EXPIRED: ApiError =
+    ApiError::Unauthorized { code: "unauthorized", detail: "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali." };
 
 impl ApiError {
     pub fn code(code: ErrorCode) -> Self {
@@ -111,26 +104,15 @@ impl ApiError {
             ApiError::Forbidden => ("forbidden".into(), "Peran Anda tidak dapat melakukan tindakan ini.".into()),
             ApiError::NotFound => ("not_found".into(), "Data tidak ditemukan.".into()),
             ApiError::BadRequest(why) => ("bad_request".into(), format!("Permintaan tidak valid: {why}")),
-            ApiError::TooLarge => (
-                "payload_too_large".into(),
-                "Ukuran kiriman melebihi batas; dokumen maksimal 5MB.".into(),
-            ),
-            ApiError::UnsupportedMediaType => (
-                "unsupported_media_type".into(),
-                "Format kiriman tidak didukung untuk alamat ini.".into(),
-            ),
-            ApiError::IdempotencyKeyReused => (
-                "idempotency_key_reused".into(),
-                "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.".into(),
-            ),
-            ApiError::RateLimited => (
-                "rate_limited".into(),
-                "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.".into(),
-            ),
-            ApiError::Internal(_) => (
-                "internal_error".into(),
-                "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.".into(),
-            ),
+            ApiError::TooLarge => ("payload_too_large".into(), "Ukuran kiriman melebihi batas; dokumen maksimal 5MB.".into()),
+            ApiError::UnsupportedMediaType => ("unsupported_media_type".into(), "Format kiriman tidak didukung untuk alamat ini.".into()),
+            ApiError::IdempotencyKeyReused => {
+                ("idempotency_key_reused".into(), "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.".into())
+            }
+            ApiError::RateLimited => ("rate_limited".into(), "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.".into()),
+            ApiError::Internal(_) => {
+                ("internal_error".into(), "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.".into())
+            }
         };
         let (score, threshold) = match self {
             ApiError::Coded { score: Some((s, t)), .. } => (Some(*s), Some(*t)),
@@ -168,9 +150,7 @@ pub fn problem_response(problem: &Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(problem).unwrap_or_default();
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }

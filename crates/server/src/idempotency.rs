@@ -25,13 +25,7 @@ pub struct Idempotency {
 
 impl Idempotency {
     /// Reads the key from the headers; the fingerprint covers method, path and body.
-    pub fn from_request(
-        headers: &HeaderMap,
-        nik: &str,
-        method: &str,
-        path: &str,
-        body: &[u8],
-    ) -> Result<Option<Idempotency>, ApiError> {
+    pub fn from_request(headers: &HeaderMap, nik: &str, method: &str, path: &str, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
         let Some(value) = headers.get(HEADER) else { return Ok(None) };
         let key = value.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key bukan teks".into()))?.trim();
         if key.is_empty() || key.len() > 200 {

@@ -18,9 +18,7 @@ impl Mailer {
     pub fn new(smtp_url: Option<&str>, mail_dir: Option<&PathBuf>, from: &str) -> Result<Mailer> {
         let from: Mailbox = from.parse().with_context(|| format!("alamat pengirim tidak valid: {from}"))?;
         if let Some(url) = smtp_url {
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .context("--smtp-url tidak valid")?
-                .build();
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).context("--smtp-url tidak valid")?.build();
             return Ok(Mailer::Smtp { transport, from });
         }
         if let Some(dir) = mail_dir {

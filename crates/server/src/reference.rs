@@ -101,15 +101,19 @@ pub async fn load(store: &dyn Store, dir: &Path) -> Result<Loaded> {
         tx.rescope_changes(satker).await?;
     }
     tx.commit().await?;
-    tracing::info!(kppn = loaded.kppns, satker = loaded.satkers, changed = loaded.changed, moved = loaded.moved.len(), "reference data loaded");
+    tracing::info!(
+        kppn = loaded.kppns,
+        satker = loaded.satkers,
+        changed = loaded.changed,
+        moved = loaded.moved.len(),
+        "reference data loaded"
+    );
     Ok(loaded)
 }
 
 fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .with_context(|| format!("membaca {}", path.display()))?;
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).with_context(|| format!("membaca {}", path.display()))?;
     let mut rows = Vec::new();
     for (i, row) in reader.deserialize().enumerate() {
         rows.push(row.with_context(|| format!("{} baris {}", path.display(), i + 2))?);

@@ -78,7 +78,8 @@ impl Caller {
     }
 
     pub fn covers(&self, satker: &SatkerRow) -> bool {
-        match (&self.scope, myintress_core::text::SatkerCode::parse(&satker.code), myintress_core::text::KppnCode::parse(&satker.kppn_code)) {
+        match (&self.scope, myintress_core::text::SatkerCode::parse(&satker.code), myintress_core::text::KppnCode::parse(&satker.kppn_code))
+        {
             (scope, Ok(code), Ok(kppn)) => scope.covers(&code, &kppn),
             _ => false,
         }
@@ -228,10 +229,8 @@ impl Changeset<'_> {
     /// the satker; rows whose visibility flips get a new version and a change entry.
     async fn refresh_visibility(&mut self, tx: &mut dyn Conn, nik: &str) -> Result<(), ApiError> {
         let rows = tx.memberships_of_person_in_satker(nik, &self.satker.code).await?;
-        let facts: Vec<RowFacts<i64>> = rows
-            .iter()
-            .map(|r| RowFacts { status: status_of(r), registered: r.registered_seq, ever_active: r.ever_active })
-            .collect();
+        let facts: Vec<RowFacts<i64>> =
+            rows.iter().map(|r| RowFacts { status: status_of(r), registered: r.registered_seq, ever_active: r.ever_active }).collect();
         for (row, fact) in rows.iter().zip(&facts) {
             let visible = is_visible(fact, &facts);
             if visible != row.listed {
@@ -511,7 +510,13 @@ pub struct Authorized {
 /// the request), a status that forbids the action 409. Run before any work on the
 /// request's body (the deletion's decree is checked only after this), and again inside
 /// the write transaction.
-pub async fn authorize(conn: &mut dyn Conn, caller: &Caller, id: Uuid, action: Action, if_match: Option<i64>) -> Result<Authorized, ApiError> {
+pub async fn authorize(
+    conn: &mut dyn Conn,
+    caller: &Caller,
+    id: Uuid,
+    action: Action,
+    if_match: Option<i64>,
+) -> Result<Authorized, ApiError> {
     let (row, satker) = membership_in_scope(conn, caller, id).await?;
     if let Some(expected) = if_match
         && expected != row.version
@@ -602,9 +607,7 @@ pub async fn act(
         now,
         changes: Vec::new(),
     };
-    changeset
-        .record(tx.as_mut(), &updated, api::event_name(input.action), Some(from), reason.as_deref(), document, detail)
-        .await?;
+    changeset.record(tx.as_mut(), &updated, api::event_name(input.action), Some(from), reason.as_deref(), document, detail).await?;
     changeset.refresh_visibility(tx.as_mut(), &row.nik).await?;
     end_sessions_without_access(tx.as_mut(), &row.nik, now).await?;
 

@@ -125,9 +125,7 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
 
 impl Settings {
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("myintress.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("myintress.db").display()))
     }
 
     pub fn public_url(&self) -> String {
@@ -158,7 +156,14 @@ impl Settings {
             ("DATA_DIR", self.data_dir.display().to_string()),
             ("MAIL_FROM", self.mail_from.clone()),
             ("NAME_THRESHOLD", self.name_threshold.to_string()),
-            ("CAPTCHA", match self.captcha { CaptchaMode::Image => "image", CaptchaMode::Disabled => "disabled" }.into()),
+            (
+                "CAPTCHA",
+                match self.captcha {
+                    CaptchaMode::Image => "image",
+                    CaptchaMode::Disabled => "disabled",
+                }
+                .into(),
+            ),
             ("DORMANCY_MONTHS", self.dormancy_months.to_string()),
             ("DORMANCY_INTERVAL", self.dormancy_interval.to_string()),
             ("ACTIVATION_HOURS", self.activation_hours.to_string()),

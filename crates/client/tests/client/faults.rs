@@ -7,9 +7,9 @@ use myintress_client::queries;
 use myintress_core::api::{AuditEntry, Membership, Page};
 use myintress_server::testkit::Client as Http;
 
-use myintress_server::testkit::proxy::Mode;
 use crate::round_trips::input;
 use crate::support::{Desk, KPPN_PASSWORD, World};
+use myintress_server::testkit::proxy::Mode;
 
 /// The server's rows of these NIKs, by NIK, and how often each was registered.
 pub async fn server_rows(http: &Http, niks: &[String]) -> BTreeMap<String, (Vec<Membership>, usize)> {

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use crate::faults::assert_exactly_once;
-use crate::round_trips::input;
 use crate::on_both_worlds;
+use crate::round_trips::input;
 use crate::support::{Desk, World};
 
 /// How many times the sender is started and killed.
@@ -24,12 +24,9 @@ const CHILD_ENV: &str = "MYINTRESS_CHILD_SENDER";
 async fn child_sender() {
     let Ok(spec) = std::env::var(CHILD_ENV) else { return };
     let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
-    let desk = Desk::open_at(
-        spec["dir"].as_str().unwrap().into(),
-        spec["service"].as_str().unwrap().to_owned(),
-        spec["server"].as_str().unwrap(),
-    )
-    .await;
+    let desk =
+        Desk::open_at(spec["dir"].as_str().unwrap().into(), spec["service"].as_str().unwrap().to_owned(), spec["server"].as_str().unwrap())
+            .await;
     // The parent hands over its access token: the child never rotates the refresh token,
     // so a kill cannot leave the keychain behind the server.
     desk.client.seed_access_token(spec["token"].as_str().unwrap(), Duration::from_secs(600)).await;

@@ -10,9 +10,9 @@ use myintress_core::registration::RegistrationInput;
 use myintress_core::status::Status;
 use myintress_server::testkit::{letter, resident};
 
-use myintress_server::testkit::proxy::Mode;
 use crate::on_both_worlds;
 use crate::support::World;
+use myintress_server::testkit::proxy::Mode;
 
 pub fn input(n: u32, satker: &str) -> (RegistrationInput, Vec<u8>) {
     let (nik, name) = resident(n);

@@ -25,7 +25,9 @@ async fn satkers_of(desk: &Desk) -> Vec<String> {
 
 /// Cached PDF files on the desk.
 fn cached_files(desk: &Desk) -> usize {
-    std::fs::read_dir(desk.client.documents().dir()).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "pdf")).count()).unwrap_or(0)
+    std::fs::read_dir(desk.client.documents().dir())
+        .map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "pdf")).count())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,9 +9,9 @@ use myintress_client::keychain::Keychain;
 use myintress_client::outbox::Action;
 use myintress_client::queries;
 
-use myintress_server::testkit::proxy::Mode;
 use crate::round_trips::input;
 use crate::support::{Desk, KPPN_PASSWORD, World};
+use myintress_server::testkit::proxy::Mode;
 
 fn refresh_token(desk: &Desk, nik: &str) -> Option<String> {
     Keychain::new(&desk.service).load(&desk.client.config().server_url, nik).unwrap()

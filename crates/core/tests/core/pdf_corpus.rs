@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use myintress_core::error::{Coded, ErrorCode};
-use myintress_core::pdf::{self, ActiveContent, MAX_DOCUMENT_BYTES, PdfError, Parser, check, check_envelope};
+use myintress_core::pdf::{self, ActiveContent, MAX_DOCUMENT_BYTES, Parser, PdfError, check, check_envelope};
 
 fn corpus(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pdf").join(dir);

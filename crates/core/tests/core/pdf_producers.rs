@@ -108,8 +108,16 @@ fn producer_ghostscript_pdfwrite_and_pdfa() {
     run(
         "gs",
         &[
-            "-q", "-dBATCH", "-dNOPAUSE", "-dPDFA=2", "-dPDFACompatibilityPolicy=1",
-            "-sColorConversionStrategy=RGB", "-sDEVICE=pdfwrite", "-o", "gs-pdfa.pdf", src,
+            "-q",
+            "-dBATCH",
+            "-dNOPAUSE",
+            "-dPDFA=2",
+            "-dPDFACompatibilityPolicy=1",
+            "-sColorConversionStrategy=RGB",
+            "-sDEVICE=pdfwrite",
+            "-o",
+            "gs-pdfa.pdf",
+            src,
         ],
         dir,
     );
@@ -120,8 +128,10 @@ fn producer_ghostscript_pdfwrite_and_pdfa() {
     // PostScript distilled to PDF, as older office printers' "print to PDF" does.
     std::fs::write(
         dir.join("letter.ps"),
-        format!("%!PS\n/Helvetica findfont 12 scalefont setfont\n72 720 moveto (Nomor: {LETTER}) show\n\
-                 72 700 moveto (Nama: {NAME}) show\n72 680 moveto (NIK: {NIK}) show\nshowpage\n"),
+        format!(
+            "%!PS\n/Helvetica findfont 12 scalefont setfont\n72 720 moveto (Nomor: {LETTER}) show\n\
+                 72 700 moveto (Nama: {NAME}) show\n72 680 moveto (NIK: {NIK}) show\nshowpage\n"
+        ),
     )
     .unwrap();
     run("ps2pdf", &["letter.ps", "ps.pdf"], dir);

@@ -110,9 +110,7 @@ fn deletion_needs_reason_and_decree_number() {
     let errors = DeletionInput::default().validate().unwrap_err();
     let codes: Vec<(&str, ErrorCode)> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
     assert_eq!(codes, vec![("reason", ErrorCode::ReasonRequired), ("decree_number", ErrorCode::FieldRequired)]);
-    let ok = DeletionInput { reason: "Pegawai pindah tugas\nke satker lain".into(), decree_number: "SK-7/2026".into() }
-        .validate()
-        .unwrap();
+    let ok = DeletionInput { reason: "Pegawai pindah tugas\nke satker lain".into(), decree_number: "SK-7/2026".into() }.validate().unwrap();
     assert_eq!(ok.reason.as_str(), "Pegawai pindah tugas\nke satker lain", "reasons keep their lines");
 }
 

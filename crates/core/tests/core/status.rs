@@ -1,8 +1,7 @@
 use chrono::{TimeZone, Utc};
 use myintress_core::error::ErrorCode;
 use myintress_core::status::{
-    Action, Actor, DormancyPeriod, Outcome, Route, Status, TransitionError, available_actions, decide,
-    may_self_register, sign_in_allowed,
+    Action, Actor, DormancyPeriod, Outcome, Route, Status, TransitionError, available_actions, decide, may_self_register, sign_in_allowed,
 };
 
 #[test]
@@ -10,13 +9,7 @@ fn statuses_have_the_guides_codes_and_labels() {
     let table: Vec<(u8, &str)> = Status::ALL.iter().map(|s| (s.code(), s.label())).collect();
     assert_eq!(
         table,
-        vec![
-            (0, "Tidak Aktif"),
-            (1, "Terdaftar, belum disetujui"),
-            (2, "Aktif"),
-            (3, "Dormant"),
-            (5, "Pendaftaran Ditolak"),
-        ]
+        vec![(0, "Tidak Aktif"), (1, "Terdaftar, belum disetujui"), (2, "Aktif"), (3, "Dormant"), (5, "Pendaftaran Ditolak"),]
     );
     assert_eq!(Status::Registered.to_string(), "1 Terdaftar, belum disetujui");
     assert_eq!(Status::from_code(4), None, "there is no status 4");
@@ -62,10 +55,7 @@ fn kppn_rejects_pending_with_a_reason() {
 #[test]
 fn only_the_kppn_decides_registrations() {
     for action in [Action::Approve, Action::Reject] {
-        assert_eq!(
-            decide(Actor::SatkerOperator, action, Status::Registered, false),
-            Err(TransitionError::WrongRole(action))
-        );
+        assert_eq!(decide(Actor::SatkerOperator, action, Status::Registered, false), Err(TransitionError::WrongRole(action)));
     }
 }
 
@@ -93,10 +83,7 @@ fn deletion_only_by_kppn_only_from_inactive_or_rejected() {
             assert_eq!(result.unwrap_err().http_status(), 409);
         }
     }
-    assert_eq!(
-        decide(Actor::SatkerOperator, Action::Delete, Status::Inactive, false),
-        Err(TransitionError::WrongRole(Action::Delete))
-    );
+    assert_eq!(decide(Actor::SatkerOperator, Action::Delete, Status::Inactive, false), Err(TransitionError::WrongRole(Action::Delete)));
     assert!(Action::Delete.requires_reason() && Action::Delete.requires_decree());
 }
 

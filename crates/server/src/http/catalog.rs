@@ -30,13 +30,15 @@ pub async fn satkers(State(state): State<Arc<AppState>>, caller: Caller) -> Resu
         (status = 404, description = "digit_account_not_found", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "nik_invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn digit(State(state): State<Arc<AppState>>, _caller: Caller, Path(nik): Path<String>) -> Result<AppJson<DigitAccount>, ApiError> {
+pub async fn digit(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(nik): Path<String>,
+) -> Result<AppJson<DigitAccount>, ApiError> {
     let nik = Nik::parse(&nik).map_err(|e| field_error("nik", e))?;
     let mut conn = state.store.read().await?;
     match conn.account(nik.as_str()).await? {
-        Some(a) if a.role == "satker" => {
-            Ok(AppJson(DigitAccount { nik: a.nik, name: a.name, nip: a.nip, email: a.email }))
-        }
+        Some(a) if a.role == "satker" => Ok(AppJson(DigitAccount { nik: a.nik, name: a.name, nip: a.nip, email: a.email })),
         _ => Err(ApiError::code(ErrorCode::DigitAccountNotFound)),
     }
 }

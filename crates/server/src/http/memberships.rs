@@ -103,7 +103,11 @@ fn parse_id(text: &str) -> Result<Uuid, ApiError> {
     responses((status = 200, description = "The membership and its history", body = MembershipDetail),
         (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn detail(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>) -> Result<AppJson<MembershipDetail>, ApiError> {
+pub async fn detail(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<AppJson<MembershipDetail>, ApiError> {
     let id = parse_id(&id)?;
     let mut conn = state.store.read().await?;
     let (row, _) = membership_in_scope(conn.as_mut(), &caller, id).await?;
@@ -132,7 +136,14 @@ enum Body {
     Deletion,
 }
 
-async fn run(state: Arc<AppState>, caller: Caller, id: String, request: Request, action: Action, body_kind: Body) -> Result<Response, ApiError> {
+async fn run(
+    state: Arc<AppState>,
+    caller: Caller,
+    id: String,
+    request: Request,
+    action: Action,
+    body_kind: Body,
+) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let (parts, body) = body_bytes(request).await?;
     let idem = Idempotency::from_request(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
@@ -229,7 +240,12 @@ pub struct DeletionFormSchema {
         (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "invalid_transition, version_conflict, request_superseded (body has the membership)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn approve(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
     run(state, caller, id, request, Action::Approve, Body::None).await
 }
 
@@ -244,7 +260,12 @@ pub async fn approve(State(state): State<Arc<AppState>>, caller: Caller, Path(id
         (status = 409, description = "invalid_transition, version_conflict, request_superseded", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "reason_required", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn reject(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+pub async fn reject(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
     run(state, caller, id, request, Action::Reject, Body::Reason).await
 }
 
@@ -259,7 +280,12 @@ pub async fn reject(State(state): State<Arc<AppState>>, caller: Caller, Path(id)
         (status = 409, description = "invalid_transition, version_conflict, request_superseded", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "reason_required", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn deactivate(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+pub async fn deactivate(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
     run(state, caller, id, request, Action::Deactivate, Body::Reason).await
 }
 
@@ -272,7 +298,12 @@ pub async fn deactivate(State(state): State<Arc<AppState>>, caller: Caller, Path
         (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "invalid_transition, version_conflict", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn reactivate(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+pub async fn reactivate(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
     run(state, caller, id, request, Action::Reactivate, Body::None).await
 }
 
@@ -289,6 +320,11 @@ pub async fn reactivate(State(state): State<Arc<AppState>>, caller: Caller, Path
         (status = 415, description = "not multipart/form-data", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "reason_required, field_required, letter_*", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
     run(state, caller, id, request, Action::Delete, Body::Deletion).await
 }

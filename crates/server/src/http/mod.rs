@@ -61,10 +61,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
 
 /// Parses a JSON body already read as bytes (handlers that also fingerprint the body).
 pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
-    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        if !ct.starts_with("application/json") {
-            return Err(ApiError::UnsupportedMediaType);
-        }
+    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        && !ct.starts_with("application/json")
+    {
+        return Err(ApiError::UnsupportedMediaType);
     }
     serde_json::from_slice(body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => json_data_error(&e.to_string()),
@@ -109,8 +109,8 @@ impl Limits {
     pub fn new() -> Self {
         // 10 requests a second with a burst of 60 per address: a person never notices,
         // a password-guessing script is slowed to a crawl (the lockout stops it).
-        let quota = Quota::per_second(std::num::NonZeroU32::new(10).expect("nonzero"))
-            .allow_burst(std::num::NonZeroU32::new(60).expect("nonzero"));
+        let quota =
+            Quota::per_second(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(60).expect("nonzero"));
         Limits { auth: RateLimiter::keyed(quota) }
     }
 }
@@ -149,13 +149,8 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) 
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
+    let hops: Vec<&str> =
+        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).collect();
     let mut client = peer;
     for hop in hops.iter().rev() {
         let Ok(ip) = hop.parse::<IpAddr>() else { break };
@@ -180,11 +175,8 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
 }
 
 async fn set_client_addr(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let peer =
+        request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let client = client_addr(peer, request.headers(), &state.settings.trusted_proxies);
     request.extensions_mut().insert(ClientAddr(client));
     next.run(request).await
@@ -202,10 +194,7 @@ async fn rate_limit_auth(State(state): State<Arc<AppState>>, request: Request, n
 /// documents like every other error.
 async fn problems_for_framework_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     if is_problem {
         return response;
     }
@@ -269,12 +258,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .split_for_parts();
     let spec = Arc::new(openapi::finish(spec));
 
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-        let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "-".into());
-        let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-").to_owned();
-        tracing::info_span!("request", method = %request.method(), route, request_id = id)
-    })
-    .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO));
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "-".into());
+            let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-").to_owned();
+            tracing::info_span!("request", method = %request.method(), route, request_id = id)
+        })
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO));
 
     api.route("/healthz", axum::routing::get(healthz))
         .route(

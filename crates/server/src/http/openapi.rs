@@ -49,10 +49,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     let problem = |why: &str| {
         ResponseBuilder::new()
             .description(why)
-            .content(
-                "application/problem+json",
-                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-            )
+            .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
             .build()
     };
     for (path, item) in doc.paths.paths.iter_mut() {

@@ -60,11 +60,8 @@ pub struct RegistrationForm {
     ))]
 pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = body_bytes(request).await?;
-    let is_multipart = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    let is_multipart =
+        parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("multipart/form-data"));
     if !is_multipart {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -95,10 +92,10 @@ pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, reques
             return Err(error);
         }
     };
-    if let Some((name, email, link)) = &registered.activation {
-        if let Err(e) = state.mailer.send_activation(name, email, link, state.settings.activation_hours).await {
-            tracing::error!(error = %format!("{e:#}"), "activation e-mail not sent");
-        }
+    if let Some((name, email, link)) = &registered.activation
+        && let Err(e) = state.mailer.send_activation(name, email, link, state.settings.activation_hours).await
+    {
+        tracing::error!(error = %format!("{e:#}"), "activation e-mail not sent");
     }
     Ok((registered.status, AppJson(registered.membership)).into_response())
 }

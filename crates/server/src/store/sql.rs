@@ -15,11 +15,7 @@ use super::*;
 /// Opens the database named by `url` and brings its schema up to date.
 pub async fn migrate_and_open(url: &str) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(32)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(32).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Arc::new(postgres::PgStore { pool }))
     } else {
@@ -33,15 +29,9 @@ pub async fn migrate_and_open(url: &str) -> StoreResult<Arc<dyn Store>> {
         // One writer connection serialises write transactions in this process, so they
         // never meet SQLITE_BUSY on lock upgrade; readers use their own pool (WAL lets
         // them read while the writer writes).
-        let writer = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
+        let writer = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        let reader = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.read_only(true))
-            .await?;
+        let reader = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
         Ok(Arc::new(sqlite::SqliteStore { writer, reader }))
     }
 }
@@ -948,10 +938,24 @@ macro_rules! sql_backend {
     };
 }
 
-sql_backend!(sqlite, sqlx::Sqlite, SqliteStore { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool }, "sqlite", read = reader, write = writer,
-    lock = None);
-sql_backend!(postgres, sqlx::Postgres, PgStore { pool: sqlx::PgPool }, "postgres", read = pool, write = pool,
-    lock = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"));
+sql_backend!(
+    sqlite,
+    sqlx::Sqlite,
+    SqliteStore { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool },
+    "sqlite",
+    read = reader,
+    write = writer,
+    lock = None
+);
+sql_backend!(
+    postgres,
+    sqlx::Postgres,
+    PgStore { pool: sqlx::PgPool },
+    "postgres",
+    read = pool,
+    write = pool,
+    lock = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+);
 
 #[async_trait]
 impl Store for sqlite::SqliteStore {

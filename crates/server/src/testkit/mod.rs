@@ -11,9 +11,9 @@ pub mod proxy;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use myintress_core::api::{Membership, Problem, TokenPair};
 use crate::settings::Settings;
 use crate::{AppState, RunningServer};
+use myintress_core::api::{Membership, Problem, TokenPair};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -58,12 +58,25 @@ pub fn s3_base() -> Option<String> {
     }
 }
 
-const FIRST: [&str; 16] = [
-    "Budi", "Siti", "Ahmad", "Dewi", "Agus", "Rina", "Hendra", "Sri", "Yusuf", "Ratna", "Andi", "Fitri", "Eko", "Wulan", "Rudi", "Maya",
-];
+const FIRST: [&str; 16] =
+    ["Budi", "Siti", "Ahmad", "Dewi", "Agus", "Rina", "Hendra", "Sri", "Yusuf", "Ratna", "Andi", "Fitri", "Eko", "Wulan", "Rudi", "Maya"];
 const LAST: [&str; 16] = [
-    "Santoso", "Rahmawati", "Fauzi", "Lestari", "Salim", "Kartika", "Gunawan", "Wahyuni", "Maulana", "Sari", "Pratama", "Handayani",
-    "Prasetyo", "Anggraini", "Hartono", "Kurniawan",
+    "Santoso",
+    "Rahmawati",
+    "Fauzi",
+    "Lestari",
+    "Salim",
+    "Kartika",
+    "Gunawan",
+    "Wahyuni",
+    "Maulana",
+    "Sari",
+    "Pratama",
+    "Handayani",
+    "Prasetyo",
+    "Anggraini",
+    "Hartono",
+    "Kurniawan",
 ];
 
 /// Resident number `n` (1–9999) of the test civil registry: a valid NIK and a name.
@@ -341,14 +354,14 @@ impl TestServer {
 
     /// Sets a password through the activation link.
     pub async fn activate(&self, email: &str, password: &str) -> StatusCode {
-        let link = self.activation_link(email).unwrap_or_else(|| panic!("no activation e-mail to {email}: {:?}", std::fs::read_dir(self.dir.join("mail")).map(|d| d.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect::<Vec<_>>())));
-        self.http
-            .post(link)
-            .form(&[("password", password), ("password_confirmation", password)])
-            .send()
-            .await
-            .unwrap()
-            .status()
+        let link = self.activation_link(email).unwrap_or_else(|| {
+            panic!(
+                "no activation e-mail to {email}: {:?}",
+                std::fs::read_dir(self.dir.join("mail"))
+                    .map(|d| d.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect::<Vec<_>>())
+            )
+        });
+        self.http.post(link).form(&[("password", password), ("password_confirmation", password)]).send().await.unwrap().status()
     }
 
     /// A satker operator active in `satker`: registered by `kppn`, activated, signed in.
@@ -591,13 +604,7 @@ impl Client {
     }
 
     pub async fn register(&self, registration: &Registration) -> reqwest::Response {
-        self.http
-            .post(self.url("/api/v1/registrations"))
-            .bearer_auth(&self.token)
-            .multipart(registration.form())
-            .send()
-            .await
-            .unwrap()
+        self.http.post(self.url("/api/v1/registrations")).bearer_auth(&self.token).multipart(registration.form()).send().await.unwrap()
     }
 
     /// Registers and expects success, returning the membership.
@@ -622,13 +629,7 @@ impl Client {
             .text("reason", reason.to_owned())
             .text("decree_number", decree_number.to_owned())
             .part("decree", reqwest::multipart::Part::bytes(decree).file_name("sk.pdf"));
-        self.http
-            .post(self.url(&format!("/api/v1/memberships/{id}/delete")))
-            .bearer_auth(&self.token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(self.url(&format!("/api/v1/memberships/{id}/delete"))).bearer_auth(&self.token).multipart(form).send().await.unwrap()
     }
 
     /// The visible *Daftar Pengguna* rows of one person, as `name status` strings.

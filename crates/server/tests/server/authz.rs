@@ -145,7 +145,12 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         check("POST /registrations", who, got, expect(201, 403, 201, 403));
 
         let m = w.active().await;
-        check("GET /memberships/{id}", who, w.send(who, Method::GET, &format!("/api/v1/memberships/{}", m.id), Body::None).await, expect(200, 404, 200, 404));
+        check(
+            "GET /memberships/{id}",
+            who,
+            w.send(who, Method::GET, &format!("/api/v1/memberships/{}", m.id), Body::None).await,
+            expect(200, 404, 200, 404),
+        );
         let doc = format!("/api/v1/documents/{}", m.letter_document_id);
         check("GET /documents/{id}", who, w.send(who, Method::GET, &doc, Body::None).await, expect(200, 404, 200, 404));
         let audit = format!("/api/v1/audit?nik={}", m.nik);
@@ -164,7 +169,12 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         let i = w.inactive().await;
         check("POST delete", who, w.send(who, Method::POST, &act(i.id, "delete"), Body::Deletion).await, expect(200, 404, 403, 404));
         let unknown = Uuid::new_v4();
-        check("GET /memberships/{unknown}", who, w.send(who, Method::GET, &format!("/api/v1/memberships/{unknown}"), Body::None).await, if matches!(who, Who::Anonymous) { 401 } else { 404 });
+        check(
+            "GET /memberships/{unknown}",
+            who,
+            w.send(who, Method::GET, &format!("/api/v1/memberships/{unknown}"), Body::None).await,
+            if matches!(who, Who::Anonymous) { 401 } else { 404 },
+        );
     }
     // Public endpoints, and logout last (it ends the sessions).
     for who in WHO {

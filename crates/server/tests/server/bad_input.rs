@@ -70,7 +70,10 @@ async fn bad_registrations_are_refused_and_change_nothing(backend: &Backend) {
     assert_eq!(all.items.len(), 1, "the table is still there");
 
     // Unknown JSON fields, and JSON that is not JSON.
-    let (status, p) = problem(kppn.post_json(&format!("/api/v1/memberships/{}/deactivate", m.id), serde_json::json!({"reason": "x", "force": true})).await).await;
+    let (status, p) = problem(
+        kppn.post_json(&format!("/api/v1/memberships/{}/deactivate", m.id), serde_json::json!({"reason": "x", "force": true})).await,
+    )
+    .await;
     assert_eq!((status.as_u16(), p.code.as_str()), (422, "unknown_field"));
     let garbage = kppn
         .http

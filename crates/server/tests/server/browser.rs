@@ -63,5 +63,8 @@ async fn activation_page_in_a_real_browser() {
     assert!(used_page.contains("Tautan aktivasi tidak berlaku"), "{used_page}");
     let again = server.http.get(&link).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::GONE, "the used link answers 410");
-    assert!(server.login(&crate::support::resident(500).0, "Kata#Sandi#Baru2026").await.is_ok(), "the password set in the browser signs in");
+    assert!(
+        server.login(&crate::support::resident(500).0, "Kata#Sandi#Baru2026").await.is_ok(),
+        "the password set in the browser signs in"
+    );
 }

@@ -10,8 +10,8 @@ use myintress_core::status::Status;
 use reqwest::StatusCode;
 use tokio::sync::Barrier;
 
-use myintress_server::on_both_backends;
 use crate::support::{Backend, Client, Registration, TestServer, letter, problem, resident};
+use myintress_server::on_both_backends;
 
 on_both_backends!(
     approve_and_reject_at_the_same_moment_one_wins,
@@ -213,7 +213,9 @@ async fn unreferenced_documents_are_collected_after_a_grace_period(backend: &Bac
     let server = TestServer::start(backend).await;
     let kppn = server.verifier("019").await;
     let m = kppn.registered(&Registration::new(430, "019001")).await;
-    let kept = myintress_server::documents::sha256_hex(&kppn.get(&format!("/api/v1/documents/{}", m.letter_document_id)).await.bytes().await.unwrap());
+    let kept = myintress_server::documents::sha256_hex(
+        &kppn.get(&format!("/api/v1/documents/{}", m.letter_document_id)).await.bytes().await.unwrap(),
+    );
     // An upload whose transaction never committed (a crash between the two).
     let orphan = letter("0", "Tidak pernah tercatat", "ST-YATIM/2026");
     let orphan_sha = myintress_server::documents::sha256_hex(&orphan);
@@ -224,7 +226,10 @@ async fn unreferenced_documents_are_collected_after_a_grace_period(backend: &Bac
     let now = chrono::Utc::now();
     let young = myintress_server::documents::collect_garbage(state.store.as_ref(), &state.documents, grace, now).await.unwrap();
     assert_eq!(young.removed, 0, "within the grace period an upload may still be committing");
-    let later = myintress_server::documents::collect_garbage(state.store.as_ref(), &state.documents, grace, now + chrono::Duration::hours(2)).await.unwrap();
+    let later =
+        myintress_server::documents::collect_garbage(state.store.as_ref(), &state.documents, grace, now + chrono::Duration::hours(2))
+            .await
+            .unwrap();
     assert_eq!((later.examined, later.removed), (2, 1));
     assert_eq!(server.stored_documents().await, vec![kept.clone()], "the referenced letter stays, the orphan goes");
     let again = kppn.get(&format!("/api/v1/documents/{}", m.letter_document_id)).await;

@@ -4,12 +4,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn check_pdf(bytes: &[u8]) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_myintress-server"))
-        .arg("check-pdf")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_myintress-server")).arg("check-pdf").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     // The child may stop reading early (oversized input); a broken pipe is fine then.
     let _ = child.stdin.take().unwrap().write_all(bytes);
     let output = child.wait_with_output().unwrap();

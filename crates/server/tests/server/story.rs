@@ -4,8 +4,8 @@ use myintress_core::api::{AuditEntry, ChangesPage, DigitAccount, Membership, Mem
 use myintress_core::status::Status;
 use reqwest::StatusCode;
 
-use myintress_server::on_both_backends;
 use crate::support::{Backend, Registration, TestServer, letter, problem, resident};
+use myintress_server::on_both_backends;
 
 on_both_backends!(
     registration_through_kppn_is_active_at_once,
