@@ -1,4 +1,4 @@
-//! The typed client of the central API (API.md), over the wire types of
+//! The typed client of the central API (`/openapi.json`), over the wire types of
 //! `myintress_core::api`. Problem documents become [`ApiError::Problem`] with their code;
 //! anything that never reached the server, or a 5xx, is a [`ApiError::Transient`] the
 //! caller may retry.

@@ -1,4 +1,4 @@
-//! The wire types of the central API (API.md), in one place that the server and the
+//! The wire types of the central API (served as `/openapi.json`), in one place that the server and the
 //! client both compile against, so the two cannot drift. Field names are the contract's;
 //! with the `openapi` feature each type also describes itself for `/openapi.json`.
 
@@ -41,8 +41,8 @@ pub struct Membership {
     /// Name of the KPPN verifier who approved or rejected.
     pub decided_by: Option<String>,
     /// Whether *Daftar Pengguna* shows this row (a rejection stops showing once a later
-    /// registration of the person in the satker is approved). Not in API.md's minimum
-    /// field list; added so clients need not recompute the rule.
+    /// registration of the person in the satker is approved). Sent beside the membership's
+    /// own fields so clients need not recompute the rule.
     pub listed: bool,
 }
 

@@ -1,4 +1,5 @@
-//! Stable error codes of the API contract (`API.md`, "Error codes").
+//! Stable error codes of the API contract: the `code` of every problem document the
+//! server answers with (listed in `/openapi.json`).
 //!
 //! A program branches on [`ErrorCode::as_str`]; a person reads [`ErrorCode::detail`], the
 //! Indonesian sentence (the guide's own words where it has them). The HTTP status lives
@@ -123,7 +124,7 @@ impl ErrorCode {
         }
     }
 
-    /// The HTTP status the server answers with (API.md).
+    /// The HTTP status the server answers with.
     /// A sign-in or session refused because the person has no active membership any more
     /// (deactivated, dormant, rejected, or only waiting for the KPPN): a desktop drops
     /// the data it held for them.

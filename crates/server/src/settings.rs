@@ -1,6 +1,6 @@
 //! The server's settings: one flag each, every flag also read from `MYINTRESS_<FLAG>`
 //! (upper case, dashes as underscores). Every subcommand reads the same settings, so one
-//! environment serves them all (API.md, "Operating the server").
+//! environment serves them all (README, "The central server").
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

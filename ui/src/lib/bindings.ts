@@ -261,8 +261,8 @@ export type Membership = {
 	decided_by: string | null,
 	/**
 	 *  Whether *Daftar Pengguna* shows this row (a rejection stops showing once a later
-	 *  registration of the person in the satker is approved). Not in API.md's minimum
-	 *  field list; added so clients need not recompute the rule.
+	 *  registration of the person in the satker is approved). Sent beside the membership's
+	 *  own fields so clients need not recompute the rule.
 	 */
 	listed: boolean,
 };

@@ -1,5 +1,5 @@
-//! Tests of the domain core, one binary. Each test is named after the rule of SPEC.md
-//! (§3 data, §4 statuses, §5 rules) or the guide's passage it checks.
+//! Tests of the domain core, one binary. Each test is named after the business rule
+//! (data, statuses, actions) or the guide's passage it checks.
 
 mod contact;
 mod name_match;

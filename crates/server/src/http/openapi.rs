@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document served at `/openapi.json`, generated from the handlers'
 //! annotations and the core's wire types, so it cannot drift from the code.
 //!
-//! Choices where API.md is silent are written here, in the document itself.
+//! Choices the contract leaves open (token lifetimes, lockout, idempotency, unknown fields)
+//! are written here, in the document itself.
 
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
