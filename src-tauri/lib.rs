@@ -83,7 +83,7 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 /// forwards its state and notices to the UI and the desktop's notifications.
 pub(crate) async fn start_sync(app: &tauri::AppHandle) {
     let state = app.state::<AppState>();
-    let Some(client) = state.client().await else { return };
+    let Ok(client) = state.client().await else { return };
     let mut task = state.sync_task.lock().await;
     if let Some(old) = task.take() {
         old.abort();

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use myintress_client::{Client, ClientConfig};
+use myintress_client::{Client, ClientConfig, ClientError, ClientResult};
+use myintress_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
@@ -63,14 +64,16 @@ impl AppState {
 
     /// The client of the configured server, created on first use. Each server gets its
     /// own local store, so switching servers never mixes data.
-    pub async fn client(&self) -> Option<Arc<Client>> {
+    /// No server yet is [`ErrorCode::ServerNotSet`] (the settings screen asks for one); a
+    /// local store that cannot be opened is the store's own error.
+    pub async fn client(&self) -> ClientResult<Arc<Client>> {
         if let Some(c) = self.client.read().await.as_ref() {
-            return Some(c.clone());
+            return Ok(c.clone());
         }
-        let url = self.settings.read().await.server_url.clone()?;
+        let url = self.settings.read().await.server_url.clone().ok_or_else(|| ClientError::refused(ErrorCode::ServerNotSet))?;
         let mut slot = self.client.write().await;
         if let Some(c) = slot.as_ref() {
-            return Some(c.clone());
+            return Ok(c.clone());
         }
         let folder: String = url.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
         let config = ClientConfig {
@@ -83,11 +86,11 @@ impl AppState {
             Ok(client) => {
                 let client = Arc::new(client);
                 *slot = Some(client.clone());
-                Some(client)
+                Ok(client)
             }
             Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "local store could not be opened");
-                None
+                tracing::error!(error = %e, "local store could not be opened");
+                Err(e)
             }
         }
     }

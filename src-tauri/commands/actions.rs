@@ -8,11 +8,13 @@ use myintress_core::registration::{DeletionInput, RegistrationInput};
 use tauri::State;
 use uuid::Uuid;
 
+use myintress_core::ErrorCode;
+
 use super::{CommandError, CommandResult, client, files};
 use crate::state::AppState;
 
 fn id(text: &str) -> CommandResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| CommandError::new("not_found", "Data pengguna tidak ditemukan."))
+    Uuid::parse_str(text).map_err(|_| CommandError::new(ErrorCode::NotFound, "Data pengguna tidak ditemukan."))
 }
 
 /// "Kirim" on Tambah Pengguna, with the staged letter.

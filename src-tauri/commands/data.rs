@@ -11,6 +11,8 @@ use specta::Type;
 use tauri::State;
 use uuid::Uuid;
 
+use myintress_core::ErrorCode;
+
 use super::{CommandError, CommandResult, client};
 use crate::state::AppState;
 
@@ -72,9 +74,10 @@ pub struct Detail {
 #[specta::specta]
 pub async fn membership_detail(state: State<'_, AppState>, id: String) -> CommandResult<Detail> {
     let client = client(&state).await?;
-    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new("not_found", "Data tidak ditemukan."))?;
-    let (membership, pending) = client.view(id).await?.ok_or_else(|| CommandError::new("not_found", "Data pengguna tidak ditemukan."))?;
-    let account = client.account().await?.ok_or_else(|| CommandError::new("not_signed_in", "Silakan masuk."))?;
+    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new(ErrorCode::NotFound, "Data tidak ditemukan."))?;
+    let (membership, pending) =
+        client.view(id).await?.ok_or_else(|| CommandError::new(ErrorCode::NotFound, "Data pengguna tidak ditemukan."))?;
+    let account = client.account().await?.ok_or_else(|| CommandError::from_code(ErrorCode::NotSignedIn))?;
     let actions =
         available_actions(account.acting().actor, membership.status, membership.nik == account.nik).into_iter().map(action_name).collect();
     let same_person = client.person_rows(&membership.nik, &membership.satker_code).await?;
@@ -121,7 +124,7 @@ pub async fn digit_lookup(state: State<'_, AppState>, nik: String) -> CommandRes
 #[specta::specta]
 pub async fn document(state: State<'_, AppState>, id: String) -> CommandResult<String> {
     let client = client(&state).await?;
-    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new("not_found", "Dokumen tidak ditemukan."))?;
+    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new(ErrorCode::NotFound, "Dokumen tidak ditemukan."))?;
     let bytes = client.document(id).await?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }

@@ -8,6 +8,8 @@ use specta::Type;
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
+use myintress_core::ErrorCode;
+
 use super::{CommandError, CommandResult, client};
 use crate::state::AppState;
 
@@ -66,16 +68,16 @@ pub async fn export_list(
     let dialog = app.dialog().file().add_filter(label, &[ext]).set_file_name(format!("daftar-pengguna.{ext}"));
     let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
         .await
-        .map_err(|e| CommandError::new("dialog", &e.to_string()))?;
+        .map_err(|e| CommandError::because(ErrorCode::DialogFailed, &e))?;
     let Some(file) = picked else { return Ok(None) };
-    let path = file.into_path().map_err(|e| CommandError::new("dialog", &e.to_string()))?;
+    let path = file.into_path().map_err(|e| CommandError::because(ErrorCode::DialogFailed, &e))?;
     let written = tauri::async_runtime::spawn_blocking({
         let path = path.clone();
         move || write(&path, format, &rows)
     })
     .await
-    .map_err(|e| CommandError::new("export", &e.to_string()))?;
-    written.map_err(|e| CommandError::new("export", &format!("File tidak dapat disimpan: {e}")))?;
+    .map_err(|e| CommandError::because(ErrorCode::ExportFailed, &e))?;
+    written.map_err(|e| CommandError::because(ErrorCode::ExportFailed, &e))?;
     Ok(Some(path.display().to_string()))
 }
 

@@ -13,6 +13,8 @@ use specta::Type;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
+use myintress_core::ErrorCode;
+
 use super::{CommandError, CommandResult};
 use crate::state::{AppState, StagedPdf};
 
@@ -25,7 +27,7 @@ pub struct StagedFile {
     pub pages: u32,
     /// Set when the check refused the file: nothing is staged then.
     pub error: Option<String>,
-    pub error_code: Option<String>,
+    pub error_code: Option<ErrorCode>,
 }
 
 /// Reads and checks a file; stages it when the check passes.
@@ -37,28 +39,28 @@ pub async fn stage(state: &AppState, path: &Path) -> StagedFile {
         // Never more than one byte past the limit: a huge file is refused without reading it.
         f.take(limit).read_to_end(&mut bytes).map(|_| bytes)
     });
-    let refused = |code: &str, message: String| StagedFile {
+    let refused = |code: ErrorCode, message: String| StagedFile {
         token: String::new(),
         name: name.clone(),
         size: 0,
         pages: 0,
         error: Some(message),
-        error_code: Some(code.into()),
+        error_code: Some(code),
     };
     let bytes = match read {
         Ok(b) => b,
-        Err(e) => return refused("file_unreadable", format!("File tidak dapat dibaca: {e}")),
+        Err(e) => return refused(ErrorCode::FileUnreadable, format!("{} {e}", ErrorCode::FileUnreadable.detail())),
     };
     let size = bytes.len() as u32;
     let checked = tauri::async_runtime::spawn_blocking(move || (myintress_core::pdf::check(&bytes), bytes)).await;
-    let Ok((outcome, bytes)) = checked else { return refused("letter_unreadable", "Pemeriksaan PDF gagal".into()) };
+    let Ok((outcome, bytes)) = checked else { return refused(ErrorCode::LetterUnreadable, ErrorCode::LetterUnreadable.detail().into()) };
     match outcome {
         Ok(report) => {
             let token = uuid::Uuid::new_v4().to_string();
             state.staged.lock().await.insert(token.clone(), StagedPdf { bytes });
             StagedFile { token, name, size, pages: report.pages, error: None, error_code: None }
         }
-        Err(e) => refused(e.code().as_str(), e.detail()),
+        Err(e) => refused(e.code(), e.detail()),
     }
 }
 
@@ -70,9 +72,9 @@ pub async fn pick_pdf(app: AppHandle, state: State<'_, AppState>) -> CommandResu
     let dialog = app.dialog().file().add_filter("Dokumen PDF", &["pdf", "PDF"]).set_title("Pilih dokumen PDF");
     let picked = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
         .await
-        .map_err(|e| CommandError::new("dialog", &e.to_string()))?;
+        .map_err(|e| CommandError::because(ErrorCode::DialogFailed, &e))?;
     let Some(file) = picked else { return Ok(None) };
-    let path = file.into_path().map_err(|e| CommandError::new("dialog", &e.to_string()))?;
+    let path = file.into_path().map_err(|e| CommandError::because(ErrorCode::DialogFailed, &e))?;
     Ok(Some(stage(&state, &path).await))
 }
 
@@ -81,7 +83,7 @@ pub async fn pick_pdf(app: AppHandle, state: State<'_, AppState>) -> CommandResu
 #[specta::specta]
 pub async fn staged_pdf(state: State<'_, AppState>, token: String) -> CommandResult<String> {
     let staged = state.staged.lock().await;
-    let file = staged.get(&token).ok_or_else(|| CommandError::new("not_found", "Dokumen belum dipilih."))?;
+    let file = staged.get(&token).ok_or_else(|| CommandError::new(ErrorCode::NotFound, "Dokumen belum dipilih."))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(&file.bytes))
 }
 
@@ -97,11 +99,11 @@ pub async fn discard_staged(state: State<'_, AppState>, token: String) -> Comman
 /// for another field can be sent again without choosing the file again.
 pub async fn bytes(state: &AppState, token: &str, field: &str) -> CommandResult<Vec<u8>> {
     state.staged.lock().await.get(token).map(|f| f.bytes.clone()).ok_or_else(|| {
-        let code = myintress_core::ErrorCode::FieldRequired;
+        let message = "Pilih dokumen PDF terlebih dahulu.";
         CommandError {
-            code: code.as_str().into(),
-            message: "Pilih dokumen PDF terlebih dahulu.".into(),
-            fields: vec![myintress_core::error::FieldError::with_detail(field, code, "Pilih dokumen PDF terlebih dahulu.".into())],
+            code: ErrorCode::FieldRequired,
+            message: message.into(),
+            fields: vec![myintress_core::error::FieldError::with_detail(field, ErrorCode::FieldRequired, message.into())],
         }
     })
 }

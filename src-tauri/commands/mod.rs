@@ -1,5 +1,6 @@
 //! The commands the UI calls: a few lines each over `myintress-client` and the core.
-//! Errors cross as `{code, message}`; the UI branches on `code`, never on the text.
+//! Errors cross as `{code, message}`; `code` is core's [`ErrorCode`] (a TypeScript union in
+//! the bindings), so the UI branches on it, type-checked, never on the text.
 
 pub mod actions;
 pub mod data;
@@ -12,7 +13,7 @@ pub mod system;
 use std::sync::Arc;
 
 use myintress_client::{Client, ClientError};
-use myintress_core::error::{Coded, FieldError};
+use myintress_core::error::{Coded, ErrorCode, FieldError};
 use serde::Serialize;
 use specta::Type;
 
@@ -21,8 +22,8 @@ use crate::state::AppState;
 /// An error as the UI receives it.
 #[derive(Debug, Serialize, Type)]
 pub struct CommandError {
-    /// A stable snake_case code (`nik_invalid`, `offline`, `version_conflict`, …).
-    pub code: String,
+    /// What a screen branches on (`nik_invalid`, `offline`, `version_conflict`, …).
+    pub code: ErrorCode,
     /// The Indonesian sentence to show.
     pub message: String,
     /// Field errors of a form, to show beside each field.
@@ -30,8 +31,20 @@ pub struct CommandError {
 }
 
 impl CommandError {
-    pub fn new(code: &str, message: &str) -> Self {
-        CommandError { code: code.into(), message: message.into(), fields: Vec::new() }
+    pub fn new(code: ErrorCode, message: &str) -> Self {
+        CommandError { code, message: message.into(), fields: Vec::new() }
+    }
+
+    /// The code with its own sentence.
+    pub fn from_code(code: ErrorCode) -> Self {
+        let message = code.detail();
+        CommandError::new(code, message)
+    }
+
+    /// The code's sentence followed by what went wrong.
+    pub fn because(code: ErrorCode, cause: &dyn std::fmt::Display) -> Self {
+        let message = format!("{} ({cause})", code.detail());
+        CommandError::new(code, &message)
     }
 }
 
@@ -48,16 +61,14 @@ impl From<ClientError> for CommandError {
 
 impl From<myintress_core::nik::NikError> for CommandError {
     fn from(e: myintress_core::nik::NikError) -> Self {
-        CommandError { code: e.code().as_str().into(), message: e.detail(), fields: vec![e.for_field("nik")] }
+        CommandError { code: e.code(), message: e.detail(), fields: vec![e.for_field("nik")] }
     }
 }
 
 pub type CommandResult<T> = Result<T, CommandError>;
 
-/// The client of the configured server, or the error the UI shows on the settings screen.
+/// The client of the configured server, or the error the UI shows: no server set yet
+/// (the settings screen asks for one), or a local store that cannot be opened.
 pub async fn client(state: &AppState) -> CommandResult<Arc<Client>> {
-    state
-        .client()
-        .await
-        .ok_or_else(|| CommandError::new("server_not_set", "Alamat server pusat belum diatur. Buka Pengaturan untuk mengisinya."))
+    Ok(state.client().await?)
 }

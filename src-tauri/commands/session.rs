@@ -7,6 +7,8 @@ use serde::Serialize;
 use specta::Type;
 use tauri::State;
 
+use myintress_core::ErrorCode;
+
 use super::{CommandResult, client};
 use crate::state::AppState;
 
@@ -23,8 +25,12 @@ pub struct SessionState {
 #[specta::specta]
 pub async fn session_state(state: State<'_, AppState>) -> CommandResult<SessionState> {
     let server_url = state.settings.read().await.server_url.clone();
-    let Some(client) = state.client().await else {
-        return Ok(SessionState { server_url, account: None, status: SyncStatus::default() });
+    let client = match state.client().await {
+        Ok(client) => client,
+        Err(e) if e.code() == ErrorCode::ServerNotSet => {
+            return Ok(SessionState { server_url, account: None, status: SyncStatus::default() });
+        }
+        Err(e) => return Err(e.into()),
     };
     let account = client.account().await?;
     let status = client.subscribe().borrow().clone();

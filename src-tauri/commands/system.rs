@@ -6,6 +6,8 @@ use serde::Serialize;
 use specta::Type;
 use tauri::State;
 
+use myintress_core::ErrorCode;
+
 use super::{CommandError, CommandResult};
 use crate::state::AppState;
 
@@ -72,26 +74,25 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsV
 #[specta::specta]
 pub async fn set_server_url(app: tauri::AppHandle, state: State<'_, AppState>, url: String) -> CommandResult<SettingsView> {
     let url = url.trim().trim_end_matches('/').to_owned();
-    let parsed = url::Url::parse(&url)
-        .map_err(|_| CommandError::new("server_url_invalid", "Alamat server tidak valid, contoh: https://myintress.kemenkeu.go.id"))?;
+    let parsed = url::Url::parse(&url).map_err(|_| CommandError::from_code(ErrorCode::ServerUrlInvalid))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(CommandError::new("server_url_invalid", "Alamat server harus diawali http:// atau https://"));
+        return Err(CommandError::new(ErrorCode::ServerUrlInvalid, "Alamat server harus diawali http:// atau https://"));
     }
     let health = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
-        .map_err(|e| CommandError::new("offline", &e.to_string()))?
+        .map_err(|e| CommandError::because(ErrorCode::Offline, &e))?
         .get(format!("{url}/healthz"))
         .send()
         .await;
     if !matches!(&health, Ok(r) if r.status().is_success()) {
-        return Err(CommandError::new("offline", "Server pusat tidak menjawab di alamat ini. Periksa alamat dan jaringan."));
+        return Err(CommandError::new(ErrorCode::Offline, "Server pusat tidak menjawab di alamat ini. Periksa alamat dan jaringan."));
     }
     {
         let mut settings = state.settings.write().await;
         settings.server_url = Some(url.clone());
     }
-    state.save_settings().await.map_err(|e| CommandError::new("settings", &e.to_string()))?;
+    state.save_settings().await.map_err(|e| CommandError::because(ErrorCode::SettingsNotSaved, &e))?;
     // A new server means a new client and a new sync loop.
     *state.client.write().await = None;
     crate::start_sync(&app).await;

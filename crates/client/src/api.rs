@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use myintress_core::ErrorCode;
 use myintress_core::api::{
     CaptchaChallenge, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, Problem, RawChangesPage, RefreshRequest, TokenPair,
 };
@@ -33,20 +34,18 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> Option<&str> {
+    /// The code a program acts on: the problem's, [`ErrorCode::Offline`] when no answer
+    /// came, [`ErrorCode::BadAnswer`] when the answer broke the contract.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Problem { problem, .. } => Some(problem.code.as_str()),
-            _ => None,
+            ApiError::Problem { problem, .. } => problem.code.clone(),
+            ApiError::Transient(_) => ErrorCode::Offline,
+            ApiError::Decode(_) => ErrorCode::BadAnswer,
         }
     }
 
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401)
-    }
-
-    /// The problem's code as one of the contract's codes, when it is one.
-    pub fn error_code(&self) -> Option<myintress_core::ErrorCode> {
-        serde_json::from_value(serde_json::Value::String(self.code()?.to_owned())).ok()
     }
 }
 
@@ -153,7 +152,7 @@ impl ApiClient {
     pub async fn digit(&self, token: &str, nik: &str) -> Result<Option<DigitAccount>, ApiError> {
         match Self::read(self.get(&format!("/api/v1/digit/{nik}"), Some(token)).await).await {
             Ok(found) => Ok(Some(found)),
-            Err(e) if e.code() == Some("digit_account_not_found") => Ok(None),
+            Err(e) if e.code() == ErrorCode::DigitAccountNotFound => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -84,20 +84,27 @@ impl Account {
         Acting { actor, nik: self.nik.clone(), name: self.name.clone() }
     }
 
-    pub fn scope(&self) -> Scope {
-        match self.role {
-            Role::Kppn => Scope::Kppn {
-                kppn_code: KppnCode::parse(self.kppn_code.as_deref().unwrap_or_default())
-                    .unwrap_or_else(|_| KppnCode::parse("000").expect("code")),
-            },
-            Role::Satker => {
-                Scope::Satker { active_satkers: self.active_satkers.iter().filter_map(|s| SatkerCode::parse(s).ok()).collect() }
+    /// What the account may see and act for. A stored account whose codes do not parse
+    /// is corrupt, never a guessed scope.
+    pub fn scope(&self) -> ClientResult<Scope> {
+        Ok(match self.role {
+            Role::Kppn => {
+                Scope::Kppn { kppn_code: KppnCode::parse(self.kppn_code.as_deref().unwrap_or_default()).map_err(ClientError::corrupt)? }
             }
-        }
+            Role::Satker => Scope::Satker {
+                active_satkers: self
+                    .active_satkers
+                    .iter()
+                    .map(|s| SatkerCode::parse(s))
+                    .collect::<Result<_, _>>()
+                    .map_err(ClientError::corrupt)?,
+            },
+        })
     }
 }
 
-/// Every failure a screen may show, with a stable code and an Indonesian message.
+/// Every failure a screen may show. [`ClientError::code`] is what a program branches on,
+/// [`ClientError::message`] the Indonesian sentence; causes stay attached as sources.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{0}")]
@@ -105,28 +112,47 @@ pub enum ClientError {
     /// Form fields refused by the core's rules, before anything was queued.
     #[error("isian belum benar")]
     Fields(Vec<FieldError>),
-    /// A rule refuses the action here and now (e.g. the person is already active).
+    /// A rule refuses the action here and now (e.g. the person is already active), with
+    /// the sentence to show.
     #[error("{1}")]
     Refused(ErrorCode, String),
     #[error("belum masuk")]
     NotSignedIn,
     #[error("{0}")]
     Keychain(#[from] KeychainError),
+    /// The local database failed.
     #[error("penyimpanan lokal: {0}")]
-    Store(String),
+    Store(#[from] sqlx::Error),
+    /// The local database could not be brought to this version's schema.
+    #[error("penyimpanan lokal: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A file of the app's data folder could not be read or written.
+    #[error("berkas lokal: {0}")]
+    Io(#[from] std::io::Error),
+    /// Something stored locally that this build cannot read (a bad row, a broken JSON).
+    #[error("data lokal rusak: {0}")]
+    Corrupt(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ClientError {
-    pub fn code(&self) -> String {
+    /// A refusal with the code's own sentence.
+    pub fn refused(code: ErrorCode) -> ClientError {
+        let detail = code.detail().to_owned();
+        ClientError::Refused(code, detail)
+    }
+
+    pub fn corrupt(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ClientError {
+        ClientError::Corrupt(cause.into())
+    }
+
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ClientError::Api(ApiError::Problem { problem, .. }) => problem.code.clone(),
-            ClientError::Api(ApiError::Transient(_)) => "offline".into(),
-            ClientError::Api(ApiError::Decode(_)) => "bad_answer".into(),
-            ClientError::Fields(errors) => errors.first().map(|e| e.code.as_str().to_owned()).unwrap_or_default(),
-            ClientError::Refused(code, _) => code.as_str().to_owned(),
-            ClientError::NotSignedIn => "not_signed_in".into(),
-            ClientError::Keychain(_) => "keychain_unavailable".into(),
-            ClientError::Store(_) => "local_store".into(),
+            ClientError::Api(e) => e.code(),
+            ClientError::Fields(errors) => errors.first().map_or(ErrorCode::FieldRequired, |e| e.code.clone()),
+            ClientError::Refused(code, _) => code.clone(),
+            ClientError::NotSignedIn => ErrorCode::NotSignedIn,
+            ClientError::Keychain(_) => ErrorCode::KeychainUnavailable,
+            ClientError::Store(_) | ClientError::Migrate(_) | ClientError::Io(_) | ClientError::Corrupt(_) => ErrorCode::LocalStore,
         }
     }
 
@@ -134,24 +160,24 @@ impl ClientError {
     pub fn message(&self) -> String {
         match self {
             ClientError::Api(ApiError::Problem { problem, .. }) => problem.detail.clone(),
-            ClientError::Api(ApiError::Transient(_)) => "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.".into(),
             ClientError::Fields(errors) if errors.len() == 1 => errors[0].detail.clone(),
             ClientError::Fields(_) => "Beberapa isian belum benar; periksa kembali formulir.".into(),
-            ClientError::NotSignedIn => "Silakan masuk terlebih dahulu.".into(),
-            other => other.to_string(),
+            ClientError::Refused(_, text) => text.clone(),
+            ClientError::Api(_) | ClientError::NotSignedIn => self.code().detail().to_owned(),
+            other => format!("{} ({other})", other.code().detail()),
         }
     }
 }
 
-impl From<sqlx::Error> for ClientError {
-    fn from(e: sqlx::Error) -> Self {
-        ClientError::Store(e.to_string())
+impl From<serde_json::Error> for ClientError {
+    fn from(e: serde_json::Error) -> Self {
+        ClientError::Corrupt(Box::new(e))
     }
 }
 
-impl From<std::io::Error> for ClientError {
-    fn from(e: std::io::Error) -> Self {
-        ClientError::Store(e.to_string())
+impl From<uuid::Error> for ClientError {
+    fn from(e: uuid::Error) -> Self {
+        ClientError::Corrupt(Box::new(e))
     }
 }
 
@@ -189,7 +215,7 @@ const KEY_CURSOR: &str = "cursor";
 const KEY_SERVER: &str = "server_url";
 
 impl Client {
-    pub async fn open(config: ClientConfig) -> anyhow::Result<Client> {
+    pub async fn open(config: ClientConfig) -> ClientResult<Client> {
         std::fs::create_dir_all(&config.data_dir)?;
         let pool = store::open(&config.data_dir.join("myintress.db")).await?;
         let api = ApiClient::new(&config.server_url)?;
@@ -245,7 +271,7 @@ impl Client {
     pub async fn account(&self) -> ClientResult<Option<Account>> {
         let mut conn = self.pool.acquire().await?;
         let Some(json) = store::meta(&mut conn, KEY_ACCOUNT).await? else { return Ok(None) };
-        let account: Account = serde_json::from_str(&json).map_err(|e| ClientError::Store(e.to_string()))?;
+        let account: Account = serde_json::from_str(&json)?;
         if self.confirmed_nik().as_deref() == Some(account.nik.as_str()) {
             return Ok(Some(account));
         }
@@ -288,7 +314,7 @@ impl Client {
                 // Give the session back: the previous person's actions must go first.
                 let _ = self.api.logout(&pair.access_token).await;
                 return Err(ClientError::Refused(
-                    ErrorCode::InvalidTransition,
+                    ErrorCode::PendingActions,
                     format!(
                         "Masih ada {waiting} tindakan akun sebelumnya yang belum terkirim. Masuk dengan akun tersebut dan sinkronkan dahulu."
                     ),
@@ -362,7 +388,7 @@ impl Client {
         let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(&mut *tx).await?;
         if waiting > 0 && !discard_pending {
             return Err(ClientError::Refused(
-                ErrorCode::InvalidTransition,
+                ErrorCode::PendingActions,
                 format!("Masih ada {waiting} tindakan menunggu sinkronisasi. Sinkronkan dahulu sebelum keluar."),
             ));
         }
@@ -390,7 +416,7 @@ impl Client {
         }
         let mut conn = self.pool.acquire().await?;
         let Some(json) = store::meta(&mut conn, KEY_ACCOUNT).await? else { return Err(ClientError::NotSignedIn) };
-        let previous: Account = serde_json::from_str(&json).map_err(|e| ClientError::Store(e.to_string()))?;
+        let previous: Account = serde_json::from_str(&json)?;
         let Some(refresh) = self.keychain.load(&self.config.server_url, &previous.nik)? else {
             self.confirm(None);
             return Err(ClientError::NotSignedIn);
@@ -407,7 +433,7 @@ impl Client {
                 self.keychain.remove(&self.config.server_url, &previous.nik)?;
                 *access = None;
                 drop(conn);
-                if e.error_code().is_some_and(|c| c.means_access_lost()) {
+                if e.code().means_access_lost() {
                     let mut tx = self.pool.begin().await?;
                     let leftovers = store::forget_satkers(&mut tx, &[], store::Forget::AllBut).await?;
                     store::set_meta(&mut tx, KEY_CURSOR, "0").await?;
@@ -460,7 +486,7 @@ impl Client {
     /// one transaction. Refusals come back at once, nothing queued.
     pub async fn register(&self, input: RegistrationInput, letter: Vec<u8>) -> ClientResult<Membership> {
         let account = self.require_account().await?;
-        let scope = account.scope();
+        let scope = account.scope()?;
         let mut errors = Vec::new();
         let form = input.validate(scope.route()).map_err(|e| errors.extend(e)).ok();
         if let Err(e) = myintress_core::pdf::check(&letter) {
@@ -470,23 +496,24 @@ impl Client {
 
         let mut tx = self.pool.begin().await?;
         let satker = store::satkers(&mut tx).await?.into_iter().find(|s| s.code == form.satker_code.as_str());
-        let satker =
-            satker.ok_or_else(|| ClientError::Refused(ErrorCode::SatkerOutOfScope, ErrorCode::SatkerOutOfScope.detail().into()))?;
-        let kppn = KppnCode::parse(&satker.kppn_code).map_err(|e| ClientError::Store(e.to_string()))?;
-        scope.may_register_for(&form.satker_code, &kppn).map_err(|c| ClientError::Refused(c, c.detail().into()))?;
+        let satker = satker.ok_or_else(|| ClientError::refused(ErrorCode::SatkerOutOfScope))?;
+        let kppn = KppnCode::parse(&satker.kppn_code).map_err(ClientError::corrupt)?;
+        scope.may_register_for(&form.satker_code, &kppn).map_err(ClientError::refused)?;
 
         let rows = store::person_rows(&mut tx, form.nik.as_str(), form.satker_code.as_str()).await?;
         let pairs: Vec<(Uuid, Status)> = rows.iter().map(|m| (m.id, m.status)).collect();
         let target = match decide_registration(&pairs) {
             Ok(Registration::New) => Uuid::new_v4(),
             Ok(Registration::ReplacePending(id)) => id,
-            Err(code) => return Err(ClientError::Refused(code, code.detail().into())),
+            Err(code) => return Err(ClientError::refused(code)),
         };
         // The letter is on disk (synced) before the action that needs it is recorded.
         let sha = self.docs.save(&letter).await?;
         let action = Action::Register { input, letter_sha256: sha };
         self.enqueue(&mut tx, &account, target, action, None).await?;
-        let (view, _) = store::view(&mut tx, target).await?.ok_or_else(|| ClientError::Store("view missing".into()))?;
+        let (view, _) = store::view(&mut tx, target)
+            .await?
+            .ok_or_else(|| ClientError::corrupt("the local view lost a membership inside a transaction"))?;
         tx.commit().await?;
         self.after_action().await?;
         Ok(view)
@@ -500,7 +527,7 @@ impl Client {
                 parse_reason(reason).map_err(|e| ClientError::Fields(vec![e.for_field("reason")]))?;
             }
             Action::Register { .. } | Action::Delete { .. } => {
-                return Err(ClientError::Store("gunakan register atau delete".into()));
+                unreachable!("registrations and deletions have their own calls: register, delete");
             }
             _ => {}
         }
@@ -511,7 +538,7 @@ impl Client {
         let view = store::view(&mut tx, id).await?.map(|(m, _)| m);
         tx.commit().await?;
         self.after_action().await?;
-        view.ok_or_else(|| ClientError::Store("view missing".into()))
+        view.ok_or_else(|| ClientError::corrupt("the local view lost a membership inside a transaction"))
     }
 
     /// *Penghapusan Pengguna*: reason, SK number and the SK PDF; only from 0 or 5.
@@ -539,13 +566,12 @@ impl Client {
     }
 
     async fn check_transition(&self, conn: &mut sqlx::SqliteConnection, account: &Account, id: Uuid, action: &Action) -> ClientResult<()> {
-        let (view, _) = store::view(conn, id)
-            .await?
-            .ok_or(ClientError::Refused(ErrorCode::InvalidTransition, "Data pengguna tidak ditemukan.".into()))?;
+        let (view, _) =
+            store::view(conn, id).await?.ok_or(ClientError::Refused(ErrorCode::NotFound, "Data pengguna tidak ditemukan.".into()))?;
         let core = action.core().expect("not a registration");
         status::decide(account.acting().actor, core, view.status, view.nik == account.nik)
             .map(|_| ())
-            .map_err(|e| ClientError::Refused(e.code(), e.code().detail().into()))
+            .map_err(|e| ClientError::refused(e.code()))
     }
 
     async fn enqueue(
@@ -594,10 +620,10 @@ impl Client {
                 .fetch_optional(&self.pool)
                 .await?;
         let Some((payload, membership_id)) = row else {
-            return Err(ClientError::Refused(ErrorCode::InvalidTransition, "Tindakan tidak ditemukan.".into()));
+            return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
         };
-        let action: Action = serde_json::from_str(&payload).map_err(|e| ClientError::Store(e.to_string()))?;
-        let id = Uuid::parse_str(&membership_id).map_err(|e| ClientError::Store(e.to_string()))?;
+        let action: Action = serde_json::from_str(&payload)?;
+        let id = Uuid::parse_str(&membership_id)?;
         sqlx::query("DELETE FROM outbox WHERE key = $1").bind(key).execute(&self.pool).await?;
         match action {
             Action::Register { input, letter_sha256 } => {

@@ -22,7 +22,7 @@ use crate::outbox::{Acting, Action, overlay};
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
-pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
+pub async fn open(path: &Path) -> crate::ClientResult<SqlitePool> {
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)

@@ -60,9 +60,9 @@ impl Client {
         Ok(Some(Entry {
             seq: r.try_get("seq")?,
             key: r.try_get("key")?,
-            membership_id: Uuid::parse_str(&membership_id).map_err(|e| ClientError::Store(e.to_string()))?,
+            membership_id: Uuid::parse_str(&membership_id)?,
             base_version: r.try_get("base_version")?,
-            action: serde_json::from_str(&payload).map_err(|e| ClientError::Store(e.to_string()))?,
+            action: serde_json::from_str(&payload)?,
         }))
     }
 
@@ -146,7 +146,7 @@ impl Client {
     async fn account_now(&self) -> ClientResult<Account> {
         let mut conn = self.pool().acquire().await?;
         let json = store::meta(&mut conn, "account").await?.ok_or(ClientError::NotSignedIn)?;
-        serde_json::from_str(&json).map_err(|e| ClientError::Store(e.to_string()))
+        serde_json::from_str(&json).map_err(ClientError::from)
     }
 
     /// The server accepted an entry: record its answer and drop the entry, together.
@@ -266,7 +266,7 @@ impl Client {
         let mut memberships = Vec::with_capacity(page.changes.len());
         for change in &page.changes {
             if change.kind == ChangeKind::Membership {
-                let m: Membership = serde_json::from_str(change.entity.get()).map_err(|e| ClientError::Store(e.to_string()))?;
+                let m: Membership = serde_json::from_str(change.entity.get()).map_err(bad_answer)?;
                 memberships.push(m);
             }
         }
@@ -305,7 +305,7 @@ impl Client {
                     }
                 }
                 ChangeKind::Satker => {
-                    let s: Satker = serde_json::from_str(change.entity.get()).map_err(|e| ClientError::Store(e.to_string()))?;
+                    let s: Satker = serde_json::from_str(change.entity.get()).map_err(bad_answer)?;
                     if account.role == Role::Kppn && account.kppn_code.as_deref() != Some(s.kppn_code.as_str()) {
                         // Moved to another KPPN: no longer this desktop's (the server also
                         // sends `satker_removed`; this covers a page that holds only this).
@@ -322,7 +322,7 @@ impl Client {
                     let code = serde_json::from_str::<serde_json::Value>(change.entity.get())
                         .ok()
                         .and_then(|e| e["code"].as_str().map(str::to_owned))
-                        .ok_or_else(|| ClientError::Store("satker_removed tanpa kode".into()))?;
+                        .ok_or_else(|| ApiError::Decode("satker_removed tanpa kode".into()))?;
                     leftovers.extend(store::forget_satkers(&mut tx, &[code], store::Forget::These).await?);
                 }
             }
@@ -506,4 +506,9 @@ async fn remember_document(conn: &mut sqlx::SqliteConnection, id: Uuid, sha: &st
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A change the server sent that does not read as the contract says.
+fn bad_answer(e: serde_json::Error) -> ClientError {
+    ClientError::Api(ApiError::Decode(e.to_string()))
 }

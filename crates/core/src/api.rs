@@ -211,10 +211,12 @@ pub struct CaptchaChallenge {
     pub image_png_base64: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The server refuses a field it does not know (422 `unknown_field`) and reads a missing
+/// one as empty, so the domain's own check names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(deny_unknown_fields)]
+#[serde(default)]
 pub struct LoginRequest {
     pub nik: String,
     pub password: String,
@@ -236,10 +238,12 @@ pub struct TokenPair {
     pub memberships: Vec<Membership>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The server refuses a field it does not know (422 `unknown_field`) and reads a missing
+/// one as empty, so the domain's own check names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(deny_unknown_fields)]
+#[serde(default)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
@@ -256,10 +260,12 @@ pub struct DigitAccount {
 }
 
 /// Body of reject and deactivate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The server refuses a field it does not know (422 `unknown_field`) and reads a missing
+/// one as empty, so the domain's own check names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(deny_unknown_fields)]
+#[serde(default)]
 pub struct ReasonBody {
     pub reason: String,
 }
@@ -301,7 +307,8 @@ pub struct Problem {
     /// The Indonesian sentence a person reads.
     pub detail: String,
     /// The stable code a program acts on.
-    pub code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub code: ErrorCode,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub errors: Vec<FieldError>,
@@ -314,13 +321,6 @@ pub struct Problem {
     pub membership: Option<Box<Membership>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-}
-
-impl Problem {
-    /// The known code, if this problem carries one this build knows.
-    pub fn error_code(&self) -> Option<ErrorCode> {
-        serde_json::from_value(serde_json::Value::String(self.code.clone())).ok()
-    }
 }
 
 /// The name an action has in the audit trail and history.

@@ -1,16 +1,24 @@
-//! Stable error codes of the API contract: the `code` of every problem document the
-//! server answers with (listed in `/openapi.json`).
+//! The one code type of the system: every `code` that crosses a wire or IPC boundary —
+//! the server's problem documents (listed in `/openapi.json`), the desktop client's own
+//! refusals and the shell's command errors — is an [`ErrorCode`], from the row the server
+//! refuses to the screen that shows it (the UI gets it as a TypeScript union through the
+//! generated bindings).
 //!
-//! A program branches on [`ErrorCode::as_str`]; a person reads [`ErrorCode::detail`], the
+//! A program branches on the variant; a person reads [`ErrorCode::detail`], the
 //! Indonesian sentence (the guide's own words where it has them). The HTTP status lives
-//! here too so the server and the client agree on it without a second table.
+//! here too so the server and the client agree on it without a second table. This module
+//! is the only place where a code is spelled as text.
 
 use serde::{Deserialize, Serialize};
 
 /// Every refusal the system can give, as a stable snake_case code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `#[non_exhaustive]` with an [`ErrorCode::Unknown`] fallback: a desktop built before a
+/// server learnt a new code still reads the problem (and shows its `detail`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorCode {
     NikInvalid,
     NikNotFound,
@@ -45,11 +53,49 @@ pub enum ErrorCode {
     AccountInactive,
     DigitAccountNotFound,
     UnknownField,
+    // The request itself, answered by the server before any business rule.
+    /// 401: no valid session (missing, expired or revoked).
+    Unauthorized,
+    /// 401: a refresh token was used twice; its whole family is revoked.
+    RefreshTokenReused,
+    /// 403: this role never does this.
+    Forbidden,
+    /// 404: not there, or not in the caller's scope (indistinguishable on purpose).
+    NotFound,
+    /// 400: not JSON, a wrong query parameter, a broken multipart body.
+    BadRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    IdempotencyKeyReused,
+    RateLimited,
+    InternalError,
+    // The desktop's own refusals, never sent by the server.
+    /// The server could not be reached (or answered 5xx/429): the action waits.
+    Offline,
+    /// The server answered something the contract does not describe.
+    BadAnswer,
+    NotSignedIn,
+    KeychainUnavailable,
+    /// The desktop's local database could not be opened, read or written.
+    LocalStore,
+    ServerNotSet,
+    ServerUrlInvalid,
+    FileUnreadable,
+    /// The file dialog of the operating system failed.
+    DialogFailed,
+    ExportFailed,
+    SettingsNotSaved,
+    /// Actions still wait in the outbox, so the session cannot end or change hands yet.
+    PendingActions,
+    /// A code this build does not know (sent by a newer server).
+    #[serde(untagged)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    Unknown(String),
 }
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 55] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -83,10 +129,38 @@ impl ErrorCode {
         Self::AccountInactive,
         Self::DigitAccountNotFound,
         Self::UnknownField,
+        Self::Unauthorized,
+        Self::RefreshTokenReused,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::BadRequest,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::IdempotencyKeyReused,
+        Self::RateLimited,
+        Self::InternalError,
+        Self::Offline,
+        Self::BadAnswer,
+        Self::NotSignedIn,
+        Self::KeychainUnavailable,
+        Self::LocalStore,
+        Self::ServerNotSet,
+        Self::ServerUrlInvalid,
+        Self::FileUnreadable,
+        Self::DialogFailed,
+        Self::ExportFailed,
+        Self::SettingsNotSaved,
+        Self::PendingActions,
     ];
 
+    /// The code spelled `text` on the wire; a code this build does not know is kept as
+    /// [`ErrorCode::Unknown`].
+    pub fn parse(text: &str) -> ErrorCode {
+        Self::ALL.into_iter().find(|c| c.as_str() == text).unwrap_or_else(|| ErrorCode::Unknown(text.to_owned()))
+    }
+
     /// The wire form, e.g. `nik_invalid`.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::NikInvalid => "nik_invalid",
             Self::NikNotFound => "nik_not_found",
@@ -121,18 +195,42 @@ impl ErrorCode {
             Self::AccountInactive => "account_inactive",
             Self::DigitAccountNotFound => "digit_account_not_found",
             Self::UnknownField => "unknown_field",
+            Self::Unauthorized => "unauthorized",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::BadRequest => "bad_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RateLimited => "rate_limited",
+            Self::InternalError => "internal_error",
+            Self::Offline => "offline",
+            Self::BadAnswer => "bad_answer",
+            Self::NotSignedIn => "not_signed_in",
+            Self::KeychainUnavailable => "keychain_unavailable",
+            Self::LocalStore => "local_store",
+            Self::ServerNotSet => "server_not_set",
+            Self::ServerUrlInvalid => "server_url_invalid",
+            Self::FileUnreadable => "file_unreadable",
+            Self::DialogFailed => "dialog_failed",
+            Self::ExportFailed => "export_failed",
+            Self::SettingsNotSaved => "settings_not_saved",
+            Self::PendingActions => "pending_actions",
+            Self::Unknown(text) => text,
         }
     }
 
-    /// The HTTP status the server answers with.
     /// A sign-in or session refused because the person has no active membership any more
     /// (deactivated, dormant, rejected, or only waiting for the KPPN): a desktop drops
     /// the data it held for them.
-    pub fn means_access_lost(self) -> bool {
+    pub fn means_access_lost(&self) -> bool {
         matches!(self, Self::AccountDormant | Self::AccountPending | Self::AccountRejected | Self::AccountInactive)
     }
 
-    pub fn http_status(self) -> u16 {
+    /// The HTTP status the server answers with (the desktop's own codes never reach the
+    /// wire; they carry the status their server-side cousin would).
+    pub fn http_status(&self) -> u16 {
         match self {
             Self::NikInvalid
             | Self::NikNotFound
@@ -149,8 +247,26 @@ impl ErrorCode {
             | Self::LetterUnreadable
             | Self::LetterActiveContent
             | Self::ReasonRequired
-            | Self::UnknownField => 422,
-            Self::DukcapilUnavailable => 503,
+            | Self::UnknownField
+            | Self::IdempotencyKeyReused
+            | Self::FileUnreadable => 422,
+            Self::PendingActions => 409,
+            Self::DukcapilUnavailable | Self::Offline => 503,
+            Self::Unauthorized | Self::RefreshTokenReused | Self::NotSignedIn => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::BadRequest | Self::ServerUrlInvalid | Self::ServerNotSet => 400,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited => 429,
+            Self::InternalError
+            | Self::BadAnswer
+            | Self::KeychainUnavailable
+            | Self::LocalStore
+            | Self::DialogFailed
+            | Self::ExportFailed
+            | Self::SettingsNotSaved
+            | Self::Unknown(_) => 500,
             Self::AlreadyActive | Self::DormantExists | Self::InvalidTransition | Self::VersionConflict | Self::RequestSuperseded => 409,
             Self::SatkerOutOfScope | Self::SatkerHasNoActiveUser | Self::CannotDeactivateSelf => 403,
             Self::CaptchaInvalid
@@ -166,7 +282,7 @@ impl ErrorCode {
 
     /// The sentence a person reads, in Bahasa Indonesia. For `name_mismatch` the text
     /// carries the score; use [`crate::NameScore::mismatch_detail`] for the full sentence.
-    pub fn detail(self) -> &'static str {
+    pub fn detail(&self) -> &'static str {
         match self {
             Self::NikInvalid => "NIK harus 16 digit angka dengan tanggal lahir yang valid",
             Self::NikNotFound => "Berdasarkan pengecekan di DUKCAPIL: NIK tidak ditemukan",
@@ -205,6 +321,29 @@ impl ErrorCode {
             Self::AccountInactive => "Akun Anda tidak aktif. Hubungi KPPN mitra kerja.",
             Self::DigitAccountNotFound => "Pengguna belum terdaftar di DIGIT; isi form secara manual, email aktivasi akan dikirim",
             Self::UnknownField => "Isian tidak dikenal; periksa nama isian yang dikirim",
+            Self::Unauthorized => "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali.",
+            Self::RefreshTokenReused => "Sesi ini dipakai di tempat lain dan telah diakhiri demi keamanan. Silakan masuk kembali.",
+            Self::Forbidden => "Peran Anda tidak dapat melakukan tindakan ini.",
+            Self::NotFound => "Data tidak ditemukan.",
+            Self::BadRequest => "Permintaan tidak valid",
+            Self::PayloadTooLarge => "Ukuran kiriman melebihi batas; dokumen maksimal 5MB.",
+            Self::UnsupportedMediaType => "Format kiriman tidak didukung untuk alamat ini.",
+            Self::IdempotencyKeyReused => "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.",
+            Self::RateLimited => "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.",
+            Self::InternalError => "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.",
+            Self::Offline => "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.",
+            Self::BadAnswer => "Jawaban server pusat tidak dikenali. Perbarui aplikasi atau hubungi petugas.",
+            Self::NotSignedIn => "Silakan masuk terlebih dahulu.",
+            Self::KeychainUnavailable => "Penyimpanan kunci sistem operasi tidak dapat dipakai; sesi tidak dapat disimpan.",
+            Self::LocalStore => "Penyimpanan lokal aplikasi tidak dapat dibuka atau ditulis.",
+            Self::ServerNotSet => "Alamat server pusat belum diatur. Buka Pengaturan untuk mengisinya.",
+            Self::ServerUrlInvalid => "Alamat server tidak valid, contoh: https://myintress.kemenkeu.go.id",
+            Self::FileUnreadable => "File tidak dapat dibaca.",
+            Self::DialogFailed => "Jendela pemilihan file tidak dapat dibuka.",
+            Self::ExportFailed => "File tidak dapat disimpan.",
+            Self::SettingsNotSaved => "Pengaturan tidak dapat disimpan.",
+            Self::PendingActions => "Masih ada tindakan yang menunggu sinkronisasi. Sinkronkan dahulu.",
+            Self::Unknown(_) => "Permintaan ditolak server pusat.",
         }
     }
 }
@@ -212,6 +351,12 @@ impl ErrorCode {
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for ErrorCode {
+    fn from(text: &str) -> Self {
+        ErrorCode::parse(text)
     }
 }
 
@@ -227,7 +372,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, code: ErrorCode) -> Self {
-        Self { field: field.to_owned(), code, detail: code.detail().to_owned() }
+        Self { field: field.to_owned(), detail: code.detail().to_owned(), code }
     }
 
     pub fn with_detail(field: &str, code: ErrorCode, detail: String) -> Self {

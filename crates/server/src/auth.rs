@@ -246,10 +246,7 @@ pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<
         tx.revoke_family(&row.family_id, now).await?;
         tx.commit().await?;
         tracing::warn!(nik = %myintress_core::nik::mask_nik(&row.nik), "refresh token reuse; family revoked");
-        return Err(ApiError::Unauthorized {
-            code: "refresh_token_reused",
-            detail: "Sesi ini dipakai di tempat lain dan telah diakhiri demi keamanan. Silakan masuk kembali.",
-        });
+        return Err(ApiError::Unauthorized(ErrorCode::RefreshTokenReused));
     }
     let Some(account) = tx.account(&row.nik).await? else { return Err(SESSION_EXPIRED) };
     if let Some(code) = access_refused(tx.as_mut(), &account).await? {

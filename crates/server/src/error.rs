@@ -18,9 +18,9 @@ pub enum ApiError {
     /// 422: one or more form fields are wrong; the code is the first field's.
     #[error("validation")]
     Fields(Vec<FieldError>),
-    /// 401: no valid session.
-    #[error("unauthorized")]
-    Unauthorized { code: &'static str, detail: &'static str },
+    /// 401: no valid session ([`ErrorCode::Unauthorized`] or [`ErrorCode::RefreshTokenReused`]).
+    #[error("unauthorized: {0}")]
+    Unauthorized(ErrorCode),
     /// 403: this role never does this.
     #[error("forbidden")]
     Forbidden,
@@ -48,8 +48,7 @@ pub enum ApiError {
 }
 
 /// 401 for a missing, expired or revoked session, or an account that no longer gives access.
-pub const SESSION_EXPIRED: ApiError =
-    ApiError::Unauthorized { code: "unauthorized", detail: "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali." };
+pub const SESSION_EXPIRED: ApiError = ApiError::Unauthorized(ErrorCode::Unauthorized);
 
 impl ApiError {
     pub fn code(code: ErrorCode) -> Self {
@@ -79,40 +78,35 @@ impl ApiError {
         }
     }
 
+    /// The code a program acts on.
+    pub fn error_code(&self) -> ErrorCode {
+        match self {
+            ApiError::Coded { code, .. } | ApiError::Unauthorized(code) => code.clone(),
+            ApiError::Fields(errors) => errors.first().map_or(ErrorCode::FieldRequired, |e| e.code.clone()),
+            ApiError::Forbidden => ErrorCode::Forbidden,
+            ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::TooLarge => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
     /// The problem document for this error.
     pub fn problem(&self) -> Problem {
         let status = self.status();
-        let (code, detail): (String, String) = match self {
-            ApiError::Coded { code, detail, score, .. } => {
-                let text = match (detail, score) {
-                    (Some(d), _) => d.clone(),
-                    (None, Some((s, t))) => myintress_core::NameScore { score: *s, threshold: *t }.mismatch_detail(),
-                    (None, None) => code.detail().to_owned(),
-                };
-                (code.as_str().to_owned(), text)
-            }
-            ApiError::Fields(errors) => {
-                let first = errors.first();
-                let code = first.map(|e| e.code.as_str()).unwrap_or("validation_failed").to_owned();
-                let detail = match errors.as_slice() {
-                    [one] => one.detail.clone(),
-                    _ => "Beberapa isian belum benar; periksa kembali formulir.".to_owned(),
-                };
-                (code, detail)
-            }
-            ApiError::Unauthorized { code, detail } => ((*code).to_owned(), (*detail).to_owned()),
-            ApiError::Forbidden => ("forbidden".into(), "Peran Anda tidak dapat melakukan tindakan ini.".into()),
-            ApiError::NotFound => ("not_found".into(), "Data tidak ditemukan.".into()),
-            ApiError::BadRequest(why) => ("bad_request".into(), format!("Permintaan tidak valid: {why}")),
-            ApiError::TooLarge => ("payload_too_large".into(), "Ukuran kiriman melebihi batas; dokumen maksimal 5MB.".into()),
-            ApiError::UnsupportedMediaType => ("unsupported_media_type".into(), "Format kiriman tidak didukung untuk alamat ini.".into()),
-            ApiError::IdempotencyKeyReused => {
-                ("idempotency_key_reused".into(), "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.".into())
-            }
-            ApiError::RateLimited => ("rate_limited".into(), "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.".into()),
-            ApiError::Internal(_) => {
-                ("internal_error".into(), "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.".into())
-            }
+        let code = self.error_code();
+        let detail = match self {
+            ApiError::Coded { detail: Some(d), .. } => d.clone(),
+            ApiError::Coded { score: Some((s, t)), .. } => myintress_core::NameScore { score: *s, threshold: *t }.mismatch_detail(),
+            ApiError::Fields(errors) => match errors.as_slice() {
+                [one] => one.detail.clone(),
+                _ => "Beberapa isian belum benar; periksa kembali formulir.".to_owned(),
+            },
+            ApiError::BadRequest(why) => format!("{}: {why}", code.detail()),
+            _ => code.detail().to_owned(),
         };
         let (score, threshold) = match self {
             ApiError::Coded { score: Some((s, t)), .. } => (Some(*s), Some(*t)),

@@ -130,8 +130,8 @@ export type CaptchaChallenge = {
 
 /**  An error as the UI receives it. */
 export type CommandError = {
-	/**  A stable snake_case code (`nik_invalid`, `offline`, `version_conflict`, …). */
-	code: string,
+	/**  What a screen branches on (`nik_invalid`, `offline`, `version_conflict`, …). */
+	code: ErrorCode,
 	/**  The Indonesian sentence to show. */
 	message: string,
 	/**  Field errors of a form, to show beside each field. */
@@ -180,8 +180,33 @@ export type DigitAccount = {
 	email: string,
 };
 
-/**  Every refusal the system can give, as a stable snake_case code. */
-export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "dukcapil_unavailable" | "field_required" | "field_too_long" | "email_invalid" | "phone_invalid" | "satker_code_invalid" | "kppn_code_invalid" | "letter_not_pdf" | "letter_too_large" | "letter_encrypted" | "letter_unreadable" | "letter_active_content" | "already_active" | "dormant_exists" | "satker_out_of_scope" | "satker_has_no_active_user" | "invalid_transition" | "cannot_deactivate_self" | "reason_required" | "version_conflict" | "request_superseded" | "captcha_invalid" | "credentials_invalid" | "account_locked" | "account_dormant" | "account_pending" | "account_rejected" | "account_inactive" | "digit_account_not_found" | "unknown_field";
+/**
+ *  Every refusal the system can give, as a stable snake_case code.
+ * 
+ *  `#[non_exhaustive]` with an [`ErrorCode::Unknown`] fallback: a desktop built before a
+ *  server learnt a new code still reads the problem (and shows its `detail`).
+ */
+export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "dukcapil_unavailable" | "field_required" | "field_too_long" | "email_invalid" | "phone_invalid" | "satker_code_invalid" | "kppn_code_invalid" | "letter_not_pdf" | "letter_too_large" | "letter_encrypted" | "letter_unreadable" | "letter_active_content" | "already_active" | "dormant_exists" | "satker_out_of_scope" | "satker_has_no_active_user" | "invalid_transition" | "cannot_deactivate_self" | "reason_required" | "version_conflict" | "request_superseded" | "captcha_invalid" | "credentials_invalid" | "account_locked" | "account_dormant" | "account_pending" | "account_rejected" | "account_inactive" | "digit_account_not_found" | "unknown_field" | 
+/**  401: no valid session (missing, expired or revoked). */
+"unauthorized" | 
+/**  401: a refresh token was used twice; its whole family is revoked. */
+"refresh_token_reused" | 
+/**  403: this role never does this. */
+"forbidden" | 
+/**  404: not there, or not in the caller's scope (indistinguishable on purpose). */
+"not_found" | 
+/**  400: not JSON, a wrong query parameter, a broken multipart body. */
+"bad_request" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | "internal_error" | 
+/**  The server could not be reached (or answered 5xx/429): the action waits. */
+"offline" | 
+/**  The server answered something the contract does not describe. */
+"bad_answer" | "not_signed_in" | "keychain_unavailable" | 
+/**  The desktop's local database could not be opened, read or written. */
+"local_store" | "server_not_set" | "server_url_invalid" | "file_unreadable" | 
+/**  The file dialog of the operating system failed. */
+"dialog_failed" | "export_failed" | "settings_not_saved" | 
+/**  Actions still wait in the outbox, so the session cannot end or change hands yet. */
+"pending_actions";
 
 export type ExportFormat = "csv" | "xlsx";
 
@@ -318,7 +343,7 @@ export type Problem = {
 	/**  The Indonesian sentence a person reads. */
 	detail: string,
 	/**  The stable code a program acts on. */
-	code: string,
+	code: ErrorCode,
 	errors?: FieldError[],
 	score?: number | null,
 	threshold?: number | null,
@@ -379,7 +404,7 @@ export type StagedFile = {
 	pages: number,
 	/**  Set when the check refused the file: nothing is staged then. */
 	error: string | null,
-	error_code: string | null,
+	error_code: ErrorCode | null,
 };
 
 export type StatusCount = {

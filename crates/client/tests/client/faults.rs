@@ -1,6 +1,7 @@
 //! A misbehaving network between client and server, and a server restart during a push:
 //! afterwards every action is on the server exactly once and the local store matches it.
 
+use myintress_core::ErrorCode;
 use std::collections::BTreeMap;
 
 use myintress_client::queries;
@@ -71,7 +72,7 @@ async fn push_survives_drops_resets_delays_and_cuts() {
         if matches!(mode, Mode::Delay(_)) {
             outcome.expect("a slow network is still a network");
         } else {
-            assert_eq!(outcome.unwrap_err().code(), "offline", "{mode:?}");
+            assert_eq!(outcome.unwrap_err().code(), ErrorCode::Offline, "{mode:?}");
         }
         world.proxy.set_mode(Mode::Pass);
     }

@@ -5,6 +5,7 @@ use myintress_client::events::Connection;
 use myintress_client::outbox::Action;
 use myintress_client::queries::{self, ListFilter};
 use myintress_client::{ClientError, store};
+use myintress_core::ErrorCode;
 use myintress_core::api::MembershipDetail;
 use myintress_core::registration::RegistrationInput;
 use myintress_core::status::Status;
@@ -56,7 +57,7 @@ async fn register_offline_goes_up_when_online(world: World) {
     assert_eq!((rows.len(), rows[0].pending), (1, 1), "shown, waiting for sync");
 
     let err = desk.client.sync_once().await.unwrap_err();
-    assert_eq!(err.code(), "offline");
+    assert_eq!(err.code(), ErrorCode::Offline);
     assert!(matches!(desk.client.subscribe().borrow().connection, Connection::Offline { .. }));
     assert_eq!(desk.client.subscribe().borrow().outbox, 1);
 
@@ -120,7 +121,7 @@ async fn two_verifiers_decide_the_same_request_one_wins(world: World) {
     assert_eq!(outbox.len(), 1, "the loser's action is kept, not dropped");
     assert_eq!(outbox[0].state, "conflict");
     let answer = outbox[0].answer.as_ref().unwrap();
-    assert_eq!(answer.code, "version_conflict");
+    assert_eq!(answer.code, ErrorCode::VersionConflict);
     assert_eq!(answer.membership.as_ref().unwrap().status, Status::Active, "the server's state, side by side");
     let (view, _) = store::view(&mut b.client.pool().acquire().await.unwrap(), id).await.unwrap().unwrap();
     assert_eq!(view.status, Status::Active, "the loser's view rolled back to the server's state");
@@ -153,7 +154,7 @@ async fn resubmission_supersedes_an_offline_decision(world: World) {
     desk.client.sync_once().await.unwrap();
     let outbox = queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap();
     let answer = outbox[0].answer.as_ref().expect("conflict kept");
-    assert_eq!(answer.code, "request_superseded");
+    assert_eq!(answer.code, ErrorCode::RequestSuperseded);
     assert_eq!(answer.membership.as_ref().unwrap().letter_number, "ST-0013/REVISI/2026");
 
     // Redo: a new decision on the newest letter.
@@ -168,21 +169,21 @@ async fn rules_refuse_early_and_queue_nothing(world: World) {
     let (mut bad, pdf) = input(14, "019001");
     bad.nik = "31710112019000AB".into();
     match desk.client.register(bad, pdf.clone()).await {
-        Err(ClientError::Fields(errors)) => assert_eq!(errors[0].code.as_str(), "nik_invalid"),
+        Err(ClientError::Fields(errors)) => assert_eq!(errors[0].code, ErrorCode::NikInvalid),
         other => panic!("{other:?}"),
     }
     let (good, _) = input(14, "019001");
     match desk.client.register(good.clone(), b"GIF89a bukan pdf".to_vec()).await {
-        Err(ClientError::Fields(errors)) => assert_eq!(errors[0].code.as_str(), "letter_not_pdf"),
+        Err(ClientError::Fields(errors)) => assert_eq!(errors[0].code, ErrorCode::LetterNotPdf),
         other => panic!("{other:?}"),
     }
     match desk.client.register(RegistrationInput { satker_code: "020001".into(), ..good.clone() }, pdf.clone()).await {
-        Err(e) => assert_eq!(e.code(), "satker_out_of_scope"),
+        Err(e) => assert_eq!(e.code(), ErrorCode::SatkerOutOfScope),
         Ok(m) => panic!("registered out of scope: {m:?}"),
     }
     desk.client.register(good.clone(), pdf.clone()).await.unwrap();
     match desk.client.register(good, pdf).await {
-        Err(e) => assert_eq!(e.code(), "already_active", "checked against the local view, offline too"),
+        Err(e) => assert_eq!(e.code(), ErrorCode::AlreadyActive, "checked against the local view, offline too"),
         Ok(m) => panic!("{m:?}"),
     }
     assert_eq!(queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap().len(), 1);

@@ -3,6 +3,7 @@
 //! operator deactivated in one of two satkers keeps only the other. And a replica killed
 //! in the middle of a push costs nothing.
 
+use myintress_core::ErrorCode;
 use std::time::{Duration, Instant};
 
 use myintress_client::queries::{self, ListFilter};
@@ -146,7 +147,7 @@ async fn a_person_who_loses_all_access_keeps_only_their_waiting_actions() {
     let own = kppn.rows_of(&world.operator_nik).await.into_iter().next().expect("the operator's membership");
     assert_eq!(kppn.act(own.id, "deactivate", Some("Pensiun")).await.status(), reqwest::StatusCode::OK);
     let refused = desk.client.access_token(true).await.unwrap_err();
-    assert_eq!(refused.code(), "account_inactive", "the desk is told why its session ended");
+    assert_eq!(refused.code(), ErrorCode::AccountInactive, "the desk is told why its session ended");
     assert!(people_in(&desk, "019001").await.is_empty(), "nothing the person could see stays");
     assert!(satkers_of(&desk).await.is_empty());
     assert_eq!(cached_files(&desk), 1, "only the letter the waiting action needs");

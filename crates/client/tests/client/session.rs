@@ -2,6 +2,7 @@
 //! Service in the D-Bus session the test command starts), token expiry while offline,
 //! rotation, reuse detection, and opening the app offline on cached data.
 
+use myintress_core::ErrorCode;
 use std::time::Duration;
 
 use myintress_client::events::Connection;
@@ -76,7 +77,7 @@ async fn rotation_and_reuse_detection_seen_from_the_client() {
 
     // Someone replays the old token (a stolen copy): the server ends the whole family.
     let replay = desk.client.api().refresh(&first).await.unwrap_err();
-    assert_eq!(replay.code(), Some("refresh_token_reused"));
+    assert_eq!(replay.code(), ErrorCode::RefreshTokenReused);
 
     // The desk finds out at its next refresh: sign in again; local data stays.
     let (input, pdf) = input(61, "019001");

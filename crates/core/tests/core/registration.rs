@@ -28,7 +28,7 @@ fn registration_with_every_field_valid_is_accepted() {
 #[test]
 fn registration_required_fields_are_all_reported_at_once() {
     let errors = RegistrationInput::default().validate(Route::Satker).unwrap_err();
-    let fields: Vec<(&str, ErrorCode)> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+    let fields: Vec<(&str, ErrorCode)> = errors.iter().map(|e| (e.field.as_str(), e.code.clone())).collect();
     assert_eq!(
         fields,
         vec![
@@ -108,7 +108,7 @@ fn satker_and_kppn_codes_have_their_digit_counts() {
 #[test]
 fn deletion_needs_reason_and_decree_number() {
     let errors = DeletionInput::default().validate().unwrap_err();
-    let codes: Vec<(&str, ErrorCode)> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+    let codes: Vec<(&str, ErrorCode)> = errors.iter().map(|e| (e.field.as_str(), e.code.clone())).collect();
     assert_eq!(codes, vec![("reason", ErrorCode::ReasonRequired), ("decree_number", ErrorCode::FieldRequired)]);
     let ok = DeletionInput { reason: "Pegawai pindah tugas\nke satker lain".into(), decree_number: "SK-7/2026".into() }.validate().unwrap();
     assert_eq!(ok.reason.as_str(), "Pegawai pindah tugas\nke satker lain", "reasons keep their lines");
@@ -116,11 +116,18 @@ fn deletion_needs_reason_and_decree_number() {
 
 #[test]
 fn every_error_code_has_a_stable_name_status_and_indonesian_text() {
+    // A code a newer server invented survives the round trip as itself.
+    let newer: ErrorCode = serde_json::from_str("\"letter_signature_invalid\"").unwrap();
+    assert_eq!(newer, ErrorCode::Unknown("letter_signature_invalid".into()));
+    assert_eq!(serde_json::to_string(&newer).unwrap(), "\"letter_signature_invalid\"");
+
     let mut names = std::collections::HashSet::new();
-    for code in ErrorCode::ALL {
+    for code in &ErrorCode::ALL {
         assert!(names.insert(code.as_str()), "duplicate {}", code.as_str());
-        assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{}\"", code.as_str()));
-        assert!(matches!(code.http_status(), 401 | 403 | 404 | 409 | 422 | 423 | 503));
+        assert_eq!(serde_json::to_string(code).unwrap(), format!("\"{}\"", code.as_str()));
+        assert_eq!(&serde_json::from_str::<ErrorCode>(&format!("\"{}\"", code.as_str())).unwrap(), code);
+        assert_eq!(&ErrorCode::parse(code.as_str()), code);
+        assert!(matches!(code.http_status(), 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 423 | 429 | 500 | 503));
         assert!(!code.detail().is_empty());
     }
 }

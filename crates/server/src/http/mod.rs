@@ -16,7 +16,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -32,6 +31,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, problem_response};
+use myintress_core::error::{ErrorCode, FieldError};
 
 /// Largest request body: a 5 MB document plus the form fields and multipart framing.
 pub const MAX_BODY_BYTES: usize = myintress_core::pdf::MAX_DOCUMENT_BYTES + 256 * 1024;
@@ -49,13 +49,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(AppJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
-            Err(JsonRejection::JsonDataError(e)) => Err(json_data_error(&e.body_text())),
-            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
-            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        let headers = req.headers().clone();
+        if !headers.contains_key(header::CONTENT_TYPE) {
+            return Err(ApiError::UnsupportedMediaType);
         }
+        let body = match Bytes::from_request(req, state).await {
+            Ok(body) => body,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(ApiError::TooLarge),
+            Err(e) => return Err(ApiError::BadRequest(e.body_text())),
+        };
+        parse_json(&headers, &body).map(AppJson)
     }
 }
 
@@ -66,23 +69,18 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
     {
         return Err(ApiError::UnsupportedMediaType);
     }
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => json_data_error(&e.to_string()),
-        _ => ApiError::BadRequest(format!("JSON tidak valid: {e}")),
-    })
-}
-
-/// Unknown fields are 422 `unknown_field`; other shape errors are 400.
-fn json_data_error(text: &str) -> ApiError {
-    if let Some(rest) = text.split("unknown field `").nth(1) {
-        let field = rest.split('`').next().unwrap_or_default();
-        return ApiError::Fields(vec![myintress_core::error::FieldError::new(field, myintress_core::ErrorCode::UnknownField)]);
+    // Unknown fields are refused by name (422 `unknown_field`), as the contract says; the
+    // request types leave missing fields empty (`#[serde(default)]`) so the domain's own
+    // checks name them (`reason_required`, `credentials_invalid`, …).
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| ApiError::BadRequest(format!("JSON tidak valid: {e}")))?;
+    if !unknown.is_empty() {
+        return Err(ApiError::Fields(unknown.iter().map(|f| FieldError::new(f, ErrorCode::UnknownField)).collect()));
     }
-    if let Some(rest) = text.split("missing field `").nth(1) {
-        let field = rest.split('`').next().unwrap_or_default();
-        return ApiError::Fields(vec![myintress_core::error::FieldError::new(field, myintress_core::ErrorCode::FieldRequired)]);
-    }
-    ApiError::BadRequest(text.to_owned())
+    Ok(value)
 }
 
 /// The request id of the current request, for the audit trail.

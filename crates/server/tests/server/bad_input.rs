@@ -1,5 +1,6 @@
 //! Bad input: each gets a clear problem document and changes nothing.
 
+use myintress_core::ErrorCode;
 use std::io::{Read, Write};
 
 use myintress_core::api::ChangesPage;
@@ -31,27 +32,33 @@ async fn bad_registrations_are_refused_and_change_nothing(backend: &Backend) {
 
     let base = Registration::new(300, "019001");
     let sql = "Robert'); DROP TABLE memberships;--";
-    let cases: Vec<(&str, Registration, u16, &str, &str)> = vec![
-        ("PNG renamed .pdf", base.clone().letter(corpus("bad/not_pdf-png-renamed.pdf")), 422, "letter_not_pdf", "letter"),
-        ("5 MiB + 1 byte", base.clone().letter(big), 422, "letter_too_large", "letter"),
-        ("user password", base.clone().letter(corpus("bad/encrypted-user-password-aes256.pdf")), 422, "letter_encrypted", "letter"),
-        ("truncated", base.clone().letter(corpus("bad/unreadable-truncated-half.pdf")), 422, "letter_unreadable", "letter"),
-        ("JavaScript", base.clone().letter(corpus("bad/active_content-javascript-openaction.pdf")), 422, "letter_active_content", "letter"),
-        ("no letter", base.clone().without("letter"), 422, "field_required", "letter"),
-        ("NIK with letters", base.clone().set("nik", "31710112019000AB"), 422, "nik_invalid", "nik"),
-        ("NIK of 15 digits", base.clone().set("nik", "317101120190001"), 422, "nik_invalid", "nik"),
-        ("NIK of 17 digits", base.clone().set("nik", "31710112019000011"), 422, "nik_invalid", "nik"),
-        ("NIK with 30 February", base.clone().set("nik", "3171013002900001"), 422, "nik_invalid", "nik"),
-        ("SQL in the NIK", base.clone().set("nik", "1' OR '1'='1"), 422, "nik_invalid", "nik"),
-        ("SQL in the name", base.clone().set("name", sql), 422, "name_mismatch", ""),
-        ("bad e-mail", base.clone().set("email", "warga300@"), 422, "email_invalid", "email"),
-        ("bad phone", base.clone().set("phone", "12"), 422, "phone_invalid", "phone"),
-        ("unknown field", base.clone().set("role", "admin"), 422, "unknown_field", "role"),
-        ("satker that does not exist", base.clone().set("satker_code", "999999"), 403, "satker_out_of_scope", ""),
+    let cases: Vec<(&str, Registration, u16, ErrorCode, &str)> = vec![
+        ("PNG renamed .pdf", base.clone().letter(corpus("bad/not_pdf-png-renamed.pdf")), 422, ErrorCode::LetterNotPdf, "letter"),
+        ("5 MiB + 1 byte", base.clone().letter(big), 422, ErrorCode::LetterTooLarge, "letter"),
+        ("user password", base.clone().letter(corpus("bad/encrypted-user-password-aes256.pdf")), 422, ErrorCode::LetterEncrypted, "letter"),
+        ("truncated", base.clone().letter(corpus("bad/unreadable-truncated-half.pdf")), 422, ErrorCode::LetterUnreadable, "letter"),
+        (
+            "JavaScript",
+            base.clone().letter(corpus("bad/active_content-javascript-openaction.pdf")),
+            422,
+            ErrorCode::LetterActiveContent,
+            "letter",
+        ),
+        ("no letter", base.clone().without("letter"), 422, ErrorCode::FieldRequired, "letter"),
+        ("NIK with letters", base.clone().set("nik", "31710112019000AB"), 422, ErrorCode::NikInvalid, "nik"),
+        ("NIK of 15 digits", base.clone().set("nik", "317101120190001"), 422, ErrorCode::NikInvalid, "nik"),
+        ("NIK of 17 digits", base.clone().set("nik", "31710112019000011"), 422, ErrorCode::NikInvalid, "nik"),
+        ("NIK with 30 February", base.clone().set("nik", "3171013002900001"), 422, ErrorCode::NikInvalid, "nik"),
+        ("SQL in the NIK", base.clone().set("nik", "1' OR '1'='1"), 422, ErrorCode::NikInvalid, "nik"),
+        ("SQL in the name", base.clone().set("name", sql), 422, ErrorCode::NameMismatch, ""),
+        ("bad e-mail", base.clone().set("email", "warga300@"), 422, ErrorCode::EmailInvalid, "email"),
+        ("bad phone", base.clone().set("phone", "12"), 422, ErrorCode::PhoneInvalid, "phone"),
+        ("unknown field", base.clone().set("role", "admin"), 422, ErrorCode::UnknownField, "role"),
+        ("satker that does not exist", base.clone().set("satker_code", "999999"), 403, ErrorCode::SatkerOutOfScope, ""),
     ];
     for (what, registration, status, code, field) in cases {
         let (got, p) = problem(kppn.register(&registration).await).await;
-        assert_eq!((got.as_u16(), p.code.as_str()), (status, code), "{what}: {p:?}");
+        assert_eq!((got.as_u16(), p.code.clone()), (status, code), "{what}: {p:?}");
         assert!(!p.detail.is_empty(), "{what}: a sentence to read");
         if !field.is_empty() {
             assert!(p.errors.iter().any(|e| e.field == field), "{what}: field {field} in {:?}", p.errors);
@@ -74,7 +81,7 @@ async fn bad_registrations_are_refused_and_change_nothing(backend: &Backend) {
         kppn.post_json(&format!("/api/v1/memberships/{}/deactivate", m.id), serde_json::json!({"reason": "x", "force": true})).await,
     )
     .await;
-    assert_eq!((status.as_u16(), p.code.as_str()), (422, "unknown_field"));
+    assert_eq!((status.as_u16(), p.code.clone()), (422, ErrorCode::UnknownField));
     let garbage = kppn
         .http
         .post(kppn.url(&format!("/api/v1/memberships/{}/deactivate", m.id)))
@@ -85,9 +92,9 @@ async fn bad_registrations_are_refused_and_change_nothing(backend: &Backend) {
         .await
         .unwrap();
     let (status, p) = problem(garbage).await;
-    assert_eq!((status.as_u16(), p.code.as_str()), (400, "bad_request"));
+    assert_eq!((status.as_u16(), p.code.clone()), (400, ErrorCode::BadRequest));
     let (status, p) = problem(kppn.act(m.id, "deactivate", Some("   ")).await).await;
-    assert_eq!((status.as_u16(), p.code.as_str()), (422, "reason_required"));
+    assert_eq!((status.as_u16(), p.code.clone()), (422, ErrorCode::ReasonRequired));
     let (status, _) = problem(kppn.get("/api/v1/memberships?status=4").await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "there is no status 4");
     let (status, _) = problem(kppn.get("/api/v1/memberships/bukan-uuid").await).await;
@@ -127,7 +134,7 @@ async fn oversized_bodies_are_refused_before_reading(backend: &Backend) {
     let response = server.http.post(server.url("/api/v1/auth/login")).header("content-type", "application/json").body(body).send().await;
     if let Ok(response) = response {
         let (status, p) = problem(response).await;
-        assert_eq!((status, p.code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+        assert_eq!((status, p.code.clone()), (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge));
     }
     assert_eq!(feed_len(&kppn).await, before);
 }

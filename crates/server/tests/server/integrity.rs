@@ -3,6 +3,7 @@
 //! SQLite they must hold too. Also: nothing stored for a refused request, unreferenced
 //! documents collected, scope following the reference data, the compacted feed.
 
+use myintress_core::ErrorCode;
 use std::sync::Arc;
 
 use myintress_core::api::{AuditEntry, ChangesPage, Membership, Page};
@@ -59,7 +60,7 @@ async fn approve_and_reject_at_the_same_moment_one_wins(backend: &Backend) {
         let (winner, loser) = if approve.status() == StatusCode::OK { (approve, reject) } else { (reject, approve) };
         let winner: Membership = winner.json().await.unwrap();
         let (_, p) = problem(loser).await;
-        assert_eq!(p.code, "version_conflict");
+        assert_eq!(p.code, ErrorCode::VersionConflict);
         assert_eq!(p.membership.as_deref(), Some(&winner), "the loser sees the winner's membership");
         let detail: myintress_core::api::MembershipDetail = a.get_json(&format!("/api/v1/memberships/{}", m.id)).await;
         let decisions = detail.history.iter().filter(|h| h.event == "approve" || h.event == "reject").count();
@@ -96,13 +97,13 @@ async fn a_replacement_racing_an_approval_never_overwrites_it(backend: &Backend)
         match (approval.status(), replacement.status()) {
             (StatusCode::OK, StatusCode::CONFLICT) => {
                 let (_, p) = problem(replacement).await;
-                assert_eq!(p.code, "already_active", "the approval came first: the person is active");
+                assert_eq!(p.code, ErrorCode::AlreadyActive, "the approval came first: the person is active");
                 assert_eq!((rows[0].status, rows[0].letter_number.as_str()), (Status::Active, first.letter_number.as_str()));
                 approval_won += 1;
             }
             (StatusCode::CONFLICT, StatusCode::OK) => {
                 let (_, p) = problem(approval).await;
-                assert_eq!(p.code, "request_superseded", "the replacement came first: the decision was on the old letter");
+                assert_eq!(p.code, ErrorCode::RequestSuperseded, "the replacement came first: the decision was on the old letter");
                 assert_eq!((rows[0].status, rows[0].letter_number.as_str()), (Status::Registered, "ST-REVISI/2026"));
                 replaced_won += 1;
             }
@@ -167,15 +168,15 @@ async fn parallel_wrong_passwords_lock_after_exactly_the_limit(backend: &Backend
     let (mut invalid, mut locked) = (0, 0);
     for s in sent {
         match s.await.unwrap() {
-            (StatusCode::UNAUTHORIZED, p) if p.code == "credentials_invalid" => invalid += 1,
-            (StatusCode::LOCKED, p) if p.code == "account_locked" => locked += 1,
+            (StatusCode::UNAUTHORIZED, p) if p.code == ErrorCode::CredentialsInvalid => invalid += 1,
+            (StatusCode::LOCKED, p) if p.code == ErrorCode::AccountLocked => locked += 1,
             other => panic!("unexpected answer {other:?}"),
         }
     }
     let max = myintress_server::auth::MAX_FAILURES as usize;
     assert_eq!((invalid, locked), (max, ATTEMPTS - max), "every failure counted: the {max}th locks, the rest are told so");
     let (status, p) = server.login(&kppn.nik, "Verifikator#Uji2026").await.err().unwrap();
-    assert_eq!((status, p.code.as_str()), (StatusCode::LOCKED, "account_locked"), "even the right password waits");
+    assert_eq!((status, p.code.clone()), (StatusCode::LOCKED, ErrorCode::AccountLocked), "even the right password waits");
 }
 
 async fn refused_requests_store_no_document(backend: &Backend) {
@@ -201,7 +202,7 @@ async fn refused_requests_store_no_document(backend: &Backend) {
     let (nik, name) = resident(421);
     let again = Registration::new(421, "019001").letter(letter(&nik, &name, "ST-LAGI/2026"));
     let (status, p) = problem(kppn.register(&again).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::CONFLICT, "already_active"));
+    assert_eq!((status, p.code.clone()), (StatusCode::CONFLICT, ErrorCode::AlreadyActive));
     assert_eq!(server.stored_documents().await, before, "no object written for a refused request");
 
     // Allowed: the decree is stored.

@@ -1,5 +1,6 @@
 //! The guide's scenarios, each named after its rule, on SQLite and on PostgreSQL.
 
+use myintress_core::ErrorCode;
 use myintress_core::api::{AuditEntry, ChangesPage, DigitAccount, Membership, MembershipDetail, Page};
 use myintress_core::status::Status;
 use reqwest::StatusCode;
@@ -61,7 +62,7 @@ async fn self_registration_needs_an_active_user_of_that_satker(backend: &Backend
     let kppn = server.verifier("019").await;
     let operator = server.operator(&kppn, "019002", 11).await;
     let (status, p) = problem(operator.register(&Registration::new(3, "019001")).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::FORBIDDEN, "satker_out_of_scope"), "another satker (Unit kerja)");
+    assert_eq!((status, p.code.clone()), (StatusCode::FORBIDDEN, ErrorCode::SatkerOutOfScope), "another satker (Unit kerja)");
 
     // Once deactivated, the operator has no active membership: the session ends.
     let own = operator.pair.memberships[0].id;
@@ -121,7 +122,7 @@ async fn reentering_pending_replaces_the_request(backend: &Backend) {
         .await
         .unwrap();
     let (status, p) = problem(stale).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::CONFLICT, "request_superseded"));
+    assert_eq!((status, p.code.clone()), (StatusCode::CONFLICT, ErrorCode::RequestSuperseded));
     assert_eq!(p.membership.unwrap().letter_number, "ST-BARU/2026", "the body carries the current state");
 }
 
@@ -130,13 +131,13 @@ async fn reentering_active_or_dormant_is_refused(backend: &Backend) {
     let kppn = server.verifier("019").await;
     let active = kppn.registered(&Registration::new(40, "019001")).await;
     let (status, p) = problem(kppn.register(&Registration::new(40, "019001")).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::CONFLICT, "already_active"), "Tip 3");
+    assert_eq!((status, p.code.clone()), (StatusCode::CONFLICT, ErrorCode::AlreadyActive), "Tip 3");
 
     // The dormancy job, as if seven months passed without sign-in.
     let later = chrono::Utc::now() + chrono::Months::new(7);
     myintress_server::registry::mark_dormant(server.state(), later).await.unwrap();
     let (status, p) = problem(kppn.register(&Registration::new(40, "019001")).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::CONFLICT, "dormant_exists"));
+    assert_eq!((status, p.code.clone()), (StatusCode::CONFLICT, ErrorCode::DormantExists));
     assert!(p.detail.contains("KPPN"), "{}", p.detail);
     let _ = active;
 }
@@ -148,7 +149,7 @@ async fn deletion_only_from_inactive_or_rejected_with_decree(backend: &Backend) 
     let sk = letter("0", "SK Penghapusan", "SK-7/2026");
 
     let (status, p) = problem(kppn.delete(m.id, "Permintaan satker", "SK-7/2026", sk.clone()).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::CONFLICT, "invalid_transition"), "an active user cannot be deleted");
+    assert_eq!((status, p.code.clone()), (StatusCode::CONFLICT, ErrorCode::InvalidTransition), "an active user cannot be deleted");
 
     assert_eq!(kppn.act(m.id, "deactivate", Some("Mutasi")).await.status(), StatusCode::OK);
     let (status, p) = problem(kppn.delete(m.id, "", "SK-7/2026", sk.clone()).await).await;
@@ -171,11 +172,11 @@ async fn deleted_user_cannot_sign_in(backend: &Backend) {
     let own = operator.pair.memberships[0].id;
     assert_eq!(kppn.act(own, "deactivate", Some("Berhenti")).await.status(), StatusCode::OK);
     let (status, p) = server.login(&operator.nik, "Operator#Satker2026").await.err().unwrap();
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNAUTHORIZED, "account_inactive"));
+    assert_eq!((status, p.code.clone()), (StatusCode::UNAUTHORIZED, ErrorCode::AccountInactive));
     let sk = letter("0", "SK", "SK-1/2026");
     assert_eq!(kppn.delete(own, "Berhenti", "SK-1/2026", sk).await.status(), StatusCode::OK);
     let (status, p) = server.login(&operator.nik, "Operator#Satker2026").await.err().unwrap();
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNAUTHORIZED, "credentials_invalid"), "no access any more");
+    assert_eq!((status, p.code.clone()), (StatusCode::UNAUTHORIZED, ErrorCode::CredentialsInvalid), "no access any more");
 }
 
 async fn digit_found_vs_not_found_and_activation_link(backend: &Backend) {
@@ -183,7 +184,7 @@ async fn digit_found_vs_not_found_and_activation_link(backend: &Backend) {
     let kppn = server.verifier("019").await;
     let nik = resident(70).0;
     let (status, p) = problem(kppn.get(&format!("/api/v1/digit/{nik}")).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::NOT_FOUND, "digit_account_not_found"));
+    assert_eq!((status, p.code.clone()), (StatusCode::NOT_FOUND, ErrorCode::DigitAccountNotFound));
 
     kppn.registered(&Registration::new(70, "019001")).await;
     let found: DigitAccount = kppn.get_json(&format!("/api/v1/digit/{nik}")).await;
@@ -228,7 +229,7 @@ async fn name_score_below_threshold_is_refused_with_the_exact_text(backend: &Bac
     let kppn = server.verifier("019").await;
     let before = kppn.get_json::<ChangesPage>("/api/v1/changes").await.changes.len();
     let (status, p) = problem(kppn.register(&Registration::new(80, "019001").set("name", "Bambang Sutrisno")).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "name_mismatch"));
+    assert_eq!((status, p.code.clone()), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NameMismatch));
     let (score, threshold) = (p.score.unwrap(), p.threshold.unwrap());
     assert!(score < 80 && threshold == 80);
     assert_eq!(p.detail, format!("Berdasarkan pengecekan di DUKCAPIL: Nama lengkap tidak valid {score}/80"));
@@ -251,7 +252,7 @@ async fn nik_not_found_is_refused_with_the_exact_text(backend: &Backend) {
     let server = TestServer::start(backend).await;
     let kppn = server.verifier("019").await;
     let (status, p) = problem(kppn.register(&Registration::new(90, "019001").set("nik", "3171011201999999")).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "nik_not_found"));
+    assert_eq!((status, p.code.clone()), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NikNotFound));
     assert_eq!(p.detail, "Berdasarkan pengecekan di DUKCAPIL: NIK tidak ditemukan");
 }
 
@@ -261,7 +262,7 @@ async fn dukcapil_unavailable_stores_nothing(backend: &Backend) {
     let server = TestServer::start_with(backend, |s| s.dukcapil_url = Some(format!("http://127.0.0.1:{port}/").parse().unwrap())).await;
     let kppn = server.verifier("019").await;
     let (status, p) = problem(kppn.register(&Registration::new(91, "019001")).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "dukcapil_unavailable"));
+    assert_eq!((status, p.code.clone()), (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DukcapilUnavailable));
     assert!(kppn.rows_of(&resident(91).0).await.is_empty());
     assert!(server.activation_link("warga91@contoh.go.id").is_none(), "no account, no e-mail");
 }
@@ -278,7 +279,7 @@ async fn dormancy_job_and_reactivation(backend: &Backend) {
     assert_eq!(m.membership.status, Status::Dormant);
     assert_eq!(m.history.last().unwrap().event, "mark_dormant");
     let (status, p) = server.login(&operator.nik, "Operator#Satker2026").await.err().unwrap();
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNAUTHORIZED, "account_dormant"));
+    assert_eq!((status, p.code.clone()), (StatusCode::UNAUTHORIZED, ErrorCode::AccountDormant));
     assert!(p.detail.contains("KPPN"));
 
     let back: Membership = kppn.act(own, "reactivate", None).await.json().await.unwrap();
@@ -312,7 +313,7 @@ async fn refresh_rotation_and_reuse_detection(backend: &Backend) {
     assert_ne!(second.refresh_token, first, "rotated");
 
     let (status, p) = problem(refresh(first).await).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNAUTHORIZED, "refresh_token_reused"));
+    assert_eq!((status, p.code.clone()), (StatusCode::UNAUTHORIZED, ErrorCode::RefreshTokenReused));
     let (status, _) = problem(refresh(second.refresh_token.clone()).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "reuse revoked the whole family");
     let me = server.http.get(server.url("/api/v1/me")).bearer_auth(&second.access_token).send().await.unwrap();
@@ -326,11 +327,11 @@ async fn lockout_after_repeated_failures_reveals_nothing(backend: &Backend) {
     for nik in [kppn.nik.as_str(), unknown] {
         for _ in 0..myintress_server::auth::MAX_FAILURES {
             let (status, p) = server.login(nik, "salah-salah-salah").await.err().unwrap();
-            assert_eq!((status, p.code.as_str()), (StatusCode::UNAUTHORIZED, "credentials_invalid"));
+            assert_eq!((status, p.code.clone()), (StatusCode::UNAUTHORIZED, ErrorCode::CredentialsInvalid));
         }
     }
     let (status, p) = server.login(&kppn.nik, "Verifikator#Uji2026").await.err().unwrap();
-    assert_eq!((status, p.code.as_str()), (StatusCode::LOCKED, "account_locked"), "even the right password waits");
+    assert_eq!((status, p.code.clone()), (StatusCode::LOCKED, ErrorCode::AccountLocked), "even the right password waits");
     let (status, _) = server.login(unknown, "apa saja").await.err().unwrap();
     assert_eq!(status, StatusCode::LOCKED, "a NIK that does not exist locks the same way");
 }
@@ -368,7 +369,7 @@ async fn idempotency_key_replays_and_refuses_reuse(backend: &Backend) {
         .await
         .unwrap();
     let (status, p) = problem(other).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    assert_eq!((status, p.code.clone()), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused));
 
     // A registration resent with the same key and the very same bytes (as the desktop
     // client resends from its outbox) is replayed; other bytes under that key are refused.
@@ -390,7 +391,7 @@ async fn idempotency_key_replays_and_refuses_reuse(backend: &Backend) {
     assert_eq!(replay.headers().get("idempotent-replayed").unwrap(), "true");
     let (_, changed) = registration.clone().set("letter_number", "ST-LAIN/2026").encoded("batas-uji-122");
     let (status, p) = problem(send(changed).await.unwrap()).await;
-    assert_eq!((status, p.code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    assert_eq!((status, p.code.clone()), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused));
     let rows = operator.rows_of(&resident(122).0).await;
     assert_eq!(rows.len(), 1, "never two rows");
     assert_eq!(rows[0].version, 1, "and not replaced either");
