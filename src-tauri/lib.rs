@@ -70,6 +70,9 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             export::export_list,
         ])
         .events(collect_events![SyncStatusChanged, NoticeRaised, files::StagedFile])
+        // The labels of statuses, actions and history steps, defined in core: the
+        // screens read them from here and keep no table of their own.
+        .constant("VOCABULARY", myintress_core::vocabulary::vocabulary())
 }
 
 /// Writes the TypeScript bindings of [`specta_builder`] to `path`.

@@ -51,11 +51,29 @@ pub async fn list_memberships(state: State<'_, AppState>, filter: ListFilter) ->
     Ok(client(&state).await?.list(&filter).await?)
 }
 
+/// A pending registration on the Verifikasi screen.
+#[derive(Debug, Serialize, Type)]
+pub struct QueueItem {
+    pub membership: Membership,
+    pub pending: i64,
+    /// The name as a letter would write it without titles, which the letter's text is
+    /// searched for ([`myintress_core::name_match::without_titles`]).
+    pub name_in_letter: String,
+}
+
 /// Verifikasi: pending registrations, oldest first.
 #[tauri::command]
 #[specta::specta]
-pub async fn queue(state: State<'_, AppState>) -> CommandResult<Vec<ListRow>> {
-    Ok(client(&state).await?.queue().await?)
+pub async fn queue(state: State<'_, AppState>) -> CommandResult<Vec<QueueItem>> {
+    let rows = client(&state).await?.queue().await?;
+    Ok(rows
+        .into_iter()
+        .map(|ListRow { membership, pending }| QueueItem {
+            name_in_letter: myintress_core::name_match::without_titles(&membership.name),
+            membership,
+            pending,
+        })
+        .collect())
 }
 
 /// Detail pengguna: the row, the person's other rows in the satker, the actions the
@@ -64,7 +82,7 @@ pub async fn queue(state: State<'_, AppState>) -> CommandResult<Vec<ListRow>> {
 pub struct Detail {
     pub membership: Membership,
     pub pending: i64,
-    pub actions: Vec<String>,
+    pub actions: Vec<Action>,
     pub history: Vec<HistoryEntry>,
     pub history_fresh: bool,
     pub same_person: Vec<Membership>,
@@ -78,8 +96,7 @@ pub async fn membership_detail(state: State<'_, AppState>, id: String) -> Comman
     let (membership, pending) =
         client.view(id).await?.ok_or_else(|| CommandError::new(ErrorCode::NotFound, "Data pengguna tidak ditemukan."))?;
     let account = client.account().await?.ok_or_else(|| CommandError::from_code(ErrorCode::NotSignedIn))?;
-    let actions =
-        available_actions(account.acting().actor, membership.status, membership.nik == account.nik).into_iter().map(action_name).collect();
+    let actions = available_actions(account.acting().actor, membership.status, membership.nik == account.nik);
     let same_person = client.person_rows(&membership.nik, &membership.satker_code).await?;
     let fetched = if membership.version > 0 {
         let client = &client;
@@ -92,10 +109,6 @@ pub async fn membership_detail(state: State<'_, AppState>, id: String) -> Comman
         None => (Vec::new(), false),
     };
     Ok(Detail { membership, pending, actions, history, history_fresh, same_person })
-}
-
-fn action_name(a: Action) -> String {
-    myintress_core::api::event_name(a).to_owned()
 }
 
 /// The audit trail of a person (KPPN verifiers, online).

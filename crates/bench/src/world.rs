@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use myintress_core::status::Status;
+use myintress_core::status::{Route, Status};
 use myintress_server::AppState;
 use myintress_server::settings::{CaptchaMode, Settings};
 use myintress_server::store::{MembershipRow, NewChange, SessionRow};
@@ -174,11 +174,11 @@ pub async fn seed_memberships(state: &AppState, satkers: &[String], n: usize, fi
                 nip: Some(format!("19{:016}", i)),
                 phone: format!("0812{:08}", i),
                 email: format!("pengguna{i}.{seed}@satker.go.id"),
-                status: st.code() as i64,
+                status: st,
                 letter_number: format!("ST-{i}/WPB.12/KP.{:02}/2026", i % 12 + 1),
                 letter_document_id: Uuid::new_v4(),
                 rejection_reason: (st == Status::Rejected).then(|| "Surat tugas tidak sesuai".to_owned()),
-                route: if i % 3 == 0 { "kppn".into() } else { "satker".into() },
+                route: if i % 3 == 0 { Route::Kppn } else { Route::Satker },
                 ticket_number: None,
                 version: 1,
                 created_at: created,

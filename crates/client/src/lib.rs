@@ -37,7 +37,7 @@ use crate::api::{ApiClient, ApiError};
 use crate::documents::DocumentCache;
 use crate::events::{Notice, SyncStatus};
 use crate::keychain::{Keychain, KeychainError};
-use crate::outbox::{Acting, Action};
+use crate::outbox::{Acting, Action, OutboxState};
 
 /// Where the client keeps its things and which server it talks to.
 #[derive(Debug, Clone)]
@@ -385,7 +385,10 @@ impl Client {
     pub async fn sign_out(&self, discard_pending: bool) -> ClientResult<()> {
         let account = self.account().await?;
         let mut tx = self.pool.begin().await?;
-        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(&mut *tx).await?;
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = $1")
+            .bind(OutboxState::Pending.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
         if waiting > 0 && !discard_pending {
             return Err(ClientError::Refused(
                 ErrorCode::PendingActions,
@@ -585,13 +588,14 @@ impl Client {
         let now = Utc::now().to_rfc3339();
         sqlx::query(
             "INSERT INTO outbox (key, kind, membership_id, base_version, payload, state, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
         .bind(Uuid::new_v4().to_string())
         .bind(action.kind())
         .bind(membership_id.to_string())
         .bind(base_version)
         .bind(serde_json::to_string(&action).expect("serialises"))
+        .bind(OutboxState::Pending.as_str())
         .bind(&now)
         .execute(&mut *conn)
         .await?;
@@ -607,18 +611,22 @@ impl Client {
 
     /// Drops a refused action (the view already shows the server's state).
     pub async fn dismiss(&self, key: &str) -> ClientResult<()> {
-        sqlx::query("DELETE FROM outbox WHERE key = $1 AND state = 'conflict'").bind(key).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM outbox WHERE key = $1 AND state = $2")
+            .bind(key)
+            .bind(OutboxState::Conflict.as_str())
+            .execute(&self.pool)
+            .await?;
         self.publish_counts().await
     }
 
     /// Queues a refused action again, based on the server's current state (a new
     /// idempotency key: it is a new request).
     pub async fn redo(&self, key: &str) -> ClientResult<Membership> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT payload, membership_id FROM outbox WHERE key = $1 AND state = 'conflict'")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String, String)> = sqlx::query_as("SELECT payload, membership_id FROM outbox WHERE key = $1 AND state = $2")
+            .bind(key)
+            .bind(OutboxState::Conflict.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         let Some((payload, membership_id)) = row else {
             return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
         };
@@ -676,9 +684,12 @@ impl Client {
     /// Recounts what the status shows and publishes it.
     pub(crate) async fn publish_counts(&self) -> ClientResult<()> {
         let (outbox, conflicts, pending): (i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending'), (SELECT COUNT(*) FROM outbox WHERE state = 'conflict'), \
-             (SELECT COUNT(*) FROM memberships WHERE status = 1)",
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE state = $1), (SELECT COUNT(*) FROM outbox WHERE state = $2), \
+             (SELECT COUNT(*) FROM memberships WHERE status = $3)",
         )
+        .bind(OutboxState::Pending.as_str())
+        .bind(OutboxState::Conflict.as_str())
+        .bind(Status::Registered.code())
         .fetch_one(&self.pool)
         .await?;
         self.status.send_modify(|s| {

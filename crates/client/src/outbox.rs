@@ -9,9 +9,38 @@ use myintress_core::status::{self, Actor, Outcome, Route, Status};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// One action, as stored in the outbox (`payload`).
+/// Where an outbox entry is: waiting to be sent, or refused by the server and waiting for
+/// the person (dismiss or redo). Stored as its name; statements bind [`OutboxState::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Pending,
+    Conflict,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Conflict => "conflict",
+        }
+    }
+
+    /// The state stored as `text`; anything else is a corrupt row.
+    pub fn decode(text: &str) -> Result<OutboxState, sqlx::Error> {
+        [OutboxState::Pending, OutboxState::Conflict]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| sqlx::Error::Decode(format!("outbox state {text}").into()))
+    }
+}
+
+/// One action, as stored in the outbox (`payload`). `OutboxAction` in the bindings, beside
+/// the core's [`status::Action`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename = "OutboxAction")]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     Register { input: RegistrationInput, letter_sha256: String },

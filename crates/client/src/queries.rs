@@ -5,7 +5,7 @@ use myintress_core::api::{Membership, Problem};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use crate::outbox::Action;
+use crate::outbox::{Action, OutboxState};
 
 /// What *Daftar Pengguna* asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +110,10 @@ fn decode_row(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<ListRow> {
 
 /// The verification queue: pending registrations, oldest first.
 pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ListRow>> {
-    let rows = sqlx::query("SELECT view_json, pending FROM memberships WHERE status = 1 ORDER BY created_at, id").fetch_all(conn).await?;
+    let rows = sqlx::query("SELECT view_json, pending FROM memberships WHERE status = $1 ORDER BY created_at, id")
+        .bind(myintress_core::Status::Registered.code())
+        .fetch_all(conn)
+        .await?;
     rows.into_iter().map(decode_row).collect()
 }
 
@@ -130,8 +133,7 @@ pub struct OutboxItem {
     pub seq: i64,
     pub action: Action,
     pub membership_id: String,
-    /// `pending` or `conflict`.
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i64,
     pub last_error: Option<String>,
     /// The server's answer to a refused action, with its current state of the membership.
@@ -153,7 +155,7 @@ pub async fn outbox(conn: &mut SqliteConnection) -> sqlx::Result<Vec<OutboxItem>
                 seq: r.try_get("seq")?,
                 action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 membership_id: r.try_get("membership_id")?,
-                state: r.try_get("state")?,
+                state: OutboxState::decode(r.try_get("state")?)?,
                 attempts: r.try_get("attempts")?,
                 last_error: r.try_get("last_error")?,
                 answer: answer.and_then(|a| serde_json::from_str(&a).ok()),

@@ -18,7 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
-use crate::outbox::{Acting, Action, overlay};
+use crate::outbox::{Acting, Action, OutboxState, overlay};
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
@@ -147,8 +147,9 @@ pub async fn statuses(conn: &mut SqliteConnection, ids: &[String]) -> DbResult<s
 /// (NIK, satker) of everyone with an action waiting in the outbox.
 pub async fn people_with_pending(conn: &mut SqliteConnection) -> DbResult<std::collections::HashSet<(String, String)>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT DISTINCT m.nik, m.satker_code FROM outbox o JOIN memberships m ON m.id = o.membership_id WHERE o.state = 'pending'",
+        "SELECT DISTINCT m.nik, m.satker_code FROM outbox o JOIN memberships m ON m.id = o.membership_id WHERE o.state = $1",
     )
+    .bind(OutboxState::Pending.as_str())
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().collect())
@@ -171,8 +172,9 @@ pub struct PendingEntry {
 }
 
 async fn pending_for(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Vec<PendingEntry>> {
-    let rows = sqlx::query("SELECT seq, payload, created_at FROM outbox WHERE membership_id = $1 AND state = 'pending' ORDER BY seq")
+    let rows = sqlx::query("SELECT seq, payload, created_at FROM outbox WHERE membership_id = $1 AND state = $2 ORDER BY seq")
         .bind(id.to_string())
+        .bind(OutboxState::Pending.as_str())
         .fetch_all(conn)
         .await?;
     rows.into_iter()

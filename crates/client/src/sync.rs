@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, Body, encode_multipart};
 use crate::events::{Connection, Notice};
-use crate::outbox::Action;
+use crate::outbox::{Action, OutboxState};
 use crate::{Account, Client, ClientError, ClientResult, store};
 
 /// Changes per page of the pull.
@@ -50,10 +50,10 @@ struct Entry {
 
 impl Client {
     async fn next_entry(&self) -> ClientResult<Option<Entry>> {
-        let row =
-            sqlx::query("SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1")
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query("SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = $1 ORDER BY seq LIMIT 1")
+            .bind(OutboxState::Pending.as_str())
+            .fetch_optional(self.pool())
+            .await?;
         let Some(r) = row else { return Ok(None) };
         let payload: String = r.try_get("payload")?;
         let membership_id: String = r.try_get("membership_id")?;
@@ -100,7 +100,10 @@ impl Client {
     /// reached (then the error is returned and the entries wait).
     pub async fn push(&self) -> ClientResult<PushReport> {
         let mut report = PushReport::default();
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetch_one(self.pool()).await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = $1")
+            .bind(OutboxState::Pending.as_str())
+            .fetch_one(self.pool())
+            .await?;
         while let Some(entry) = self.next_entry().await? {
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: report.sent, total: Some(total.max(0) as u64) });
             sqlx::query("UPDATE outbox SET attempts = attempts + 1, updated_at = $1 WHERE seq = $2")
@@ -166,9 +169,10 @@ impl Client {
             sqlx::query("DELETE FROM memberships WHERE id = $1").bind(local.to_string()).execute(&mut *tx).await?;
         }
         // Later entries on this membership were based on the view that included this one.
-        sqlx::query("UPDATE outbox SET base_version = $1 WHERE membership_id = $2 AND state = 'pending'")
+        sqlx::query("UPDATE outbox SET base_version = $1 WHERE membership_id = $2 AND state = $3")
             .bind(membership.version)
             .bind(membership.id.to_string())
+            .bind(OutboxState::Pending.as_str())
             .execute(&mut *tx)
             .await?;
         if let Action::Register { letter_sha256, .. } = &entry.action {
@@ -190,7 +194,8 @@ impl Client {
     async fn refused(&self, entry: &Entry, problem: &myintress_core::api::Problem) -> ClientResult<()> {
         let acting = self.account_now().await?.acting();
         let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE outbox SET state = 'conflict', answer = $1, updated_at = $2 WHERE seq = $3")
+        sqlx::query("UPDATE outbox SET state = $1, answer = $2, updated_at = $3 WHERE seq = $4")
+            .bind(OutboxState::Conflict.as_str())
             .bind(serde_json::to_string(problem).expect("serialises"))
             .bind(Utc::now().to_rfc3339())
             .bind(entry.seq)
@@ -358,9 +363,10 @@ impl Client {
     pub async fn prefetch(&self) -> ClientResult<u64> {
         let wanted: Vec<(String, String)> = sqlx::query_as(
             "SELECT json_extract(view_json, '$.letter_document_id'), id FROM memberships \
-             WHERE status = 1 AND json_extract(view_json, '$.letter_document_id') NOT IN (SELECT id FROM documents) \
+             WHERE status = $1 AND json_extract(view_json, '$.letter_document_id') NOT IN (SELECT id FROM documents) \
              AND server_json IS NOT NULL ORDER BY created_at",
         )
+        .bind(Status::Registered.code())
         .fetch_all(self.pool())
         .await?;
         let mut fetched = 0;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{ErrorCode, FieldError};
-use crate::status::{Action, Route, Status};
+use crate::status::{Event, Route, Status};
 
 /// One person in one satker: a row of *Daftar Pengguna*.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,8 +52,9 @@ pub struct Membership {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
-    /// What happened: `register`, `replace`, or an [`Action`] name.
-    pub event: String,
+    /// What happened.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub event: Event,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
     #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub from_status: Option<Status>,
@@ -181,6 +182,22 @@ pub enum Role {
     Satker,
 }
 
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Kppn, Role::Satker];
+
+    /// The name on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Kppn => "kppn",
+            Role::Satker => "satker",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -281,7 +298,8 @@ pub struct AuditEntry {
     pub actor_name: String,
     /// `register`, `replace`, `approve`, `reject`, `deactivate`, `reactivate`, `delete`,
     /// `mark_dormant`.
-    pub event: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub event: Event,
     pub membership_id: Uuid,
     pub nik: String,
     pub satker_code: String,
@@ -321,16 +339,4 @@ pub struct Problem {
     pub membership: Option<Box<Membership>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-}
-
-/// The name an action has in the audit trail and history.
-pub fn event_name(action: Action) -> &'static str {
-    match action {
-        Action::Approve => "approve",
-        Action::Reject => "reject",
-        Action::Deactivate => "deactivate",
-        Action::Reactivate => "reactivate",
-        Action::Delete => "delete",
-        Action::MarkDormant => "mark_dormant",
-    }
 }

@@ -14,6 +14,7 @@
 //! - [`scope`]: which satkers an account sees and acts for.
 //! - [`registration`]: the whole registration form, validated at once.
 //! - [`pdf`]: checks on an uploaded letter (size, type, encryption, pages, active content).
+//! - [`vocabulary`]: the labels of statuses, actions and history steps, collected for the UI.
 
 pub mod api;
 pub mod contact;
@@ -26,10 +27,11 @@ pub mod reregistration;
 pub mod scope;
 pub mod status;
 pub mod text;
+pub mod vocabulary;
 
 pub use contact::{Email, PhoneNumber};
 pub use error::{ErrorCode, FieldError};
 pub use name_match::{NameScore, NameThreshold};
 pub use nik::{Nik, Sex};
-pub use status::{Action, Actor, Status, Transition};
+pub use status::{Action, Actor, Event, Status, Transition};
 pub use text::{KppnCode, LetterNumber, Nip, Reason, SatkerCode};

@@ -108,36 +108,43 @@ const SUFFIX_TITLES: &[&str] = &[
 /// either side compares equal.
 const OLD_SPELLINGS: &[(&str, &str)] = &[("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("nj", "ny"), ("ch", "kh")];
 
-/// Lower-cases, strips accents, titles and punctuation, maps old spellings, and collapses
-/// spaces. The result is words of letters and digits separated by single spaces.
-pub fn normalize(name: &str) -> String {
-    // Decompose accents away (é → e) and lower-case.
-    let plain: String = name.nfkd().filter(|c| c.is_ascii() || c.is_alphanumeric()).collect();
-    let plain = plain.to_lowercase();
+/// The name without the titles written around it, in its own letters: what follows the
+/// first comma (degrees, "Budi Santoso, S.E., M.U.P.") and the academic and religious
+/// titles before and after ("Drs. H. Budi Santoso" → "Budi Santoso"). Titles go only while a
+/// name remains: a person registered simply as "Ir" keeps it. The desktop searches a
+/// letter's text for this.
+pub fn without_titles(name: &str) -> String {
+    titleless_words(name).join(" ")
+}
 
-    // Names as the civil registry writes them have no commas; what follows the first
-    // comma is degrees ("Budi Santoso, S.E., M.U.P.").
-    let plain = plain.split(',').next().unwrap_or("");
-    // Apostrophes join (Ma'ruf → maruf); every other mark separates words (Siti-Nur).
-    let plain: String = plain.chars().filter(|c| !matches!(c, '\'' | '\u{2019}' | '`')).collect();
-    let mut words: Vec<&str> = Vec::new();
-    for raw in plain.split(char::is_whitespace) {
-        // A dotted abbreviation is one word ("s.e." → "se"), so titles can be recognised.
-        let key_len = raw.chars().filter(|c| c.is_alphanumeric()).count();
-        if key_len > 0 {
-            words.push(raw);
-        }
-    }
-    let key = |w: &str| -> String { w.chars().filter(|c| c.is_alphanumeric()).collect() };
-
-    // Titles go only while a name remains: "H. Hasan" loses its "H.", but a person
-    // registered simply as "Ir" keeps it.
+fn titleless_words(name: &str) -> Vec<&str> {
+    // Names as the civil registry writes them have no commas.
+    let name = name.split(',').next().unwrap_or("");
+    // A dotted abbreviation is one word ("s.e." → "se"), so titles can be recognised.
+    let key = |w: &str| -> String { w.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase() };
+    let mut words: Vec<&str> = name.split(char::is_whitespace).filter(|w| w.chars().any(char::is_alphanumeric)).collect();
     while words.len() > 1 && PREFIX_TITLES.contains(&key(words[0]).as_str()) {
         words.remove(0);
     }
     while words.len() > 1 && SUFFIX_TITLES.contains(&key(words[words.len() - 1]).as_str()) {
         words.pop();
     }
+    words
+}
+
+/// Lower-cases, strips accents, titles and punctuation, maps old spellings, and collapses
+/// spaces. The result is words of letters and digits separated by single spaces.
+pub fn normalize(name: &str) -> String {
+    let words = titleless_words(name);
+    // Decompose accents away (é → e) and lower-case; apostrophes join (Ma'ruf → maruf);
+    // every other mark separates words (Siti-Nur).
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| {
+            let plain: String = w.nfkd().filter(|c| c.is_ascii() || c.is_alphanumeric()).collect();
+            plain.to_lowercase().chars().filter(|c| !matches!(c, '\'' | '\u{2019}' | '`')).collect()
+        })
+        .collect();
 
     let mut joined = String::new();
     for part in words.iter().flat_map(|w| w.split(|c: char| !c.is_alphanumeric())).filter(|p| !p.is_empty()) {

@@ -30,6 +30,9 @@ pub enum Status {
 impl Status {
     pub const ALL: [Status; 5] = [Status::Inactive, Status::Registered, Status::Active, Status::Dormant, Status::Rejected];
 
+    /// The order in which the guide lists the statuses (the filter of *Daftar Pengguna*).
+    pub const GUIDE_ORDER: [Status; 5] = [Status::Registered, Status::Active, Status::Dormant, Status::Inactive, Status::Rejected];
+
     pub fn code(self) -> u8 {
         self as u8
     }
@@ -122,6 +125,18 @@ impl Action {
         matches!(self, Action::Delete)
     }
 
+    /// The name on the wire and in the store, e.g. `mark_dormant`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Deactivate => "deactivate",
+            Action::Reactivate => "reactivate",
+            Action::Delete => "delete",
+            Action::MarkDormant => "mark_dormant",
+        }
+    }
+
     /// The button text in the app.
     pub fn label(self) -> &'static str {
         match self {
@@ -153,6 +168,96 @@ impl Action {
             Action::Approve | Action::Reject | Action::Reactivate | Action::Delete => actor == Actor::KppnVerifier,
             Action::Deactivate => matches!(actor, Actor::KppnVerifier | Actor::SatkerOperator),
             Action::MarkDormant => actor == Actor::System,
+        }
+    }
+}
+
+/// What happened to a membership: a step of its history and an entry of the audit trail.
+///
+/// A newer server may record kinds of step this build does not know; they are kept as
+/// [`Event::Other`] and shown by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The membership was registered (either route).
+    Register,
+    /// A rejected or waiting registration was sent again with a new letter.
+    Replace,
+    Approve,
+    Reject,
+    Deactivate,
+    Reactivate,
+    Delete,
+    MarkDormant,
+    #[serde(untagged)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    Other(String),
+}
+
+impl Event {
+    pub const ALL: [Event; 8] = [
+        Event::Register,
+        Event::Replace,
+        Event::Approve,
+        Event::Reject,
+        Event::Deactivate,
+        Event::Reactivate,
+        Event::Delete,
+        Event::MarkDormant,
+    ];
+
+    /// The name on the wire and in the store.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Event::Register => "register",
+            Event::Replace => "replace",
+            Event::Approve => Action::Approve.as_str(),
+            Event::Reject => Action::Reject.as_str(),
+            Event::Deactivate => Action::Deactivate.as_str(),
+            Event::Reactivate => Action::Reactivate.as_str(),
+            Event::Delete => Action::Delete.as_str(),
+            Event::MarkDormant => Action::MarkDormant.as_str(),
+            Event::Other(name) => name,
+        }
+    }
+
+    /// The event stored as `text`; a name this build does not know is kept as it is.
+    pub fn parse(text: &str) -> Event {
+        Event::ALL.into_iter().find(|e| e.as_str() == text).unwrap_or_else(|| Event::Other(text.to_owned()))
+    }
+
+    /// How the history on the detail screen names the step.
+    pub fn label(&self) -> &str {
+        match self {
+            Event::Register => "Didaftarkan",
+            Event::Replace => "Diajukan ulang (menggantikan permintaan sebelumnya)",
+            Event::Approve => "Disetujui",
+            Event::Reject => "Ditolak",
+            Event::Deactivate => "Dinonaktifkan",
+            Event::Reactivate => "Diaktifkan kembali",
+            Event::Delete => "Dihapus",
+            Event::MarkDormant => "Menjadi Dormant",
+            Event::Other(name) => name,
+        }
+    }
+
+    /// Whether the step brought a letter (its number and document are kept with it).
+    pub fn brings_letter(&self) -> bool {
+        matches!(self, Event::Register | Event::Replace)
+    }
+}
+
+impl From<Action> for Event {
+    fn from(action: Action) -> Event {
+        match action {
+            Action::Approve => Event::Approve,
+            Action::Reject => Event::Reject,
+            Action::Deactivate => Event::Deactivate,
+            Action::Reactivate => Event::Reactivate,
+            Action::Delete => Event::Delete,
+            Action::MarkDormant => Event::MarkDormant,
         }
     }
 }
@@ -246,6 +351,20 @@ pub enum Route {
 }
 
 impl Route {
+    pub const ALL: [Route; 2] = [Route::Kppn, Route::Satker];
+
+    /// The name on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Kppn => "kppn",
+            Route::Satker => "satker",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Route> {
+        Route::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
     /// The route an actor registers through; the system job registers nobody.
     pub fn for_actor(actor: Actor) -> Option<Route> {
         match actor {

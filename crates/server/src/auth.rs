@@ -31,7 +31,7 @@ use crate::AppState;
 use crate::credentials::{new_token, token_hash, verify_against_nothing, verify_password};
 use crate::error::{ApiError, SESSION_EXPIRED};
 use crate::http::AppJson;
-use crate::registry::{Caller, access_refused, status_of, to_api};
+use crate::registry::{Caller, access_refused, to_api};
 use crate::settings::CaptchaMode;
 use crate::store::{AccountRow, Conn, LoginFailure, RefreshRow, SessionRow};
 
@@ -212,10 +212,10 @@ fn account_to_api(a: &AccountRow) -> Account {
 }
 
 async fn role_and_memberships(tx: &mut dyn Conn, account: &AccountRow) -> Result<(Role, Vec<myintress_core::api::Membership>), ApiError> {
-    if account.role == "kppn" {
+    if account.role == Role::Kppn {
         return Ok((Role::Kppn, Vec::new()));
     }
-    let active = tx.memberships_of_person(&account.nik).await?.iter().filter(|m| status_of(m) == Status::Active).map(to_api).collect();
+    let active = tx.memberships_of_person(&account.nik).await?.iter().filter(|m| m.status == Status::Active).map(to_api).collect();
     Ok((Role::Satker, active))
 }
 

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
+use myintress_core::api::Role;
 use myintress_core::nik::{Sex, encode_birth_date};
 use myintress_core::registration::RegistrationInput;
 use myintress_core::scope::Scope;
@@ -172,7 +173,7 @@ pub async fn create_verifier(state: &AppState, nik: &str, name: &str, email: &st
         email: email.as_str().to_owned(),
         nip: None,
         password_hash: Some(hash),
-        role: "kppn".into(),
+        role: Role::Kppn,
         kppn_code: Some(kppn_code.to_owned()),
         created_at: Utc::now(),
         last_sign_in_at: None,

@@ -13,13 +13,13 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use myintress_core::api::{self, ChangeKind, Membership, Role, Satker};
+use myintress_core::api::{ChangeKind, Membership, Role, Satker};
 use myintress_core::error::{Coded, ErrorCode};
 use myintress_core::pdf::PdfReport;
 use myintress_core::registration::{DeletionForm, RegistrationForm};
 use myintress_core::reregistration::{Registration, RowFacts, decide_registration, is_visible};
 use myintress_core::scope::Scope;
-use myintress_core::status::{self, Action, Actor, Outcome, Route, Status, TransitionError};
+use myintress_core::status::{self, Action, Actor, Event, Outcome, Route, Status, TransitionError};
 use myintress_core::text::Reason;
 use uuid::Uuid;
 
@@ -27,7 +27,8 @@ use crate::AppState;
 use crate::error::{ApiError, SESSION_EXPIRED};
 use crate::idempotency::Idempotency;
 use crate::store::{
-    AccountRow, ActivationRow, AuditRow, Conn, DocumentRow, HistoryRow, LockKey, MembershipRow, NewChange, SatkerRow, ScopeFilter,
+    AccountRow, ActivationRow, AuditRow, Conn, DocumentKind, DocumentRow, HistoryRow, LockKey, MembershipRow, NewChange, SatkerRow,
+    ScopeFilter,
 };
 
 /// Who is calling, resolved from the session.
@@ -46,7 +47,7 @@ impl Caller {
     /// An account's role and scope as the store holds them now; `None` when the account
     /// gives no access (a satker user without an active membership).
     pub async fn resolve(conn: &mut dyn Conn, account: AccountRow, family_id: String) -> Result<Option<Caller>, ApiError> {
-        let (role, filter, scope) = if account.role == "kppn" {
+        let (role, filter, scope) = if account.role == Role::Kppn {
             let kppn = account.kppn_code.clone().unwrap_or_default();
             let Ok(code) = myintress_core::text::KppnCode::parse(&kppn) else { return Ok(None) };
             (Role::Kppn, ScopeFilter::Kppn(kppn), Scope::Kppn { kppn_code: code })
@@ -55,7 +56,7 @@ impl Caller {
                 .memberships_of_person(&account.nik)
                 .await?
                 .iter()
-                .filter(|m| status_of(m) == Status::Active)
+                .filter(|m| m.status == Status::Active)
                 .filter_map(|m| myintress_core::text::SatkerCode::parse(&m.satker_code).ok())
                 .collect();
             if active.is_empty() {
@@ -101,23 +102,8 @@ async fn replayed(conn: &mut dyn Conn, ctx: &RequestCtx) -> Result<Option<axum::
     }
 }
 
-pub fn status_of(row: &MembershipRow) -> Status {
-    Status::from_code(row.status as u8).unwrap_or(Status::Inactive)
-}
-
-fn route_of(row: &MembershipRow) -> Route {
-    if row.route == "kppn" { Route::Kppn } else { Route::Satker }
-}
-
-fn route_name(route: Route) -> &'static str {
-    match route {
-        Route::Kppn => "kppn",
-        Route::Satker => "satker",
-    }
-}
-
 pub fn to_api(row: &MembershipRow) -> Membership {
-    let status = status_of(row);
+    let status = row.status;
     Membership {
         id: row.id,
         nik: row.nik.clone(),
@@ -131,7 +117,7 @@ pub fn to_api(row: &MembershipRow) -> Membership {
         letter_number: row.letter_number.clone(),
         letter_document_id: row.letter_document_id,
         rejection_reason: row.rejection_reason.clone(),
-        route: route_of(row),
+        route: row.route,
         ticket_number: row.ticket_number.clone(),
         version: row.version,
         created_at: row.created_at,
@@ -183,24 +169,24 @@ impl Changeset<'_> {
         &mut self,
         tx: &mut dyn Conn,
         row: &MembershipRow,
-        event: &str,
+        event: Event,
         from: Option<Status>,
         reason: Option<&str>,
         document: Option<Uuid>,
         detail: serde_json::Value,
     ) -> Result<(), ApiError> {
-        let to = if row.deleted_at.is_some() { None } else { Some(status_of(row)) };
+        let to = if row.deleted_at.is_some() { None } else { Some(row.status) };
         tx.insert_history(&HistoryRow {
             membership_id: row.id,
             version: row.version,
             at: self.now,
-            event: event.to_owned(),
-            from_status: from.map(|s| s.code() as i64),
-            to_status: to.map(|s| s.code() as i64),
+            event: event.clone(),
+            from_status: from,
+            to_status: to,
             actor_nik: self.caller_nik.clone(),
             actor_name: self.caller_name.clone(),
             reason: reason.map(str::to_owned),
-            letter_number: (event == "register" || event == "replace").then(|| row.letter_number.clone()),
+            letter_number: event.brings_letter().then(|| row.letter_number.clone()),
             document_id: document,
         })
         .await?;
@@ -209,13 +195,13 @@ impl Changeset<'_> {
             at: self.now,
             actor_nik: self.caller_nik.clone(),
             actor_name: self.caller_name.clone(),
-            event: event.to_owned(),
+            event,
             membership_id: row.id,
             nik: row.nik.clone(),
             satker_code: row.satker_code.clone(),
             kppn_code: self.satker.kppn_code.clone(),
-            from_status: from.map(|s| s.code() as i64),
-            to_status: to.map(|s| s.code() as i64),
+            from_status: from,
+            to_status: to,
             reason: reason.map(str::to_owned),
             request_id: self.ctx.request_id.clone(),
             detail: detail.to_string(),
@@ -230,7 +216,7 @@ impl Changeset<'_> {
     async fn refresh_visibility(&mut self, tx: &mut dyn Conn, nik: &str) -> Result<(), ApiError> {
         let rows = tx.memberships_of_person_in_satker(nik, &self.satker.code).await?;
         let facts: Vec<RowFacts<i64>> =
-            rows.iter().map(|r| RowFacts { status: status_of(r), registered: r.registered_seq, ever_active: r.ever_active }).collect();
+            rows.iter().map(|r| RowFacts { status: r.status, registered: r.registered_seq, ever_active: r.ever_active }).collect();
         for (row, fact) in rows.iter().zip(&facts) {
             let visible = is_visible(fact, &facts);
             if visible != row.listed {
@@ -304,7 +290,7 @@ async fn store_document(
     state: &AppState,
     tx: &mut dyn Conn,
     pdf: &CheckedPdf,
-    kind: &str,
+    kind: DocumentKind,
     satker: &str,
     now: DateTime<Utc>,
 ) -> Result<Uuid, ApiError> {
@@ -316,7 +302,7 @@ async fn store_document(
         sha256: pdf.sha256.clone(),
         size: pdf.bytes.len() as i64,
         pages: pdf.report.pages as i64,
-        kind: kind.into(),
+        kind,
         satker_code: satker.to_owned(),
         created_at: now,
     })
@@ -359,12 +345,12 @@ pub async fn register(
     // Satker operators: active in this satker at the moment of writing (guide B.1.b).
     if route == Route::Satker {
         let own = tx.memberships_of_person_in_satker(&caller.account.nik, &satker.code).await?;
-        let own_status = own.iter().map(status_of).find(|s| *s == Status::Active);
+        let own_status = own.iter().map(|m| m.status).find(|s| *s == Status::Active);
         status::may_self_register(own_status).map_err(ApiError::code)?;
     }
 
     let existing = tx.memberships_of_person_in_satker(nik, &satker.code).await?;
-    let pairs: Vec<(Uuid, Status)> = existing.iter().map(|r| (r.id, status_of(r))).collect();
+    let pairs: Vec<(Uuid, Status)> = existing.iter().map(|r| (r.id, r.status)).collect();
     let decision = decide_registration(&pairs).map_err(ApiError::code)?;
     let registered_seq = match decision {
         Registration::New => Some(tx.next_registration_seq().await?),
@@ -372,7 +358,7 @@ pub async fn register(
     };
 
     // Everything was checked and authorized: now the letter is stored.
-    let document_id = store_document(state, tx.as_mut(), letter, "letter", &satker.code, now).await?;
+    let document_id = store_document(state, tx.as_mut(), letter, DocumentKind::Letter, &satker.code, now).await?;
 
     let initial = route.initial_status();
     let active = initial == Status::Active;
@@ -384,7 +370,7 @@ pub async fn register(
         now,
         changes: Vec::new(),
     };
-    let detail = serde_json::json!({ "route": route_name(route), "document_id": document_id, "pages": letter.report.pages });
+    let detail = serde_json::json!({ "route": route.as_str(), "document_id": document_id, "pages": letter.report.pages });
 
     let (row, http_status) = match decision {
         Registration::New => {
@@ -396,11 +382,11 @@ pub async fn register(
                 nip: form.nip.as_ref().map(|n| n.as_str().to_owned()),
                 phone: form.phone.as_e164().to_owned(),
                 email: form.email.as_str().to_owned(),
-                status: initial.code() as i64,
+                status: initial,
                 letter_number: form.letter_number.as_str().to_owned(),
                 letter_document_id: document_id,
                 rejection_reason: None,
-                route: route_name(route).into(),
+                route: route,
                 ticket_number: form.ticket_number.as_ref().map(|t| t.as_str().to_owned()),
                 version: 1,
                 created_at: now,
@@ -414,7 +400,7 @@ pub async fn register(
                 registered_seq: registered_seq.expect("allocated for a new row"),
             };
             tx.insert_membership(&row).await?;
-            changeset.record(tx.as_mut(), &row, "register", None, None, Some(document_id), detail).await?;
+            changeset.record(tx.as_mut(), &row, Event::Register, None, None, Some(document_id), detail).await?;
             (row, StatusCode::CREATED)
         }
         Registration::ReplacePending(id) => {
@@ -424,10 +410,10 @@ pub async fn register(
             row.nip = form.nip.as_ref().map(|n| n.as_str().to_owned());
             row.phone = form.phone.as_e164().to_owned();
             row.email = form.email.as_str().to_owned();
-            row.status = initial.code() as i64;
+            row.status = initial;
             row.letter_number = form.letter_number.as_str().to_owned();
             row.letter_document_id = document_id;
-            row.route = route_name(route).into();
+            row.route = route;
             row.ticket_number = form.ticket_number.as_ref().map(|t| t.as_str().to_owned());
             row.version += 1;
             row.updated_at = now;
@@ -438,7 +424,7 @@ pub async fn register(
                 row.activated_at = Some(now);
             }
             update_guarded(tx.as_mut(), &row, old.version).await?;
-            changeset.record(tx.as_mut(), &row, "replace", Some(status_of(&old)), None, Some(document_id), detail).await?;
+            changeset.record(tx.as_mut(), &row, Event::Replace, Some(old.status), None, Some(document_id), detail).await?;
             (row, StatusCode::OK)
         }
     };
@@ -454,7 +440,7 @@ pub async fn register(
             email: form.email.as_str().to_owned(),
             nip: form.nip.as_ref().map(|n| n.as_str().to_owned()),
             password_hash: None,
-            role: "satker".into(),
+            role: Role::Satker,
             kppn_code: None,
             created_at: now,
             last_sign_in_at: None,
@@ -522,12 +508,12 @@ pub async fn authorize(
         && expected != row.version
     {
         let history = conn.history(row.id).await?;
-        let superseded = history.iter().any(|h| h.event == "replace" && h.version > expected);
+        let superseded = history.iter().any(|h| h.event == Event::Replace && h.version > expected);
         let code = if superseded { ErrorCode::RequestSuperseded } else { ErrorCode::VersionConflict };
         return Err(ApiError::with_membership(code, to_api(&row)));
     }
     let own = row.nik == caller.account.nik;
-    let transition = status::decide(caller.actor(), action, status_of(&row), own).map_err(|e| match e {
+    let transition = status::decide(caller.actor(), action, row.status, own).map_err(|e| match e {
         TransitionError::WrongRole(_) => ApiError::Forbidden,
         TransitionError::SelfDeactivation => ApiError::code(e.code()),
         TransitionError::InvalidTransition { .. } => ApiError::with_membership(e.code(), to_api(&row)),
@@ -558,7 +544,7 @@ pub async fn act(
     }
     let caller = caller.refreshed(tx.as_mut()).await?;
     let Authorized { row, satker, to } = authorize(tx.as_mut(), &caller, id, input.action, input.if_match).await?;
-    let from = status_of(&row);
+    let from = row.status;
     if input.action.requires_reason() && input.reason.is_none() && input.deletion.is_none() {
         return Err(ApiError::field("reason", ErrorCode::ReasonRequired));
     }
@@ -571,7 +557,7 @@ pub async fn act(
     let mut detail = serde_json::json!({});
     match to {
         Outcome::Status(to) => {
-            updated.status = to.code() as i64;
+            updated.status = to;
             match input.action {
                 Action::Approve | Action::Reject => {
                     updated.decided_at = Some(now);
@@ -589,7 +575,7 @@ pub async fn act(
         }
         Outcome::Removed => {
             let (form, pdf) = input.deletion.as_ref().ok_or_else(|| ApiError::field("decree", ErrorCode::FieldRequired))?;
-            let document_id = store_document(state, tx.as_mut(), pdf, "decree", &satker.code, now).await?;
+            let document_id = store_document(state, tx.as_mut(), pdf, DocumentKind::Decree, &satker.code, now).await?;
             updated.deleted_at = Some(now);
             updated.listed = false;
             reason = Some(form.reason.as_str().to_owned());
@@ -607,7 +593,7 @@ pub async fn act(
         now,
         changes: Vec::new(),
     };
-    changeset.record(tx.as_mut(), &updated, api::event_name(input.action), Some(from), reason.as_deref(), document, detail).await?;
+    changeset.record(tx.as_mut(), &updated, Event::from(input.action), Some(from), reason.as_deref(), document, detail).await?;
     changeset.refresh_visibility(tx.as_mut(), &row.nik).await?;
     end_sessions_without_access(tx.as_mut(), &row.nik, now).await?;
 
@@ -621,10 +607,10 @@ pub async fn act(
 /// Why an account gives no access (a satker user without an active membership: pending,
 /// rejected, dormant or deactivated), or `None` when it does.
 pub async fn access_refused(conn: &mut dyn Conn, account: &AccountRow) -> Result<Option<ErrorCode>, ApiError> {
-    if account.role != "satker" {
+    if account.role != Role::Satker {
         return Ok(None);
     }
-    let statuses: Vec<Status> = conn.memberships_of_person(&account.nik).await?.iter().map(status_of).collect();
+    let statuses: Vec<Status> = conn.memberships_of_person(&account.nik).await?.iter().map(|m| m.status).collect();
     Ok(status::sign_in_allowed(&statuses).err())
 }
 
@@ -656,12 +642,12 @@ pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize,
         let rows = tx.memberships_of_person(&nik).await?;
         let ctx = RequestCtx { request_id: format!("dormancy-{}", now.format("%Y%m%dT%H%M%S")), idempotency: None };
         let mut changes = Vec::new();
-        for row in rows.into_iter().filter(|r| status_of(r) == Status::Active) {
+        for row in rows.into_iter().filter(|r| r.status == Status::Active) {
             let Ok(t) = status::decide(Actor::System, Action::MarkDormant, Status::Active, false) else { continue };
             let Outcome::Status(to) = t.to else { continue };
             let Some(satker) = tx.satker(&row.satker_code).await? else { continue };
             let mut updated = row.clone();
-            updated.status = to.code() as i64;
+            updated.status = to;
             updated.version += 1;
             updated.updated_at = now;
             update_guarded(tx.as_mut(), &updated, row.version).await?;
@@ -674,7 +660,7 @@ pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize,
                 changes: Vec::new(),
             };
             let detail = serde_json::json!({ "dormancy_months": state.settings.dormancy_months });
-            changeset.record(tx.as_mut(), &updated, "mark_dormant", Some(Status::Active), None, None, detail).await?;
+            changeset.record(tx.as_mut(), &updated, Event::MarkDormant, Some(Status::Active), None, None, detail).await?;
             changes.extend(changeset.changes);
             changed += 1;
         }

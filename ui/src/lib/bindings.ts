@@ -36,7 +36,7 @@ export const commands = {
 	/**  Daftar Pengguna: one page of the filtered list. */
 	listMemberships: (filter: ListFilter) => typedError<ListPage, CommandError>(__TAURI_INVOKE("list_memberships", { filter })),
 	/**  Verifikasi: pending registrations, oldest first. */
-	queue: () => typedError<ListRow[], CommandError>(__TAURI_INVOKE("queue")),
+	queue: () => typedError<QueueItem[], CommandError>(__TAURI_INVOKE("queue")),
 	membershipDetail: (id: string) => typedError<Detail, CommandError>(__TAURI_INVOKE("membership_detail", { id })),
 	/**  The audit trail of a person (KPPN verifiers, online). */
 	audit: (nik: string) => typedError<AuditEntry[], CommandError>(__TAURI_INVOKE("audit", { nik })),
@@ -83,6 +83,9 @@ export const events = {
 	syncStatusChanged: makeEvent<SyncStatusChanged, SyncStatusChanged>("sync-status-changed"),
 };
 
+/* Constants */
+export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak"},"events":{"approve":"Disetujui","deactivate":"Dinonaktifkan","delete":"Dihapus","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
+
 /* Types */
 /**  The signed-in account, kept in the local store so the app opens offline. */
 export type Account = {
@@ -95,8 +98,8 @@ export type Account = {
 	active_satkers: string[],
 };
 
-/**  One action, as stored in the outbox (`payload`). */
-export type Action = { kind: "register"; input: RegistrationInput; letter_sha256: string } | { kind: "approve" } | { kind: "reject"; reason: string } | { kind: "deactivate"; reason: string } | { kind: "reactivate" } | { kind: "delete"; reason: string; decree_number: string; decree_sha256: string };
+/**  What is being done to an existing membership. */
+export type Action = "approve" | "reject" | "deactivate" | "reactivate" | "delete" | "mark_dormant";
 
 export type AppInfo = {
 	name: string,
@@ -113,7 +116,7 @@ export type AuditEntry = {
 	 *  `register`, `replace`, `approve`, `reject`, `deactivate`, `reactivate`, `delete`,
 	 *  `mark_dormant`.
 	 */
-	event: string,
+	event: Event,
 	membership_id: string,
 	nik: string,
 	satker_code: string,
@@ -166,7 +169,7 @@ export type DeletionInput = {
 export type Detail = {
 	membership: Membership,
 	pending: number,
-	actions: string[],
+	actions: Action[],
 	history: HistoryEntry[],
 	history_fresh: boolean,
 	same_person: Membership[],
@@ -208,6 +211,18 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 /**  Actions still wait in the outbox, so the session cannot end or change hands yet. */
 "pending_actions";
 
+/**
+ *  What happened to a membership: a step of its history and an entry of the audit trail.
+ * 
+ *  A newer server may record kinds of step this build does not know; they are kept as
+ *  [`Event::Other`] and shown by name.
+ */
+export type Event = 
+/**  The membership was registered (either route). */
+"register" | 
+/**  A rejected or waiting registration was sent again with a new letter. */
+"replace" | "approve" | "reject" | "deactivate" | "reactivate" | "delete" | "mark_dormant";
+
 export type ExportFormat = "csv" | "xlsx";
 
 /**
@@ -223,8 +238,8 @@ export type FieldError = {
 /**  One step in the life of a membership, for the detail screen. */
 export type HistoryEntry = {
 	at: string,
-	/**  What happened: `register`, `replace`, or an [`Action`] name. */
-	event: string,
+	/**  What happened. */
+	event: Event,
 	from_status: number | null,
 	/**  `None` when the membership was removed. */
 	to_status: number | null,
@@ -320,20 +335,31 @@ export type Notice =
 /**  A one-off notice (new registrations, a status change, a refused action). */
 export type NoticeRaised = Notice;
 
+/**
+ *  One action, as stored in the outbox (`payload`). `OutboxAction` in the bindings, beside
+ *  the core's [`status::Action`].
+ */
+export type OutboxAction = { kind: "register"; input: RegistrationInput; letter_sha256: string } | { kind: "approve" } | { kind: "reject"; reason: string } | { kind: "deactivate"; reason: string } | { kind: "reactivate" } | { kind: "delete"; reason: string; decree_number: string; decree_sha256: string };
+
 /**  One outbox entry as the sync screen shows it. */
 export type OutboxItem = {
 	key: string,
 	seq: number,
-	action: Action,
+	action: OutboxAction,
 	membership_id: string,
-	/**  `pending` or `conflict`. */
-	state: string,
+	state: OutboxState,
 	attempts: number,
 	last_error: string | null,
 	/**  The server's answer to a refused action, with its current state of the membership. */
 	answer: Problem | null,
 	created_at: string,
 };
+
+/**
+ *  Where an outbox entry is: waiting to be sent, or refused by the server and waiting for
+ *  the person (dismiss or redo). Stored as its name; statements bind [`OutboxState::as_str`].
+ */
+export type OutboxState = "pending" | "conflict";
 
 /**  An RFC 9457 problem as the API sends it (`application/problem+json`). */
 export type Problem = {
@@ -350,6 +376,17 @@ export type Problem = {
 	/**  On `version_conflict` and `request_superseded`: the membership as it now is. */
 	membership?: Membership | null,
 	request_id?: string | null,
+};
+
+/**  A pending registration on the Verifikasi screen. */
+export type QueueItem = {
+	membership: Membership,
+	pending: number,
+	/**
+	 *  The name as a letter would write it without titles, which the letter's text is
+	 *  searched for ([`myintress_core::name_match::without_titles`]).
+	 */
+	name_in_letter: string,
 };
 
 /**  The form as typed: every field a string, nothing checked yet. */

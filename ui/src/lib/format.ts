@@ -1,4 +1,5 @@
 // Formatting of domain values for reading. Pure functions, tested with Vitest.
+import { VOCABULARY } from "./bindings";
 
 /** Groups a NIK as people read it aloud: `3171 0112 0190 0001`. */
 export function groupNik(nik: string): string {
@@ -37,18 +38,10 @@ export function nikStillTyping(text: string): boolean {
   return /^\d*$/.test(digits) && digits.length < 16;
 }
 
-const STATUS_LABELS: Record<number, string> = {
-  0: "Tidak Aktif",
-  1: "Terdaftar, belum disetujui",
-  2: "Aktif",
-  3: "Dormant",
-  5: "Pendaftaran Ditolak",
-};
-
-/** `1` → `1 Terdaftar, belum disetujui`, as the guide writes statuses. */
+/** `1` → `1 Terdaftar, belum disetujui`, as the guide writes statuses (the words are
+ * core's, through the bindings' `VOCABULARY`). */
 export function statusLabel(status: number): string {
-  const label = STATUS_LABELS[status];
-  return label ? `${status} ${label}` : String(status);
+  return VOCABULARY.statuses.find((s) => s.code === status)?.display ?? String(status);
 }
 
 /** An RFC 3339 time as a local date and time: `25-11-2026 14:05`. */

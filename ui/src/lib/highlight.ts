@@ -17,15 +17,9 @@ function normalise(needle: Needle, text: string): string {
   return text.toLowerCase().replace(/\s+/g, "");
 }
 
-/** Academic and religious titles written around names, dropped before searching. */
-const TITLES = /\b(dr|drs|dra|ir|prof|h|hj|kh|s\.?e|s\.?h|m\.?m|m\.?si|s\.?kom|s\.?t|s\.?pd|ph\.?d)\.?(?=\s|,|$)/gi;
-
-function cleanName(name: string): string {
-  return name.split(",")[0]!.replace(TITLES, " ").replace(/\s+/g, " ").trim();
-}
-
 /**
- * Finds each needle in the page's items. Items are joined in reading order; a match may
+ * Finds each needle in the page's items. The name comes without its titles already
+ * (core's `without_titles`, sent with each queue item as `name_in_letter`). Items are joined in reading order; a match may
  * span several items (pdf.js often splits "NIK : 3171 0112 ..." into pieces).
  */
 export function findMatches(items: string[], needles: Partial<Record<Needle, string>>): Match[] {
@@ -33,7 +27,7 @@ export function findMatches(items: string[], needles: Partial<Record<Needle, str
   for (const needle of Object.keys(needles) as Needle[]) {
     const raw = needles[needle];
     if (!raw) continue;
-    const wanted = normalise(needle, needle === "name" ? cleanName(raw) : raw);
+    const wanted = normalise(needle, raw);
     if (wanted.length < (needle === "nik" ? 16 : 3)) continue;
     // Build the normalised page text with, for each character, the item it came from.
     let text = "";

@@ -18,7 +18,7 @@ pub async fn server_rows(http: &Http, niks: &[String]) -> BTreeMap<String, (Vec<
     for nik in niks {
         let page: Page<Membership> = http.get_json(&format!("/api/v1/memberships?q={nik}&limit=500")).await;
         let audit: Page<AuditEntry> = http.get_json(&format!("/api/v1/audit?nik={nik}")).await;
-        let registered = audit.items.iter().filter(|a| a.event == "register" || a.event == "replace").count();
+        let registered = audit.items.iter().filter(|a| a.event.brings_letter()).count();
         out.insert(nik.clone(), (page.items, registered));
     }
     out

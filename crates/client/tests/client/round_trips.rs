@@ -119,7 +119,7 @@ async fn two_verifiers_decide_the_same_request_one_wins(world: World) {
 
     let outbox = queries::outbox(&mut b.client.pool().acquire().await.unwrap()).await.unwrap();
     assert_eq!(outbox.len(), 1, "the loser's action is kept, not dropped");
-    assert_eq!(outbox[0].state, "conflict");
+    assert_eq!(outbox[0].state, myintress_client::outbox::OutboxState::Conflict);
     let answer = outbox[0].answer.as_ref().unwrap();
     assert_eq!(answer.code, ErrorCode::VersionConflict);
     assert_eq!(answer.membership.as_ref().unwrap().status, Status::Active, "the server's state, side by side");

@@ -1,5 +1,5 @@
 use myintress_core::error::ErrorCode;
-use myintress_core::name_match::{NameScore, NameThreshold, check_name, normalize, score};
+use myintress_core::name_match::{NameScore, NameThreshold, check_name, normalize, score, without_titles};
 
 #[test]
 fn name_threshold_defaults_to_80_percent() {
@@ -112,4 +112,41 @@ fn name_score_is_symmetric_and_bounded() {
     }
     assert_eq!(score("Andi", "Andi"), 100);
     assert_eq!(score("", ""), 0, "nothing typed matches nothing");
+}
+
+#[test]
+fn a_letter_is_searched_for_the_name_without_its_titles() {
+    // What the desktop looks for in a letter's text: the person's own words, in their own
+    // letters, without academic and religious titles (the same lists the score drops).
+    for (registered, searched) in [
+        ("Drs. H. Budi Santoso, M.M.", "Budi Santoso"),
+        ("Dr. Budi Santoso, S.E.", "Budi Santoso"),
+        ("Hj. Siti Nurhaliza S.Pd.", "Siti Nurhaliza"),
+        ("Ir. Soekarno", "Soekarno"),
+        ("  Budi   Santoso ", "Budi Santoso"),
+        ("Ir", "Ir"),
+    ] {
+        assert_eq!(without_titles(registered), searched, "{registered}");
+        assert_eq!(normalize(&without_titles(registered)), normalize(registered), "the score sees the same name");
+    }
+}
+
+#[test]
+fn the_vocabulary_collects_every_label_from_its_value() {
+    use myintress_core::status::{Action, Event, Status};
+    let words = myintress_core::vocabulary::vocabulary();
+    assert_eq!(words.statuses.iter().map(|s| s.code).collect::<Vec<_>>(), vec![1, 2, 3, 0, 5], "the guide's order");
+    for status in Status::ALL {
+        let word = words.statuses.iter().find(|w| w.code == status.code()).expect("every status");
+        assert_eq!((word.label, word.display.as_str()), (status.label(), status.display_label().as_str()));
+    }
+    for action in Action::ALL.into_iter().filter(|a| *a != Action::MarkDormant) {
+        assert_eq!(words.actions[action.as_str()], action.label());
+    }
+    assert_eq!(words.actions["register"], "Tambah Pengguna");
+    for event in Event::ALL {
+        assert_eq!(words.events[event.as_str()], event.label());
+        assert_eq!(Event::parse(event.as_str()), event);
+    }
+    assert_eq!(Event::parse("contact_changed"), Event::Other("contact_changed".into()), "a newer server's step is kept by name");
 }

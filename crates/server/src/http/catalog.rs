@@ -38,7 +38,9 @@ pub async fn digit(
     let nik = Nik::parse(&nik).map_err(|e| field_error("nik", e))?;
     let mut conn = state.store.read().await?;
     match conn.account(nik.as_str()).await? {
-        Some(a) if a.role == "satker" => Ok(AppJson(DigitAccount { nik: a.nik, name: a.name, nip: a.nip, email: a.email })),
+        Some(a) if a.role == myintress_core::api::Role::Satker => {
+            Ok(AppJson(DigitAccount { nik: a.nik, name: a.name, nip: a.nip, email: a.email }))
+        }
         _ => Err(ApiError::code(ErrorCode::DigitAccountNotFound)),
     }
 }

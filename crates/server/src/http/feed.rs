@@ -5,9 +5,8 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use myintress_core::api::{AuditEntry, ChangeKind, ChangesPage, Page, Problem, RawChange, RawChangesPage, Role};
+use myintress_core::api::{AuditEntry, ChangesPage, Page, Problem, RawChange, RawChangesPage, Role};
 use myintress_core::nik::Nik;
-use myintress_core::status::Status;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -61,7 +60,7 @@ pub async fn changes(
     let changes = rows
         .into_iter()
         .map(|r| {
-            let kind = ChangeKind::parse(&r.kind).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown change kind {:?}", r.kind)))?;
+            let kind = r.kind;
             // The entity was stored as JSON: it goes out as stored, checked but not
             // parsed into a tree and written again (most of a page's cost otherwise).
             let entity = serde_json::value::RawValue::from_string(r.entity).map_err(|e| ApiError::Internal(e.into()))?;
@@ -90,7 +89,7 @@ pub async fn document(State(state): State<Arc<AppState>>, caller: Caller, Path(i
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-    let name = format!("inline; filename=\"{}-{}.pdf\"", doc.kind, id);
+    let name = format!("inline; filename=\"{}-{}.pdf\"", doc.kind.as_str(), id);
     headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).map_err(anyhow::Error::from)?);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
@@ -136,8 +135,8 @@ pub async fn audit(
             membership_id: a.membership_id,
             nik: a.nik,
             satker_code: a.satker_code,
-            from_status: a.from_status.and_then(|s| Status::from_code(s as u8)),
-            to_status: a.to_status.and_then(|s| Status::from_code(s as u8)),
+            from_status: a.from_status,
+            to_status: a.to_status,
             reason: a.reason,
             request_id: a.request_id,
         })

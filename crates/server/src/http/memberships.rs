@@ -118,8 +118,8 @@ pub async fn detail(
         .map(|h| HistoryEntry {
             at: h.at,
             event: h.event,
-            from_status: h.from_status.and_then(|s| Status::from_code(s as u8)),
-            to_status: h.to_status.and_then(|s| Status::from_code(s as u8)),
+            from_status: h.from_status,
+            to_status: h.to_status,
             actor_name: h.actor_name,
             reason: h.reason,
             letter_number: h.letter_number,

@@ -25,6 +25,8 @@ mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use myintress_core::api::{ChangeKind, Role};
+use myintress_core::status::{Event, Route, Status};
 use uuid::Uuid;
 
 pub use sql::{JobLock, connect, migrate_and_open};
@@ -47,6 +49,70 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Rows decode into the core's enums here, at the storage edge; a value the enum does not
+/// know is a corrupt row, never a guess.
+pub mod decode {
+    use super::*;
+
+    pub fn status(code: i64) -> StoreResult<Status> {
+        u8::try_from(code).ok().and_then(Status::from_code).ok_or_else(|| StoreError::Corrupt(format!("status {code}")))
+    }
+
+    pub fn opt_status(code: Option<i64>) -> StoreResult<Option<Status>> {
+        code.map(status).transpose()
+    }
+
+    pub fn route(text: &str) -> StoreResult<Route> {
+        Route::parse(text).ok_or_else(|| StoreError::Corrupt(format!("route {text}")))
+    }
+
+    pub fn role(text: &str) -> StoreResult<Role> {
+        Role::parse(text).ok_or_else(|| StoreError::Corrupt(format!("role {text}")))
+    }
+
+    pub fn event(text: &str) -> StoreResult<Event> {
+        match Event::parse(text) {
+            Event::Other(name) => Err(StoreError::Corrupt(format!("event {name}"))),
+            known => Ok(known),
+        }
+    }
+
+    pub fn change_kind(text: &str) -> StoreResult<ChangeKind> {
+        ChangeKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("change kind {text}")))
+    }
+
+    pub fn document_kind(text: &str) -> StoreResult<super::DocumentKind> {
+        super::DocumentKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document kind {text}")))
+    }
+}
+
+/// The SQL literal of a status, for statements that filter on one (`status = 2`).
+pub fn status_sql(status: Status) -> String {
+    status.code().to_string()
+}
+
+/// What a stored document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// The assignment letter (ST) of a registration.
+    Letter,
+    /// The decree (SK) of a deletion.
+    Decree,
+}
+
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Letter => "letter",
+            DocumentKind::Decree => "decree",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DocumentKind> {
+        [DocumentKind::Letter, DocumentKind::Decree].into_iter().find(|k| k.as_str() == text)
+    }
+}
 
 /// Times are stored as microseconds since the Unix epoch in both backends.
 pub fn micros(t: DateTime<Utc>) -> i64 {
@@ -80,8 +146,8 @@ pub struct AccountRow {
     pub nip: Option<String>,
     /// `None` until the person sets a password through the activation link.
     pub password_hash: Option<String>,
-    /// `kppn` for verifiers, `satker` for everyone else.
-    pub role: String,
+    /// [`Role::Kppn`] for verifiers, [`Role::Satker`] for everyone else.
+    pub role: Role,
     pub kppn_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
@@ -96,11 +162,11 @@ pub struct MembershipRow {
     pub nip: Option<String>,
     pub phone: String,
     pub email: String,
-    pub status: i64,
+    pub status: Status,
     pub letter_number: String,
     pub letter_document_id: Uuid,
     pub rejection_reason: Option<String>,
-    pub route: String,
+    pub route: Route,
     pub ticket_number: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -121,9 +187,9 @@ pub struct HistoryRow {
     /// The membership's version after this step.
     pub version: i64,
     pub at: DateTime<Utc>,
-    pub event: String,
-    pub from_status: Option<i64>,
-    pub to_status: Option<i64>,
+    pub event: Event,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     pub actor_nik: Option<String>,
     pub actor_name: String,
     pub reason: Option<String>,
@@ -137,13 +203,13 @@ pub struct AuditRow {
     pub at: DateTime<Utc>,
     pub actor_nik: Option<String>,
     pub actor_name: String,
-    pub event: String,
+    pub event: Event,
     pub membership_id: Uuid,
     pub nik: String,
     pub satker_code: String,
     pub kppn_code: String,
-    pub from_status: Option<i64>,
-    pub to_status: Option<i64>,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     pub reason: Option<String>,
     pub request_id: String,
     /// Extra facts as JSON (decree number, document id, name score).
@@ -156,8 +222,7 @@ pub struct DocumentRow {
     pub sha256: String,
     pub size: i64,
     pub pages: i64,
-    /// `letter` or `decree`.
-    pub kind: String,
+    pub kind: DocumentKind,
     pub satker_code: String,
     pub created_at: DateTime<Utc>,
 }
@@ -179,7 +244,7 @@ pub struct NewChange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeRow {
     pub seq: i64,
-    pub kind: String,
+    pub kind: ChangeKind,
     pub entity: String,
 }
 

@@ -130,11 +130,11 @@ macro_rules! sql_backend {
                     .bind(&m.nip)
                     .bind(&m.phone)
                     .bind(&m.email)
-                    .bind(m.status)
+                    .bind(i64::from(m.status.code()))
                     .bind(&m.letter_number)
                     .bind(m.letter_document_id.to_string())
                     .bind(&m.rejection_reason)
-                    .bind(&m.route)
+                    .bind(m.route.as_str())
                     .bind(&m.ticket_number)
                     .bind(m.version)
                     .bind(micros(m.updated_at))
@@ -155,11 +155,11 @@ macro_rules! sql_backend {
                     nip: row.try_get("nip")?,
                     phone: row.try_get("phone")?,
                     email: row.try_get("email")?,
-                    status: row.try_get("status")?,
+                    status: decode::status(row.try_get("status")?)?,
                     letter_number: row.try_get("letter_number")?,
                     letter_document_id: uuid(row.try_get("letter_document_id")?)?,
                     rejection_reason: row.try_get("rejection_reason")?,
-                    route: row.try_get("route")?,
+                    route: decode::route(row.try_get("route")?)?,
                     ticket_number: row.try_get("ticket_number")?,
                     version: row.try_get("version")?,
                     created_at: from_micros(row.try_get("created_at")?),
@@ -190,7 +190,7 @@ macro_rules! sql_backend {
                     email: row.try_get("email")?,
                     nip: row.try_get("nip")?,
                     password_hash: row.try_get("password_hash")?,
-                    role: row.try_get("role")?,
+                    role: decode::role(row.try_get("role")?)?,
                     kppn_code: row.try_get("kppn_code")?,
                     created_at: from_micros(row.try_get("created_at")?),
                     last_sign_in_at: opt_time(row.try_get("last_sign_in_at")?),
@@ -203,9 +203,9 @@ macro_rules! sql_backend {
                     membership_id: uuid(row.try_get("membership_id")?)?,
                     version: row.try_get("version")?,
                     at: from_micros(row.try_get("at")?),
-                    event: row.try_get("event")?,
-                    from_status: row.try_get("from_status")?,
-                    to_status: row.try_get("to_status")?,
+                    event: decode::event(row.try_get("event")?)?,
+                    from_status: decode::opt_status(row.try_get("from_status")?)?,
+                    to_status: decode::opt_status(row.try_get("to_status")?)?,
                     actor_nik: row.try_get("actor_nik")?,
                     actor_name: row.try_get("actor_name")?,
                     reason: row.try_get("reason")?,
@@ -220,13 +220,13 @@ macro_rules! sql_backend {
                     at: from_micros(row.try_get("at")?),
                     actor_nik: row.try_get("actor_nik")?,
                     actor_name: row.try_get("actor_name")?,
-                    event: row.try_get("event")?,
+                    event: decode::event(row.try_get("event")?)?,
                     membership_id: uuid(row.try_get("membership_id")?)?,
                     nik: row.try_get("nik")?,
                     satker_code: row.try_get("satker_code")?,
                     kppn_code: row.try_get("kppn_code")?,
-                    from_status: row.try_get("from_status")?,
-                    to_status: row.try_get("to_status")?,
+                    from_status: decode::opt_status(row.try_get("from_status")?)?,
+                    to_status: decode::opt_status(row.try_get("to_status")?)?,
                     reason: row.try_get("reason")?,
                     request_id: row.try_get("request_id")?,
                     detail: row.try_get("detail")?,
@@ -243,7 +243,8 @@ macro_rules! sql_backend {
                     }
                     ScopeFilter::ActiveIn(nik) => {
                         qb.push(format!(
-                            " {satker_column} IN (SELECT satker_code FROM memberships WHERE status = 2 AND deleted_at IS NULL AND nik = "
+                            " {satker_column} IN (SELECT satker_code FROM memberships WHERE status = {} AND deleted_at IS NULL AND nik = ",
+                            status_sql(Status::Active)
                         ));
                         qb.push_bind(nik.clone());
                         qb.push(")");
@@ -344,7 +345,7 @@ macro_rules! sql_backend {
                     .bind(&row.email)
                     .bind(&row.nip)
                     .bind(&row.password_hash)
-                    .bind(&row.role)
+                    .bind(row.role.as_str())
                     .bind(&row.kppn_code)
                     .bind(micros(row.created_at))
                     .bind(opt_micros(row.last_sign_in_at))
@@ -658,13 +659,13 @@ macro_rules! sql_backend {
                 }
 
                 async fn dormancy_candidates(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>> {
-                    let sql = format!("SELECT a.nik FROM accounts a WHERE {DORMANCY_DUE}");
+                    let sql = format!("SELECT a.nik FROM accounts a WHERE {}", dormancy_due());
                     let rows = sqlx::query(&sql).bind(micros(cutoff)).fetch_all(self.c()).await?;
                     rows.into_iter().map(|r| Ok(r.try_get("nik")?)).collect()
                 }
 
                 async fn is_dormancy_due(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool> {
-                    let sql = format!("SELECT a.nik FROM accounts a WHERE {DORMANCY_DUE} AND a.nik = $2");
+                    let sql = format!("SELECT a.nik FROM accounts a WHERE {} AND a.nik = $2", dormancy_due());
                     Ok(sqlx::query(&sql).bind(micros(cutoff)).bind(nik).fetch_optional(self.c()).await?.is_some())
                 }
 
@@ -676,9 +677,9 @@ macro_rules! sql_backend {
                     .bind(h.membership_id.to_string())
                     .bind(h.version)
                     .bind(micros(h.at))
-                    .bind(&h.event)
-                    .bind(h.from_status)
-                    .bind(h.to_status)
+                    .bind(h.event.as_str())
+                    .bind(h.from_status.map(|s| i64::from(s.code())))
+                    .bind(h.to_status.map(|s| i64::from(s.code())))
                     .bind(&h.actor_nik)
                     .bind(&h.actor_name)
                     .bind(&h.reason)
@@ -711,13 +712,13 @@ macro_rules! sql_backend {
                     .bind(micros(a.at))
                     .bind(&a.actor_nik)
                     .bind(&a.actor_name)
-                    .bind(&a.event)
+                    .bind(a.event.as_str())
                     .bind(a.membership_id.to_string())
                     .bind(&a.nik)
                     .bind(&a.satker_code)
                     .bind(&a.kppn_code)
-                    .bind(a.from_status)
-                    .bind(a.to_status)
+                    .bind(a.from_status.map(|s| i64::from(s.code())))
+                    .bind(a.to_status.map(|s| i64::from(s.code())))
                     .bind(&a.reason)
                     .bind(&a.request_id)
                     .bind(&a.detail)
@@ -750,7 +751,7 @@ macro_rules! sql_backend {
                     .bind(&d.sha256)
                     .bind(d.size)
                     .bind(d.pages)
-                    .bind(&d.kind)
+                    .bind(d.kind.as_str())
                     .bind(&d.satker_code)
                     .bind(micros(d.created_at))
                     .execute(self.c())
@@ -771,7 +772,7 @@ macro_rules! sql_backend {
                             sha256: r.try_get("sha256")?,
                             size: r.try_get("size")?,
                             pages: r.try_get("pages")?,
-                            kind: r.try_get("kind")?,
+                            kind: decode::document_kind(r.try_get("kind")?)?,
                             satker_code: r.try_get("satker_code")?,
                             created_at: from_micros(r.try_get("created_at")?),
                         })
@@ -840,7 +841,7 @@ macro_rules! sql_backend {
                     qb.push(" ORDER BY seq LIMIT ").push_bind(limit);
                     let rows = qb.build().fetch_all(self.c()).await?;
                     rows.into_iter()
-                        .map(|r| Ok(ChangeRow { seq: r.try_get("seq")?, kind: r.try_get("kind")?, entity: r.try_get("entity")? }))
+                        .map(|r| Ok(ChangeRow { seq: r.try_get("seq")?, kind: decode::change_kind(r.try_get("kind")?)?, entity: r.try_get("entity")? }))
                         .collect()
                 }
 
@@ -1031,7 +1032,12 @@ impl Drop for JobLock {
 
 /// Who is due for dormancy: satker users with an active membership whose clock (the last
 /// sign-in, or the latest activation if they never signed in since) is before `$1`.
-const DORMANCY_DUE: &str = "a.role = 'satker' AND EXISTS \
-    (SELECT 1 FROM memberships m WHERE m.nik = a.nik AND m.status = 2 AND m.deleted_at IS NULL) \
-    AND COALESCE(a.last_sign_in_at, (SELECT MAX(m2.activated_at) FROM memberships m2 \
-        WHERE m2.nik = a.nik AND m2.status = 2 AND m2.deleted_at IS NULL)) < $1";
+fn dormancy_due() -> String {
+    let (satker, active) = (Role::Satker.as_str(), status_sql(Status::Active));
+    format!(
+        "a.role = '{satker}' AND EXISTS \
+         (SELECT 1 FROM memberships m WHERE m.nik = a.nik AND m.status = {active} AND m.deleted_at IS NULL) \
+         AND COALESCE(a.last_sign_in_at, (SELECT MAX(m2.activated_at) FROM memberships m2 \
+         WHERE m2.nik = a.nik AND m2.status = {active} AND m2.deleted_at IS NULL)) < $1"
+    )
+}

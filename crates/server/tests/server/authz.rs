@@ -66,7 +66,7 @@ impl World {
         let state = self.server.state();
         let mut tx = state.store.write().await.unwrap();
         let mut row = tx.membership(m.id).await.unwrap().unwrap();
-        row.status = 3;
+        row.status = myintress_core::Status::Dormant;
         row.version += 1;
         assert!(tx.update_membership(&row, row.version - 1).await.unwrap());
         tx.commit().await.unwrap();

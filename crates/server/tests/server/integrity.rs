@@ -63,7 +63,8 @@ async fn approve_and_reject_at_the_same_moment_one_wins(backend: &Backend) {
         assert_eq!(p.code, ErrorCode::VersionConflict);
         assert_eq!(p.membership.as_deref(), Some(&winner), "the loser sees the winner's membership");
         let detail: myintress_core::api::MembershipDetail = a.get_json(&format!("/api/v1/memberships/{}", m.id)).await;
-        let decisions = detail.history.iter().filter(|h| h.event == "approve" || h.event == "reject").count();
+        let decisions =
+            detail.history.iter().filter(|h| h.event == myintress_core::Event::Approve || h.event == myintress_core::Event::Reject).count();
         assert_eq!(decisions, 1, "decided once, never overwritten");
         assert_eq!(detail.membership, winner);
     }

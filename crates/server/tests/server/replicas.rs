@@ -65,7 +65,7 @@ async fn the_dormancy_job_marks_each_person_once_across_replicas() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     for m in &people {
         let d: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{}", m.id)).await;
-        let marks = d.history.iter().filter(|h| h.event == "mark_dormant").count();
+        let marks = d.history.iter().filter(|h| h.event == myintress_core::Event::MarkDormant).count();
         assert_eq!(marks, 1, "{}: marked dormant exactly once", m.nik);
     }
 }

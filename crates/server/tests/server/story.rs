@@ -277,7 +277,7 @@ async fn dormancy_job_and_reactivation(backend: &Backend) {
     assert!(myintress_server::registry::mark_dormant(server.state(), now + chrono::Months::new(7)).await.unwrap() >= 1);
     let m: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{own}")).await;
     assert_eq!(m.membership.status, Status::Dormant);
-    assert_eq!(m.history.last().unwrap().event, "mark_dormant");
+    assert_eq!(m.history.last().unwrap().event, myintress_core::Event::MarkDormant);
     let (status, p) = server.login(&operator.nik, "Operator#Satker2026").await.err().unwrap();
     assert_eq!((status, p.code.clone()), (StatusCode::UNAUTHORIZED, ErrorCode::AccountDormant));
     assert!(p.detail.contains("KPPN"));
@@ -356,7 +356,7 @@ async fn idempotency_key_replays_and_refuses_reuse(backend: &Backend) {
     assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
     assert_eq!(again.text().await.unwrap(), first_body);
     let detail: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{}", m.id)).await;
-    assert_eq!(detail.history.iter().filter(|h| h.event == "approve").count(), 1, "applied once");
+    assert_eq!(detail.history.iter().filter(|h| h.event == myintress_core::Event::Approve).count(), 1, "applied once");
 
     // Same key, different request body.
     let other = kppn
@@ -407,12 +407,12 @@ async fn audit_trail_records_every_change(backend: &Backend) {
     assert_eq!(response.status(), StatusCode::OK);
 
     let audit: Page<AuditEntry> = kppn.get_json(&format!("/api/v1/audit?nik={}", resident(131).0)).await;
-    let reject = audit.items.iter().find(|a| a.event == "reject").unwrap();
+    let reject = audit.items.iter().find(|a| a.event == myintress_core::Event::Reject).unwrap();
     assert_eq!(reject.actor_nik.as_deref(), Some(kppn.nik.as_str()));
     assert_eq!((reject.from_status, reject.to_status), (Some(Status::Registered), Some(Status::Rejected)));
     assert_eq!(reject.reason.as_deref(), Some("Surat tugas tidak ditandatangani"));
     assert_eq!(reject.request_id, request_id, "the request id ties the audit to the logs");
-    let register = audit.items.iter().find(|a| a.event == "register").unwrap();
+    let register = audit.items.iter().find(|a| a.event == myintress_core::Event::Register).unwrap();
     assert_eq!(register.actor_nik.as_deref(), Some(operator.nik.as_str()));
 
     // Satker operators do not read the audit trail; another KPPN sees nothing of it.

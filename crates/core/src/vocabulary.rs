@@ -1,0 +1,46 @@
+//! The words a person reads for the domain's values, gathered for the desktop's screens.
+//!
+//! Each label is defined once, beside its value ([`Status::label`], [`Action::label`],
+//! [`Event::label`]); [`vocabulary`] only collects them. The desktop shell exports the
+//! result as the `VOCABULARY` constant of the generated TypeScript bindings, so no screen
+//! keeps a table of its own.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::status::{Action, Event, Status};
+
+/// The name of adding a user (guide A and B), on its screen and in the outbox.
+pub const REGISTER_LABEL: &str = "Tambah Pengguna";
+
+/// One status as the screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusWords {
+    pub code: u8,
+    /// `Terdaftar, belum disetujui`.
+    pub label: &'static str,
+    /// `1 Terdaftar, belum disetujui`, as the guide writes statuses.
+    pub display: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Vocabulary {
+    /// Every status, in the order the guide lists them.
+    pub statuses: Vec<StatusWords>,
+    /// What each action a person takes is called, keyed by its wire name (`register`
+    /// included): button texts and the outbox's list.
+    pub actions: BTreeMap<String, &'static str>,
+    /// How the history names each step, keyed by its wire name.
+    pub events: BTreeMap<String, String>,
+}
+
+pub fn vocabulary() -> Vocabulary {
+    let statuses =
+        Status::GUIDE_ORDER.into_iter().map(|s| StatusWords { code: s.code(), label: s.label(), display: s.display_label() }).collect();
+    let mut actions: BTreeMap<String, &'static str> =
+        Action::ALL.into_iter().filter(|a| *a != Action::MarkDormant).map(|a| (a.as_str().to_owned(), a.label())).collect();
+    actions.insert(Event::Register.as_str().to_owned(), REGISTER_LABEL);
+    let events = Event::ALL.iter().map(|e| (e.as_str().to_owned(), e.label().to_owned())).collect();
+    Vocabulary { statuses, actions, events }
+}
