@@ -386,7 +386,7 @@ pub async fn register(
                 letter_number: form.letter_number.as_str().to_owned(),
                 letter_document_id: document_id,
                 rejection_reason: None,
-                route: route,
+                route,
                 ticket_number: form.ticket_number.as_ref().map(|t| t.as_str().to_owned()),
                 version: 1,
                 created_at: now,
