@@ -1,46 +1,18 @@
 //! Declares the app's own commands so tauri-build generates an `allow-…`/`deny-…`
 //! permission for each; `capabilities/*.json` then grants each window only what it uses.
 
-fn main() {
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(myintress_commands())))
-        .expect("tauri-build failed");
+include!("command_list.rs");
+
+/// The command names of `command_list.rs`, without their modules.
+macro_rules! command_names {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        &[$(stringify!($command)),*]
+    };
 }
 
-/// Every `#[tauri::command]` of `src-tauri/commands/`. A command missing here cannot be
-/// granted to a window, so forgetting it fails loudly in the WebDriver tests.
-fn myintress_commands() -> &'static [&'static str] {
-    &[
-        "app_info",
-        "check_nik",
-        "get_settings",
-        "set_server_url",
-        "support_log",
-        "session_state",
-        "captcha",
-        "sign_in",
-        "sign_out",
-        "satkers",
-        "counts",
-        "list_memberships",
-        "queue",
-        "membership_detail",
-        "audit",
-        "digit_lookup",
-        "document",
-        "pick_pdf",
-        "staged_pdf",
-        "discard_staged",
-        "register",
-        "approve",
-        "reject",
-        "deactivate",
-        "reactivate",
-        "delete_membership",
-        "outbox",
-        "sync_status",
-        "dismiss_conflict",
-        "redo_conflict",
-        "sync_now",
-        "export_list",
-    ]
+fn main() {
+    println!("cargo:rerun-if-changed=src-tauri/command_list.rs");
+    let commands: &[&str] = for_each_command!(command_names);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)))
+        .expect("tauri-build failed");
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use myintress_client::{Client, ClientConfig, ClientError, ClientResult};
+use myintress_client::{CheckedPdf, Client, ClientConfig, ClientError, ClientResult, PdfChecker};
 use myintress_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
@@ -24,8 +24,12 @@ pub struct Settings {
 
 /// A PDF chosen by the user, checked, waiting to be sent with a form.
 pub struct StagedPdf {
-    pub bytes: Vec<u8>,
+    pub pdf: CheckedPdf,
 }
+
+/// The hidden argument that makes the app's executable check one PDF (stdin → stdout) and
+/// exit: the letter check runs in a child process, as on the server.
+pub const CHECK_PDF_ARG: &str = "--myintress-check-pdf";
 
 pub struct AppState {
     pub config_dir: PathBuf,
@@ -35,6 +39,8 @@ pub struct AppState {
     pub client: RwLock<Option<Arc<Client>>>,
     pub sync_task: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     pub staged: Mutex<HashMap<String, StagedPdf>>,
+    /// Checks chosen PDFs in a child process of this executable, with limits.
+    pub pdf: PdfChecker,
 }
 
 impl AppState {
@@ -53,6 +59,7 @@ impl AppState {
             client: RwLock::new(None),
             sync_task: Mutex::new(None),
             staged: Mutex::new(HashMap::new()),
+            pdf: PdfChecker::new(std::env::current_exe().unwrap_or_else(|_| PathBuf::from("myintress-satker")), [CHECK_PDF_ARG]),
         }
     }
 

@@ -22,8 +22,8 @@ fn id(text: &str) -> CommandResult<Uuid> {
 #[specta::specta]
 pub async fn register(state: State<'_, AppState>, input: RegistrationInput, letter_token: String) -> CommandResult<Membership> {
     let client = client(&state).await?;
-    let letter = files::bytes(&state, &letter_token, "letter").await?;
-    let membership = client.register(input, letter).await?;
+    let letter = files::checked(&state, &letter_token, "letter").await?;
+    let membership = client.register_checked(input, letter).await?;
     files::forget(&state, &letter_token).await;
     Ok(membership)
 }
@@ -57,8 +57,8 @@ pub async fn reactivate(state: State<'_, AppState>, id: String) -> CommandResult
 #[specta::specta]
 pub async fn delete_membership(state: State<'_, AppState>, id: String, input: DeletionInput, decree_token: String) -> CommandResult<()> {
     let client = client(&state).await?;
-    let decree = files::bytes(&state, &decree_token, "decree").await?;
-    client.delete(self::id(&id)?, input, decree).await?;
+    let decree = files::checked(&state, &decree_token, "decree").await?;
+    client.delete_checked(self::id(&id)?, input, decree).await?;
     files::forget(&state, &decree_token).await;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! history when online and shows the last copy otherwise).
 
 use base64::Engine;
-use myintress_client::queries::{ListFilter, ListPage, ListRow};
+use myintress_client::{ListFilter, ListPage, ListRow};
 use myintress_core::api::{AuditEntry, DigitAccount, HistoryEntry, Membership, Satker};
 use myintress_core::nik::Nik;
 use myintress_core::status::{Action, available_actions};

@@ -1,7 +1,7 @@
 //! Export of *Daftar Pengguna* as CSV or XLSX (`rust_xlsxwriter`), to a file chosen in the
 //! native save dialog.
 
-use myintress_client::queries::{ListFilter, ListRow};
+use myintress_client::{ListFilter, ListRow};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
 use specta::Type;

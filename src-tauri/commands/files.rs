@@ -1,18 +1,18 @@
 //! PDFs the user chooses: with the native dialog (opened here, on the Rust side) or by
-//! dropping a file on the window. Each is read, checked at once with the core's PDF check
-//! (size, type, encryption, pages), and held in memory under a token until a form sends
-//! it. The web view never sees a path, and the dialog's scope is never widened.
+//! dropping a file on the window. Each is read, checked once with the core's PDF check
+//! (size, type, encryption, pages) in a child process of the app with the server's limits,
+//! and held in memory under a token until a form sends it. The web view never sees a path, and the dialog's scope is never widened.
 
 use std::io::Read;
 use std::path::Path;
 
-use base64::Engine;
 use myintress_core::error::Coded;
 use serde::Serialize;
 use specta::Type;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
+use myintress_client::CheckedPdf;
 use myintress_core::ErrorCode;
 
 use super::{CommandError, CommandResult};
@@ -52,15 +52,18 @@ pub async fn stage(state: &AppState, path: &Path) -> StagedFile {
         Err(e) => return refused(ErrorCode::FileUnreadable, format!("{} {e}", ErrorCode::FileUnreadable.detail())),
     };
     let size = bytes.len() as u32;
-    let checked = tauri::async_runtime::spawn_blocking(move || (myintress_core::pdf::check(&bytes), bytes)).await;
-    let Ok((outcome, bytes)) = checked else { return refused(ErrorCode::LetterUnreadable, ErrorCode::LetterUnreadable.detail().into()) };
-    match outcome {
-        Ok(report) => {
+    match state.pdf.check_document(bytes).await {
+        Ok(Ok(pdf)) => {
             let token = uuid::Uuid::new_v4().to_string();
-            state.staged.lock().await.insert(token.clone(), StagedPdf { bytes });
-            StagedFile { token, name, size, pages: report.pages, error: None, error_code: None }
+            let pages = pdf.report().pages;
+            state.staged.lock().await.insert(token.clone(), StagedPdf { pdf });
+            StagedFile { token, name, size, pages, error: None, error_code: None }
         }
-        Err(e) => refused(e.code(), e.detail()),
+        Ok(Err(e)) => refused(e.code(), e.detail()),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the PDF check could not run");
+            refused(ErrorCode::LetterUnreadable, ErrorCode::LetterUnreadable.detail().into())
+        }
     }
 }
 
@@ -78,15 +81,6 @@ pub async fn pick_pdf(app: AppHandle, state: State<'_, AppState>) -> CommandResu
     Ok(Some(stage(&state, &path).await))
 }
 
-/// The bytes of a staged file (base64), for the preview.
-#[tauri::command]
-#[specta::specta]
-pub async fn staged_pdf(state: State<'_, AppState>, token: String) -> CommandResult<String> {
-    let staged = state.staged.lock().await;
-    let file = staged.get(&token).ok_or_else(|| CommandError::new(ErrorCode::NotFound, "Dokumen belum dipilih."))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(&file.bytes))
-}
-
 /// Forgets a staged file (the person chose another, or left the form).
 #[tauri::command]
 #[specta::specta]
@@ -95,10 +89,10 @@ pub async fn discard_staged(state: State<'_, AppState>, token: String) -> Comman
     Ok(())
 }
 
-/// A staged file's bytes for sending; it stays staged until [`forget`], so a form refused
-/// for another field can be sent again without choosing the file again.
-pub async fn bytes(state: &AppState, token: &str, field: &str) -> CommandResult<Vec<u8>> {
-    state.staged.lock().await.get(token).map(|f| f.bytes.clone()).ok_or_else(|| {
+/// A staged (already checked) file for sending; it stays staged until [`forget`], so a
+/// form refused for another field can be sent again without choosing the file again.
+pub async fn checked(state: &AppState, token: &str, field: &str) -> CommandResult<CheckedPdf> {
+    state.staged.lock().await.get(token).map(|f| f.pdf.clone()).ok_or_else(|| {
         let message = "Pilih dokumen PDF terlebih dahulu.";
         CommandError {
             code: ErrorCode::FieldRequired,

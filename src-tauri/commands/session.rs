@@ -60,7 +60,7 @@ pub async fn sign_in(
     let nik: String = nik.split_whitespace().collect();
     let account = client.sign_in(&nik, &password, &captcha_id, &captcha_answer).await?;
     tracing::info!(nik = %myintress_core::nik::mask_nik(&account.nik), "signed in");
-    crate::start_sync(&app).await;
+    crate::background::start_sync(&app).await;
     Ok(account)
 }
 

@@ -1,7 +1,6 @@
 //! Sinkronisasi: the outbox with its conflicts, and "sinkronkan sekarang".
 
-use myintress_client::events::SyncStatus;
-use myintress_client::queries::OutboxItem;
+use myintress_client::outbox::OutboxItem;
 use myintress_core::api::Membership;
 use tauri::State;
 
@@ -12,12 +11,6 @@ use crate::state::AppState;
 #[specta::specta]
 pub async fn outbox(state: State<'_, AppState>) -> CommandResult<Vec<OutboxItem>> {
     Ok(client(&state).await?.outbox().await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn sync_status(state: State<'_, AppState>) -> CommandResult<SyncStatus> {
-    Ok(client(&state).await?.subscribe().borrow().clone())
 }
 
 /// Drops a refused action (the view already shows the server's state).

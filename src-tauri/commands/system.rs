@@ -62,12 +62,6 @@ pub struct SettingsView {
     pub server_url: Option<String>,
 }
 
-#[tauri::command]
-#[specta::specta]
-pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsView> {
-    Ok(SettingsView { server_url: state.settings.read().await.server_url.clone() })
-}
-
 /// Sets the central server's address (first run, or a move). Checked by asking the
 /// server's `/healthz`; remembered in the app's config folder.
 #[tauri::command]
@@ -95,7 +89,7 @@ pub async fn set_server_url(app: tauri::AppHandle, state: State<'_, AppState>, u
     state.save_settings().await.map_err(|e| CommandError::because(ErrorCode::SettingsNotSaved, &e))?;
     // A new server means a new client and a new sync loop.
     *state.client.write().await = None;
-    crate::start_sync(&app).await;
+    crate::background::start_sync(&app).await;
     Ok(SettingsView { server_url: Some(url) })
 }
 

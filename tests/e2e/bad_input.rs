@@ -1,7 +1,7 @@
 //! Bad input on Tambah Pengguna: a file that is not a PDF, a PDF over 5 MB, a NIK with an
 //! impossible date. Each gets a clear message at once, and nothing is queued.
 
-use myintress_server::testkit::resident;
+use myintress_testkit::resident;
 
 use crate::flows::{go, sign_in};
 use crate::harness::App;

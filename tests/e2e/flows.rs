@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use myintress_server::testkit::resident;
+use myintress_testkit::resident;
 
 use crate::harness::{App, wait_for};
 
@@ -65,7 +65,9 @@ pub fn statuses_of(app: &App, nik: &str) -> Vec<String> {
     let field = app.find("#cari");
     field.clear();
     field.type_text(nik);
-    std::thread::sleep(Duration::from_millis(400));
+    // Each keystroke queries the store; the list shows the whole NIK's rows once its
+    // answer arrived.
+    app.wait_count(&format!("[data-testid=daftar-badan][data-cari=\"{nik}\"]"), 1);
     let script = "return Array.from(document.querySelectorAll('[data-testid=baris] [data-status]')).map(e => e.dataset.status);";
     let value =
         app.session().call(reqwest::Method::POST, "/execute/sync", Some(serde_json::json!({"script": script, "args": []}))).unwrap();

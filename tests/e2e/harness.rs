@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-pub use crate::webdriver::{Element, Guarded, RemoveOnDrop, Session, free_port, wait_for};
+pub use myintress_testkit::webdriver::{Element, Guarded, RemoveOnDrop, Session, free_port, wait_for};
 
 pub fn workspace_root() -> PathBuf {
     // `cargo test` sets it at run time; prefer that over the compile-time path (see xtask).
@@ -187,7 +187,7 @@ impl App {
 
     /// Waits until at least `n` elements match `css`.
     pub fn wait_count(&self, css: &str, n: usize) -> usize {
-        wait_for(&format!("{n} × {css}"), crate::webdriver::UI_TIMEOUT, || Some(self.count(css)).filter(|c| *c >= n))
+        wait_for(&format!("{n} × {css}"), myintress_testkit::webdriver::UI_TIMEOUT, || Some(self.count(css)).filter(|c| *c >= n))
     }
 
     /// Chooses `path` in the native file dialog that clicking `button_css` opens: the real

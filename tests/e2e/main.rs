@@ -14,7 +14,4 @@ mod harness;
 mod offline;
 mod shell;
 mod story;
-#[path = "../support/webdriver.rs"]
-#[allow(dead_code)]
-mod webdriver;
 mod world;

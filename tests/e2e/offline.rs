@@ -3,7 +3,7 @@
 //! offline sees the server's answer beside the action.
 
 use myintress_core::api::MembershipDetail;
-use myintress_server::testkit::Registration;
+use myintress_testkit::Registration;
 
 use crate::flows::{go, sign_in};
 use crate::harness::App;

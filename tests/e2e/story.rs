@@ -4,7 +4,7 @@
 //! another with a reason; the satker registers the rejected person again and sees the
 //! Ali-style rows; the verifier deletes the rejected row with an SK, and it disappears.
 
-use myintress_server::testkit::resident;
+use myintress_testkit::resident;
 
 use crate::flows::{go, register, sign_in, sign_out, statuses_of, wait_synced};
 use crate::harness::App;

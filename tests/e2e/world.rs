@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use myintress_server::testkit::proxy::{FaultProxy, Mode};
-use myintress_server::testkit::{Backend, Client, Registration, TestServer, letter, resident};
+use myintress_testkit::proxy::{FaultProxy, Mode};
+use myintress_testkit::{Backend, Client, Registration, TestServer, letter, resident};
 
 pub const KPPN_PASSWORD: &str = "Verifikator#Uji2026";
 pub const OPERATOR_PASSWORD: &str = "Operator#Satker2026";

@@ -11,6 +11,8 @@
 mod postgres;
 mod s3;
 mod setup;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

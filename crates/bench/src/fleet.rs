@@ -126,7 +126,7 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
     for port in &ports {
         replicas.push(ServerProcess::start_on(&cli.server_bin, &settings, *port, &[]).await?);
     }
-    let balancer = myintress_server::testkit::proxy::FaultProxy::start_balanced(
+    let balancer = myintress_testkit::proxy::FaultProxy::start_balanced(
         ports.iter().map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], *p))).collect(),
     )
     .await;

@@ -6,12 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use myintress_client::outbox::Action;
-use myintress_client::queries::{self, ListFilter};
-use myintress_client::{Client, ClientConfig};
+use myintress_client::{Client, ClientConfig, ListFilter, testing};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use sqlx::Row;
-use uuid::Uuid;
 
 use crate::Cli;
 use crate::report::{Latencies, Report, ms, ratio};
@@ -51,10 +48,10 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
     let applied = client.pull().await?;
     let pull = started.elapsed();
     ensure!(applied as usize >= rows, "pulled {applied} of {rows}");
-    let local: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships").fetch_one(client.pool()).await?;
+    let local = testing::membership_count(&client).await?;
     ensure!(local as usize == rows, "the client holds {local} rows, the server {rows}");
     if which[0] {
-        let baseline = bulk_insert_baseline(&client, &cli.work.join("baseline.db")).await?;
+        let baseline = testing::bulk_insert_baseline(&client, &cli.work.join("baseline.db")).await?;
         let rate = rows as f64 / pull.as_secs_f64();
         let base_rate = rows as f64 / baseline.as_secs_f64();
         report.add(
@@ -70,24 +67,18 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
     // 2. An approval made durable in the outbox and visible in the local list.
     if which[1] {
         let n = if cli.full() { 500 } else { 50 };
-        let pending: Vec<String> = sqlx::query_scalar("SELECT id FROM memberships WHERE status = 1 ORDER BY created_at LIMIT $1")
-            .bind(n as i64)
-            .fetch_all(client.pool())
-            .await?;
+        let pending = testing::pending_ids(&client, n).await?;
         let mut times = Vec::with_capacity(pending.len());
-        for id in &pending {
-            let id = Uuid::parse_str(id)?;
+        for &id in &pending {
             let started = Instant::now();
             let view = client.act(id, Action::Approve).await?;
             times.push(started.elapsed());
             ensure!(view.status.code() == 2, "approved view");
         }
         // Visible in the list: every one of them is now listed as Aktif with its pending mark.
-        let listed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE status = 2 AND pending > 0 AND listed = 1")
-            .fetch_one(client.pool())
-            .await?;
+        let listed = testing::listed_with_pending(&client, myintress_core::Status::Active).await?;
         ensure!(listed as usize == pending.len(), "{listed} of {} approvals visible", pending.len());
-        let base = bare_insert_baseline(&client, pending.len()).await?;
+        let base = testing::bare_insert_baseline(&client, pending.len()).await?;
         let (act, base) = (Latencies::new(times), Latencies::new(base));
         report.add(
             "2 approve → outbox + list",
@@ -103,7 +94,7 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
     if which[2] {
         let n = if cli.full() { 300 } else { 30 };
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        let mut conn = client.pool().acquire().await?;
+        let mut conn = testing::connection(&client).await?;
         let mut page_times = Vec::new();
         let mut page_scan = Vec::new();
         for _ in 0..n {
@@ -115,12 +106,12 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
                 limit: 50,
             };
             // Somewhere in the list, as a scrolled screen asks.
-            let total = queries::list(&mut conn, &ListFilter { limit: 1, ..filter.clone() }).await?.total;
+            let total = testing::list(&mut conn, &ListFilter { limit: 1, ..filter.clone() }).await?.total;
             let filter = ListFilter { offset: rng.random_range(0..total.max(1)), ..filter };
             time_both(&mut conn, &filter, &mut page_times, &mut page_scan).await?;
         }
         let parts = world::name_parts();
-        let niks: Vec<String> = sqlx::query_scalar("SELECT nik FROM memberships ORDER BY random() LIMIT 100").fetch_all(&mut *conn).await?;
+        let niks = testing::sample_niks(&mut conn, 100).await?;
         let mut search_times = Vec::new();
         let mut search_scan = Vec::new();
         for i in 0..n {
@@ -163,98 +154,11 @@ async fn time_both(
     scans: &mut Vec<Duration>,
 ) -> Result<()> {
     let started = Instant::now();
-    let page = queries::list(conn, filter).await?;
+    let page = testing::list(conn, filter).await?;
     times.push(started.elapsed());
     let started = Instant::now();
-    let scanned = scan_page(conn, filter).await?;
+    let scanned = testing::scan_page(conn, filter).await?;
     scans.push(started.elapsed());
     ensure!(scanned == page.rows.len(), "the scan and the index disagree for {filter:?}");
     Ok(())
-}
-
-/// Benchmark 1's baseline: the rows the sync wrote, inserted into an empty store of the
-/// same schema in one transaction through one prepared statement.
-async fn bulk_insert_baseline(client: &Client, path: &std::path::Path) -> Result<Duration> {
-    type Values = (String, Option<String>, Option<i64>, String, String, String, i64, String, bool, String);
-    let rows: Vec<Values> = sqlx::query_as(
-        "SELECT id, server_json, server_version, nik, name, satker_code, status, created_at, listed, view_json FROM memberships",
-    )
-    .fetch_all(client.pool())
-    .await?;
-    let pool = myintress_client::store::open(path).await?;
-    let started = Instant::now();
-    let mut tx = pool.begin().await?;
-    for r in &rows {
-        sqlx::query(
-            "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, view_json) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&r.0)
-        .bind(&r.1)
-        .bind(r.2)
-        .bind(&r.3)
-        .bind(&r.4)
-        .bind(&r.5)
-        .bind(r.6)
-        .bind(&r.7)
-        .bind(r.8)
-        .bind(&r.9)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    let elapsed = started.elapsed();
-    pool.close().await;
-    Ok(elapsed)
-}
-
-/// Benchmark 2's baseline: a bare INSERT and commit in the same database.
-async fn bare_insert_baseline(client: &Client, n: usize) -> Result<Vec<Duration>> {
-    let mut times = Vec::with_capacity(n);
-    for i in 0..n {
-        let started = Instant::now();
-        let mut tx = client.pool().begin().await?;
-        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)").bind(format!("bench-{i}")).bind("x").execute(&mut *tx).await?;
-        tx.commit().await?;
-        times.push(started.elapsed());
-    }
-    sqlx::query("DELETE FROM meta WHERE key LIKE 'bench-%'").execute(client.pool()).await?;
-    Ok(times)
-}
-
-/// Benchmark 3's baseline: the same page (count and rows) with every index and the search
-/// index turned off, i.e. a full scan of the table.
-async fn scan_page(conn: &mut sqlx::SqliteConnection, f: &ListFilter) -> Result<usize> {
-    let mut cond = String::from("listed = 1");
-    if f.satker_code.is_some() {
-        cond.push_str(" AND satker_code = $1");
-    }
-    if f.status.is_some() {
-        cond.push_str(" AND status = $2");
-    }
-    if f.search.is_some() {
-        cond.push_str(" AND (lower(name) LIKE $3 OR nik LIKE $3)");
-    }
-    let like = f.search.as_ref().map(|s| format!("%{}%", s.to_lowercase())).unwrap_or_default();
-    fn bind<'q>(
-        q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-        f: &ListFilter,
-        like: &str,
-    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-        q.bind(f.satker_code.clone().unwrap_or_default()).bind(f.status.unwrap_or(0) as i64).bind(like.to_owned())
-    }
-    let count =
-        format!("SELECT COUNT(*) AS n FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL");
-    let _total: i64 = bind(sqlx::query(&count), f, &like).fetch_one(&mut *conn).await?.try_get("n")?;
-    let page = format!(
-        "SELECT view_json, pending FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL \
-         ORDER BY name, nik, created_at, id LIMIT 50 OFFSET {}",
-        f.offset.max(0)
-    );
-    let rows = bind(sqlx::query(&page), f, &like).fetch_all(&mut *conn).await?;
-    for r in &rows {
-        let json: String = r.try_get("view_json")?;
-        let _: myintress_core::api::Membership = serde_json::from_str(&json)?;
-    }
-    Ok(rows.len())
 }

@@ -125,7 +125,7 @@ pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
     println!("making {n} distinct 1 MB letters…");
     let letters: Vec<Vec<u8>> = (1..=n)
         .map(|i| {
-            let (nik, name) = myintress_server::testkit::resident(i);
+            let (nik, name) = myintress_testkit::resident(i);
             world::letter_of_size(&nik, &name, &format!("ST-{i}/2026"), 1024 * 1024, &mut rng)
         })
         .collect();
@@ -145,8 +145,7 @@ pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (i, letter) in letters.iter().enumerate() {
-            let registration =
-                myintress_server::testkit::Registration::new(i as u32 + 1, &world::satker_code(0, i % 20)).letter(letter.clone());
+            let registration = myintress_testkit::Registration::new(i as u32 + 1, &world::satker_code(0, i % 20)).letter(letter.clone());
             let (http, url, token, slots) = (http.clone(), server.url("/api/v1/registrations"), token.clone(), slots.clone());
             tasks.push(tokio::spawn(async move {
                 let _slot = slots.acquire().await.expect("open");
@@ -186,11 +185,11 @@ pub async fn registrations(cli: &Cli, report: &mut Report) -> Result<()> {
 pub async fn pdf_check(cli: &Cli, report: &mut Report) -> Result<()> {
     let runs = if cli.full() { 21 } else { 3 };
     let mut rng = rand::rngs::StdRng::seed_from_u64(6);
-    let (nik, name) = myintress_server::testkit::resident(1);
+    let (nik, name) = myintress_testkit::resident(1);
     let bytes = world::letter_of_size(&nik, &name, "ST-1/2026", myintress_core::pdf::MAX_DOCUMENT_BYTES - 8 * 1024, &mut rng);
     let path = cli.work.join("letter-5mb.pdf");
     std::fs::write(&path, &bytes)?;
-    let checker = myintress_server::documents::PdfChecker::new(cli.server_bin.clone());
+    let checker = myintress_server::documents::PdfChecker::new(cli.server_bin.clone(), ["check-pdf"]);
     let (mut read, mut inproc, mut child) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let started = Instant::now();

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use myintress_core::status::{Route, Status};
-use myintress_server::AppState;
 use myintress_server::settings::{CaptchaMode, Settings};
+use myintress_server::state::AppState;
 use myintress_server::store::{MembershipRow, NewChange, SessionRow};
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -90,7 +90,7 @@ pub fn server_dir(dir: &Path, kppns: usize, satkers: usize, residents: u32) -> R
     std::fs::write(reference.join("satker.csv"), s)?;
     let mut csv = String::from("nik,nama_lengkap,tanggal_lahir,jenis_kelamin\n");
     for n in 1..=residents {
-        let (nik, name) = myintress_server::testkit::resident(n);
+        let (nik, name) = myintress_testkit::resident(n);
         csv.push_str(&format!("{nik},{},1990-01-12,L\n", name.to_uppercase()));
     }
     for v in 0..kppns {
@@ -106,7 +106,7 @@ pub fn verifier_nik(k: usize) -> String {
 
 /// The server's settings for a data dir and database.
 pub fn settings(dir: &Path, database_url: Option<String>, server_bin: &Path) -> Settings {
-    let mut s = Settings::for_tests(dir.to_path_buf(), database_url);
+    let mut s = myintress_testkit::settings(dir.to_path_buf(), database_url);
     s.reference_dir = Some(dir.join("reference"));
     s.residents = Some(dir.join("residents.csv"));
     s.pdf_checker = Some(server_bin.to_path_buf());

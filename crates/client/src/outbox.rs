@@ -1,12 +1,14 @@
 //! The user's actions as outbox entries, and what each does to the local view before the
 //! server has seen it (the overlay). The overlay uses the core's state machine, so the
-//! optimistic view follows the same rules the server will apply.
+//! optimistic view follows the same rules the server will apply. Every statement on the
+//! `outbox` table is in this module.
 
 use chrono::{DateTime, Utc};
-use myintress_core::api::Membership;
+use myintress_core::api::{Membership, Problem};
 use myintress_core::registration::RegistrationInput;
 use myintress_core::status::{self, Actor, Outcome, Route, Status};
 use serde::{Deserialize, Serialize};
+use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 /// Where an outbox entry is: waiting to be sent, or refused by the server and waiting for
@@ -106,54 +108,18 @@ pub fn overlay(view: Option<Membership>, action: &Action, membership_id: Uuid, a
     match action {
         Action::Register { input, .. } => {
             let route = Route::for_actor(acting.actor).unwrap_or(Route::Satker);
-            let initial = route.initial_status();
-            let phone =
-                myintress_core::PhoneNumber::parse(&input.phone).map(|p| p.as_e164().to_owned()).unwrap_or_else(|_| input.phone.clone());
-            let nip = Some(input.nip.trim().to_owned()).filter(|n| !n.is_empty());
-            let ticket = Some(input.ticket_number.trim().to_owned()).filter(|t| !t.is_empty() && route == Route::Kppn);
-            let active = initial == Status::Active;
+            // Queued only after the same check passed; a form that no longer passes is
+            // left to the server, which refuses it as a conflict.
+            let Ok(form) = input.validate(route) else { return view };
+            let effect = form.effect(route);
             match view {
                 // Re-entering a pending request replaces it in place (guide Tip 2).
                 Some(mut m) if m.status == Status::Registered => {
-                    m.name = input.name.trim().to_owned();
-                    m.nip = nip;
-                    m.phone = phone;
-                    m.email = input.email.trim().to_owned();
-                    m.letter_number = input.letter_number.trim().to_owned();
-                    m.route = route;
-                    m.ticket_number = ticket;
-                    m.status = initial;
-                    m.status_label = initial.label().to_owned();
-                    m.updated_at = at;
-                    if active {
-                        m.decided_at = Some(at);
-                        m.decided_by = Some(acting.name.clone());
-                    }
+                    effect.apply(&mut m, at, &acting.name);
                     Some(m)
                 }
                 Some(m) => Some(m),
-                None => Some(Membership {
-                    id: membership_id,
-                    nik: input.nik.split_whitespace().collect(),
-                    name: input.name.trim().to_owned(),
-                    nip,
-                    phone,
-                    email: input.email.trim().to_owned(),
-                    satker_code: input.satker_code.trim().to_owned(),
-                    status: initial,
-                    status_label: initial.label().to_owned(),
-                    letter_number: input.letter_number.trim().to_owned(),
-                    letter_document_id: Uuid::nil(),
-                    rejection_reason: None,
-                    route,
-                    ticket_number: ticket,
-                    version: 0,
-                    created_at: at,
-                    updated_at: at,
-                    decided_at: active.then_some(at),
-                    decided_by: active.then(|| acting.name.clone()),
-                    listed: true,
-                }),
+                None => Some(effect.new_membership(membership_id, at, &acting.name)),
             }
         }
         other => {
@@ -186,4 +152,232 @@ pub fn overlay(view: Option<Membership>, action: &Action, membership_id: Uuid, a
             }
         }
     }
+}
+
+// The outbox's statements: every read and write of the `outbox` table is here.
+
+/// How many entries are in `state`.
+pub(crate) async fn count(conn: &mut SqliteConnection, state: OutboxState) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = $1").bind(state.as_str()).fetch_one(conn).await
+}
+
+/// How many entries there are, in any state.
+pub(crate) async fn count_all(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(conn).await
+}
+
+/// Appends a pending action on `membership_id`, based on `base_version` (the `If-Match`
+/// the user saw), under a new idempotency key.
+pub(crate) async fn push(conn: &mut SqliteConnection, membership_id: Uuid, action: &Action, base_version: Option<i64>) -> sqlx::Result<()> {
+    let now = Utc::now().to_rfc3339();
+    sqlx::query(
+        "INSERT INTO outbox (key, kind, membership_id, base_version, payload, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(action.kind())
+    .bind(membership_id.to_string())
+    .bind(base_version)
+    .bind(serde_json::to_string(action).expect("serialises"))
+    .bind(OutboxState::Pending.as_str())
+    .bind(&now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The next entry to send: the oldest pending one.
+pub(crate) async fn next_pending(conn: &mut SqliteConnection) -> sqlx::Result<Option<Entry>> {
+    let row = sqlx::query("SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = $1 ORDER BY seq LIMIT 1")
+        .bind(OutboxState::Pending.as_str())
+        .fetch_optional(conn)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let payload: String = r.try_get("payload")?;
+    let membership_id: String = r.try_get("membership_id")?;
+    Ok(Some(Entry {
+        seq: r.try_get("seq")?,
+        key: r.try_get("key")?,
+        membership_id: Uuid::parse_str(&membership_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        base_version: r.try_get("base_version")?,
+        action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+    }))
+}
+
+/// One more attempt at sending entry `seq`.
+pub(crate) async fn count_attempt(conn: &mut SqliteConnection, seq: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, updated_at = $1 WHERE seq = $2")
+        .bind(Utc::now().to_rfc3339())
+        .bind(seq)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Why the last attempt at entry `seq` did not reach the server.
+pub(crate) async fn note_error(conn: &mut SqliteConnection, seq: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET last_error = $1 WHERE seq = $2").bind(error).bind(seq).execute(conn).await?;
+    Ok(())
+}
+
+/// The server accepted entry `seq`, answering `membership`: the entry goes, later entries
+/// on a new registration's local id address the server's id, and later pending entries on
+/// the membership are based on its new version.
+pub(crate) async fn accepted(conn: &mut SqliteConnection, seq: i64, local_id: Uuid, membership: &Membership) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM outbox WHERE seq = $1").bind(seq).execute(&mut *conn).await?;
+    if local_id != membership.id {
+        sqlx::query("UPDATE outbox SET membership_id = $1 WHERE membership_id = $2")
+            .bind(membership.id.to_string())
+            .bind(local_id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("UPDATE outbox SET base_version = $1 WHERE membership_id = $2 AND state = $3")
+        .bind(membership.version)
+        .bind(membership.id.to_string())
+        .bind(OutboxState::Pending.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The server refused entry `seq`: it becomes a conflict holding the answer.
+pub(crate) async fn refused(conn: &mut SqliteConnection, seq: i64, problem: &Problem) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET state = $1, answer = $2, updated_at = $3 WHERE seq = $4")
+        .bind(OutboxState::Conflict.as_str())
+        .bind(serde_json::to_string(problem).expect("serialises"))
+        .bind(Utc::now().to_rfc3339())
+        .bind(seq)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes conflict `key` (the person dismissed it); `false` when there was none.
+pub(crate) async fn dismiss(conn: &mut SqliteConnection, key: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM outbox WHERE key = $1 AND state = $2")
+        .bind(key)
+        .bind(OutboxState::Conflict.as_str())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Takes conflict `key` out of the outbox, to be queued again as a new action: its action
+/// and membership, or `None` when there is no such conflict.
+pub(crate) async fn take_conflict(conn: &mut SqliteConnection, key: &str) -> sqlx::Result<Option<(Action, Uuid)>> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT payload, membership_id FROM outbox WHERE key = $1 AND state = $2")
+        .bind(key)
+        .bind(OutboxState::Conflict.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((payload, membership_id)) = row else { return Ok(None) };
+    let action: Action = serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let id = Uuid::parse_str(&membership_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    sqlx::query("DELETE FROM outbox WHERE key = $1").bind(key).execute(conn).await?;
+    Ok(Some((action, id)))
+}
+
+/// Empties the outbox (the previous account's data is being removed).
+pub(crate) async fn clear(conn: &mut SqliteConnection) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM outbox").execute(conn).await?;
+    Ok(())
+}
+
+/// The cached files (SHA-256) a waiting or refused action still needs: its letter or decree.
+pub(crate) async fn files_needed(conn: &mut SqliteConnection) -> sqlx::Result<std::collections::HashSet<String>> {
+    let files: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT COALESCE(json_extract(payload, '$.letter_sha256'), json_extract(payload, '$.decree_sha256')) \
+         FROM outbox WHERE kind IN ('register', 'delete')",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(files.into_iter().flatten().collect())
+}
+
+/// (NIK, satker) of everyone with an action waiting in the outbox.
+pub(crate) async fn people_with_pending(conn: &mut SqliteConnection) -> sqlx::Result<std::collections::HashSet<(String, String)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT m.nik, m.satker_code FROM outbox o JOIN memberships m ON m.id = o.membership_id WHERE o.state = $1",
+    )
+    .bind(OutboxState::Pending.as_str())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A pending outbox entry as the view needs it.
+pub struct PendingEntry {
+    pub seq: i64,
+    pub action: Action,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(crate) async fn pending_for(conn: &mut SqliteConnection, id: Uuid) -> sqlx::Result<Vec<PendingEntry>> {
+    let rows = sqlx::query("SELECT seq, payload, created_at FROM outbox WHERE membership_id = $1 AND state = $2 ORDER BY seq")
+        .bind(id.to_string())
+        .bind(OutboxState::Pending.as_str())
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            let created: String = r.try_get("created_at")?;
+            Ok(PendingEntry {
+                seq: r.try_get("seq")?,
+                action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                created_at: DateTime::parse_from_rfc3339(&created).map(|d| d.with_timezone(&Utc)).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// One outbox entry as the sync screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OutboxItem {
+    pub key: String,
+    pub seq: i64,
+    pub action: Action,
+    pub membership_id: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// The server's answer to a refused action, with its current state of the membership.
+    pub answer: Option<Problem>,
+    pub created_at: String,
+}
+
+/// Every entry, oldest first.
+pub async fn items(conn: &mut SqliteConnection) -> sqlx::Result<Vec<OutboxItem>> {
+    let rows =
+        sqlx::query("SELECT key, seq, payload, membership_id, state, attempts, last_error, answer, created_at FROM outbox ORDER BY seq")
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|r| {
+            let payload: String = r.try_get("payload")?;
+            let answer: Option<String> = r.try_get("answer")?;
+            Ok(OutboxItem {
+                key: r.try_get("key")?,
+                seq: r.try_get("seq")?,
+                action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                membership_id: r.try_get("membership_id")?,
+                state: OutboxState::decode(r.try_get("state")?)?,
+                attempts: r.try_get("attempts")?,
+                last_error: r.try_get("last_error")?,
+                answer: answer.and_then(|a| serde_json::from_str(&a).ok()),
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// An entry as the sender takes it.
+pub(crate) struct Entry {
+    pub seq: i64,
+    pub key: String,
+    pub membership_id: Uuid,
+    pub base_version: Option<i64>,
+    pub action: Action,
 }

@@ -1,11 +1,10 @@
 //! Reads for the screens, all from the local store: *Daftar Pengguna* (filtered, searched,
-//! paged), the verification queue, counts for Beranda, and the outbox.
+//! paged), the verification queue, counts for Beranda. The outbox's own reads are in
+//! [`crate::outbox`].
 
-use myintress_core::api::{Membership, Problem};
+use myintress_core::api::Membership;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-
-use crate::outbox::{Action, OutboxState};
 
 /// What *Daftar Pengguna* asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,44 +122,4 @@ pub async fn counts(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(u8, i64)>>
         .fetch_all(conn)
         .await?;
     rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("status")? as u8, r.try_get("n")?))).collect()
-}
-
-/// One outbox entry as the sync screen shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct OutboxItem {
-    pub key: String,
-    pub seq: i64,
-    pub action: Action,
-    pub membership_id: String,
-    pub state: OutboxState,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    /// The server's answer to a refused action, with its current state of the membership.
-    pub answer: Option<Problem>,
-    pub created_at: String,
-}
-
-pub async fn outbox(conn: &mut SqliteConnection) -> sqlx::Result<Vec<OutboxItem>> {
-    let rows =
-        sqlx::query("SELECT key, seq, payload, membership_id, state, attempts, last_error, answer, created_at FROM outbox ORDER BY seq")
-            .fetch_all(conn)
-            .await?;
-    rows.into_iter()
-        .map(|r| {
-            let payload: String = r.try_get("payload")?;
-            let answer: Option<String> = r.try_get("answer")?;
-            Ok(OutboxItem {
-                key: r.try_get("key")?,
-                seq: r.try_get("seq")?,
-                action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                membership_id: r.try_get("membership_id")?,
-                state: OutboxState::decode(r.try_get("state")?)?,
-                attempts: r.try_get("attempts")?,
-                last_error: r.try_get("last_error")?,
-                answer: answer.and_then(|a| serde_json::from_str(&a).ok()),
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
 }

@@ -18,7 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
-use crate::outbox::{Acting, Action, OutboxState, overlay};
+use crate::outbox::{Acting, overlay};
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
@@ -144,15 +144,15 @@ pub async fn statuses(conn: &mut SqliteConnection, ids: &[String]) -> DbResult<s
     Ok(rows.into_iter().filter_map(|(id, code)| Some((id, Status::from_code(u8::try_from(code).ok()?)?))).collect())
 }
 
-/// (NIK, satker) of everyone with an action waiting in the outbox.
-pub async fn people_with_pending(conn: &mut SqliteConnection) -> DbResult<std::collections::HashSet<(String, String)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT DISTINCT m.nik, m.satker_code FROM outbox o JOIN memberships m ON m.id = o.membership_id WHERE o.state = $1",
-    )
-    .bind(OutboxState::Pending.as_str())
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().collect())
+/// How many local rows (as the user sees them) have `status`.
+pub async fn count_status(conn: &mut SqliteConnection, status: Status) -> DbResult<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE status = $1").bind(status.code()).fetch_one(conn).await
+}
+
+/// Removes a local row the server's row replaced (a new registration got its server id).
+pub async fn remove_local(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()> {
+    sqlx::query("DELETE FROM memberships WHERE id = $1").bind(id.to_string()).execute(conn).await?;
+    Ok(())
 }
 
 /// The server removed (deleted) a membership.
@@ -164,32 +164,6 @@ pub async fn remove_server(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()
     Ok(())
 }
 
-/// A pending outbox entry as the view needs it.
-pub struct PendingEntry {
-    pub seq: i64,
-    pub action: Action,
-    pub created_at: DateTime<Utc>,
-}
-
-async fn pending_for(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Vec<PendingEntry>> {
-    let rows = sqlx::query("SELECT seq, payload, created_at FROM outbox WHERE membership_id = $1 AND state = $2 ORDER BY seq")
-        .bind(id.to_string())
-        .bind(OutboxState::Pending.as_str())
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter()
-        .map(|r| {
-            let payload: String = r.try_get("payload")?;
-            let created: String = r.try_get("created_at")?;
-            Ok(PendingEntry {
-                seq: r.try_get("seq")?,
-                action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                created_at: DateTime::parse_from_rfc3339(&created).map(|d| d.with_timezone(&Utc)).unwrap_or_default(),
-            })
-        })
-        .collect()
-}
-
 /// Rebuilds the view of one membership from the server's state and the pending entries,
 /// then re-applies the *Daftar Pengguna* visibility rule to the person's rows in the satker.
 pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting) -> DbResult<()> {
@@ -198,7 +172,7 @@ pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting
         Some(r) => r.try_get::<Option<String>, _>("server_json")?.and_then(|j| serde_json::from_str(&j).ok()),
         None => None,
     };
-    let pending = pending_for(conn, id).await?;
+    let pending = crate::outbox::pending_for(conn, id).await?;
     let mut view = server;
     for entry in &pending {
         view = overlay(view, &entry.action, id, acting, entry.created_at);
@@ -378,12 +352,11 @@ pub async fn unneeded_files(conn: &mut SqliteConnection, candidates: &[String]) 
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_scalar(
-        "SELECT DISTINCT value FROM json_each($1) WHERE value NOT IN (SELECT sha256 FROM documents) \
-         AND value NOT IN (SELECT COALESCE(json_extract(payload, '$.letter_sha256'), json_extract(payload, '$.decree_sha256')) \
-             FROM outbox WHERE kind IN ('register', 'delete'))",
-    )
-    .bind(serde_json::to_string(candidates).expect("serialises"))
-    .fetch_all(conn)
-    .await
+    let needed = crate::outbox::files_needed(&mut *conn).await?;
+    let unreferenced: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT value FROM json_each($1) WHERE value NOT IN (SELECT sha256 FROM documents)")
+            .bind(serde_json::to_string(candidates).expect("serialises"))
+            .fetch_all(conn)
+            .await?;
+    Ok(unreferenced.into_iter().filter(|sha| !needed.contains(sha)).collect())
 }

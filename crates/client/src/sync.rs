@@ -14,12 +14,11 @@
 use chrono::Utc;
 use myintress_core::api::{ChangeKind, Membership, Role, Satker};
 use myintress_core::status::Status;
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::api::{ApiError, Body, encode_multipart};
 use crate::events::{Connection, Notice};
-use crate::outbox::{Action, OutboxState};
+use crate::outbox::{self, Action, Entry, OutboxState};
 use crate::{Account, Client, ClientError, ClientResult, store};
 
 /// Changes per page of the pull.
@@ -40,30 +39,9 @@ struct PullOutcome {
     status_changes: Vec<Notice>,
 }
 
-struct Entry {
-    seq: i64,
-    key: String,
-    membership_id: Uuid,
-    base_version: Option<i64>,
-    action: Action,
-}
-
 impl Client {
     async fn next_entry(&self) -> ClientResult<Option<Entry>> {
-        let row = sqlx::query("SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = $1 ORDER BY seq LIMIT 1")
-            .bind(OutboxState::Pending.as_str())
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(r) = row else { return Ok(None) };
-        let payload: String = r.try_get("payload")?;
-        let membership_id: String = r.try_get("membership_id")?;
-        Ok(Some(Entry {
-            seq: r.try_get("seq")?,
-            key: r.try_get("key")?,
-            membership_id: Uuid::parse_str(&membership_id)?,
-            base_version: r.try_get("base_version")?,
-            action: serde_json::from_str(&payload)?,
-        }))
+        Ok(outbox::next_pending(&mut *self.pool().acquire().await?).await?)
     }
 
     /// Builds the request body; encoded the same way every time, so a resend is byte for
@@ -100,17 +78,10 @@ impl Client {
     /// reached (then the error is returned and the entries wait).
     pub async fn push(&self) -> ClientResult<PushReport> {
         let mut report = PushReport::default();
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = $1")
-            .bind(OutboxState::Pending.as_str())
-            .fetch_one(self.pool())
-            .await?;
+        let total = outbox::count(&mut *self.pool().acquire().await?, OutboxState::Pending).await?;
         while let Some(entry) = self.next_entry().await? {
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: report.sent, total: Some(total.max(0) as u64) });
-            sqlx::query("UPDATE outbox SET attempts = attempts + 1, updated_at = $1 WHERE seq = $2")
-                .bind(Utc::now().to_rfc3339())
-                .bind(entry.seq)
-                .execute(self.pool())
-                .await?;
+            outbox::count_attempt(&mut *self.pool().acquire().await?, entry.seq).await?;
             let body = self.body(&entry).await?;
             let path = entry.action.path(entry.membership_id);
             let if_match = match entry.action {
@@ -131,11 +102,7 @@ impl Client {
                     report.conflicts += 1;
                 }
                 Err(ClientError::Api(e)) => {
-                    sqlx::query("UPDATE outbox SET last_error = $1 WHERE seq = $2")
-                        .bind(e.to_string())
-                        .bind(entry.seq)
-                        .execute(self.pool())
-                        .await?;
+                    outbox::note_error(&mut *self.pool().acquire().await?, entry.seq, &e.to_string()).await?;
                     self.publish_counts().await?;
                     return Err(e.into());
                 }
@@ -156,25 +123,12 @@ impl Client {
     async fn accepted(&self, entry: &Entry, membership: &Membership) -> ClientResult<()> {
         let acting = self.account_now().await?.acting();
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM outbox WHERE seq = $1").bind(entry.seq).execute(&mut *tx).await?;
-        let local = entry.membership_id;
-        if local != membership.id {
-            // A new registration got its server id: later actions on the local row now
-            // address the server's row.
-            sqlx::query("UPDATE outbox SET membership_id = $1 WHERE membership_id = $2")
-                .bind(membership.id.to_string())
-                .bind(local.to_string())
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM memberships WHERE id = $1").bind(local.to_string()).execute(&mut *tx).await?;
+        // The entry goes; a new registration's later actions address the server's id, and
+        // later entries on this membership are based on the version it now has.
+        outbox::accepted(&mut tx, entry.seq, entry.membership_id, membership).await?;
+        if entry.membership_id != membership.id {
+            store::remove_local(&mut tx, entry.membership_id).await?;
         }
-        // Later entries on this membership were based on the view that included this one.
-        sqlx::query("UPDATE outbox SET base_version = $1 WHERE membership_id = $2 AND state = $3")
-            .bind(membership.version)
-            .bind(membership.id.to_string())
-            .bind(OutboxState::Pending.as_str())
-            .execute(&mut *tx)
-            .await?;
         if let Action::Register { letter_sha256, .. } = &entry.action {
             let size = tokio::fs::metadata(self.documents().path(letter_sha256)).await.map(|m| m.len() as usize).unwrap_or(0);
             remember_document(&mut tx, membership.letter_document_id, letter_sha256, size, membership.id).await?;
@@ -194,13 +148,7 @@ impl Client {
     async fn refused(&self, entry: &Entry, problem: &myintress_core::api::Problem) -> ClientResult<()> {
         let acting = self.account_now().await?.acting();
         let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE outbox SET state = $1, answer = $2, updated_at = $3 WHERE seq = $4")
-            .bind(OutboxState::Conflict.as_str())
-            .bind(serde_json::to_string(problem).expect("serialises"))
-            .bind(Utc::now().to_rfc3339())
-            .bind(entry.seq)
-            .execute(&mut *tx)
-            .await?;
+        outbox::refused(&mut tx, entry.seq, problem).await?;
         if let Some(current) = &problem.membership {
             store::apply_server(&mut tx, current).await?;
         }
@@ -280,7 +228,7 @@ impl Client {
         // People with actions still waiting need their view rebuilt over those actions;
         // everyone else's view is the server's row as it comes: those go in one statement
         // per page (the fast path).
-        let waiting = store::people_with_pending(&mut tx).await?;
+        let waiting = outbox::people_with_pending(&mut tx).await?;
         let mut batch = String::new();
         let mut changed = std::collections::HashSet::new();
         let mut parsed = memberships.iter();
@@ -390,14 +338,16 @@ impl Client {
             return Ok(());
         }
         // Letters still waiting for a decision, and files an outbox entry needs, stay.
+        let needed = outbox::files_needed(&mut *self.pool().acquire().await?).await?;
         let candidates: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT d.id, d.sha256, d.size FROM documents d LEFT JOIN memberships m ON m.id = d.membership_id \
-             WHERE COALESCE(m.status, -1) <> 1 \
-             AND d.sha256 NOT IN (SELECT json_extract(payload, '$.letter_sha256') FROM outbox WHERE kind = 'register') \
-             ORDER BY d.used_at",
+             WHERE COALESCE(m.status, $1) <> $2 ORDER BY d.used_at",
         )
+        .bind(-1)
+        .bind(Status::Registered.code())
         .fetch_all(self.pool())
         .await?;
+        let candidates = candidates.into_iter().filter(|(_, sha, _)| !needed.contains(sha));
         let mut over = total - limit;
         for (id, sha, size) in candidates {
             if over <= 0 {

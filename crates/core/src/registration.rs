@@ -4,12 +4,16 @@
 //! The letter itself is checked by [`crate::pdf::check`]; which satkers the signed-in
 //! account may register for is the server's scope check.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::Membership;
 
 use crate::contact::{Email, PhoneNumber};
 use crate::error::{Coded, FieldError};
 use crate::nik::Nik;
-use crate::status::Route;
+use crate::status::{Route, Status};
 use crate::text::{DecreeNumber, LetterNumber, Nip, PersonName, Reason, SatkerCode, TicketNumber};
 
 /// `Tipe pengguna` on the form: only users of type Satker are registered here, so the
@@ -78,6 +82,101 @@ impl RegistrationInput {
             }
             _ => Err(errors),
         }
+    }
+}
+
+/// What a registration does to its membership, decided once for the server's write and
+/// the desktop's offline view: the fields as stored (trimmed, the phone in E.164, the
+/// ticket number only on the KPPN route), the status it starts in, and whether it is
+/// decided at once (the KPPN route activates, guide A) so that `decided_at`/`decided_by`
+/// are set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationEffect {
+    pub nik: String,
+    pub satker_code: String,
+    pub name: String,
+    pub nip: Option<String>,
+    pub phone: String,
+    pub email: String,
+    pub letter_number: String,
+    pub ticket_number: Option<String>,
+    pub route: Route,
+    pub status: Status,
+    /// The registration is also the decision: the membership is active from now on.
+    pub decided: bool,
+}
+
+impl RegistrationForm {
+    /// What this registration, through `route`, does to a membership.
+    pub fn effect(&self, route: Route) -> RegistrationEffect {
+        let status = route.initial_status();
+        RegistrationEffect {
+            nik: self.nik.as_str().to_owned(),
+            satker_code: self.satker_code.as_str().to_owned(),
+            name: self.name.as_str().to_owned(),
+            nip: self.nip.as_ref().map(|n| n.as_str().to_owned()),
+            phone: self.phone.as_e164().to_owned(),
+            email: self.email.as_str().to_owned(),
+            letter_number: self.letter_number.as_str().to_owned(),
+            ticket_number: match route {
+                Route::Kppn => self.ticket_number.as_ref().map(|t| t.as_str().to_owned()),
+                Route::Satker => None,
+            },
+            route,
+            status,
+            decided: status == Status::Active,
+        }
+    }
+}
+
+impl RegistrationEffect {
+    /// Writes the registration onto `m` (a new membership, or the pending request it
+    /// replaces, guide Tip 2) at `at`, by `by` (the registering account's name).
+    pub fn apply(&self, m: &mut Membership, at: DateTime<Utc>, by: &str) {
+        m.nik.clone_from(&self.nik);
+        m.satker_code.clone_from(&self.satker_code);
+        m.name.clone_from(&self.name);
+        m.nip.clone_from(&self.nip);
+        m.phone.clone_from(&self.phone);
+        m.email.clone_from(&self.email);
+        m.letter_number.clone_from(&self.letter_number);
+        m.ticket_number.clone_from(&self.ticket_number);
+        m.route = self.route;
+        m.status = self.status;
+        m.status_label = self.status.label().to_owned();
+        m.updated_at = at;
+        if self.decided {
+            m.decided_at = Some(at);
+            m.decided_by = Some(by.to_owned());
+        }
+    }
+
+    /// A new membership `id` made by this registration (no letter stored yet, version 0).
+    pub fn new_membership(&self, id: Uuid, at: DateTime<Utc>, by: &str) -> Membership {
+        let mut m = Membership {
+            id,
+            nik: String::new(),
+            name: String::new(),
+            nip: None,
+            phone: String::new(),
+            email: String::new(),
+            satker_code: String::new(),
+            status: self.status,
+            status_label: String::new(),
+            letter_number: String::new(),
+            letter_document_id: Uuid::nil(),
+            rejection_reason: None,
+            route: self.route,
+            ticket_number: None,
+            version: 0,
+            created_at: at,
+            updated_at: at,
+            decided_at: None,
+            decided_by: None,
+            listed: true,
+        };
+        self.apply(&mut m, at, by);
+        m
     }
 }
 

@@ -14,9 +14,9 @@ use myintress_core::registration::RegistrationInput;
 use myintress_core::scope::Scope;
 use myintress_core::status::Route;
 
-use crate::AppState;
 use crate::credentials::hash_password;
 use crate::registry::{self, Caller, CheckedPdf, RequestCtx};
+use crate::state::AppState;
 use crate::store::{AccountRow, ScopeFilter};
 
 pub const VERIFIER_NIK: &str = "3171014501850002";
@@ -217,8 +217,8 @@ async fn register(
     let letter = CheckedPdf::new(bytes, report);
     let ctx = RequestCtx { request_id: "demo".into(), idempotency: None };
     match registry::register(state, caller, &form, &letter, &ctx).await {
-        Ok(Ok(r)) => Ok(r.membership),
-        Ok(Err(_)) => anyhow::bail!("unexpected replay"),
+        Ok(registry::Written::Created(r) | registry::Written::Updated(r)) => Ok(r.membership),
+        Ok(registry::Written::Replayed(_)) => anyhow::bail!("unexpected replay"),
         Err(e) => anyhow::bail!("{}", e.problem().detail),
     }
 }

@@ -1,10 +1,11 @@
-//! One error type for every handler, answered as RFC 9457 `application/problem+json`.
+//! The server's one error type: a refusal in the contract's codes (core's [`ErrorCode`]) or
+//! a fault of ours. The registry, the sessions and the handlers all return it; `http`
+//! alone turns it into an RFC 9457 `application/problem+json` answer.
 //!
 //! Each variant says the status it maps to. Internal causes are logged with the request id
 //! and never sent to the client; the client gets the Indonesian sentence and a stable code.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use myintress_core::api::{Membership, Problem};
 use myintress_core::error::{ErrorCode, FieldError};
 
@@ -136,27 +137,5 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Internal(anyhow::Error::new(e))
-    }
-}
-
-/// Renders a problem document with its status and media type.
-pub fn problem_response(problem: &Problem) -> Response {
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(problem).unwrap_or_default();
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
-            // The request span carries the request id; the client only sees the id.
-            tracing::error!(error = %format!("{cause:#}"), "internal error");
-        }
-        problem_response(&self.problem())
     }
 }

@@ -18,9 +18,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use crate::AppState;
 use crate::documents::{self, Collected};
 use crate::registry;
+use crate::state::AppState;
 
 /// The job's name in `job_runs` and in its lock.
 pub const ROUND: &str = "maintenance";

@@ -4,16 +4,20 @@
 //!
 //! - [`settings`]: flags and `MYINTRESS_*` variables.
 //! - [`store`]: the storage trait and its SQLite and PostgreSQL backends.
+//! - [`state`]: [`AppState`], what every request and job shares.
 //! - [`registry`]: registering and deciding, applying the core's rules in transactions.
-//! - [`auth`]: sign-in, captcha, sessions, lockout.
-//! - [`http`]: routes, middleware, OpenAPI.
+//! - [`session`]: sign-in, captcha, sessions, lockout.
+//! - [`error`]: the server's one error type, in the contract's codes.
+//! - [`idempotency`]: `Idempotency-Key` records.
+//! - [`limits`]: per-address rate limits.
+//! - [`http`]: routes, handlers, middleware, OpenAPI; the only module that knows axum.
 //! - [`jobs`]: the background round (dormancy, purge, document collection, feed
 //!   compaction), one per interval across all replicas.
 //! - [`dukcapil`], [`mail`], [`documents`], [`credentials`], [`reference`]: the adapters.
 //! - [`demo`]: demo data for `cargo xtask demo`.
-//! - `testkit`: the integration-test harness shared by the server's and client's tests.
+//!
+//! The integration-test harness is its own crate, `myintress-testkit` (never in this binary).
 
-pub mod auth;
 pub mod credentials;
 pub mod demo;
 pub mod documents;
@@ -22,13 +26,14 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;
+pub mod limits;
 pub mod mail;
 pub mod reference;
 pub mod registry;
+pub mod session;
 pub mod settings;
+pub mod state;
 pub mod store;
-#[doc(hidden)]
-pub mod testkit;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,72 +42,8 @@ use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::documents::{DocumentStore, PdfChecker};
-use crate::dukcapil::Dukcapil;
-use crate::settings::{CaptchaMode, Settings};
-use crate::store::Store;
-
-/// Everything a request handler needs.
-pub struct AppState {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    pub dukcapil: Arc<dyn Dukcapil>,
-    pub mailer: mail::Mailer,
-    /// Letters and decrees, by SHA-256.
-    pub documents: DocumentStore,
-    pub pdf: PdfChecker,
-    pub passwords: credentials::CommonPasswords,
-    pub limits: http::Limits,
-}
-
-impl AppState {
-    /// Opens the database (migrating it), loads reference data and sets up the adapters.
-    pub async fn open(settings: Settings) -> Result<Arc<AppState>> {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("membuat {}", settings.data_dir.display()))?;
-        let store = store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
-        if let Some(dir) = &settings.reference_dir {
-            reference::load(store.as_ref(), dir).await.context("memuat data referensi")?;
-        }
-        let dukcapil: Arc<dyn Dukcapil> = match (&settings.dukcapil_url, &settings.residents) {
-            (Some(url), _) => Arc::new(dukcapil::HttpRegistry::new(url.clone())?),
-            (None, Some(path)) => {
-                let sim = dukcapil::Simulator::from_csv(path)?;
-                tracing::info!(residents = sim.len(), "Dukcapil simulator");
-                Arc::new(sim)
-            }
-            (None, None) => {
-                tracing::warn!("no --residents and no --dukcapil-url: every NIK reads as not found");
-                Arc::new(dukcapil::Simulator::empty())
-            }
-        };
-        if settings.captcha == CaptchaMode::Disabled {
-            tracing::warn!("CAPTCHA DISABLED (--captcha disabled): for tests and demos only, never in production");
-        }
-        let mailer = mail::Mailer::new(settings.smtp_url.as_deref(), settings.mail_dir.as_ref(), &settings.mail_from)?;
-        let documents = DocumentStore::open(&settings.documents_url()?).context("membuka penyimpanan dokumen")?;
-        tracing::info!(store = documents.url(), "documents");
-        let checker = match &settings.pdf_checker {
-            Some(p) => p.clone(),
-            None => std::env::current_exe().context("letak program server")?,
-        };
-        let pdf = if settings.pdf_check_in_process {
-            tracing::warn!("PDF CHECK IN-PROCESS (--pdf-check-in-process): for benchmarks only, a hostile PDF can stop the server");
-            PdfChecker::new(checker).in_process()
-        } else {
-            PdfChecker::new(checker)
-        };
-        Ok(Arc::new(AppState {
-            pdf,
-            settings,
-            store,
-            dukcapil,
-            mailer,
-            documents,
-            passwords: credentials::CommonPasswords::shipped(),
-            limits: http::Limits::new(),
-        }))
-    }
-}
+use crate::settings::Settings;
+use crate::state::AppState;
 
 /// A running server: its address, and a handle that stops it gracefully.
 pub struct RunningServer {

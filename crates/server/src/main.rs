@@ -8,8 +8,6 @@
 //! myintress-server check-pdf          (internal) check a PDF on stdin, print JSON
 //! ```
 
-use std::io::{Read, Write};
-
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use myintress_server::settings::{CaptchaMode, Settings};
@@ -62,7 +60,7 @@ enum Command {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if let Command::CheckPdf = cli.command {
-        return check_pdf();
+        return myintress_pdfcheck::serve_child();
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
     match cli.log_format {
@@ -81,7 +79,7 @@ async fn run(cli: Cli) -> Result<()> {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("membaca kata sandi dari stdin")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let state = myintress_server::AppState::open(settings).await?;
+            let state = myintress_server::state::AppState::open(settings).await?;
             myintress_server::demo::create_verifier(&state, &nik, &name, &email, &kppn_code, password).await?;
             println!("Akun verifikator KPPN {kppn_code} dibuat untuk {name}.");
             Ok(())
@@ -108,7 +106,7 @@ async fn run(cli: Cli) -> Result<()> {
             if settings.mail_dir.is_none() && settings.smtp_url.is_none() {
                 settings.mail_dir = Some(settings.data_dir.join("mail"));
             }
-            let state = myintress_server::AppState::open(settings.clone()).await?;
+            let state = myintress_server::state::AppState::open(settings.clone()).await?;
             if myintress_server::demo::load(&state).await? {
                 tracing::info!("demo data loaded");
             }
@@ -145,15 +143,4 @@ async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
-}
-
-/// Reads at most one byte over the limit, so an oversized upload is refused without
-/// reading it all, then prints the check's outcome.
-fn check_pdf() -> Result<()> {
-    let limit = myintress_core::pdf::MAX_DOCUMENT_BYTES as u64 + 1;
-    let mut bytes = Vec::new();
-    std::io::stdin().take(limit).read_to_end(&mut bytes).context("membaca stdin")?;
-    let outcome = myintress_core::pdf::check_wire(&bytes);
-    std::io::stdout().write_all(outcome.as_bytes()).context("menulis stdout")?;
-    Ok(())
 }

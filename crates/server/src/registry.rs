@@ -11,24 +11,23 @@
 //! person take turns; on SQLite the single writer already does that. A letter or decree is
 //! stored only after every check and authorization passed, inside that transaction.
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use myintress_core::api::{ChangeKind, Membership, Role, Satker};
 use myintress_core::error::{Coded, ErrorCode};
 use myintress_core::pdf::PdfReport;
-use myintress_core::registration::{DeletionForm, RegistrationForm};
+use myintress_core::registration::{DeletionForm, RegistrationEffect, RegistrationForm};
 use myintress_core::reregistration::{Registration, RowFacts, decide_registration, is_visible};
 use myintress_core::scope::Scope;
 use myintress_core::status::{self, Action, Actor, Event, Outcome, Route, Status, TransitionError};
 use myintress_core::text::Reason;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::error::{ApiError, SESSION_EXPIRED};
-use crate::idempotency::Idempotency;
+use crate::idempotency::{Idempotency, StoredAnswer};
+use crate::state::AppState;
 use crate::store::{
-    AccountRow, ActivationRow, AuditRow, Conn, DocumentKind, DocumentRow, HistoryRow, LockKey, MembershipRow, NewChange, SatkerRow,
-    ScopeFilter,
+    AccountRow, ActivationRow, AuditRow, DocumentKind, DocumentRow, HistoryRow, LockKey, MembershipRow, NewChange, ReadConn, SatkerRow,
+    ScopeFilter, WriteConn,
 };
 
 /// Who is calling, resolved from the session.
@@ -46,7 +45,7 @@ pub struct Caller {
 impl Caller {
     /// An account's role and scope as the store holds them now; `None` when the account
     /// gives no access (a satker user without an active membership).
-    pub async fn resolve(conn: &mut dyn Conn, account: AccountRow, family_id: String) -> Result<Option<Caller>, ApiError> {
+    pub async fn resolve(conn: &mut dyn ReadConn, account: AccountRow, family_id: String) -> Result<Option<Caller>, ApiError> {
         let (role, filter, scope) = if account.role == Role::Kppn {
             let kppn = account.kppn_code.clone().unwrap_or_default();
             let Ok(code) = myintress_core::text::KppnCode::parse(&kppn) else { return Ok(None) };
@@ -69,7 +68,7 @@ impl Caller {
 
     /// The same caller read again inside a write transaction: a change is decided on the
     /// caller's scope at the moment of writing, not when the request arrived.
-    pub async fn refreshed(&self, tx: &mut dyn Conn) -> Result<Caller, ApiError> {
+    pub async fn refreshed(&self, tx: &mut dyn WriteConn) -> Result<Caller, ApiError> {
         let account = tx.account(&self.account.nik).await?.ok_or(SESSION_EXPIRED)?;
         Caller::resolve(tx, account, self.family_id.clone()).await?.ok_or(SESSION_EXPIRED)
     }
@@ -94,8 +93,17 @@ pub struct RequestCtx {
     pub idempotency: Option<Idempotency>,
 }
 
+/// What a write did: made something new, changed what was there, or nothing, because the
+/// request's `Idempotency-Key` was used before (the first answer is sent again).
+#[derive(Debug)]
+pub enum Written<T> {
+    Created(T),
+    Updated(T),
+    Replayed(StoredAnswer),
+}
+
 /// The first answer again when the request's `Idempotency-Key` was used before.
-async fn replayed(conn: &mut dyn Conn, ctx: &RequestCtx) -> Result<Option<axum::response::Response>, ApiError> {
+async fn replayed(conn: &mut dyn ReadConn, ctx: &RequestCtx) -> Result<Option<StoredAnswer>, ApiError> {
     match &ctx.idempotency {
         Some(idem) => idem.replay(conn).await,
         None => Ok(None),
@@ -167,7 +175,7 @@ impl Changeset<'_> {
     #[allow(clippy::too_many_arguments)]
     async fn record(
         &mut self,
-        tx: &mut dyn Conn,
+        tx: &mut dyn WriteConn,
         row: &MembershipRow,
         event: Event,
         from: Option<Status>,
@@ -213,7 +221,7 @@ impl Changeset<'_> {
 
     /// Re-applies the *Daftar Pengguna* visibility rule to all of the person's rows in
     /// the satker; rows whose visibility flips get a new version and a change entry.
-    async fn refresh_visibility(&mut self, tx: &mut dyn Conn, nik: &str) -> Result<(), ApiError> {
+    async fn refresh_visibility(&mut self, tx: &mut dyn WriteConn, nik: &str) -> Result<(), ApiError> {
         let rows = tx.memberships_of_person_in_satker(nik, &self.satker.code).await?;
         let facts: Vec<RowFacts<i64>> =
             rows.iter().map(|r| RowFacts { status: r.status, registered: r.registered_seq, ever_active: r.ever_active }).collect();
@@ -233,7 +241,9 @@ impl Changeset<'_> {
         Ok(())
     }
 
-    async fn finish(self, mut tx: Box<dyn Conn>, status: StatusCode, body: &str) -> Result<(), ApiError> {
+    /// Saves the idempotency record (`status` and `body` are the answer a retry gets), the
+    /// change feed entries, and commits.
+    async fn finish(self, mut tx: Box<dyn WriteConn>, status: u16, body: &str) -> Result<(), ApiError> {
         if let Some(idem) = &self.ctx.idempotency {
             idem.save(tx.as_mut(), status, body).await?;
         }
@@ -244,7 +254,7 @@ impl Changeset<'_> {
 }
 
 /// A membership the caller may see; anything else is 404.
-pub async fn membership_in_scope(conn: &mut dyn Conn, caller: &Caller, id: Uuid) -> Result<(MembershipRow, SatkerRow), ApiError> {
+pub async fn membership_in_scope(conn: &mut dyn ReadConn, caller: &Caller, id: Uuid) -> Result<(MembershipRow, SatkerRow), ApiError> {
     let row = conn.membership(id).await?.ok_or(ApiError::NotFound)?;
     let satker = conn.satker(&row.satker_code).await?.ok_or(ApiError::NotFound)?;
     if !caller.covers(&satker) {
@@ -257,7 +267,7 @@ pub async fn membership_in_scope(conn: &mut dyn Conn, caller: &Caller, id: Uuid)
 /// `expected_version`; otherwise answers `version_conflict` with the membership as it now
 /// is. Under the person lock this cannot happen between the registry's own writes; the
 /// guard is what keeps any other writer from being overwritten silently.
-async fn update_guarded(tx: &mut dyn Conn, row: &MembershipRow, expected_version: i64) -> Result<(), ApiError> {
+async fn update_guarded(tx: &mut dyn WriteConn, row: &MembershipRow, expected_version: i64) -> Result<(), ApiError> {
     if tx.update_membership(row, expected_version).await? {
         return Ok(());
     }
@@ -288,7 +298,7 @@ impl CheckedPdf {
 /// that fails after this leaves an unreferenced object, which the collector removes.
 async fn store_document(
     state: &AppState,
-    tx: &mut dyn Conn,
+    tx: &mut dyn WriteConn,
     pdf: &CheckedPdf,
     kind: DocumentKind,
     satker: &str,
@@ -310,13 +320,21 @@ async fn store_document(
     Ok(id)
 }
 
-/// The outcome of a registration: 201 for a new membership, 200 when it replaced a
-/// pending request.
+/// A registration's result: the membership, created or replacing a pending request.
+#[derive(Debug)]
 pub struct Registered {
-    pub status: StatusCode,
     pub membership: Membership,
     /// Set when a DIGIT account was created: the activation link to mail after commit.
-    pub activation: Option<(String, String, String)>,
+    pub activation: Option<ActivationMail>,
+}
+
+/// The activation e-mail of a new DIGIT account, sent after the commit.
+#[derive(Debug, Clone)]
+pub struct ActivationMail {
+    pub name: String,
+    pub email: String,
+    /// The single-use link (`{public_url}/activate/{token}`).
+    pub link: String,
 }
 
 /// Registers a person in a satker, after the form, the scope, the letter and the civil
@@ -330,13 +348,13 @@ pub async fn register(
     form: &RegistrationForm,
     letter: &CheckedPdf,
     ctx: &RequestCtx,
-) -> Result<Result<Registered, axum::response::Response>, ApiError> {
+) -> Result<Written<Registered>, ApiError> {
     let now = Utc::now();
     let nik = form.nik.as_str();
     let mut tx = state.store.write().await?;
     tx.lock(LockKey::Person(nik)).await?;
     if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
-        return Ok(Err(replay));
+        return Ok(Written::Replayed(replay));
     }
     let caller = caller.refreshed(tx.as_mut()).await?;
     let satker = registration_satker(tx.as_mut(), &caller, form.satker_code.as_str()).await?;
@@ -360,8 +378,8 @@ pub async fn register(
     // Everything was checked and authorized: now the letter is stored.
     let document_id = store_document(state, tx.as_mut(), letter, DocumentKind::Letter, &satker.code, now).await?;
 
-    let initial = route.initial_status();
-    let active = initial == Status::Active;
+    let effect = form.effect(route);
+    let by = caller.account.name.clone();
     let mut changeset = Changeset {
         caller_nik: Some(caller.account.nik.clone()),
         caller_name: caller.account.name.clone(),
@@ -372,60 +390,45 @@ pub async fn register(
     };
     let detail = serde_json::json!({ "route": route.as_str(), "document_id": document_id, "pages": letter.report.pages });
 
-    let (row, http_status) = match decision {
+    let (row, created) = match decision {
         Registration::New => {
-            let row = MembershipRow {
+            let blank = MembershipRow {
                 id: Uuid::new_v4(),
-                nik: nik.to_owned(),
-                satker_code: satker.code.clone(),
-                name: form.name.as_str().to_owned(),
-                nip: form.nip.as_ref().map(|n| n.as_str().to_owned()),
-                phone: form.phone.as_e164().to_owned(),
-                email: form.email.as_str().to_owned(),
-                status: initial,
-                letter_number: form.letter_number.as_str().to_owned(),
+                nik: String::new(),
+                satker_code: String::new(),
+                name: String::new(),
+                nip: None,
+                phone: String::new(),
+                email: String::new(),
+                status: effect.status,
+                letter_number: String::new(),
                 letter_document_id: document_id,
                 rejection_reason: None,
                 route,
-                ticket_number: form.ticket_number.as_ref().map(|t| t.as_str().to_owned()),
+                ticket_number: None,
                 version: 1,
                 created_at: now,
                 updated_at: now,
-                decided_at: active.then_some(now),
-                decided_by: active.then(|| caller.account.name.clone()),
-                ever_active: active,
+                decided_at: None,
+                decided_by: None,
+                ever_active: false,
                 listed: true,
-                activated_at: active.then_some(now),
+                activated_at: None,
                 deleted_at: None,
                 registered_seq: registered_seq.expect("allocated for a new row"),
             };
+            let row = registered_row(&blank, &effect, document_id, now, &by);
             tx.insert_membership(&row).await?;
             changeset.record(tx.as_mut(), &row, Event::Register, None, None, Some(document_id), detail).await?;
-            (row, StatusCode::CREATED)
+            (row, true)
         }
         Registration::ReplacePending(id) => {
             let old = existing.iter().find(|r| r.id == id).expect("decided from these rows").clone();
-            let mut row = old.clone();
-            row.name = form.name.as_str().to_owned();
-            row.nip = form.nip.as_ref().map(|n| n.as_str().to_owned());
-            row.phone = form.phone.as_e164().to_owned();
-            row.email = form.email.as_str().to_owned();
-            row.status = initial;
-            row.letter_number = form.letter_number.as_str().to_owned();
-            row.letter_document_id = document_id;
-            row.route = route;
-            row.ticket_number = form.ticket_number.as_ref().map(|t| t.as_str().to_owned());
+            let mut row = registered_row(&old, &effect, document_id, now, &by);
             row.version += 1;
-            row.updated_at = now;
-            if active {
-                row.decided_at = Some(now);
-                row.decided_by = Some(caller.account.name.clone());
-                row.ever_active = true;
-                row.activated_at = Some(now);
-            }
             update_guarded(tx.as_mut(), &row, old.version).await?;
             changeset.record(tx.as_mut(), &row, Event::Replace, Some(old.status), None, Some(document_id), detail).await?;
-            (row, StatusCode::OK)
+            (row, false)
         }
     };
     changeset.refresh_visibility(tx.as_mut(), nik).await?;
@@ -457,18 +460,62 @@ pub async fn register(
         )
         .await?;
         let link = format!("{}/activate/{token}", state.settings.public_url());
-        activation = Some((form.name.as_str().to_owned(), form.email.as_str().to_owned(), link));
+        activation = Some(ActivationMail { name: form.name.as_str().to_owned(), email: form.email.as_str().to_owned(), link });
     }
 
     let membership = to_api(&row);
     let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
-    changeset.finish(tx, http_status, &body).await?;
-    Ok(Ok(Registered { status: http_status, membership, activation }))
+    changeset.finish(tx, if created { 201 } else { 200 }, &body).await?;
+    let registered = Registered { membership, activation };
+    Ok(if created { Written::Created(registered) } else { Written::Updated(registered) })
+}
+
+/// `base` as a registration leaves it: the membership's fields as core's
+/// [`RegistrationEffect`] writes them (the same function builds the desktop's offline view),
+/// the stored letter, and the server's own record of an activation.
+fn registered_row(base: &MembershipRow, effect: &RegistrationEffect, letter: Uuid, now: DateTime<Utc>, by: &str) -> MembershipRow {
+    let mut view = to_api(base);
+    effect.apply(&mut view, now, by);
+    let Membership {
+        nik,
+        satker_code,
+        name,
+        nip,
+        phone,
+        email,
+        status,
+        letter_number,
+        route,
+        ticket_number,
+        updated_at,
+        decided_at,
+        decided_by,
+        ..
+    } = view;
+    MembershipRow {
+        nik,
+        satker_code,
+        name,
+        nip,
+        phone,
+        email,
+        status,
+        letter_number,
+        route,
+        ticket_number,
+        updated_at,
+        decided_at,
+        decided_by,
+        letter_document_id: letter,
+        ever_active: base.ever_active || effect.decided,
+        activated_at: if effect.decided { Some(now) } else { base.activated_at },
+        ..base.clone()
+    }
 }
 
 /// The satker of a registration, if the caller may register for it: a satker that does
 /// not exist and one out of scope read the same (`satker_out_of_scope`).
-pub async fn registration_satker(conn: &mut dyn Conn, caller: &Caller, code: &str) -> Result<SatkerRow, ApiError> {
+pub async fn registration_satker(conn: &mut dyn ReadConn, caller: &Caller, code: &str) -> Result<SatkerRow, ApiError> {
     let satker = conn.satker(code).await?.ok_or(ApiError::code(ErrorCode::SatkerOutOfScope))?;
     let kppn = myintress_core::text::KppnCode::parse(&satker.kppn_code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
     let satker_code = myintress_core::text::SatkerCode::parse(&satker.code).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
@@ -497,7 +544,7 @@ pub struct Authorized {
 /// request's body (the deletion's decree is checked only after this), and again inside
 /// the write transaction.
 pub async fn authorize(
-    conn: &mut dyn Conn,
+    conn: &mut dyn ReadConn,
     caller: &Caller,
     id: Uuid,
     action: Action,
@@ -528,11 +575,11 @@ pub async fn act(
     id: Uuid,
     input: ActionInput,
     ctx: &RequestCtx,
-) -> Result<Result<Membership, axum::response::Response>, ApiError> {
+) -> Result<Written<Membership>, ApiError> {
     let now = Utc::now();
     let mut tx = state.store.write().await?;
     if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
-        return Ok(Err(replay));
+        return Ok(Written::Replayed(replay));
     }
     // The membership's person decides the lock; one that does not exist is 404, and one
     // out of scope is 404 below, after the lock (taking it reveals nothing).
@@ -540,7 +587,7 @@ pub async fn act(
     tx.lock(LockKey::Person(&nik)).await?;
     // The same key may have been committed by a concurrent request while we waited.
     if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
-        return Ok(Err(replay));
+        return Ok(Written::Replayed(replay));
     }
     let caller = caller.refreshed(tx.as_mut()).await?;
     let Authorized { row, satker, to } = authorize(tx.as_mut(), &caller, id, input.action, input.if_match).await?;
@@ -600,13 +647,13 @@ pub async fn act(
     let current = tx.membership(id).await?.unwrap_or(updated);
     let membership = to_api(&current);
     let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
-    changeset.finish(tx, StatusCode::OK, &body).await?;
-    Ok(Ok(membership))
+    changeset.finish(tx, 200, &body).await?;
+    Ok(Written::Updated(membership))
 }
 
 /// Why an account gives no access (a satker user without an active membership: pending,
 /// rejected, dormant or deactivated), or `None` when it does.
-pub async fn access_refused(conn: &mut dyn Conn, account: &AccountRow) -> Result<Option<ErrorCode>, ApiError> {
+pub async fn access_refused(conn: &mut dyn ReadConn, account: &AccountRow) -> Result<Option<ErrorCode>, ApiError> {
     if account.role != Role::Satker {
         return Ok(None);
     }
@@ -615,7 +662,7 @@ pub async fn access_refused(conn: &mut dyn Conn, account: &AccountRow) -> Result
 }
 
 /// All sessions of a satker user end when they lose their last active membership.
-async fn end_sessions_without_access(tx: &mut dyn Conn, nik: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+async fn end_sessions_without_access(tx: &mut dyn WriteConn, nik: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let Some(account) = tx.account(nik).await? else { return Ok(()) };
     if access_refused(tx, &account).await?.is_some() {
         tx.revoke_all_sessions_of(nik, now).await?;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CaptchaMode {
@@ -23,8 +24,8 @@ pub struct Settings {
     pub listen: SocketAddr,
 
     /// `sqlite://…` (default: `myintress.db` under the data dir) or `postgres://…`.
-    #[arg(long, env = "MYINTRESS_DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
+    #[arg(long, env = "MYINTRESS_DATABASE_URL", value_parser = parse_secret, global = true)]
+    pub database_url: Option<SecretString>,
 
     /// Documents (by SHA-256) and the default SQLite database live here.
     #[arg(long, env = "MYINTRESS_DATA_DIR", default_value = "./myintress-data", global = true)]
@@ -49,8 +50,8 @@ pub struct Settings {
     pub mail_dir: Option<PathBuf>,
 
     /// SMTP server, e.g. `smtps://user:pass@mail.example.go.id:465`.
-    #[arg(long, env = "MYINTRESS_SMTP_URL", global = true)]
-    pub smtp_url: Option<String>,
+    #[arg(long, env = "MYINTRESS_SMTP_URL", value_parser = parse_secret, global = true)]
+    pub smtp_url: Option<SecretString>,
 
     /// Sender of activation e-mails.
     #[arg(long, env = "MYINTRESS_MAIL_FROM", default_value = "MyIntress <no-reply@myintress.local>", global = true)]
@@ -123,9 +124,24 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("{text:?} bukan alamat IP atau CIDR"))
 }
 
+/// A setting that holds a password (database and SMTP URLs): `Debug` prints
+/// `[REDACTED]`, so logging the settings never shows it.
+fn parse_secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(text.to_owned()))
+}
+
 impl Settings {
+    /// The database URL, password included: for opening the database, never for a log.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("myintress.db").display()))
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("myintress.db").display()),
+        }
+    }
+
+    /// The SMTP URL, password included: for the mailer, never for a log.
+    pub fn smtp_url(&self) -> Option<&str> {
+        self.smtp_url.as_ref().map(|u| u.expose_secret())
     }
 
     pub fn public_url(&self) -> String {
@@ -172,12 +188,12 @@ impl Settings {
             ("DOCUMENTS_GRACE_MINUTES", self.documents_grace_minutes.to_string()),
         ];
         let optional: [(&str, Option<String>); 10] = [
-            ("DATABASE_URL", self.database_url.clone()),
+            ("DATABASE_URL", self.database_url.as_ref().map(|u| u.expose_secret().to_owned())),
             ("RESIDENTS", self.residents.as_ref().map(|p| p.display().to_string())),
             ("DUKCAPIL_URL", self.dukcapil_url.as_ref().map(|u| u.to_string())),
             ("REFERENCE_DIR", self.reference_dir.as_ref().map(|p| p.display().to_string())),
             ("MAIL_DIR", self.mail_dir.as_ref().map(|p| p.display().to_string())),
-            ("SMTP_URL", self.smtp_url.clone()),
+            ("SMTP_URL", self.smtp_url().map(str::to_owned)),
             ("PUBLIC_URL", self.public_url.as_ref().map(|u| u.to_string())),
             ("PDF_CHECKER", self.pdf_checker.as_ref().map(|p| p.display().to_string())),
             ("DOCUMENTS_URL", self.documents_url.as_ref().map(|u| u.to_string())),
@@ -192,34 +208,6 @@ impl Settings {
             vars.push(("PDF_CHECK_IN_PROCESS", "true".into()));
         }
         vars.into_iter().map(|(k, v)| (format!("MYINTRESS_{k}"), v)).collect()
-    }
-
-    /// Settings for tests: everything under `data_dir`, captcha off, mail to files.
-    pub fn for_tests(data_dir: PathBuf, database_url: Option<String>) -> Settings {
-        Settings {
-            listen: "127.0.0.1:0".parse().expect("valid address"),
-            database_url,
-            mail_dir: Some(data_dir.join("mail")),
-            data_dir,
-            residents: None,
-            dukcapil_url: None,
-            reference_dir: None,
-            smtp_url: None,
-            mail_from: "MyIntress <no-reply@myintress.local>".into(),
-            name_threshold: 80,
-            captcha: CaptchaMode::Disabled,
-            public_url: None,
-            pdf_checker: None,
-            pdf_check_in_process: false,
-            dormancy_months: 6,
-            dormancy_interval: 3600,
-            activation_hours: 72,
-            access_token_seconds: 900,
-            session_days: 30,
-            documents_url: None,
-            documents_grace_minutes: 60,
-            trusted_proxies: Vec::new(),
-        }
     }
 }
 
@@ -240,11 +228,13 @@ mod tests {
     /// `env_vars` fails).
     #[test]
     fn env_vars_round_trip() {
-        let mut s = Settings::for_tests("/tmp/myintress-uji".into(), Some("postgres://u@127.0.0.1:5/db".into()));
+        let start = ["myintress-server", "--data-dir", "/tmp/myintress-uji", "--database-url", "postgres://u@127.0.0.1:5/db"];
+        let mut s = Cli::try_parse_from(start).expect("flags parse").settings;
+        s.mail_dir = Some("/tmp/surat".into());
         s.residents = Some("/tmp/warga.csv".into());
         s.dukcapil_url = Some("http://127.0.0.1:9/".parse().unwrap());
         s.reference_dir = Some("/tmp/ref".into());
-        s.smtp_url = Some("smtp://127.0.0.1:25".into());
+        s.smtp_url = Some("smtp://surat:rahasia@127.0.0.1:25".to_owned().into());
         s.public_url = Some("https://myintress.example.go.id/".parse().unwrap());
         s.pdf_checker = Some("/usr/bin/true".into());
         s.pdf_check_in_process = true;
@@ -261,5 +251,10 @@ mod tests {
             .collect();
         let parsed = Cli::try_parse_from(std::iter::once("myintress-server".to_owned()).chain(flags)).expect("flags parse").settings;
         assert_eq!(format!("{parsed:?}"), format!("{s:?}"), "variables: {names:?}");
+        // The secrets round-trip too, and `Debug` never shows them.
+        assert_eq!(parsed.database_url(), s.database_url());
+        assert_eq!(parsed.smtp_url(), s.smtp_url());
+        assert!(!format!("{s:?}").contains("rahasia"), "the SMTP password is not in Debug");
+        assert!(!format!("{s:?}").contains("postgres://"), "the database URL is not in Debug");
     }
 }

@@ -15,7 +15,6 @@ export const commands = {
 	 *  once and offline.
 	 */
 	checkNik: (nik: string) => typedError<NikFacts, CommandError>(__TAURI_INVOKE("check_nik", { nik })),
-	getSettings: () => typedError<SettingsView, CommandError>(__TAURI_INVOKE("get_settings")),
 	/**
 	 *  Sets the central server's address (first run, or a move). Checked by asking the
 	 *  server's `/healthz`; remembered in the app's config folder.
@@ -52,8 +51,6 @@ export const commands = {
 	 *  person cancelled.
 	 */
 	pickPdf: () => typedError<StagedFile | null, CommandError>(__TAURI_INVOKE("pick_pdf")),
-	/**  The bytes of a staged file (base64), for the preview. */
-	stagedPdf: (token: string) => typedError<string, CommandError>(__TAURI_INVOKE("staged_pdf", { token })),
 	/**  Forgets a staged file (the person chose another, or left the form). */
 	discardStaged: (token: string) => typedError<null, CommandError>(__TAURI_INVOKE("discard_staged", { token })),
 	/**  "Kirim" on Tambah Pengguna, with the staged letter. */
@@ -65,7 +62,6 @@ export const commands = {
 	/**  "Kirim" on Penghapusan Pengguna, with the staged SK. */
 	deleteMembership: (id: string, input: DeletionInput, decreeToken: string) => typedError<null, CommandError>(__TAURI_INVOKE("delete_membership", { id, input, decreeToken })),
 	outbox: () => typedError<OutboxItem[], CommandError>(__TAURI_INVOKE("outbox")),
-	syncStatus: () => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("sync_status")),
 	/**  Drops a refused action (the view already shows the server's state). */
 	dismissConflict: (key: string) => typedError<null, CommandError>(__TAURI_INVOKE("dismiss_conflict", { key })),
 	/**  Queues a refused action again, on the server's current state. */

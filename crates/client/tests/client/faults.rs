@@ -4,13 +4,14 @@
 use myintress_core::ErrorCode;
 use std::collections::BTreeMap;
 
-use myintress_client::queries;
+use myintress_client::ListFilter;
+use myintress_client::events::Connection;
 use myintress_core::api::{AuditEntry, Membership, Page};
-use myintress_server::testkit::Client as Http;
+use myintress_testkit::Client as Http;
 
 use crate::round_trips::input;
 use crate::support::{Desk, KPPN_PASSWORD, World};
-use myintress_server::testkit::proxy::Mode;
+use myintress_testkit::proxy::Mode;
 
 /// The server's rows of these NIKs, by NIK, and how often each was registered.
 pub async fn server_rows(http: &Http, niks: &[String]) -> BTreeMap<String, (Vec<Membership>, usize)> {
@@ -26,11 +27,10 @@ pub async fn server_rows(http: &Http, niks: &[String]) -> BTreeMap<String, (Vec<
 
 /// The desk's rows of these NIKs, as the server would list them.
 pub async fn local_rows(desk: &Desk, niks: &[String]) -> BTreeMap<String, Vec<Membership>> {
-    let mut conn = desk.client.pool().acquire().await.unwrap();
     let mut out = BTreeMap::new();
     for nik in niks {
-        let filter = queries::ListFilter { search: Some(nik.clone()), limit: 500, ..Default::default() };
-        let rows = queries::list(&mut conn, &filter).await.unwrap().rows;
+        let filter = ListFilter { search: Some(nik.clone()), limit: 500, ..Default::default() };
+        let rows = desk.client.list(&filter).await.unwrap().rows;
         out.insert(nik.clone(), rows.into_iter().map(|r| r.membership).collect());
     }
     out
@@ -92,6 +92,7 @@ async fn server_restart_during_push() {
         desk.client.register(input, pdf).await.unwrap();
     }
     // Push in the background while the server goes down and comes back on a new port.
+    let mut status = desk.client.subscribe();
     let pusher = {
         let client = desk.client.clone();
         tokio::spawn(async move {
@@ -103,7 +104,10 @@ async fn server_restart_during_push() {
             }
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // The restart comes once the push is under way (an action went, others wait).
+    let queued = niks.len() as i64;
+    let under_way = status.wait_for(|s| matches!(s.connection, Connection::Syncing { done, .. } if done >= 1) || s.outbox < queued);
+    tokio::time::timeout(std::time::Duration::from_secs(60), under_way).await.expect("the push starts").unwrap();
     world.server.restart().await;
     world.proxy.set_upstream(world.server.addr());
     pusher.await.unwrap();

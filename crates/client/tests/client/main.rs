@@ -1,5 +1,5 @@
 //! Tests of the desktop client, headless, against the real server from
-//! `myintress_server::testkit` on 127.0.0.1, with a fault proxy in between. The keychain
+//! `myintress_testkit` on 127.0.0.1, with a fault proxy in between. The keychain
 //! tests use the real Secret Service of the D-Bus session the test command starts.
 
 mod faults;

@@ -3,17 +3,16 @@
 
 use myintress_client::events::Connection;
 use myintress_client::outbox::Action;
-use myintress_client::queries::{self, ListFilter};
-use myintress_client::{ClientError, store};
+use myintress_client::{ClientError, ListFilter, ListRow};
 use myintress_core::ErrorCode;
 use myintress_core::api::MembershipDetail;
 use myintress_core::registration::RegistrationInput;
 use myintress_core::status::Status;
-use myintress_server::testkit::{letter, resident};
+use myintress_testkit::{letter, resident};
 
 use crate::on_both_worlds;
 use crate::support::World;
-use myintress_server::testkit::proxy::Mode;
+use myintress_testkit::proxy::Mode;
 
 pub fn input(n: u32, satker: &str) -> (RegistrationInput, Vec<u8>) {
     let (nik, name) = resident(n);
@@ -40,9 +39,8 @@ on_both_worlds!(
     rules_refuse_early_and_queue_nothing,
 );
 
-async fn search(desk: &crate::support::Desk, text: &str) -> Vec<queries::ListRow> {
-    let mut conn = desk.client.pool().acquire().await.unwrap();
-    queries::list(&mut conn, &ListFilter { search: Some(text.into()), limit: 100, ..Default::default() }).await.unwrap().rows
+async fn search(desk: &crate::support::Desk, text: &str) -> Vec<ListRow> {
+    desk.client.list(&ListFilter { search: Some(text.into()), limit: 100, ..Default::default() }).await.unwrap().rows
 }
 
 async fn register_offline_goes_up_when_online(world: World) {
@@ -80,7 +78,7 @@ async fn approve_offline_reaches_the_server(world: World) {
     operator.client.sync_once().await.unwrap();
 
     let desk = world.kppn_desk().await;
-    let queue = queries::queue(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap();
+    let queue = desk.client.queue().await.unwrap();
     let pending = queue.iter().find(|r| r.membership.nik == resident(11).0).expect("in the verification queue").membership.clone();
     let letter = desk.client.document(pending.letter_document_id).await.expect("letter prefetched");
     assert!(letter.starts_with(b"%PDF-"));
@@ -97,7 +95,7 @@ async fn approve_offline_reaches_the_server(world: World) {
     let kppn = world.server.login(&world.kppn_nik, crate::support::KPPN_PASSWORD).await.unwrap();
     let server_view: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{}", pending.id)).await;
     assert_eq!(server_view.membership.status, Status::Active);
-    let (local, waiting) = store::view(&mut desk.client.pool().acquire().await.unwrap(), pending.id).await.unwrap().unwrap();
+    let (local, waiting) = desk.client.view(pending.id).await.unwrap().unwrap();
     assert_eq!((local, waiting), (server_view.membership, 0));
 }
 
@@ -108,7 +106,7 @@ async fn two_verifiers_decide_the_same_request_one_wins(world: World) {
     operator.client.sync_once().await.unwrap();
     let a = world.kppn_desk().await;
     let b = world.second_kppn_desk().await;
-    let id = queries::queue(&mut a.client.pool().acquire().await.unwrap()).await.unwrap()[0].membership.id;
+    let id = a.client.queue().await.unwrap()[0].membership.id;
 
     world.proxy.set_mode(Mode::Refuse);
     a.client.act(id, Action::Approve).await.unwrap();
@@ -117,19 +115,19 @@ async fn two_verifiers_decide_the_same_request_one_wins(world: World) {
     a.client.sync_once().await.unwrap();
     b.client.sync_once().await.unwrap();
 
-    let outbox = queries::outbox(&mut b.client.pool().acquire().await.unwrap()).await.unwrap();
+    let outbox = b.client.outbox().await.unwrap();
     assert_eq!(outbox.len(), 1, "the loser's action is kept, not dropped");
     assert_eq!(outbox[0].state, myintress_client::outbox::OutboxState::Conflict);
     let answer = outbox[0].answer.as_ref().unwrap();
     assert_eq!(answer.code, ErrorCode::VersionConflict);
     assert_eq!(answer.membership.as_ref().unwrap().status, Status::Active, "the server's state, side by side");
-    let (view, _) = store::view(&mut b.client.pool().acquire().await.unwrap(), id).await.unwrap().unwrap();
+    let (view, _) = b.client.view(id).await.unwrap().unwrap();
     assert_eq!(view.status, Status::Active, "the loser's view rolled back to the server's state");
     assert_eq!(b.client.subscribe().borrow().conflicts, 1);
 
     // Dismissing removes it; nothing else changes.
     b.client.dismiss(&outbox[0].key).await.unwrap();
-    assert!(queries::outbox(&mut b.client.pool().acquire().await.unwrap()).await.unwrap().is_empty());
+    assert!(b.client.outbox().await.unwrap().is_empty());
 }
 
 async fn resubmission_supersedes_an_offline_decision(world: World) {
@@ -138,7 +136,7 @@ async fn resubmission_supersedes_an_offline_decision(world: World) {
     operator.client.register(first.clone(), pdf).await.unwrap();
     operator.client.sync_once().await.unwrap();
     let desk = world.kppn_desk().await;
-    let id = queries::queue(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap()[0].membership.id;
+    let id = desk.client.queue().await.unwrap()[0].membership.id;
 
     world.proxy.set_mode(Mode::Refuse);
     desk.client.act(id, Action::Approve).await.unwrap();
@@ -152,7 +150,7 @@ async fn resubmission_supersedes_an_offline_decision(world: World) {
     operator.client.sync_once().await.unwrap();
 
     desk.client.sync_once().await.unwrap();
-    let outbox = queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap();
+    let outbox = desk.client.outbox().await.unwrap();
     let answer = outbox[0].answer.as_ref().expect("conflict kept");
     assert_eq!(answer.code, ErrorCode::RequestSuperseded);
     assert_eq!(answer.membership.as_ref().unwrap().letter_number, "ST-0013/REVISI/2026");
@@ -161,7 +159,7 @@ async fn resubmission_supersedes_an_offline_decision(world: World) {
     let redone = desk.client.redo(&outbox[0].key).await.unwrap();
     assert_eq!(redone.status, Status::Active);
     desk.client.sync_once().await.unwrap();
-    assert!(queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap().is_empty());
+    assert!(desk.client.outbox().await.unwrap().is_empty());
 }
 
 async fn rules_refuse_early_and_queue_nothing(world: World) {
@@ -186,5 +184,5 @@ async fn rules_refuse_early_and_queue_nothing(world: World) {
         Err(e) => assert_eq!(e.code(), ErrorCode::AlreadyActive, "checked against the local view, offline too"),
         Ok(m) => panic!("{m:?}"),
     }
-    assert_eq!(queries::outbox(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap().len(), 1);
+    assert_eq!(desk.client.outbox().await.unwrap().len(), 1);
 }

@@ -6,18 +6,17 @@
 use myintress_core::ErrorCode;
 use std::time::{Duration, Instant};
 
-use myintress_client::queries::{self, ListFilter};
+use myintress_client::ListFilter;
 use myintress_core::api::Role;
-use myintress_server::testkit::resident;
+use myintress_testkit::resident;
 
 use crate::faults::assert_exactly_once;
 use crate::round_trips::input;
 use crate::support::{Desk, KPPN_PASSWORD, OPERATOR_PASSWORD, World};
 
 async fn people_in(desk: &Desk, satker: &str) -> Vec<String> {
-    let mut conn = desk.client.pool().acquire().await.unwrap();
     let filter = ListFilter { satker_code: Some(satker.into()), limit: 500, ..Default::default() };
-    queries::list(&mut conn, &filter).await.unwrap().rows.into_iter().map(|r| r.membership.nik).collect()
+    desk.client.list(&filter).await.unwrap().rows.into_iter().map(|r| r.membership.nik).collect()
 }
 
 async fn satkers_of(desk: &Desk) -> Vec<String> {
@@ -59,7 +58,7 @@ async fn a_satker_moved_leaves_the_old_kppn_desk_and_reaches_the_new_one() {
     let received = people_in(&new, "019001").await;
     assert!(received.contains(&pending.nik) && received.contains(&resident(1).0), "the new KPPN's desk has them: {received:?}");
     assert!(satkers_of(&new).await.contains(&"019001".to_owned()));
-    let queue = queries::queue(&mut new.client.pool().acquire().await.unwrap()).await.unwrap();
+    let queue = new.client.queue().await.unwrap();
     assert!(queue.iter().any(|r| r.membership.nik == pending.nik), "the pending request is in the new KPPN's queue");
 }
 
@@ -68,8 +67,8 @@ async fn an_operator_deactivated_in_one_of_two_satkers_keeps_only_the_other() {
     let world = World::new().await;
     // The world's operator (resident 1, active in 019001) becomes active in 019002 too.
     let kppn = world.server.login(&world.kppn_nik, KPPN_PASSWORD).await.unwrap();
-    let second = kppn.registered(&myintress_server::testkit::Registration::new(1, "019002")).await;
-    let colleague = kppn.registered(&myintress_server::testkit::Registration::new(561, "019002")).await;
+    let second = kppn.registered(&myintress_testkit::Registration::new(1, "019002")).await;
+    let colleague = kppn.registered(&myintress_testkit::Registration::new(561, "019002")).await;
     let desk = Desk::open(&world.proxy.url()).await;
     desk.sign_in(&world.operator_nik, OPERATOR_PASSWORD).await;
     desk.client.sync_once().await.unwrap();
@@ -93,14 +92,14 @@ async fn an_operator_deactivated_in_one_of_two_satkers_keeps_only_the_other() {
 async fn a_replica_killed_in_the_middle_of_a_push_loses_nothing() {
     let Some(mut world) = World::replicas().await else { return };
     let desk = world.kppn_desk().await;
-    world.proxy.set_mode(myintress_server::testkit::proxy::Mode::Refuse);
+    world.proxy.set_mode(myintress_testkit::proxy::Mode::Refuse);
     let mut niks = Vec::new();
     for n in 570..600u32 {
         let (input, pdf) = input(n, if n % 2 == 0 { "019001" } else { "019002" });
         niks.push(input.nik.clone());
         desk.client.register(input, pdf).await.unwrap();
     }
-    world.proxy.set_mode(myintress_server::testkit::proxy::Mode::Pass);
+    world.proxy.set_mode(myintress_testkit::proxy::Mode::Pass);
     let pusher = {
         let client = desk.client.clone();
         tokio::spawn(async move {
@@ -134,14 +133,14 @@ async fn a_replica_killed_in_the_middle_of_a_push_loses_nothing() {
 async fn a_person_who_loses_all_access_keeps_only_their_waiting_actions() {
     let world = World::new().await;
     let kppn = world.server.login(&world.kppn_nik, KPPN_PASSWORD).await.unwrap();
-    let colleague = kppn.registered(&myintress_server::testkit::Registration::new(562, "019001")).await;
+    let colleague = kppn.registered(&myintress_testkit::Registration::new(562, "019001")).await;
     let desk = world.operator_desk().await;
     desk.client.document(colleague.letter_document_id).await.unwrap();
     // An action queued offline, with its letter in the cache.
-    world.proxy.set_mode(myintress_server::testkit::proxy::Mode::Refuse);
+    world.proxy.set_mode(myintress_testkit::proxy::Mode::Refuse);
     let (waiting, pdf) = input(563, "019001");
     desk.client.register(waiting, pdf).await.unwrap();
-    world.proxy.set_mode(myintress_server::testkit::proxy::Mode::Pass);
+    world.proxy.set_mode(myintress_testkit::proxy::Mode::Pass);
     assert_eq!(cached_files(&desk), 2);
 
     let own = kppn.rows_of(&world.operator_nik).await.into_iter().next().expect("the operator's membership");

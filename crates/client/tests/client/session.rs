@@ -3,16 +3,15 @@
 //! rotation, reuse detection, and opening the app offline on cached data.
 
 use myintress_core::ErrorCode;
-use std::time::Duration;
 
+use myintress_client::ListFilter;
 use myintress_client::events::Connection;
 use myintress_client::keychain::Keychain;
 use myintress_client::outbox::Action;
-use myintress_client::queries;
 
 use crate::round_trips::input;
 use crate::support::{Desk, KPPN_PASSWORD, World};
-use myintress_server::testkit::proxy::Mode;
+use myintress_testkit::proxy::Mode;
 
 fn refresh_token(desk: &Desk, nik: &str) -> Option<String> {
     Keychain::new(&desk.service).load(&desk.client.config().server_url, nik).unwrap()
@@ -34,7 +33,7 @@ async fn refresh_token_lives_in_the_keychain_only() {
     assert!(listing.contains(&world.kppn_nik), "the Secret Service lists the entry: {listing}");
 
     // Not in the database or any file of the data dir.
-    for entry in myintress_server::testkit::files_under(&desk.dir) {
+    for entry in myintress_testkit::files_under(&desk.dir) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "refresh token found in {}", entry.display());
     }
@@ -45,7 +44,7 @@ async fn refresh_token_lives_in_the_keychain_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_token_expires_while_offline() {
-    let world = World::with(|s| s.access_token_seconds = 2).await;
+    let world = World::new().await;
     let operator = world.operator_desk().await;
     let (pending, pdf) = input(60, "019001");
     operator.client.register(pending, pdf).await.unwrap();
@@ -54,8 +53,11 @@ async fn access_token_expires_while_offline() {
     let before = refresh_token(&desk, &world.kppn_nik).unwrap();
 
     world.proxy.set_mode(Mode::Refuse);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let id = queries::queue(&mut desk.client.pool().acquire().await.unwrap()).await.unwrap()[0].membership.id;
+    // Both sides see the access token expire: the server forgets it, the client knows
+    // its time is up (as after a night with the laptop closed).
+    world.server.expire_access_tokens().await;
+    desk.client.forget_access_token().await;
+    let id = desk.client.queue().await.unwrap()[0].membership.id;
     desk.client.act(id, Action::Approve).await.unwrap();
     assert!(desk.client.sync_once().await.is_err());
 
@@ -109,10 +111,8 @@ async fn opening_offline_works_on_cached_data() {
     let desk = Desk::open_at(dir, service, &world.proxy.url()).await;
     let account = desk.client.account().await.unwrap().expect("still signed in, offline");
     assert_eq!(account.nik, world.kppn_nik);
-    let rows = queries::list(&mut desk.client.pool().acquire().await.unwrap(), &queries::ListFilter { limit: 50, ..Default::default() })
-        .await
-        .unwrap();
-    let row = rows.rows.iter().find(|r| r.membership.name == myintress_server::testkit::resident(62).1).expect("cached row");
+    let rows = desk.client.list(&ListFilter { limit: 50, ..Default::default() }).await.unwrap();
+    let row = rows.rows.iter().find(|r| r.membership.name == myintress_testkit::resident(62).1).expect("cached row");
     desk.client.act(row.membership.id, Action::Deactivate { reason: "Mutasi".into() }).await.unwrap();
     assert_eq!(desk.client.subscribe().borrow().outbox, 1, "queued until the network is back");
     world.proxy.set_mode(Mode::Pass);

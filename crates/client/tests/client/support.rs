@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use myintress_client::{Client, ClientConfig};
-use myintress_server::testkit::TestServer;
+use myintress_testkit::TestServer;
 
-use myintress_server::testkit::proxy::FaultProxy;
+use myintress_testkit::proxy::FaultProxy;
 
 pub struct Desk {
     pub client: Arc<Client>,
@@ -70,7 +70,7 @@ impl World {
     }
 
     pub async fn with(adjust: impl FnOnce(&mut myintress_server::settings::Settings)) -> World {
-        Self::around(TestServer::start_with(&myintress_server::testkit::Backend::Sqlite, adjust).await).await
+        Self::around(TestServer::start_with(&myintress_testkit::Backend::Sqlite, adjust).await).await
     }
 
     /// The same world on two server replicas (PostgreSQL, S3 store, a round-robin

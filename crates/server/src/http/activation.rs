@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::credentials::{hash_password, token_hash};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const CSP: &str = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 

@@ -7,10 +7,10 @@ use myintress_core::api::{DigitAccount, Page, Problem, Satker};
 use myintress_core::error::ErrorCode;
 use myintress_core::nik::Nik;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::http::AppJson;
 use crate::registry::{Caller, field_error, satker_to_api};
+use crate::state::AppState;
 
 /// `GET /api/v1/satkers`: a KPPN verifier's mitra satkers, or the satkers where a satker
 /// operator is active.

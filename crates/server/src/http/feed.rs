@@ -10,10 +10,10 @@ use myintress_core::nik::Nik;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::http::AppJson;
 use crate::registry::{Caller, field_error};
+use crate::state::AppState;
 
 const DEFAULT_CHANGES: i64 = 500;
 const MAX_CHANGES: i64 = 2000;

@@ -13,12 +13,12 @@ use myintress_core::status::{Action, Status};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::http::problem::replayed;
 use crate::http::registrations::remember_refusal;
-use crate::http::{AppJson, body_bytes, if_match, parse_json, read_multipart, request_id};
-use crate::idempotency::Idempotency;
-use crate::registry::{self, ActionInput, Caller, CheckedPdf, RequestCtx, membership_in_scope, to_api};
+use crate::http::{AppJson, body_bytes, idempotency, if_match, parse_json, read_multipart, request_id};
+use crate::registry::{self, ActionInput, Caller, CheckedPdf, RequestCtx, Written, membership_in_scope, to_api};
+use crate::state::AppState;
 use crate::store::ListFilter;
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -146,11 +146,11 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let (parts, body) = body_bytes(request).await?;
-    let idem = Idempotency::from_request(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
+    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
     if let Some(idem) = &idem {
         let mut conn = state.store.read().await?;
         if let Some(replay) = idem.replay(conn.as_mut()).await? {
-            return Ok(replay);
+            return Ok(replayed(replay));
         }
     }
     let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
@@ -192,8 +192,8 @@ async fn run(
         }
     };
     match registry::act(&state, &caller, id, input, &ctx).await {
-        Ok(Ok(membership)) => Ok(AppJson(membership).into_response()),
-        Ok(Err(replay)) => Ok(replay),
+        Ok(Written::Created(membership) | Written::Updated(membership)) => Ok(AppJson(membership).into_response()),
+        Ok(Written::Replayed(replay)) => Ok(replayed(replay)),
         Err(error) => {
             remember_refusal(&state, idem.as_ref(), &error).await;
             Err(error)

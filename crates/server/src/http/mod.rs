@@ -6,10 +6,12 @@
 //! read), and a rewrite of framework errors (404, 405, 413) into problem documents.
 
 mod activation;
+mod auth;
 mod catalog;
 mod feed;
 mod memberships;
 pub mod openapi;
+pub mod problem;
 mod registrations;
 
 use std::net::{IpAddr, SocketAddr};
@@ -21,7 +23,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -29,8 +30,10 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
-use crate::error::{ApiError, problem_response};
+use crate::error::ApiError;
+use crate::http::problem::problem_response;
+use crate::idempotency::{self, Idempotency};
+use crate::state::AppState;
 use myintress_core::error::{ErrorCode, FieldError};
 
 /// Largest request body: a 5 MB document plus the form fields and multipart framing.
@@ -83,6 +86,13 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
     Ok(value)
 }
 
+/// The request's `Idempotency-Key` record, when it carries one.
+pub fn idempotency(headers: &HeaderMap, nik: &str, method: &str, path: &str, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
+    let Some(value) = headers.get(idempotency::HEADER) else { return Ok(None) };
+    let key = value.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key bukan teks".into()))?;
+    Idempotency::new(key, nik, method, path, body).map(Some)
+}
+
 /// The request id of the current request, for the audit trail.
 pub fn request_id(headers: &HeaderMap) -> String {
     headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned()
@@ -94,43 +104,6 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let text = value.to_str().map_err(|_| ApiError::BadRequest("If-Match bukan teks".into()))?.trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     text.parse::<i64>().map(Some).map_err(|_| ApiError::BadRequest("If-Match harus berisi versi, misalnya \"3\"".into()))
-}
-
-/// Per-address rate limits for the sign-in endpoints. Each replica keeps its own (in
-/// memory); the lockout, which is what stops password guessing, is counted in the
-/// database and shared.
-pub struct Limits {
-    auth: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl Limits {
-    pub fn new() -> Self {
-        // 10 requests a second with a burst of 60 per address: a person never notices,
-        // a password-guessing script is slowed to a crawl (the lockout stops it).
-        let quota =
-            Quota::per_second(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(60).expect("nonzero"));
-        Limits { auth: RateLimiter::keyed(quota) }
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Limits {
-    /// Forgets addresses whose bucket is full again, so the table does not grow with every
-    /// address ever seen.
-    pub fn prune(&self) {
-        self.auth.retain_recent();
-        self.auth.shrink_to_fit();
-    }
-
-    /// How many addresses the limiter tracks now.
-    pub fn tracked(&self) -> usize {
-        self.auth.len()
-    }
 }
 
 /// The address a request comes from (see [`client_addr`]), set on every request.
@@ -160,18 +133,6 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) 
     client
 }
 
-/// What the rate limiter counts by: an IPv4 address, or an IPv6 address's /64 (one
-/// subscriber's network; a host picks any address in it at will).
-pub fn limit_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & (u128::MAX << 64);
-            IpAddr::V6(std::net::Ipv6Addr::from(bits))
-        }
-    }
-}
-
 async fn set_client_addr(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let peer =
         request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
@@ -182,7 +143,7 @@ async fn set_client_addr(State(state): State<Arc<AppState>>, mut request: Reques
 
 async fn rate_limit_auth(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let client = request.extensions().get::<ClientAddr>().map(|c| c.0).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if state.limits.auth.check_key(&limit_key(client)).is_err() {
+    if !state.limits.allow_auth(client) {
         return ApiError::RateLimited.into_response();
     }
     next.run(request).await
@@ -230,15 +191,15 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
     let auth_routes = OpenApiRouter::new()
-        .routes(routes!(crate::auth::captcha))
-        .routes(routes!(crate::auth::login))
-        .routes(routes!(crate::auth::refresh))
+        .routes(routes!(auth::captcha))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_auth));
 
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(auth_routes)
-        .routes(routes!(crate::auth::logout))
-        .routes(routes!(crate::auth::me))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
         .routes(routes!(catalog::satkers))
         .routes(routes!(catalog::digit))
         .routes(routes!(registrations::register))
@@ -366,16 +327,5 @@ mod tests {
         // IPv4 seen as IPv4-mapped IPv6 is the same address.
         let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
         assert_eq!(client_addr(mapped, &HeaderMap::new(), &trusted), stranger);
-    }
-
-    #[test]
-    fn ipv6_clients_share_a_bucket_per_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
-        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(limit_key(a), limit_key(b));
-        assert_ne!(limit_key(a), limit_key(other));
-        let v4: IpAddr = "198.51.100.7".parse().unwrap();
-        assert_eq!(limit_key(v4), v4);
     }
 }

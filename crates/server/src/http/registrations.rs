@@ -11,19 +11,20 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use myintress_core::api::{Membership, Problem};
 use myintress_core::error::{Coded, ErrorCode, FieldError};
 use myintress_core::name_match::{NameThreshold, check_name};
 use myintress_core::registration::RegistrationInput;
 
-use crate::AppState;
 use crate::dukcapil::DukcapilError;
 use crate::error::ApiError;
-use crate::http::{AppJson, body_bytes, read_multipart, request_id};
+use crate::http::problem::replayed;
+use crate::http::{AppJson, body_bytes, idempotency, read_multipart, request_id};
 use crate::idempotency::Idempotency;
-use crate::registry::{self, Caller, CheckedPdf, RequestCtx};
+use crate::registry::{self, ActivationMail, Caller, CheckedPdf, RequestCtx, Written};
+use crate::state::AppState;
 
 /// The multipart form of a registration, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
@@ -65,11 +66,11 @@ pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, reques
     if !is_multipart {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let idem = Idempotency::from_request(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
+    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
     if let Some(idem) = &idem {
         let mut conn = state.store.read().await?;
         if let Some(replay) = idem.replay(conn.as_mut()).await? {
-            return Ok(replay);
+            return Ok(replayed(replay));
         }
     }
     let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
@@ -84,20 +85,21 @@ pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, reques
     };
     let (form, letter) = checked;
     let outcome = registry::register(&state, &caller, &form, &letter, &ctx).await;
-    let registered = match outcome {
-        Ok(Ok(registered)) => registered,
-        Ok(Err(replay)) => return Ok(replay),
+    let (status, registered) = match outcome {
+        Ok(Written::Created(registered)) => (StatusCode::CREATED, registered),
+        Ok(Written::Updated(registered)) => (StatusCode::OK, registered),
+        Ok(Written::Replayed(replay)) => return Ok(replayed(replay)),
         Err(error) => {
             remember_refusal(&state, idem.as_ref(), &error).await;
             return Err(error);
         }
     };
-    if let Some((name, email, link)) = &registered.activation
+    if let Some(ActivationMail { name, email, link }) = &registered.activation
         && let Err(e) = state.mailer.send_activation(name, email, link, state.settings.activation_hours).await
     {
         tracing::error!(error = %format!("{e:#}"), "activation e-mail not sent");
     }
-    Ok((registered.status, AppJson(registered.membership)).into_response())
+    Ok((status, AppJson(registered.membership)).into_response())
 }
 
 /// Saves a refusal under the idempotency key so a retry gets the same answer; faults of
@@ -111,7 +113,7 @@ pub async fn remember_refusal(state: &AppState, idem: Option<&Idempotency>, erro
     let body = serde_json::to_string(&error.problem()).unwrap_or_default();
     let saved = async {
         let mut tx = state.store.write().await?;
-        idem.save(tx.as_mut(), status, &body).await?;
+        idem.save(tx.as_mut(), status.as_u16(), &body).await?;
         tx.commit().await
     };
     if let Err(e) = saved.await {

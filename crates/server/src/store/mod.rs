@@ -1,6 +1,6 @@
-//! Storage: one trait, two backends (SQLite, PostgreSQL) that pass the same test story.
+//! Storage: a read half and a write half ([`ReadConn`], [`WriteConn`]), two backends (SQLite, PostgreSQL) that pass the same test story.
 //!
-//! The SQL is written once (`sql.rs`) and instantiated for each backend by a macro: both
+//! The SQL is written once (`sql/`, a file per area) and instantiated for each backend by a macro: both
 //! dialects accept `$n` placeholders (written in order of first use, which is how SQLite
 //! numbers them), `RETURNING`, `ON CONFLICT` and row-value comparison, and every column
 //! uses a type both map the same way (text ids, `BIGINT` microseconds for times). Only the
@@ -17,7 +17,7 @@
 //! Concurrency (several requests, several replicas on one PostgreSQL): every change to a
 //! person's memberships runs under [`LockKey::Person`], a transaction-scoped advisory lock
 //! on PostgreSQL (SQLite's single writer already serialises everything), and every update
-//! of a membership names the version it read ([`Conn::update_membership`]), so a change
+//! of a membership names the version it read ([`WriteConn::update_membership`]), so a change
 //! can never overwrite one it did not see. Counters that concurrent requests increment are
 //! incremented in SQL, never read-modified-written in Rust.
 
@@ -30,6 +30,11 @@ use myintress_core::status::{Event, Route, Status};
 use uuid::Uuid;
 
 pub use sql::{JobLock, connect, migrate_and_open};
+
+/// The store's traits, for modules that call their methods.
+pub mod prelude {
+    pub use super::{ReadConn, Store, WriteConn};
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -236,7 +241,7 @@ pub struct NewChange {
     pub satker_code: String,
     /// Only for `satker_removed`: the KPPN the satker left, whose desktops must drop it.
     /// Every other change is seen by the satker's KPPN, which the store keeps current
-    /// (see [`Conn::append_changes`] and [`Conn::rescope_changes`]).
+    /// (see [`WriteConn::append_changes`] and [`WriteConn::rescope_changes`]).
     pub addressed_to: Option<String>,
     pub entity: serde_json::Value,
 }
@@ -332,10 +337,10 @@ impl LockKey<'_> {
 /// The storage behind the server.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// A connection for reads.
-    async fn read(&self) -> StoreResult<Box<dyn Conn>>;
-    /// A write transaction; nothing is visible to others until [`Conn::commit`].
-    async fn write(&self) -> StoreResult<Box<dyn Conn>>;
+    /// A connection for reads (a read-only connection on SQLite).
+    async fn read(&self) -> StoreResult<Box<dyn ReadConn>>;
+    /// A write transaction; nothing is visible to others until [`WriteConn::commit`].
+    async fn write(&self) -> StoreResult<Box<dyn WriteConn>>;
     /// Which backend, for logs and health.
     fn backend(&self) -> &'static str;
     /// The lock of a background job, held until released or dropped; `None` when another
@@ -344,108 +349,103 @@ pub trait Store: Send + Sync {
     async fn job_lock(&self, job: &str) -> StoreResult<Option<JobLock>>;
 }
 
-/// One connection or transaction. Reads and writes share the same methods so business
-/// logic reads inside the transaction it writes in.
+/// The reads of one connection or transaction. A read connection ([`Store::read`]) is
+/// only this, so a write on it does not compile; a write transaction is a [`WriteConn`],
+/// which reads too, so business logic decides on what it reads inside the transaction it
+/// writes in. The statements live in `sql/`, one file per area.
 #[async_trait]
-pub trait Conn: Send {
-    async fn commit(self: Box<Self>) -> StoreResult<()>;
+pub trait ReadConn: Send {
     async fn ping(&mut self) -> StoreResult<()>;
-    /// Takes a lock until the end of this write transaction (see [`LockKey`]).
-    async fn lock(&mut self, key: LockKey<'_>) -> StoreResult<()>;
-
-    // Reference data.
-    async fn upsert_kppn(&mut self, row: &KppnRow) -> StoreResult<bool>;
-    async fn upsert_satker(&mut self, code: &str, name: &str, kppn_code: &str) -> StoreResult<bool>;
     async fn kppn(&mut self, code: &str) -> StoreResult<Option<KppnRow>>;
     async fn satker(&mut self, code: &str) -> StoreResult<Option<SatkerRow>>;
     async fn satkers_in_scope(&mut self, scope: &ScopeFilter) -> StoreResult<Vec<SatkerRow>>;
-
-    // Accounts.
     async fn account(&mut self, nik: &str) -> StoreResult<Option<AccountRow>>;
-    async fn insert_account(&mut self, row: &AccountRow) -> StoreResult<()>;
-    async fn set_password(&mut self, nik: &str, hash: &str) -> StoreResult<()>;
-    async fn set_last_sign_in(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn login_attempts(&mut self, nik: &str) -> StoreResult<Option<LoginAttemptRow>>;
-    /// Counts one failed sign-in in a single statement, so parallel failures each count:
-    /// the count restarts after `window_start` or when an earlier lock has run out; the
-    /// failure that reaches `max` sets `locked_until`; failures while locked keep counting
-    /// and keep the lock. Returns the row as it now is.
-    async fn record_login_failure(&mut self, nik: &str, failure: &LoginFailure) -> StoreResult<LoginAttemptRow>;
-    async fn clear_login_attempts(&mut self, nik: &str) -> StoreResult<()>;
-
-    // Captcha, sessions, refresh tokens, activation links.
-    async fn insert_captcha(&mut self, id: &str, answer: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
-    /// Removes and returns a captcha's answer: each challenge is answerable once.
-    async fn take_captcha(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
-    async fn insert_session(&mut self, token_hash: &str, row: &SessionRow) -> StoreResult<()>;
     async fn session(&mut self, token_hash: &str) -> StoreResult<Option<SessionRow>>;
-    async fn insert_refresh(&mut self, token_hash: &str, row: &RefreshRow) -> StoreResult<()>;
     async fn refresh(&mut self, token_hash: &str) -> StoreResult<Option<RefreshRow>>;
-    async fn mark_refresh_used(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
-    async fn revoke_family(&mut self, family_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn revoke_all_sessions_of(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
-    async fn insert_activation(&mut self, token_hash: &str, row: &ActivationRow) -> StoreResult<()>;
     async fn activation(&mut self, token_hash: &str) -> StoreResult<Option<ActivationRow>>;
-    async fn use_activation(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
-
-    // Memberships.
     async fn membership(&mut self, id: Uuid) -> StoreResult<Option<MembershipRow>>;
     /// Non-deleted memberships of a person in a satker, oldest first.
     async fn memberships_of_person_in_satker(&mut self, nik: &str, satker: &str) -> StoreResult<Vec<MembershipRow>>;
     /// Non-deleted memberships of a person anywhere.
     async fn memberships_of_person(&mut self, nik: &str) -> StoreResult<Vec<MembershipRow>>;
     async fn list_memberships(&mut self, scope: &ScopeFilter, filter: &ListFilter) -> StoreResult<Vec<MembershipRow>>;
+    /// Non-deleted memberships of a satker (re-sent in the feed when the satker moves).
+    async fn memberships_of_satker(&mut self, satker: &str) -> StoreResult<Vec<MembershipRow>>;
+    /// Accounts with active memberships whose last sign-in (or activation) is before `cutoff`.
+    async fn dormancy_candidates(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
+    /// Whether this person is (still) due for dormancy, by the same rule.
+    async fn is_dormancy_due(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool>;
+    async fn history(&mut self, membership_id: Uuid) -> StoreResult<Vec<HistoryRow>>;
+    async fn audit_of_person(&mut self, nik: &str, kppn_code: &str) -> StoreResult<Vec<AuditRow>>;
+    async fn document(&mut self, id: Uuid) -> StoreResult<Option<DocumentRow>>;
+    /// Whether any document row names this content.
+    async fn document_referenced(&mut self, sha256: &str) -> StoreResult<bool>;
+    /// Every content hash a document row names.
+    async fn referenced_documents(&mut self) -> StoreResult<std::collections::HashSet<String>>;
+    async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>>;
+    async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;
+}
+
+/// A write transaction: every read, the writes, the locks, and commit. Nothing is visible
+/// to others until [`WriteConn::commit`]; dropped uncommitted, it rolls back.
+#[async_trait]
+pub trait WriteConn: ReadConn {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// Takes a lock until the end of this write transaction (see [`LockKey`]).
+    async fn lock(&mut self, key: LockKey<'_>) -> StoreResult<()>;
+    async fn upsert_kppn(&mut self, row: &KppnRow) -> StoreResult<bool>;
+    async fn upsert_satker(&mut self, code: &str, name: &str, kppn_code: &str) -> StoreResult<bool>;
+    async fn insert_account(&mut self, row: &AccountRow) -> StoreResult<()>;
+    async fn set_password(&mut self, nik: &str, hash: &str) -> StoreResult<()>;
+    async fn set_last_sign_in(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Counts one failed sign-in in a single statement, so parallel failures each count:
+    /// the count restarts after `window_start` or when an earlier lock has run out; the
+    /// failure that reaches `max` sets `locked_until`; failures while locked keep counting
+    /// and keep the lock. Returns the row as it now is.
+    async fn record_login_failure(&mut self, nik: &str, failure: &LoginFailure) -> StoreResult<LoginAttemptRow>;
+    async fn clear_login_attempts(&mut self, nik: &str) -> StoreResult<()>;
+    async fn insert_captcha(&mut self, id: &str, answer: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Removes and returns a captcha's answer: each challenge is answerable once.
+    async fn take_captcha(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    async fn insert_session(&mut self, token_hash: &str, row: &SessionRow) -> StoreResult<()>;
+    async fn insert_refresh(&mut self, token_hash: &str, row: &RefreshRow) -> StoreResult<()>;
+    async fn mark_refresh_used(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_family(&mut self, family_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn revoke_all_sessions_of(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_activation(&mut self, token_hash: &str, row: &ActivationRow) -> StoreResult<()>;
+    async fn use_activation(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     /// Inserts a new membership (a second live one of the person in the satker violates a
     /// unique index).
     async fn insert_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;
     /// Writes a changed membership only if the stored one still has `expected_version`;
     /// `false` when someone else changed it first (nothing written).
     async fn update_membership(&mut self, row: &MembershipRow, expected_version: i64) -> StoreResult<bool>;
-    /// Non-deleted memberships of a satker (re-sent in the feed when the satker moves).
-    async fn memberships_of_satker(&mut self, satker: &str) -> StoreResult<Vec<MembershipRow>>;
     async fn next_registration_seq(&mut self) -> StoreResult<i64>;
-    /// Accounts with active memberships whose last sign-in (or activation) is before `cutoff`.
-    async fn dormancy_candidates(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
-    /// Whether this person is (still) due for dormancy, by the same rule.
-    async fn is_dormancy_due(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool>;
-
     async fn insert_history(&mut self, row: &HistoryRow) -> StoreResult<()>;
-    async fn history(&mut self, membership_id: Uuid) -> StoreResult<Vec<HistoryRow>>;
     async fn insert_audit(&mut self, row: &AuditRow) -> StoreResult<()>;
-    async fn audit_of_person(&mut self, nik: &str, kppn_code: &str) -> StoreResult<Vec<AuditRow>>;
-
     async fn insert_document(&mut self, row: &DocumentRow) -> StoreResult<()>;
-    async fn document(&mut self, id: Uuid) -> StoreResult<Option<DocumentRow>>;
-    /// Whether any document row names this content.
-    async fn document_referenced(&mut self, sha256: &str) -> StoreResult<bool>;
-    /// Every content hash a document row names.
-    async fn referenced_documents(&mut self) -> StoreResult<std::collections::HashSet<String>>;
-
     /// Appends changes with consecutive new `seq` numbers. Call last before commit: it
     /// takes the counter row's lock, after which each change's KPPN is read from the
     /// satkers table, so a change appended after a reload that moved its satker is
     /// already the new KPPN's.
     async fn append_changes(&mut self, changes: &[NewChange], at: DateTime<Utc>) -> StoreResult<()>;
     /// Gives every change of a satker (but `satker_removed`) the satker's current KPPN.
-    /// Call after [`Conn::append_changes`] in the reload that moved it: holding the counter
+    /// Call after [`WriteConn::append_changes`] in the reload that moved it: holding the counter
     /// lock, it sees every change committed before and none can be appended meanwhile.
     async fn rescope_changes(&mut self, satker: &str) -> StoreResult<u64>;
-    async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>>;
-
-    async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;
     async fn save_idempotency(&mut self, nik: &str, key: &str, row: &IdempotencyRow, at: DateTime<Utc>) -> StoreResult<()>;
     async fn purge_expired(&mut self, now: DateTime<Utc>) -> StoreResult<()>;
     /// Removes up to `limit` change-feed entries that a later entry of the same entity
     /// supersedes, so a fresh pull gets each entity's latest state only. Returns how many.
     async fn compact_changes(&mut self, limit: i64) -> StoreResult<u64>;
-
     /// Claims a round of a background job: true (and `started_at` set to `now`) unless a
     /// round started after `due_before`, i.e. another replica ran it this interval.
     async fn claim_job(&mut self, job: &str, now: DateTime<Utc>, due_before: DateTime<Utc>) -> StoreResult<bool>;
     async fn finish_job(&mut self, job: &str, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
-/// One failed sign-in, for [`Conn::record_login_failure`].
+/// One failed sign-in, for [`WriteConn::record_login_failure`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginFailure {
     pub at: DateTime<Utc>,

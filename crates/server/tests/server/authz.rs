@@ -111,7 +111,7 @@ async fn world(backend: &Backend) -> World {
     World { server, kppn_own, kppn_other, satker_own, satker_other, next: AtomicU32::new(10) }
 }
 
-myintress_server::on_both_backends!(every_endpoint_for_every_role);
+myintress_testkit::on_both_backends!(every_endpoint_for_every_role);
 
 async fn every_endpoint_for_every_role(backend: &Backend) {
     use reqwest::Method;

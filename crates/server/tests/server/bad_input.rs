@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 
 use crate::support::{Backend, Client, Registration, TestServer, problem};
 
-myintress_server::on_both_backends!(bad_registrations_are_refused_and_change_nothing, oversized_bodies_are_refused_before_reading);
+myintress_testkit::on_both_backends!(bad_registrations_are_refused_and_change_nothing, oversized_bodies_are_refused_before_reading);
 
 fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../core/tests/pdf/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

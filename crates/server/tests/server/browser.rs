@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::{Backend, Registration, TestServer};
-use crate::webdriver::{Guarded, RemoveOnDrop, Session, free_port};
+use myintress_testkit::webdriver::{Guarded, RemoveOnDrop, Session, free_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_page_in_a_real_browser() {

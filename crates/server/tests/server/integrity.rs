@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use tokio::sync::Barrier;
 
 use crate::support::{Backend, Client, Registration, TestServer, letter, problem, resident};
-use myintress_server::on_both_backends;
+use myintress_testkit::on_both_backends;
 
 on_both_backends!(
     approve_and_reject_at_the_same_moment_one_wins,
@@ -174,7 +174,7 @@ async fn parallel_wrong_passwords_lock_after_exactly_the_limit(backend: &Backend
             other => panic!("unexpected answer {other:?}"),
         }
     }
-    let max = myintress_server::auth::MAX_FAILURES as usize;
+    let max = myintress_server::session::MAX_FAILURES as usize;
     assert_eq!((invalid, locked), (max, ATTEMPTS - max), "every failure counted: the {max}th locks, the rest are told so");
     let (status, p) = server.login(&kppn.nik, "Verifikator#Uji2026").await.err().unwrap();
     assert_eq!((status, p.code.clone()), (StatusCode::LOCKED, ErrorCode::AccountLocked), "even the right password waits");

@@ -4,7 +4,7 @@
 
 /// The shared harness, under the name the scenarios use.
 mod support {
-    pub use myintress_server::testkit::*;
+    pub use myintress_testkit::*;
 }
 
 mod authz;
@@ -12,10 +12,8 @@ mod bad_input;
 mod browser;
 mod dukcapil_http;
 mod integrity;
+mod migrations;
 mod pdf_child;
 mod replicas;
 mod schema;
 mod story;
-#[path = "../../../../tests/support/webdriver.rs"]
-#[allow(dead_code)]
-mod webdriver;

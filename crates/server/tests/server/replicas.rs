@@ -61,8 +61,18 @@ async fn the_dormancy_job_marks_each_person_once_across_replicas() {
         assert!(Instant::now() < deadline, "the replicas did not run the dormancy job");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Several more rounds on both replicas, then count.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Three more rounds, run here on the same database while both replicas keep ticking
+    // (a round is skipped while a replica holds the job's lock; then it is tried again).
+    let mut ran = 0;
+    while ran < 3 {
+        let round_at = chrono::Utc::now() + chrono::Duration::seconds(2 * (ran + 1));
+        if myintress_server::jobs::run_round(server.state(), round_at).await.expect("round").is_some() {
+            ran += 1;
+        } else {
+            assert!(Instant::now() < deadline, "no round could run");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     for m in &people {
         let d: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{}", m.id)).await;
         let marks = d.history.iter().filter(|h| h.event == myintress_core::Event::MarkDormant).count();

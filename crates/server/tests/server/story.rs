@@ -6,7 +6,7 @@ use myintress_core::status::Status;
 use reqwest::StatusCode;
 
 use crate::support::{Backend, Registration, TestServer, letter, problem, resident};
-use myintress_server::on_both_backends;
+use myintress_testkit::on_both_backends;
 
 on_both_backends!(
     registration_through_kppn_is_active_at_once,
@@ -325,7 +325,7 @@ async fn lockout_after_repeated_failures_reveals_nothing(backend: &Backend) {
     let kppn = server.verifier("019").await;
     let unknown = "3171011201999998";
     for nik in [kppn.nik.as_str(), unknown] {
-        for _ in 0..myintress_server::auth::MAX_FAILURES {
+        for _ in 0..myintress_server::session::MAX_FAILURES {
             let (status, p) = server.login(nik, "salah-salah-salah").await.err().unwrap();
             assert_eq!((status, p.code.clone()), (StatusCode::UNAUTHORIZED, ErrorCode::CredentialsInvalid));
         }

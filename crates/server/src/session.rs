@@ -1,4 +1,4 @@
-//! Sign-in and sessions.
+//! Sign-in and sessions, without HTTP: `http::auth` reads the requests and answers them.
 //!
 //! - NIK + password + captcha. Before the password is known to be right, every failure
 //!   reads `credentials_invalid`, so nobody learns which NIKs exist; after it, the refusal
@@ -15,11 +15,6 @@
 //!   rotated token used again revokes its whole family; a family expires 30 days after
 //!   sign-in however often it is rotated. Only SHA-256 hashes are stored.
 
-use std::sync::Arc;
-
-use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
-use axum::http::request::Parts;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use myintress_core::api::{Account, CaptchaChallenge, LoginRequest, Me, RefreshRequest, Role, TokenPair};
@@ -27,13 +22,12 @@ use myintress_core::error::ErrorCode;
 use myintress_core::nik::Nik;
 use myintress_core::status::Status;
 
-use crate::AppState;
 use crate::credentials::{new_token, token_hash, verify_against_nothing, verify_password};
 use crate::error::{ApiError, SESSION_EXPIRED};
-use crate::http::AppJson;
 use crate::registry::{Caller, access_refused, to_api};
 use crate::settings::CaptchaMode;
-use crate::store::{AccountRow, Conn, LoginFailure, RefreshRow, SessionRow};
+use crate::state::AppState;
+use crate::store::{AccountRow, LoginFailure, ReadConn, RefreshRow, SessionRow, WriteConn};
 
 pub const MAX_FAILURES: i64 = 10;
 pub const FAILURE_WINDOW_HOURS: i64 = 12;
@@ -44,10 +38,8 @@ fn credentials_invalid() -> ApiError {
     ApiError::code(ErrorCode::CredentialsInvalid)
 }
 
-/// `GET /api/v1/auth/captcha`
-#[utoipa::path(get, path = "/api/v1/auth/captcha", tag = "auth",
-    responses((status = 200, description = "A new challenge", body = CaptchaChallenge)))]
-pub async fn captcha(State(state): State<Arc<AppState>>) -> Result<AppJson<CaptchaChallenge>, ApiError> {
+/// A new captcha challenge, remembered for ten minutes.
+pub async fn new_captcha(state: &AppState) -> Result<CaptchaChallenge, ApiError> {
     let (answer, png) = match state.settings.captcha {
         CaptchaMode::Image => {
             // Rendering takes a few milliseconds of CPU: off the async threads.
@@ -64,7 +56,7 @@ pub async fn captcha(State(state): State<Arc<AppState>>) -> Result<AppJson<Captc
     let mut tx = state.store.write().await?;
     tx.insert_captcha(&id, &answer, Utc::now() + Duration::minutes(CAPTCHA_MINUTES)).await?;
     tx.commit().await?;
-    Ok(AppJson(CaptchaChallenge { captcha_id: id, image_png_base64: base64::engine::general_purpose::STANDARD.encode(png) }))
+    Ok(CaptchaChallenge { captcha_id: id, image_png_base64: base64::engine::general_purpose::STANDARD.encode(png) })
 }
 
 /// A 1×1 transparent PNG: with the captcha disabled there is nothing to read.
@@ -85,16 +77,9 @@ async fn check_captcha(state: &AppState, id: &str, answer: &str) -> Result<(), A
     }
 }
 
-/// `POST /api/v1/auth/login`
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses(
-        (status = 200, description = "Signed in", body = TokenPair),
-        (status = 401, description = "captcha_invalid, credentials_invalid, account_dormant, account_pending, account_rejected, account_inactive", body = myintress_core::api::Problem, content_type = "application/problem+json"),
-        (status = 423, description = "account_locked", body = myintress_core::api::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "rate_limited", body = myintress_core::api::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn login(State(state): State<Arc<AppState>>, AppJson(body): AppJson<LoginRequest>) -> Result<AppJson<TokenPair>, ApiError> {
-    check_captcha(&state, &body.captcha_id, &body.captcha_answer).await?;
+/// Signs in with NIK, password and captcha: a new session family.
+pub async fn login(state: &AppState, body: &LoginRequest) -> Result<TokenPair, ApiError> {
+    check_captcha(state, &body.captcha_id, &body.captcha_answer).await?;
     let now = Utc::now();
     let Ok(nik) = Nik::parse(&body.nik) else {
         verify_against_nothing(&body.password);
@@ -156,18 +141,18 @@ pub async fn login(State(state): State<Arc<AppState>>, AppJson(body): AppJson<Lo
     }
     tx.set_last_sign_in(&nik, now).await?;
     let family = uuid::Uuid::new_v4().to_string();
-    let pair = issue_tokens(&state, tx.as_mut(), &account, &family, now + Duration::days(state.settings.session_days), now).await?;
+    let pair = issue_tokens(state, tx.as_mut(), &account, &family, now + Duration::days(state.settings.session_days), now).await?;
     tx.commit().await?;
-    Ok(AppJson(pair))
+    Ok(pair)
 }
 
-async fn is_locked(conn: &mut dyn Conn, nik: &str, now: DateTime<Utc>) -> Result<bool, ApiError> {
+async fn is_locked(conn: &mut dyn ReadConn, nik: &str, now: DateTime<Utc>) -> Result<bool, ApiError> {
     Ok(conn.login_attempts(nik).await?.is_some_and(|a| a.locked_until.is_some_and(|until| until > now)))
 }
 
 async fn issue_tokens(
     state: &AppState,
-    tx: &mut dyn Conn,
+    tx: &mut dyn WriteConn,
     account: &AccountRow,
     family: &str,
     family_expires_at: DateTime<Utc>,
@@ -211,7 +196,10 @@ fn account_to_api(a: &AccountRow) -> Account {
     Account { nik: a.nik.clone(), name: a.name.clone(), email: a.email.clone(), nip: a.nip.clone() }
 }
 
-async fn role_and_memberships(tx: &mut dyn Conn, account: &AccountRow) -> Result<(Role, Vec<myintress_core::api::Membership>), ApiError> {
+async fn role_and_memberships(
+    tx: &mut dyn ReadConn,
+    account: &AccountRow,
+) -> Result<(Role, Vec<myintress_core::api::Membership>), ApiError> {
     if account.role == Role::Kppn {
         return Ok((Role::Kppn, Vec::new()));
     }
@@ -219,13 +207,8 @@ async fn role_and_memberships(tx: &mut dyn Conn, account: &AccountRow) -> Result
     Ok((Role::Satker, active))
 }
 
-/// `POST /api/v1/auth/refresh`
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses(
-        (status = 200, description = "A new pair; the old refresh token stops working", body = TokenPair),
-        (status = 401, description = "unknown, expired, revoked or reused refresh token", body = myintress_core::api::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<RefreshRequest>) -> Result<AppJson<TokenPair>, ApiError> {
+/// Rotates a refresh token: a new pair, the old refresh token spent.
+pub async fn refresh(state: &AppState, body: &RefreshRequest) -> Result<TokenPair, ApiError> {
     let now = Utc::now();
     let hash = token_hash(&body.refresh_token);
     let mut tx = state.store.write().await?;
@@ -254,47 +237,36 @@ pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<
         tx.commit().await?;
         return Err(ApiError::code(code));
     }
-    let pair = issue_tokens(&state, tx.as_mut(), &account, &row.family_id, row.expires_at, now).await?;
+    let pair = issue_tokens(state, tx.as_mut(), &account, &row.family_id, row.expires_at, now).await?;
     tx.commit().await?;
-    Ok(AppJson(pair))
+    Ok(pair)
 }
 
-/// `POST /api/v1/auth/logout`
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204, description = "The session family is revoked"),
-        (status = 401, description = "not signed in", body = myintress_core::api::Problem, content_type = "application/problem+json")))]
-pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller) -> Result<StatusCode, ApiError> {
+/// Ends the caller's session family.
+pub async fn logout(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
     let mut tx = state.store.write().await?;
     tx.revoke_family(&caller.family_id, Utc::now()).await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
-/// `GET /api/v1/me`
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, description = "The signed-in account", body = Me),
-        (status = 401, description = "not signed in", body = myintress_core::api::Problem, content_type = "application/problem+json")))]
-pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<AppJson<Me>, ApiError> {
+/// The signed-in account, its role and its active memberships.
+pub async fn me(state: &AppState, caller: &Caller) -> Result<Me, ApiError> {
     let mut conn = state.store.read().await?;
     let (role, memberships) = role_and_memberships(conn.as_mut(), &caller.account).await?;
-    Ok(AppJson(Me { account: account_to_api(&caller.account), role, kppn_code: caller.account.kppn_code.clone(), memberships }))
+    Ok(Me { account: account_to_api(&caller.account), role, kppn_code: caller.account.kppn_code.clone(), memberships })
 }
 
-impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
-            return Err(SESSION_EXPIRED);
-        };
-        let mut conn = state.store.read().await?;
-        let Some(session) = conn.session(&token_hash(token)).await? else { return Err(SESSION_EXPIRED) };
-        if session.expires_at <= Utc::now() {
-            return Err(SESSION_EXPIRED);
-        }
-        let Some(account) = conn.account(&session.nik).await? else { return Err(SESSION_EXPIRED) };
-        // A satker user's sessions end with the last active membership; this is the backstop.
-        Caller::resolve(conn.as_mut(), account, session.family_id).await?.ok_or(SESSION_EXPIRED)
+/// The caller an access token (the `Bearer` credential) belongs to: `401` when it is
+/// missing, unknown or expired, or the account gives no access any more.
+pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Caller, ApiError> {
+    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else { return Err(SESSION_EXPIRED) };
+    let mut conn = state.store.read().await?;
+    let Some(session) = conn.session(&token_hash(token)).await? else { return Err(SESSION_EXPIRED) };
+    if session.expires_at <= Utc::now() {
+        return Err(SESSION_EXPIRED);
     }
+    let Some(account) = conn.account(&session.nik).await? else { return Err(SESSION_EXPIRED) };
+    // A satker user's sessions end with the last active membership; this is the backstop.
+    Caller::resolve(conn.as_mut(), account, session.family_id).await?.ok_or(SESSION_EXPIRED)
 }

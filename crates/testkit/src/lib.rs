@@ -1,4 +1,4 @@
-//! The test kit (for tests only): a real server on 127.0.0.1:0 with a fresh database per
+//! The test kit (a crate of its own, never in a shipped binary): a real server on 127.0.0.1:0 with a fresh database per
 //! test (a new SQLite file, or a new database in the PostgreSQL cluster the test command
 //! started, with its documents in the S3-compatible server the test command started),
 //! driven over HTTP; or two `myintress-server` processes on one PostgreSQL and one object
@@ -7,13 +7,15 @@
 //! app's integration tests and by the benchmarks.
 
 pub mod proxy;
+pub mod webdriver;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::settings::Settings;
-use crate::{AppState, RunningServer};
 use myintress_core::api::{Membership, Problem, TokenPair};
+use myintress_server::RunningServer;
+use myintress_server::settings::{CaptchaMode, Settings};
+use myintress_server::state::AppState;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -92,7 +94,7 @@ pub const RESIDENTS: u32 = 600;
 
 /// A letter PDF naming the person, made by the server's own demo code.
 pub fn letter(nik: &str, name: &str, number: &str) -> Vec<u8> {
-    crate::demo::assignment_letter(nik, name, number, "Satker Uji")
+    myintress_server::demo::assignment_letter(nik, name, number, "Satker Uji")
 }
 
 /// Scratch space for test servers: `MYINTRESS_TEST_TMP` if set, else the system temp dir.
@@ -146,7 +148,7 @@ impl TestServer {
 
     pub async fn start_with(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> TestServer {
         let (dir, settings, postgres) = prepare(backend, adjust).await;
-        let server = crate::start(settings.clone()).await.expect("server starts");
+        let server = myintress_server::start(settings.clone()).await.expect("server starts");
         let base = format!("http://{}", server.addr);
         TestServer {
             base,
@@ -258,8 +260,8 @@ impl TestServer {
     }
 
     /// Reloads the reference files into the database (as `reload-reference` does).
-    pub async fn reload_reference(&self) -> crate::reference::Loaded {
-        crate::reference::load(self.state.store.as_ref(), &self.dir.join("reference")).await.expect("reference reloads")
+    pub async fn reload_reference(&self) -> myintress_server::reference::Loaded {
+        myintress_server::reference::load(self.state.store.as_ref(), &self.dir.join("reference")).await.expect("reference reloads")
     }
 
     /// The SHA-256 names of every object in the document store.
@@ -282,10 +284,19 @@ impl TestServer {
         }
         let mut settings = self.settings.clone();
         settings.public_url = None;
-        let server = crate::start(settings).await.expect("server restarts");
+        let server = myintress_server::start(settings).await.expect("server restarts");
         self.base = format!("http://{}", server.addr);
         self.state = server.state.clone();
         self.server = Some(server);
+    }
+
+    /// Every access token issued so far reads as expired, as if their minutes had passed:
+    /// the server purges sessions as its clock an hour ahead would. Refresh tokens are
+    /// untouched, so a client can refresh.
+    pub async fn expire_access_tokens(&self) {
+        let mut tx = self.state.store.write().await.expect("store");
+        tx.purge_expired(chrono::Utc::now() + chrono::Duration::hours(1)).await.expect("purge");
+        tx.commit().await.expect("commit");
     }
 
     /// The address the server listens on now.
@@ -298,7 +309,7 @@ impl TestServer {
         let n = self.next_verifier.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let nik = format!("327301570887{:04}", 9000 + n);
         let password = "Verifikator#Uji2026";
-        crate::demo::create_verifier(
+        myintress_server::demo::create_verifier(
             self.state(),
             &nik,
             &format!("Verifikator {kppn}-{n}"),
@@ -428,7 +439,7 @@ async fn prepare(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> (Path
             (Some(url), Some((admin.clone(), name)))
         }
     };
-    let mut settings = Settings::for_tests(dir.clone(), database_url);
+    let mut settings = settings(dir.clone(), database_url);
     settings.reference_dir = Some(dir.join("reference"));
     settings.residents = Some(dir.join("residents.csv"));
     settings.pdf_checker = Some(checker_binary());
@@ -666,7 +677,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(&$crate::testkit::Backend::Sqlite).await
+                    super::$name(&$crate::Backend::Sqlite).await
                 }
             )*
         }
@@ -674,11 +685,39 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(backend) = $crate::testkit::Backend::postgres() {
+                    if let Some(backend) = $crate::Backend::postgres() {
                         super::$name(&backend).await
                     }
                 }
             )*
         }
     };
+}
+
+/// Settings for tests: everything under `data_dir`, captcha off, mail to files.
+pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().expect("valid address"),
+        database_url: database_url.map(Into::into),
+        mail_dir: Some(data_dir.join("mail")),
+        data_dir,
+        residents: None,
+        dukcapil_url: None,
+        reference_dir: None,
+        smtp_url: None,
+        mail_from: "MyIntress <no-reply@myintress.local>".into(),
+        name_threshold: 80,
+        captcha: CaptchaMode::Disabled,
+        public_url: None,
+        pdf_checker: None,
+        pdf_check_in_process: false,
+        dormancy_months: 6,
+        dormancy_interval: 3600,
+        activation_hours: 72,
+        access_token_seconds: 900,
+        session_days: 30,
+        documents_url: None,
+        documents_grace_minutes: 60,
+        trusted_proxies: Vec::new(),
+    }
 }

@@ -1,0 +1,172 @@
+//! The user's actions, offline-first: each is checked with the core's rules, applied to
+//! the local view and queued in the outbox in one transaction; only then is it done.
+
+use myintress_core::api::Membership;
+use myintress_core::error::{Coded, ErrorCode};
+use myintress_core::pdf::PdfError;
+use myintress_core::registration::{DeletionInput, RegistrationInput, parse_reason};
+use myintress_core::reregistration::{Registration, decide_registration};
+use myintress_core::status::{self, Status};
+use myintress_core::text::KppnCode;
+use uuid::Uuid;
+
+use crate::outbox::{self, Action};
+use crate::{Account, CheckedPdf, Client, ClientError, ClientResult, store};
+
+impl Client {
+    /// *Tambah Pengguna*: checks the form with the core's rules (fields, unit kerja, the
+    /// letter PDF, re-registration), then applies it to the local view and queues it in
+    /// one transaction. Refusals come back at once, nothing queued.
+    ///
+    /// The letter is checked here, in this process: for tests and tools. The app checks a
+    /// file once, in a child process, when it is chosen, and calls [`Client::register_checked`].
+    pub async fn register(&self, input: RegistrationInput, letter: Vec<u8>) -> ClientResult<Membership> {
+        self.register_letter(input, CheckedPdf::check_here(letter)).await
+    }
+
+    /// [`Client::register`] with a letter that already passed the check.
+    pub async fn register_checked(&self, input: RegistrationInput, letter: CheckedPdf) -> ClientResult<Membership> {
+        self.register_letter(input, Ok(letter)).await
+    }
+
+    async fn register_letter(&self, input: RegistrationInput, letter: Result<CheckedPdf, PdfError>) -> ClientResult<Membership> {
+        let account = self.require_account().await?;
+        let scope = account.scope()?;
+        let mut errors = Vec::new();
+        let form = input.validate(scope.route()).map_err(|e| errors.extend(e)).ok();
+        let letter = letter.map_err(|e| errors.push(e.for_field("letter"))).ok();
+        let (Some(form), Some(letter)) = (form.filter(|_| errors.is_empty()), letter) else { return Err(ClientError::Fields(errors)) };
+
+        let mut tx = self.pool.begin().await?;
+        let satker = store::satkers(&mut tx).await?.into_iter().find(|s| s.code == form.satker_code.as_str());
+        let satker = satker.ok_or_else(|| ClientError::refused(ErrorCode::SatkerOutOfScope))?;
+        let kppn = KppnCode::parse(&satker.kppn_code).map_err(ClientError::corrupt)?;
+        scope.may_register_for(&form.satker_code, &kppn).map_err(ClientError::refused)?;
+
+        let rows = store::person_rows(&mut tx, form.nik.as_str(), form.satker_code.as_str()).await?;
+        let pairs: Vec<(Uuid, Status)> = rows.iter().map(|m| (m.id, m.status)).collect();
+        let target = match decide_registration(&pairs) {
+            Ok(Registration::New) => Uuid::new_v4(),
+            Ok(Registration::ReplacePending(id)) => id,
+            Err(code) => return Err(ClientError::refused(code)),
+        };
+        // The letter is on disk (synced) before the action that needs it is recorded.
+        let sha = self.docs.save(letter.bytes()).await?;
+        let action = Action::Register { input, letter_sha256: sha };
+        self.enqueue(&mut tx, &account, target, action, None).await?;
+        let (view, _) = store::view(&mut tx, target)
+            .await?
+            .ok_or_else(|| ClientError::corrupt("the local view lost a membership inside a transaction"))?;
+        tx.commit().await?;
+        self.after_action().await?;
+        Ok(view)
+    }
+
+    /// Approve, reject, deactivate or reactivate one membership, offline-first.
+    pub async fn act(&self, id: Uuid, action: Action) -> ClientResult<Membership> {
+        let account = self.require_account().await?;
+        match &action {
+            Action::Reject { reason } | Action::Deactivate { reason } => {
+                parse_reason(reason).map_err(|e| ClientError::Fields(vec![e.for_field("reason")]))?;
+            }
+            Action::Register { .. } | Action::Delete { .. } => {
+                unreachable!("registrations and deletions have their own calls: register, delete");
+            }
+            _ => {}
+        }
+        let mut tx = self.pool.begin().await?;
+        self.check_transition(&mut tx, &account, id, &action).await?;
+        let base = store::server_version(&mut tx, id).await?;
+        self.enqueue(&mut tx, &account, id, action, base).await?;
+        let view = store::view(&mut tx, id).await?.map(|(m, _)| m);
+        tx.commit().await?;
+        self.after_action().await?;
+        view.ok_or_else(|| ClientError::corrupt("the local view lost a membership inside a transaction"))
+    }
+
+    /// *Penghapusan Pengguna*: reason, SK number and the SK PDF; only from 0 or 5. The
+    /// decree is checked here (tests and tools; the app calls [`Client::delete_checked`]).
+    pub async fn delete(&self, id: Uuid, input: DeletionInput, decree: Vec<u8>) -> ClientResult<()> {
+        self.delete_with(id, input, CheckedPdf::check_here(decree)).await
+    }
+
+    /// [`Client::delete`] with a decree that already passed the check.
+    pub async fn delete_checked(&self, id: Uuid, input: DeletionInput, decree: CheckedPdf) -> ClientResult<()> {
+        self.delete_with(id, input, Ok(decree)).await
+    }
+
+    async fn delete_with(&self, id: Uuid, input: DeletionInput, decree: Result<CheckedPdf, PdfError>) -> ClientResult<()> {
+        let account = self.require_account().await?;
+        let mut errors = Vec::new();
+        let form = input.validate().map_err(|e| errors.extend(e)).ok();
+        let decree = decree.map_err(|e| errors.push(e.for_field("decree"))).ok();
+        let (Some(form), Some(decree)) = (form.filter(|_| errors.is_empty()), decree) else { return Err(ClientError::Fields(errors)) };
+        let mut tx = self.pool.begin().await?;
+        let sha = self.docs.save(decree.bytes()).await?;
+        let action = Action::Delete {
+            reason: form.reason.as_str().to_owned(),
+            decree_number: form.decree_number.as_str().to_owned(),
+            decree_sha256: sha,
+        };
+        self.check_transition(&mut tx, &account, id, &action).await?;
+        let base = store::server_version(&mut tx, id).await?;
+        self.enqueue(&mut tx, &account, id, action, base).await?;
+        tx.commit().await?;
+        self.after_action().await?;
+        Ok(())
+    }
+
+    async fn check_transition(&self, conn: &mut sqlx::SqliteConnection, account: &Account, id: Uuid, action: &Action) -> ClientResult<()> {
+        let (view, _) =
+            store::view(conn, id).await?.ok_or(ClientError::Refused(ErrorCode::NotFound, "Data pengguna tidak ditemukan.".into()))?;
+        let core = action.core().expect("not a registration");
+        status::decide(account.acting().actor, core, view.status, view.nik == account.nik)
+            .map(|_| ())
+            .map_err(|e| ClientError::refused(e.code()))
+    }
+
+    async fn enqueue(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        account: &Account,
+        membership_id: Uuid,
+        action: Action,
+        base_version: Option<i64>,
+    ) -> ClientResult<()> {
+        outbox::push(&mut *conn, membership_id, &action, base_version).await?;
+        store::rebuild_view(conn, membership_id, &account.acting()).await?;
+        Ok(())
+    }
+
+    async fn after_action(&self) -> ClientResult<()> {
+        self.publish_counts().await?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Drops a refused action (the view already shows the server's state).
+    pub async fn dismiss(&self, key: &str) -> ClientResult<()> {
+        outbox::dismiss(&mut *self.pool.acquire().await?, key).await?;
+        self.publish_counts().await
+    }
+
+    /// Queues a refused action again, based on the server's current state (a new
+    /// idempotency key: it is a new request).
+    pub async fn redo(&self, key: &str) -> ClientResult<Membership> {
+        let Some((action, id)) = outbox::take_conflict(&mut *self.pool.acquire().await?, key).await? else {
+            return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
+        };
+        match action {
+            Action::Register { input, letter_sha256 } => {
+                let letter = self.docs.read(&letter_sha256).await?;
+                self.register(input, letter).await
+            }
+            Action::Delete { reason, decree_number, decree_sha256 } => {
+                let decree = self.docs.read(&decree_sha256).await?;
+                self.delete(id, DeletionInput { reason, decree_number }, decree).await?;
+                store::view(&mut *self.pool.acquire().await?, id).await?.map(|(m, _)| m).ok_or(ClientError::NotSignedIn)
+            }
+            other => self.act(id, other).await,
+        }
+    }
+}

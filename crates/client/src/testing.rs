@@ -1,0 +1,136 @@
+//! For the benchmarks (`crates/bench`): what they measure and compare against, written
+//! here beside the schema instead of as SQL on the client's tables elsewhere. Not for the
+//! app.
+
+use std::time::{Duration, Instant};
+
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use crate::queries::{self, ListFilter, ListPage};
+use crate::{Client, ClientResult, store};
+
+/// A connection of the client's store, to time the screens' queries without the pool.
+pub async fn connection(client: &Client) -> ClientResult<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+    Ok(client.pool.acquire().await?)
+}
+
+/// *Daftar Pengguna*'s query on one connection (what [`Client::list`] runs).
+pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> ClientResult<ListPage> {
+    Ok(queries::list(conn, filter).await?)
+}
+
+/// How many memberships the local store holds (every row, listed or not).
+pub async fn membership_count(client: &Client) -> ClientResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships").fetch_one(&client.pool).await?)
+}
+
+/// The ids of up to `n` pending registrations, oldest first.
+pub async fn pending_ids(client: &Client, n: usize) -> ClientResult<Vec<Uuid>> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM memberships WHERE status = $1 ORDER BY created_at LIMIT $2")
+        .bind(myintress_core::Status::Registered.code())
+        .bind(n as i64)
+        .fetch_all(&client.pool)
+        .await?;
+    Ok(ids.iter().map(|id| Uuid::parse_str(id)).collect::<Result<_, _>>()?)
+}
+
+/// How many listed rows have `status` and an action of the user waiting on them.
+pub async fn listed_with_pending(client: &Client, status: myintress_core::Status) -> ClientResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE status = $1 AND pending > 0 AND listed = 1")
+        .bind(status.code())
+        .fetch_one(&client.pool)
+        .await?)
+}
+
+/// Up to `n` NIKs of the store, at random.
+pub async fn sample_niks(conn: &mut SqliteConnection, n: usize) -> ClientResult<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT nik FROM memberships ORDER BY random() LIMIT $1").bind(n as i64).fetch_all(conn).await?)
+}
+
+/// Benchmark 1's baseline: the rows the sync wrote, inserted into an empty store of the
+/// same schema in one transaction through one prepared statement.
+pub async fn bulk_insert_baseline(client: &Client, path: &std::path::Path) -> ClientResult<Duration> {
+    type Values = (String, Option<String>, Option<i64>, String, String, String, i64, String, bool, String);
+    let rows: Vec<Values> = sqlx::query_as(
+        "SELECT id, server_json, server_version, nik, name, satker_code, status, created_at, listed, view_json FROM memberships",
+    )
+    .fetch_all(&client.pool)
+    .await?;
+    let pool = store::open(path).await?;
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    for r in &rows {
+        sqlx::query(
+            "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, view_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&r.0)
+        .bind(&r.1)
+        .bind(r.2)
+        .bind(&r.3)
+        .bind(&r.4)
+        .bind(&r.5)
+        .bind(r.6)
+        .bind(&r.7)
+        .bind(r.8)
+        .bind(&r.9)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    let elapsed = started.elapsed();
+    pool.close().await;
+    Ok(elapsed)
+}
+
+/// Benchmark 2's baseline: a bare INSERT and commit in the same database.
+pub async fn bare_insert_baseline(client: &Client, n: usize) -> ClientResult<Vec<Duration>> {
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let started = Instant::now();
+        let mut tx = client.pool.begin().await?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)").bind(format!("bench-{i}")).bind("x").execute(&mut *tx).await?;
+        tx.commit().await?;
+        times.push(started.elapsed());
+    }
+    sqlx::query("DELETE FROM meta WHERE key LIKE 'bench-%'").execute(&client.pool).await?;
+    Ok(times)
+}
+
+/// Benchmark 3's baseline: the same page (count and rows) with every index and the search
+/// index turned off, i.e. a full scan of the table.
+pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientResult<usize> {
+    let mut cond = String::from("listed = 1");
+    if f.satker_code.is_some() {
+        cond.push_str(" AND satker_code = $1");
+    }
+    if f.status.is_some() {
+        cond.push_str(" AND status = $2");
+    }
+    if f.search.is_some() {
+        cond.push_str(" AND (lower(name) LIKE $3 OR nik LIKE $3)");
+    }
+    let like = f.search.as_ref().map(|s| format!("%{}%", s.to_lowercase())).unwrap_or_default();
+    fn bind<'q>(
+        q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        f: &ListFilter,
+        like: &str,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        q.bind(f.satker_code.clone().unwrap_or_default()).bind(f.status.unwrap_or(0) as i64).bind(like.to_owned())
+    }
+    let count =
+        format!("SELECT COUNT(*) AS n FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL");
+    let _total: i64 = bind(sqlx::query(&count), f, &like).fetch_one(&mut *conn).await?.try_get("n")?;
+    let page = format!(
+        "SELECT view_json, pending FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL \
+         ORDER BY name, nik, created_at, id LIMIT 50 OFFSET {}",
+        f.offset.max(0)
+    );
+    let rows = bind(sqlx::query(&page), f, &like).fetch_all(&mut *conn).await?;
+    for r in &rows {
+        let json: String = r.try_get("view_json")?;
+        let _: myintress_core::api::Membership = serde_json::from_str(&json)?;
+    }
+    Ok(rows.len())
+}

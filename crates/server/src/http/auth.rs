@@ -1,0 +1,70 @@
+//! `/api/v1/auth/…` and `/api/v1/me`: the sign-in endpoints over [`crate::session`], and
+//! the [`Caller`] extractor every signed-in endpoint takes.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use myintress_core::api::{CaptchaChallenge, LoginRequest, Me, Problem, RefreshRequest, TokenPair};
+
+use crate::error::ApiError;
+use crate::http::AppJson;
+use crate::registry::Caller;
+use crate::session;
+use crate::state::AppState;
+
+/// `GET /api/v1/auth/captcha`
+#[utoipa::path(get, path = "/api/v1/auth/captcha", tag = "auth",
+    responses((status = 200, description = "A new challenge", body = CaptchaChallenge)))]
+pub async fn captcha(State(state): State<Arc<AppState>>) -> Result<AppJson<CaptchaChallenge>, ApiError> {
+    Ok(AppJson(session::new_captcha(&state).await?))
+}
+
+/// `POST /api/v1/auth/login`
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 401, description = "captcha_invalid, credentials_invalid, account_dormant, account_pending, account_rejected, account_inactive", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "account_locked", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(State(state): State<Arc<AppState>>, AppJson(body): AppJson<LoginRequest>) -> Result<AppJson<TokenPair>, ApiError> {
+    Ok(AppJson(session::login(&state, &body).await?))
+}
+
+/// `POST /api/v1/auth/refresh`
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair; the old refresh token stops working", body = TokenPair),
+        (status = 401, description = "unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<RefreshRequest>) -> Result<AppJson<TokenPair>, ApiError> {
+    Ok(AppJson(session::refresh(&state, &body).await?))
+}
+
+/// `POST /api/v1/auth/logout`
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "The session family is revoked"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller) -> Result<StatusCode, ApiError> {
+    session::logout(&state, &caller).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/me`
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in account", body = Me),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<AppJson<Me>, ApiError> {
+    Ok(AppJson(session::me(&state, &caller).await?))
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        session::authenticate(state, header.and_then(|h| h.strip_prefix("Bearer "))).await
+    }
+}

@@ -1,0 +1,41 @@
+// Every command the UI may call, declared once. `build.rs` includes this file to make an
+// `allow-…` permission of each name; `lib.rs` includes it to build the invoke handler and
+// the TypeScript bindings; a test checks that `capabilities/main-window.json` grants
+// exactly these and that the UI calls each. Adding a command is one line here.
+//
+// `for_each_command!(then)` calls the macro `then` with the list as `module::command, …`.
+macro_rules! for_each_command {
+    ($then:ident) => {
+        $then! {
+            system::app_info,
+            system::check_nik,
+            system::set_server_url,
+            system::support_log,
+            session::session_state,
+            session::captcha,
+            session::sign_in,
+            session::sign_out,
+            data::satkers,
+            data::counts,
+            data::list_memberships,
+            data::queue,
+            data::membership_detail,
+            data::audit,
+            data::digit_lookup,
+            data::document,
+            files::pick_pdf,
+            files::discard_staged,
+            actions::register,
+            actions::approve,
+            actions::reject,
+            actions::deactivate,
+            actions::reactivate,
+            actions::delete_membership,
+            sync::outbox,
+            sync::dismiss_conflict,
+            sync::redo_conflict,
+            sync::sync_now,
+            export::export_list,
+        }
+    };
+}
