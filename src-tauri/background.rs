@@ -61,10 +61,7 @@ fn notify_desktop(app: &tauri::AppHandle, notice: &Notice) {
         Notice::NewRegistrations { count } => {
             ("Pendaftaran baru".to_owned(), format!("{count} pendaftaran pengguna menunggu verifikasi KPPN."))
         }
-        Notice::StatusChanged { name, status, .. } => {
-            let label = myintress_core::Status::from_code(*status).map(|s| s.display_label()).unwrap_or_default();
-            ("Status pengguna berubah".to_owned(), format!("{name}: {label}"))
-        }
+        Notice::StatusChanged { name, status, .. } => ("Status pengguna berubah".to_owned(), format!("{name}: {}", status.display_label())),
         Notice::Conflict { detail, .. } => ("Tindakan ditolak server".to_owned(), detail.clone()),
     };
     if let Err(e) = app.notification().builder().title(title).body(body).show() {

@@ -24,7 +24,7 @@ pub async fn satkers(state: State<'_, AppState>) -> CommandResult<Vec<Satker>> {
 
 #[derive(Debug, Serialize, Type)]
 pub struct StatusCount {
-    pub status: u8,
+    pub status: myintress_core::Status,
     pub label: String,
     pub count: i64,
 }
@@ -37,9 +37,9 @@ pub async fn counts(state: State<'_, AppState>) -> CommandResult<Vec<StatusCount
     Ok(myintress_core::Status::ALL
         .iter()
         .map(|s| StatusCount {
-            status: s.code(),
+            status: *s,
             label: s.label().into(),
-            count: counts.iter().find(|(c, _)| *c == s.code()).map(|(_, n)| *n).unwrap_or(0),
+            count: counts.iter().find(|(c, _)| c == s).map(|(_, n)| *n).unwrap_or(0),
         })
         .collect())
 }

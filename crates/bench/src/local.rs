@@ -100,7 +100,7 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
         for _ in 0..n {
             let filter = ListFilter {
                 satker_code: Some(satkers.choose(&mut rng).unwrap().clone()),
-                status: Some(*[0u8, 1, 2, 3, 4].choose(&mut rng).unwrap()),
+                status: Some(*myintress_core::Status::ALL.choose(&mut rng).unwrap()),
                 search: None,
                 offset: 0,
                 limit: 50,

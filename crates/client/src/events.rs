@@ -1,6 +1,7 @@
 //! What the sync engine tells the UI: the connection state with progress, how many actions
 //! wait, how many were refused, and new registrations waiting for the KPPN.
 
+use myintress_core::status::Status;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +58,7 @@ pub enum Notice {
     /// New registrations arrived for the KPPN to verify.
     NewRegistrations { count: u64 },
     /// A membership the user follows changed status on the server.
-    StatusChanged { membership_id: String, name: String, status: u8 },
+    StatusChanged { membership_id: String, name: String, status: Status },
     /// The server refused an action.
     Conflict { key: String, detail: String },
 }

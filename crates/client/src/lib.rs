@@ -146,7 +146,7 @@ impl Client {
     }
 
     /// Listed rows by status code.
-    pub async fn counts(&self) -> ClientResult<Vec<(u8, i64)>> {
+    pub async fn counts(&self) -> ClientResult<Vec<(Status, i64)>> {
         Ok(queries::counts(&mut *self.pool.acquire().await?).await?)
     }
 

@@ -3,6 +3,7 @@
 //! [`crate::outbox`].
 
 use myintress_core::api::Membership;
+use myintress_core::status::Status;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -11,7 +12,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ListFilter {
     pub satker_code: Option<String>,
-    pub status: Option<u8>,
+    pub status: Option<Status>,
     /// Name or NIK, any part of it.
     pub search: Option<String>,
     pub offset: i64,
@@ -53,7 +54,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter) {
         qb.push(" AND m.satker_code = ").push_bind(s.clone());
     }
     if let Some(status) = filter.status {
-        qb.push(" AND m.status = ").push_bind(status as i64);
+        qb.push(" AND m.status = ").push_bind(i64::from(status.code()));
     }
     if let Some(phrase) = phrase(filter) {
         qb.push(" AND m.rowid IN (SELECT rowid FROM memberships_search WHERE memberships_search MATCH ").push_bind(phrase).push(")");
@@ -117,9 +118,15 @@ pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ListRow>> {
 }
 
 /// Counts of listed rows by status, for Beranda.
-pub async fn counts(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(u8, i64)>> {
+pub async fn counts(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(Status, i64)>> {
     let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM memberships WHERE listed = 1 GROUP BY status ORDER BY status")
         .fetch_all(conn)
         .await?;
-    rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("status")? as u8, r.try_get("n")?))).collect()
+    rows.into_iter()
+        .map(|r| {
+            let code: i64 = r.try_get("status")?;
+            let status = u8::try_from(code).ok().and_then(Status::from_code);
+            Ok((status.ok_or_else(|| sqlx::Error::Decode(format!("status {code}").into()))?, r.try_get("n")?))
+        })
+        .collect()
 }

@@ -289,11 +289,7 @@ impl Client {
             }
             // A satker user follows its registrations: say when the KPPN decided.
             if acting.actor == myintress_core::status::Actor::SatkerOperator && was.is_some_and(|w| w != m.status) {
-                status_changes.push(Notice::StatusChanged {
-                    membership_id: m.id.to_string(),
-                    name: m.name.clone(),
-                    status: m.status.code(),
-                });
+                status_changes.push(Notice::StatusChanged { membership_id: m.id.to_string(), name: m.name.clone(), status: m.status });
             }
         }
         tx.commit().await?;

@@ -117,7 +117,7 @@ pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientRes
         f: &ListFilter,
         like: &str,
     ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-        q.bind(f.satker_code.clone().unwrap_or_default()).bind(f.status.unwrap_or(0) as i64).bind(like.to_owned())
+        q.bind(f.satker_code.clone().unwrap_or_default()).bind(f.status.map_or(0, |s| i64::from(s.code()))).bind(like.to_owned())
     }
     let count =
         format!("SELECT COUNT(*) AS n FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL");

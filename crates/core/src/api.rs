@@ -24,7 +24,6 @@ pub struct Membership {
     pub satker_code: String,
     /// `0|1|2|3|5`.
     #[cfg_attr(feature = "openapi", schema(value_type = u8))]
-    #[cfg_attr(feature = "specta", specta(type = u8))]
     pub status: Status,
     pub status_label: String,
     pub letter_number: String,
@@ -56,11 +55,9 @@ pub struct HistoryEntry {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub event: Event,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
-    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub from_status: Option<Status>,
     /// `None` when the membership was removed.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
-    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub to_status: Option<Status>,
     pub actor_name: String,
     pub reason: Option<String>,
@@ -304,10 +301,8 @@ pub struct AuditEntry {
     pub nik: String,
     pub satker_code: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
-    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub from_status: Option<Status>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>))]
-    #[cfg_attr(feature = "specta", specta(type = Option<u8>))]
     pub to_status: Option<Status>,
     pub reason: Option<String>,
     pub request_id: String,

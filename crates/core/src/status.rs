@@ -84,6 +84,16 @@ impl<'de> Deserialize<'de> for Status {
     }
 }
 
+/// In the TypeScript bindings a status is the union of its codes (`0 | 1 | 2 | 3 | 5`), so
+/// a screen comparing it with a code that does not exist fails to type-check.
+#[cfg(feature = "specta")]
+impl specta::Type for Status {
+    fn definition(_types: &mut specta::Types) -> specta::datatype::DataType {
+        let codes: Vec<String> = Status::ALL.iter().map(|s| s.code().to_string()).collect();
+        specta::datatype::DataType::Reference(specta_typescript::define(codes.join(" | ")))
+    }
+}
+
 /// Who is acting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -116,8 +116,8 @@ export type AuditEntry = {
 	membership_id: string,
 	nik: string,
 	satker_code: string,
-	from_status: number | null,
-	to_status: number | null,
+	from_status: 0 | 1 | 2 | 3 | 5 | null,
+	to_status: 0 | 1 | 2 | 3 | 5 | null,
 	reason: string | null,
 	request_id: string,
 };
@@ -236,9 +236,9 @@ export type HistoryEntry = {
 	at: string,
 	/**  What happened. */
 	event: Event,
-	from_status: number | null,
+	from_status: 0 | 1 | 2 | 3 | 5 | null,
 	/**  `None` when the membership was removed. */
-	to_status: number | null,
+	to_status: 0 | 1 | 2 | 3 | 5 | null,
 	actor_name: string,
 	reason: string | null,
 	letter_number: string | null,
@@ -248,7 +248,7 @@ export type HistoryEntry = {
 /**  What *Daftar Pengguna* asks for. */
 export type ListFilter = {
 	satker_code: string | null,
-	status: number | null,
+	status: 0 | 1 | 2 | 3 | 5 | null,
 	/**  Name or NIK, any part of it. */
 	search: string | null,
 	offset: number,
@@ -281,7 +281,7 @@ export type Membership = {
 	email: string,
 	satker_code: string,
 	/**  `0|1|2|3|5`. */
-	status: number,
+	status: 0 | 1 | 2 | 3 | 5,
 	status_label: string,
 	letter_number: string,
 	letter_document_id: string,
@@ -324,7 +324,7 @@ export type Notice =
 /**  New registrations arrived for the KPPN to verify. */
 { kind: "new_registrations"; count: number } | 
 /**  A membership the user follows changed status on the server. */
-{ kind: "status_changed"; membership_id: string; name: string; status: number } | 
+{ kind: "status_changed"; membership_id: string; name: string; status: 0 | 1 | 2 | 3 | 5 } | 
 /**  The server refused an action. */
 { kind: "conflict"; key: string; detail: string };
 
@@ -441,7 +441,7 @@ export type StagedFile = {
 };
 
 export type StatusCount = {
-	status: number,
+	status: 0 | 1 | 2 | 3 | 5,
 	label: string,
 	count: number,
 };
