@@ -72,3 +72,32 @@ pub async fn sign_out(state: State<'_, AppState>, discard_pending: bool) -> Comm
     client.sign_out(discard_pending).await?;
     Ok(())
 }
+
+/// "Lupa kata sandi?": a reset link goes to the account's e-mail (the answer is the same
+/// whether or not the NIK has an account).
+#[tauri::command]
+#[specta::specta]
+pub async fn request_password_reset(
+    state: State<'_, AppState>,
+    nik: String,
+    captcha_id: String,
+    captcha_answer: String,
+) -> CommandResult<()> {
+    let client = client(&state).await?;
+    let nik: String = nik.split_whitespace().collect();
+    Ok(client.request_password_reset(&nik, &captcha_id, &captcha_answer).await?)
+}
+
+/// "Ganti kata sandi" in Pengaturan: the other devices are signed out, this one stays.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_password(state: State<'_, AppState>, current_password: String, new_password: String) -> CommandResult<()> {
+    Ok(client(&state).await?.change_password(&current_password, &new_password).await?)
+}
+
+/// "Keluar dari semua perangkat" in Pengaturan.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out_everywhere(state: State<'_, AppState>) -> CommandResult<()> {
+    Ok(client(&state).await?.sign_out_everywhere().await?)
+}

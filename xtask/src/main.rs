@@ -194,12 +194,14 @@ fn test(extra: &[String]) -> Result<()> {
     args.extend(extra.iter().map(String::as_str));
     let (program, args) = if cfg!(target_os = "linux") { ("dbus-run-session", args) } else { ("cargo", args[1..].to_vec()) };
     let schemathesis = setup::venv_bin("schemathesis")?;
+    let smtpd = setup::venv_bin("aiosmtpd")?;
     let keyring = setup::tools_dir()?.join("keyring");
     let mut env: Vec<(&str, &str)> = vec![
         ("PATH", &path),
         ("MYINTRESS_BENCH_POSTGRES_URL", &cluster.url),
         ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),
         ("MYINTRESS_SCHEMATHESIS", schemathesis.to_str().context("path")?),
+        ("MYINTRESS_TEST_SMTPD", smtpd.to_str().context("path")?),
         ("MYINTRESS_TEST_TOOLS_REQUIRED", "1"),
         ("KEYRING", keyring.to_str().context("path")?),
     ];

@@ -65,6 +65,7 @@ pub fn all(for_tests: bool) -> Result<()> {
         cargo_tool("tauri-driver", "tauri-driver")?;
         python_tool(SCHEMATHESIS)?;
         python_tool(MOTO)?;
+        python_tool(AIOSMTPD)?;
     }
     Ok(())
 }
@@ -84,6 +85,9 @@ pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 /// The S3-compatible server the tests store documents in (moto in server mode), pinned.
 pub const MOTO: &str = "moto[server]==5.2.5";
+
+/// The real SMTP server the mail tests deliver to (stopped and started by the tests), pinned.
+pub const AIOSMTPD: &str = "aiosmtpd==1.4.6";
 
 /// `pip install` of a pinned tool into `<tools>/venv` unless that version is there.
 pub fn python_tool(requirement: &str) -> Result<()> {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use myintress_core::ErrorCode;
 use myintress_core::api::{
-    CaptchaChallenge, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, Problem, RawChangesPage, RefreshRequest, TokenPair,
+    CaptchaChallenge, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, PasswordChange, PasswordResetRequest, Problem,
+    RawChangesPage, RefreshRequest, TokenPair,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -139,6 +140,20 @@ impl ApiClient {
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
         let body = RefreshRequest { refresh_token: refresh_token.to_owned() };
         Self::read(self.http.post(self.url("/api/v1/auth/refresh")).json(&body).send().await).await
+    }
+
+    /// Asks for a password-reset link; the answer is the same whether or not the NIK has an account.
+    pub async fn password_reset(&self, request: &PasswordResetRequest) -> Result<(), ApiError> {
+        Self::read_bytes(self.http.post(self.url("/api/v1/auth/password-reset")).json(request).send().await).await.map(|_| ())
+    }
+
+    pub async fn change_password(&self, token: &str, change: &PasswordChange) -> Result<(), ApiError> {
+        let request = self.http.post(self.url("/api/v1/auth/password")).bearer_auth(token).json(change);
+        Self::read_bytes(request.send().await).await.map(|_| ())
+    }
+
+    pub async fn logout_all(&self, token: &str) -> Result<(), ApiError> {
+        Self::read_bytes(self.http.post(self.url("/api/v1/auth/logout-all")).bearer_auth(token).send().await).await.map(|_| ())
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {

@@ -3,7 +3,7 @@
 //! token (in the OS keychain only).
 
 use chrono::{DateTime, Duration, Utc};
-use myintress_core::api::{LoginRequest, Role, TokenPair};
+use myintress_core::api::{LoginRequest, PasswordChange, PasswordResetRequest, Role, TokenPair};
 use myintress_core::error::ErrorCode;
 use myintress_core::scope::Scope;
 use myintress_core::status::Actor;
@@ -183,6 +183,40 @@ impl Client {
             self.docs.remove(&sha).await;
         }
         Ok(())
+    }
+
+    /// "Lupa kata sandi?": asks the server to mail a reset link to the account of `nik`
+    /// (the answer is the same whether or not it has one). Online only.
+    pub async fn request_password_reset(&self, nik: &str, captcha_id: &str, captcha_answer: &str) -> ClientResult<()> {
+        let request = PasswordResetRequest {
+            nik: nik.trim().to_owned(),
+            captcha_id: captcha_id.to_owned(),
+            captcha_answer: captcha_answer.to_owned(),
+        };
+        Ok(self.api.password_reset(&request).await?)
+    }
+
+    /// Changes the signed-in person's password; the server ends their other sessions, this
+    /// desk stays signed in. Online only.
+    pub async fn change_password(&self, current_password: &str, new_password: &str) -> ClientResult<()> {
+        let change = PasswordChange { current_password: current_password.to_owned(), new_password: new_password.to_owned() };
+        let change = &change;
+        self.online(|token| async move { self.api.change_password(&token, change).await }).await
+    }
+
+    /// "Keluar dari semua perangkat": ends every session of the account on the server, then
+    /// signs out here. Refused while actions wait (they would need a session to go), and
+    /// when the server cannot be reached (the other devices would stay signed in).
+    pub async fn sign_out_everywhere(&self) -> ClientResult<()> {
+        let waiting = outbox::count(&mut *self.pool.acquire().await?, OutboxState::Pending).await?;
+        if waiting > 0 {
+            return Err(ClientError::Refused(
+                ErrorCode::PendingActions,
+                format!("Masih ada {waiting} tindakan menunggu sinkronisasi. Sinkronkan dahulu sebelum keluar."),
+            ));
+        }
+        self.online(|token| async move { self.api.logout_all(&token).await }).await?;
+        self.sign_out(false).await
     }
 
     /// Signs out: ends the session on the server when reachable, removes the refresh token

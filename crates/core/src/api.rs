@@ -238,6 +238,38 @@ pub struct LoginRequest {
     pub captcha_answer: String,
 }
 
+/// `POST /api/v1/auth/password-reset`: a reset link for this NIK's account, if there is one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct PasswordResetRequest {
+    pub nik: String,
+    pub captcha_id: String,
+    pub captcha_answer: String,
+}
+
+/// `POST /api/v1/memberships/{id}/contact`: a KPPN verifier corrects a person's phone or
+/// e-mail (a field left out or empty stays as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct ContactCorrection {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// `POST /api/v1/auth/password`: a signed-in person changes their password.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

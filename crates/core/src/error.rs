@@ -53,6 +53,12 @@ pub enum ErrorCode {
     AccountInactive,
     DigitAccountNotFound,
     UnknownField,
+    /// 422: a new password breaks a rule (too short, too long, too common, not confirmed).
+    PasswordTooWeak,
+    /// 410: a password-reset (or activation) link that was used, expired or replaced.
+    PasswordResetInvalid,
+    /// 409: the account already has a password; no activation link is sent.
+    AlreadyActivated,
     // The request itself, answered by the server before any business rule.
     /// 401: no valid session (missing, expired or revoked).
     Unauthorized,
@@ -95,7 +101,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 55] = [
+    pub const ALL: [ErrorCode; 58] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -129,6 +135,9 @@ impl ErrorCode {
         Self::AccountInactive,
         Self::DigitAccountNotFound,
         Self::UnknownField,
+        Self::PasswordTooWeak,
+        Self::PasswordResetInvalid,
+        Self::AlreadyActivated,
         Self::Unauthorized,
         Self::RefreshTokenReused,
         Self::Forbidden,
@@ -195,6 +204,9 @@ impl ErrorCode {
             Self::AccountInactive => "account_inactive",
             Self::DigitAccountNotFound => "digit_account_not_found",
             Self::UnknownField => "unknown_field",
+            Self::PasswordTooWeak => "password_too_weak",
+            Self::PasswordResetInvalid => "password_reset_invalid",
+            Self::AlreadyActivated => "already_activated",
             Self::Unauthorized => "unauthorized",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Forbidden => "forbidden",
@@ -248,9 +260,11 @@ impl ErrorCode {
             | Self::LetterActiveContent
             | Self::ReasonRequired
             | Self::UnknownField
+            | Self::PasswordTooWeak
             | Self::IdempotencyKeyReused
             | Self::FileUnreadable => 422,
-            Self::PendingActions => 409,
+            Self::PendingActions | Self::AlreadyActivated => 409,
+            Self::PasswordResetInvalid => 410,
             Self::DukcapilUnavailable | Self::Offline => 503,
             Self::Unauthorized | Self::RefreshTokenReused | Self::NotSignedIn => 401,
             Self::Forbidden => 403,
@@ -321,6 +335,11 @@ impl ErrorCode {
             Self::AccountInactive => "Akun Anda tidak aktif. Hubungi KPPN mitra kerja.",
             Self::DigitAccountNotFound => "Pengguna belum terdaftar di DIGIT; isi form secara manual, email aktivasi akan dikirim",
             Self::UnknownField => "Isian tidak dikenal; periksa nama isian yang dikirim",
+            Self::PasswordTooWeak => "Kata sandi baru belum memenuhi syarat: minimal 8 karakter dan tidak mudah ditebak",
+            Self::AlreadyActivated => {
+                "Akun ini sudah memiliki kata sandi; tautan aktivasi tidak dikirim. Bila lupa kata sandi, pengguna dapat memilih \"Lupa kata sandi?\" di layar masuk"
+            }
+            Self::PasswordResetInvalid => "Tautan ini sudah pernah digunakan, sudah kedaluwarsa, atau sudah diganti tautan yang lebih baru",
             Self::Unauthorized => "Sesi Anda telah berakhir atau tidak valid. Silakan masuk kembali.",
             Self::RefreshTokenReused => "Sesi ini dipakai di tempat lain dan telah diakhiri demi keamanan. Silakan masuk kembali.",
             Self::Forbidden => "Peran Anda tidak dapat melakukan tindakan ini.",

@@ -201,13 +201,15 @@ pub enum Event {
     Reactivate,
     Delete,
     MarkDormant,
+    /// A KPPN verifier corrected the phone or e-mail.
+    ContactCorrected,
     #[serde(untagged)]
     #[cfg_attr(feature = "specta", specta(skip))]
     Other(String),
 }
 
 impl Event {
-    pub const ALL: [Event; 8] = [
+    pub const ALL: [Event; 9] = [
         Event::Register,
         Event::Replace,
         Event::Approve,
@@ -216,6 +218,7 @@ impl Event {
         Event::Reactivate,
         Event::Delete,
         Event::MarkDormant,
+        Event::ContactCorrected,
     ];
 
     /// The name on the wire and in the store.
@@ -229,6 +232,7 @@ impl Event {
             Event::Reactivate => Action::Reactivate.as_str(),
             Event::Delete => Action::Delete.as_str(),
             Event::MarkDormant => Action::MarkDormant.as_str(),
+            Event::ContactCorrected => "contact_corrected",
             Event::Other(name) => name,
         }
     }
@@ -249,6 +253,7 @@ impl Event {
             Event::Reactivate => "Diaktifkan kembali",
             Event::Delete => "Dihapus",
             Event::MarkDormant => "Menjadi Dormant",
+            Event::ContactCorrected => "Kontak diperbaiki KPPN",
             Event::Other(name) => name,
         }
     }

@@ -64,6 +64,7 @@ impl RunningServer {
 /// Binds `settings.listen` and serves until stopped; background jobs run alongside, and
 /// `SIGHUP` reloads the reference lists (Unix).
 pub async fn start(mut settings: Settings) -> Result<RunningServer> {
+    settings.check_public_url()?;
     let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("listen {}", settings.listen))?;
     let addr = listener.local_addr()?;
     // Links in e-mails point at the port actually bound (`--listen 127.0.0.1:0` in tests).
@@ -74,6 +75,7 @@ pub async fn start(mut settings: Settings) -> Result<RunningServer> {
     let (stop, mut stopped) = watch::channel(false);
     let app = http::router(state.clone());
     let jobs = jobs::spawn(state.clone(), stop.subscribe());
+    let mail = mail::spawn(state.clone(), stop.subscribe());
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
@@ -82,6 +84,7 @@ pub async fn start(mut settings: Settings) -> Result<RunningServer> {
             .await
             .context("serve")?;
         jobs.abort();
+        mail.abort();
         Ok(())
     });
     Ok(RunningServer { addr, state, stop, task })

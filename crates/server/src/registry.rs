@@ -12,7 +12,8 @@
 //! stored only after every check and authorization passed, inside that transaction.
 
 use chrono::{DateTime, Utc};
-use myintress_core::api::{ChangeKind, Membership, Role, Satker};
+use myintress_core::api::{ChangeKind, ContactCorrection, Membership, Role, Satker};
+use myintress_core::contact::{Email, PhoneNumber};
 use myintress_core::error::{Coded, ErrorCode};
 use myintress_core::pdf::PdfReport;
 use myintress_core::registration::{DeletionForm, RegistrationEffect, RegistrationForm};
@@ -27,7 +28,7 @@ use crate::idempotency::{Idempotency, StoredAnswer};
 use crate::state::AppState;
 use crate::store::{
     AccountRow, ActivationRow, AuditRow, DocumentKind, DocumentRow, HistoryRow, LockKey, MembershipRow, NewChange, ReadConn, SatkerRow,
-    ScopeFilter, WriteConn,
+    ScopeFilter, TokenPurpose, WriteConn,
 };
 
 /// Who is calling, resolved from the session.
@@ -324,17 +325,8 @@ async fn store_document(
 #[derive(Debug)]
 pub struct Registered {
     pub membership: Membership,
-    /// Set when a DIGIT account was created: the activation link to mail after commit.
-    pub activation: Option<ActivationMail>,
-}
-
-/// The activation e-mail of a new DIGIT account, sent after the commit.
-#[derive(Debug, Clone)]
-pub struct ActivationMail {
-    pub name: String,
-    pub email: String,
-    /// The single-use link (`{public_url}/activate/{token}`).
-    pub link: String,
+    /// A DIGIT account was created, and its activation e-mail queued with the change.
+    pub account_created: bool,
 }
 
 /// Registers a person in a satker, after the form, the scope, the letter and the civil
@@ -434,9 +426,11 @@ pub async fn register(
     changeset.refresh_visibility(tx.as_mut(), nik).await?;
     let row = tx.membership(row.id).await?.unwrap_or(row);
 
-    // The person's DIGIT account: created when missing, with a single-use activation link.
-    let mut activation = None;
-    if tx.account(nik).await?.is_none() {
+    // The person's DIGIT account: created when missing, with a single-use activation link
+    // mailed through the outbox in this transaction. An existing account keeps its e-mail:
+    // a registration never changes whose account it is.
+    let account_created = tx.account(nik).await?.is_none();
+    if account_created {
         tx.insert_account(&AccountRow {
             nik: nik.to_owned(),
             name: form.name.as_str().to_owned(),
@@ -449,25 +443,37 @@ pub async fn register(
             last_sign_in_at: None,
         })
         .await?;
-        let token = crate::credentials::new_token();
-        tx.insert_activation(
-            &crate::credentials::token_hash(&token),
-            &ActivationRow {
-                nik: nik.to_owned(),
-                expires_at: now + chrono::Duration::hours(state.settings.activation_hours),
-                used_at: None,
-            },
-        )
-        .await?;
-        let link = format!("{}/activate/{token}", state.settings.public_url());
-        activation = Some(ActivationMail { name: form.name.as_str().to_owned(), email: form.email.as_str().to_owned(), link });
+        queue_activation(state, tx.as_mut(), nik, form.name.as_str(), form.email.as_str(), now).await?;
     }
 
     let membership = to_api(&row);
     let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
     changeset.finish(tx, if created { 201 } else { 200 }, &body).await?;
-    let registered = Registered { membership, activation };
+    if account_created {
+        state.mail_wake.notify_one();
+    }
+    let registered = Registered { membership, account_created };
     Ok(if created { Written::Created(registered) } else { Written::Updated(registered) })
+}
+
+/// A new single-use activation link for `nik` (earlier unused ones stop working), mailed to
+/// `email` through the outbox of this transaction.
+pub async fn queue_activation(
+    state: &AppState,
+    tx: &mut dyn WriteConn,
+    nik: &str,
+    name: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    tx.void_tokens(nik, TokenPurpose::Activation, now).await?;
+    let token = crate::credentials::new_token();
+    let expires_at = now + chrono::Duration::hours(state.settings.activation_hours);
+    let row = ActivationRow { nik: nik.to_owned(), expires_at, used_at: None, purpose: TokenPurpose::Activation };
+    tx.insert_activation(&crate::credentials::token_hash(&token), &row).await?;
+    let link = format!("{}/activate/{token}", state.settings.public_url());
+    tx.queue_mail(&crate::mail::activation(name, email, &link, state.settings.activation_hours, now)).await?;
+    Ok(())
 }
 
 /// `base` as a registration leaves it: the membership's fields as core's
@@ -643,12 +649,140 @@ pub async fn act(
     changeset.record(tx.as_mut(), &updated, Event::from(input.action), Some(from), reason.as_deref(), document, detail).await?;
     changeset.refresh_visibility(tx.as_mut(), &row.nik).await?;
     end_sessions_without_access(tx.as_mut(), &row.nik, now).await?;
+    // The registered person hears the KPPN's decision (with the reason of a rejection).
+    let decided = matches!(input.action, Action::Approve | Action::Reject);
+    if decided {
+        let rejection = (input.action == Action::Reject).then(|| reason.clone().unwrap_or_default());
+        let satker_label = format!("{} {}", satker.code, satker.name);
+        tx.queue_mail(&crate::mail::decision(&updated.name, &updated.email, &satker_label, rejection.as_deref(), now)).await?;
+    }
 
     let current = tx.membership(id).await?.unwrap_or(updated);
     let membership = to_api(&current);
     let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
     changeset.finish(tx, 200, &body).await?;
+    if decided {
+        state.mail_wake.notify_one();
+    }
     Ok(Written::Updated(membership))
+}
+
+/// A KPPN verifier corrects a person's phone or e-mail on a membership in scope (guarded
+/// by `If-Match`), recorded in the history, the audit trail and the change feed. A new
+/// e-mail becomes the account's too: an account without a password gets a new activation
+/// link there (older links stop working); one with a password gets a notice at both the
+/// old and the new address.
+pub async fn correct_contact(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    if_match: Option<i64>,
+    input: &ContactCorrection,
+    ctx: &RequestCtx,
+) -> Result<Written<Membership>, ApiError> {
+    let now = Utc::now();
+    // The fields first: nothing is read or locked for a form that cannot be right.
+    let mut errors = Vec::new();
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    let phone = given(&input.phone).and_then(|p| PhoneNumber::parse(&p).map_err(|e| errors.push(e.for_field("phone"))).ok());
+    let email = given(&input.email).and_then(|e| Email::parse(&e).map_err(|err| errors.push(err.for_field("email"))).ok());
+    if !errors.is_empty() {
+        return Err(ApiError::Fields(errors));
+    }
+
+    let mut tx = state.store.write().await?;
+    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
+        return Ok(Written::Replayed(replay));
+    }
+    let nik = tx.membership(id).await?.ok_or(ApiError::NotFound)?.nik;
+    tx.lock(LockKey::Person(&nik)).await?;
+    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
+        return Ok(Written::Replayed(replay));
+    }
+    let caller = caller.refreshed(tx.as_mut()).await?;
+    let (row, satker) = membership_in_scope(tx.as_mut(), &caller, id).await?;
+    if caller.role != Role::Kppn || row.deleted_at.is_some() {
+        return Err(ApiError::Forbidden);
+    }
+    if let Some(expected) = if_match
+        && expected != row.version
+    {
+        return Err(ApiError::with_membership(ErrorCode::VersionConflict, to_api(&row)));
+    }
+
+    let mut updated = row.clone();
+    if let Some(phone) = &phone {
+        updated.phone = phone.as_e164().to_owned();
+    }
+    if let Some(email) = &email {
+        updated.email = email.as_str().to_owned();
+    }
+    let changed = updated.phone != row.phone || updated.email != row.email;
+    if changed {
+        updated.version += 1;
+        updated.updated_at = now;
+        update_guarded(tx.as_mut(), &updated, row.version).await?;
+    }
+    let mut changeset = Changeset {
+        caller_nik: Some(caller.account.nik.clone()),
+        caller_name: caller.account.name.clone(),
+        satker: &satker,
+        ctx,
+        now,
+        changes: Vec::new(),
+    };
+    let mut mailed = false;
+    if changed {
+        let detail = serde_json::json!({
+            "phone_changed": updated.phone != row.phone,
+            "email_changed": updated.email != row.email,
+        });
+        changeset.record(tx.as_mut(), &updated, Event::ContactCorrected, Some(row.status), None, None, detail).await?;
+        // The account follows the corrected address.
+        if let Some(account) = tx.account(&nik).await?
+            && updated.email != account.email
+            && updated.email != row.email
+        {
+            tx.set_account_email(&nik, &updated.email).await?;
+            if account.password_hash.is_none() {
+                queue_activation(state, tx.as_mut(), &nik, &account.name, &updated.email, now).await?;
+            } else {
+                for to in [&account.email, &updated.email] {
+                    tx.queue_mail(&crate::mail::contact_notice(&account.name, to, &account.email, &updated.email, now)).await?;
+                }
+            }
+            mailed = true;
+        }
+    }
+    let membership = to_api(&updated);
+    let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
+    changeset.finish(tx, 200, &body).await?;
+    if mailed {
+        state.mail_wake.notify_one();
+    }
+    Ok(Written::Updated(membership))
+}
+
+/// A KPPN verifier sends a person a new activation link (to the account's e-mail; older
+/// links stop working). `already_activated` when the account has a password.
+pub async fn resend_activation(state: &AppState, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    let now = Utc::now();
+    let mut tx = state.store.write().await?;
+    let nik = tx.membership(id).await?.ok_or(ApiError::NotFound)?.nik;
+    tx.lock(LockKey::Person(&nik)).await?;
+    let caller = caller.refreshed(tx.as_mut()).await?;
+    let (row, _) = membership_in_scope(tx.as_mut(), &caller, id).await?;
+    if caller.role != Role::Kppn || row.deleted_at.is_some() {
+        return Err(ApiError::Forbidden);
+    }
+    let account = tx.account(&nik).await?.ok_or(ApiError::NotFound)?;
+    if account.password_hash.is_some() {
+        return Err(ApiError::code(ErrorCode::AlreadyActivated));
+    }
+    queue_activation(state, tx.as_mut(), &nik, &account.name, &account.email, now).await?;
+    tx.commit().await?;
+    state.mail_wake.notify_one();
+    Ok(())
 }
 
 /// Why an account gives no access (a satker user without an active membership: pending,

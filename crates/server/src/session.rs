@@ -17,8 +17,10 @@
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use myintress_core::api::{Account, CaptchaChallenge, LoginRequest, Me, RefreshRequest, Role, TokenPair};
-use myintress_core::error::ErrorCode;
+use myintress_core::api::{
+    Account, CaptchaChallenge, LoginRequest, Me, PasswordChange, PasswordResetRequest, RefreshRequest, Role, TokenPair,
+};
+use myintress_core::error::{ErrorCode, FieldError};
 use myintress_core::nik::Nik;
 use myintress_core::status::Status;
 
@@ -27,7 +29,7 @@ use crate::error::{ApiError, SESSION_EXPIRED};
 use crate::registry::{Caller, access_refused, to_api};
 use crate::settings::CaptchaMode;
 use crate::state::AppState;
-use crate::store::{AccountRow, LoginFailure, ReadConn, RefreshRow, SessionRow, WriteConn};
+use crate::store::{AccountRow, ActivationRow, LoginFailure, ReadConn, RefreshRow, SessionRow, TokenPurpose, WriteConn};
 
 pub const MAX_FAILURES: i64 = 10;
 pub const FAILURE_WINDOW_HOURS: i64 = 12;
@@ -269,4 +271,83 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Calle
     let Some(account) = conn.account(&session.nik).await? else { return Err(SESSION_EXPIRED) };
     // A satker user's sessions end with the last active membership; this is the backstop.
     Caller::resolve(conn.as_mut(), account, session.family_id).await?.ok_or(SESSION_EXPIRED)
+}
+
+/// How long a password-reset link works.
+pub const RESET_MINUTES: i64 = 60;
+
+/// Asks for a password reset by NIK. Whatever the NIK, the same row is written and the
+/// same answer given, so nobody learns which NIKs have accounts; the mail job resolves the
+/// request ([`resolve_reset_requests`]). A wrong captcha is refused (it says nothing
+/// about the NIK); a malformed NIK is taken like any other and resolves to nothing.
+pub async fn request_password_reset(state: &AppState, body: &PasswordResetRequest) -> Result<(), ApiError> {
+    check_captcha(state, &body.captcha_id, &body.captcha_answer).await?;
+    let nik: String = body.nik.chars().filter(|c| !c.is_whitespace()).take(32).collect();
+    let mut tx = state.store.write().await?;
+    tx.insert_reset_request(uuid::Uuid::new_v4(), &nik, Utc::now()).await?;
+    tx.commit().await?;
+    state.mail_wake.notify_one();
+    Ok(())
+}
+
+/// Turns waiting reset requests into links: for an account with a password or an e-mail,
+/// a new single-use link (earlier reset links stop working) mailed through the outbox in
+/// the same transaction; for anything else, nothing. Each request is taken once, also with
+/// several replicas. Returns how many links were made.
+pub async fn resolve_reset_requests(state: &AppState) -> Result<usize, ApiError> {
+    let requests = state.store.read().await?.reset_requests(100).await?;
+    let mut made = 0;
+    for (id, nik) in requests {
+        let now = Utc::now();
+        let mut tx = state.store.write().await?;
+        if !tx.take_reset_request(id).await? {
+            continue;
+        }
+        if let Some(account) = tx.account(&nik).await?.filter(|a| !a.email.is_empty()) {
+            tx.void_tokens(&nik, TokenPurpose::Reset, now).await?;
+            let token = new_token();
+            let row = ActivationRow {
+                nik: nik.clone(),
+                expires_at: now + Duration::minutes(RESET_MINUTES),
+                used_at: None,
+                purpose: TokenPurpose::Reset,
+            };
+            tx.insert_activation(&token_hash(&token), &row).await?;
+            let link = format!("{}/reset/{token}", state.settings.public_url());
+            tx.queue_mail(&crate::mail::password_reset(&account.name, &account.email, &link, RESET_MINUTES, now)).await?;
+            made += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(made)
+}
+
+/// A signed-in person changes their password: the current one must be right, the new one
+/// follow the rules; every other session of the account ends.
+pub async fn change_password(state: &AppState, caller: &Caller, body: &PasswordChange) -> Result<(), ApiError> {
+    let current = caller.account.password_hash.clone().unwrap_or_default();
+    let given = body.current_password.clone();
+    let right = tokio::task::spawn_blocking(move || verify_password(&given, &current)).await.map_err(anyhow::Error::from)?;
+    if !right {
+        return Err(ApiError::field("current_password", ErrorCode::CredentialsInvalid));
+    }
+    if let Err(rule) = state.passwords.check(&body.new_password, &body.new_password) {
+        return Err(ApiError::Fields(vec![FieldError::with_detail("new_password", ErrorCode::PasswordTooWeak, rule.to_string())]));
+    }
+    let password = body.new_password.clone();
+    let hash = tokio::task::spawn_blocking(move || crate::credentials::hash_password(&password)).await.map_err(anyhow::Error::from)??;
+    let mut tx = state.store.write().await?;
+    tx.set_password(&caller.account.nik, &hash).await?;
+    tx.revoke_other_sessions(&caller.account.nik, &caller.family_id, Utc::now()).await?;
+    tx.void_tokens(&caller.account.nik, TokenPurpose::Reset, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of the caller's account, on every device ("keluar dari semua perangkat").
+pub async fn logout_all(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    let mut tx = state.store.write().await?;
+    tx.revoke_all_sessions_of(&caller.account.nik, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
 }

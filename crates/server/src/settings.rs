@@ -144,6 +144,27 @@ impl Settings {
         self.smtp_url.as_ref().map(|u| u.expose_secret())
     }
 
+    /// `--public-url` is the base of every link in an e-mail: required unless the server
+    /// listens on a loopback address, and `https://` unless its host is a loopback one.
+    pub fn check_public_url(&self) -> anyhow::Result<()> {
+        match &self.public_url {
+            None if self.listen.ip().is_loopback() => Ok(()),
+            None => anyhow::bail!(
+                "--public-url wajib diisi bila server mendengarkan di {}: alamat yang dibuka pengguna dari tautan di email, \
+                 misalnya https://myintress.kemenkeu.go.id",
+                self.listen
+            ),
+            Some(url) => {
+                let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+                let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                if url.scheme() != "https" && !loopback {
+                    anyhow::bail!("--public-url harus diawali https:// (kecuali alamat loopback): {url}");
+                }
+                Ok(())
+            }
+        }
+    }
+
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(u) => u.as_str().trim_end_matches('/').to_owned(),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub pdf: PdfChecker,
     pub passwords: credentials::CommonPasswords,
     pub limits: Limits,
+    /// Wakes the mail sender after a transaction queued mail.
+    pub mail_wake: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             documents,
             passwords: credentials::CommonPasswords::shipped(),
             limits: Limits::new(),
+            mail_wake: tokio::sync::Notify::new(),
         }))
     }
 }

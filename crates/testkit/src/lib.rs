@@ -20,6 +20,9 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+/// The password of every verifier [`TestServer::verifier`] makes.
+pub const VERIFIER_PASSWORD: &str = "Verifikator#Uji2026";
+
 /// Which store a test runs against.
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -308,7 +311,7 @@ impl TestServer {
     pub async fn verifier(&self, kppn: &str) -> Client {
         let n = self.next_verifier.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let nik = format!("327301570887{:04}", 9000 + n);
-        let password = "Verifikator#Uji2026";
+        let password = VERIFIER_PASSWORD;
         myintress_server::demo::create_verifier(
             self.state(),
             &nik,
@@ -342,30 +345,44 @@ impl TestServer {
         Ok(Client { base: self.base.clone(), http: self.http.clone(), token: pair.access_token.clone(), pair, nik: nik.to_owned() })
     }
 
-    /// The activation link of the latest e-mail to `email`.
-    pub fn activation_link(&self, email: &str) -> Option<String> {
-        let mut found: Option<(std::time::SystemTime, String)> = None;
-        for entry in std::fs::read_dir(self.dir.join("mail")).ok()? {
-            let path = entry.ok()?.path();
-            let text = std::fs::read_to_string(&path).ok()?;
-            if !text.contains(email) {
-                continue;
+    /// Waits until the mail job has sent every e-mail in the outbox (the server queues
+    /// mail in its transactions and sends it right after; tests read it once it went).
+    pub async fn mail_settled(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let mut conn = self.state.store.read().await.expect("store");
+            let unsent = conn.unsent_mail().await.expect("outbox");
+            let requests = conn.reset_requests(1).await.expect("reset requests").len();
+            drop(conn);
+            if unsent == 0 && requests == 0 {
+                return;
             }
-            let unfolded = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
-            let start = unfolded.find("/activate/")?;
-            let link_start = unfolded[..start].rfind("http")?;
-            let link: String = unfolded[link_start..].chars().take_while(|c| !c.is_whitespace()).collect();
-            let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
-            if found.as_ref().is_none_or(|(t, _)| modified >= *t) {
-                found = Some((modified, link));
-            }
+            assert!(std::time::Instant::now() < deadline, "{unsent} e-mails still unsent after a minute");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        found.map(|(_, link)| link)
+    }
+
+    /// The activation link of the latest e-mail to `email`, once the outbox is sent.
+    pub async fn activation_link(&self, email: &str) -> Option<String> {
+        self.mail_settled().await;
+        latest_link(&self.dir.join("mail"), email, "/activate/")
+    }
+
+    /// The password-reset link of the latest e-mail to `email`, once the outbox is sent.
+    pub async fn reset_link(&self, email: &str) -> Option<String> {
+        self.mail_settled().await;
+        latest_link(&self.dir.join("mail"), email, "/reset/")
+    }
+
+    /// Every e-mail the server wrote to its mail folder (`.eml` files), once the outbox is sent.
+    pub async fn mails(&self) -> Vec<String> {
+        self.mail_settled().await;
+        read_mails(&self.dir.join("mail"))
     }
 
     /// Sets a password through the activation link.
     pub async fn activate(&self, email: &str, password: &str) -> StatusCode {
-        let link = self.activation_link(email).unwrap_or_else(|| {
+        let link = self.activation_link(email).await.unwrap_or_else(|| {
             panic!(
                 "no activation e-mail to {email}: {:?}",
                 std::fs::read_dir(self.dir.join("mail"))
@@ -719,5 +736,122 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         documents_url: None,
         documents_grace_minutes: 60,
         trusted_proxies: Vec::new(),
+    }
+}
+
+/// The e-mails in a folder: `.eml` files, or a Maildir's `new/` and `cur/`, unfolded from
+/// quoted-printable so links read whole.
+pub fn read_mails(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for path in files_under(dir) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            out.push(text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="));
+        }
+    }
+    out
+}
+
+/// The link containing `marker` (`/activate/`, `/reset/`) in the newest e-mail to `email`.
+pub fn latest_link(dir: &std::path::Path, email: &str, marker: &str) -> Option<String> {
+    let mut found: Option<(std::time::SystemTime, String)> = None;
+    for path in files_under(dir) {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        if !text.contains(email) {
+            continue;
+        }
+        let unfolded = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+        let Some(start) = unfolded.find(marker) else { continue };
+        let Some(link_start) = unfolded[..start].rfind("http") else { continue };
+        let link: String = unfolded[link_start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+        if found.as_ref().is_none_or(|(t, _)| modified >= *t) {
+            found = Some((modified, link));
+        }
+    }
+    found.map(|(_, link)| link)
+}
+
+/// A real SMTP server on 127.0.0.1 (aiosmtpd, installed by the test command), keeping
+/// what it receives in a Maildir. It can be stopped and started again on the same port,
+/// as a mail server that goes down and comes back.
+pub struct SmtpServer {
+    program: PathBuf,
+    port: u16,
+    pub maildir: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl SmtpServer {
+    /// Starts one, or `None` when the test command did not install aiosmtpd
+    /// (`MYINTRESS_TEST_SMTPD`; required under the test command).
+    pub fn start() -> Option<SmtpServer> {
+        let program = match std::env::var("MYINTRESS_TEST_SMTPD") {
+            Ok(p) if !p.is_empty() => PathBuf::from(p),
+            _ if tools_required() => panic!("MYINTRESS_TEST_SMTPD is not set although the test command requires the SMTP server"),
+            _ => {
+                eprintln!("SMTP tests skipped: MYINTRESS_TEST_SMTPD is not set (cargo xtask test sets it)");
+                return None;
+            }
+        };
+        let maildir = scratch_dir().join("smtp").join(uuid::Uuid::new_v4().to_string());
+        std::fs::create_dir_all(&maildir).unwrap();
+        let mut server = SmtpServer { program, port: free_addr().port(), maildir, child: None };
+        server.resume();
+        Some(server)
+    }
+
+    /// `smtp://127.0.0.1:<port>` for `--smtp-url`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it (connections are refused until [`SmtpServer::resume`]).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and waits until it accepts connections.
+    pub fn resume(&mut self) {
+        self.stop();
+        let child = std::process::Command::new(&self.program)
+            .args(["-n", "-l", &format!("127.0.0.1:{}", self.port), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.maildir.join("box"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "aiosmtpd did not listen on {}", self.port);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// What it received so far.
+    pub fn mails(&self) -> Vec<String> {
+        read_mails(&self.maildir)
+    }
+
+    /// Waits until a mail to `email` with a link containing `marker` arrived; returns the link.
+    pub async fn wait_for_link(&self, email: &str, marker: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(link) = latest_link(&self.maildir, email, marker) {
+                return link;
+            }
+            assert!(std::time::Instant::now() < deadline, "no e-mail to {email} with {marker} after a minute: {:?}", self.mails());
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.maildir);
     }
 }

@@ -29,6 +29,15 @@ export const commands = {
 	signIn: (nik: string, password: string, captchaId: string, captchaAnswer: string) => typedError<Account, CommandError>(__TAURI_INVOKE("sign_in", { nik, password, captchaId, captchaAnswer })),
 	/**  "Keluar". Refused while actions wait, unless `discard_pending`. */
 	signOut: (discardPending: boolean) => typedError<null, CommandError>(__TAURI_INVOKE("sign_out", { discardPending })),
+	/**
+	 *  "Lupa kata sandi?": a reset link goes to the account's e-mail (the answer is the same
+	 *  whether or not the NIK has an account).
+	 */
+	requestPasswordReset: (nik: string, captchaId: string, captchaAnswer: string) => typedError<null, CommandError>(__TAURI_INVOKE("request_password_reset", { nik, captchaId, captchaAnswer })),
+	/**  "Ganti kata sandi" in Pengaturan: the other devices are signed out, this one stays. */
+	changePassword: (currentPassword: string, newPassword: string) => typedError<null, CommandError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword })),
+	/**  "Keluar dari semua perangkat" in Pengaturan. */
+	signOutEverywhere: () => typedError<null, CommandError>(__TAURI_INVOKE("sign_out_everywhere")),
 	satkers: () => typedError<Satker[], CommandError>(__TAURI_INVOKE("satkers")),
 	/**  Beranda: rows by status in the user's scope. */
 	counts: () => typedError<StatusCount[], CommandError>(__TAURI_INVOKE("counts")),
@@ -80,7 +89,7 @@ export const events = {
 };
 
 /* Constants */
-export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak"},"events":{"approve":"Disetujui","deactivate":"Dinonaktifkan","delete":"Dihapus","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
+export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak"},"events":{"approve":"Disetujui","contact_corrected":"Kontak diperbaiki KPPN","deactivate":"Dinonaktifkan","delete":"Dihapus","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
 
 /* Types */
 /**  The signed-in account, kept in the local store so the app opens offline. */
@@ -186,6 +195,12 @@ export type DigitAccount = {
  *  server learnt a new code still reads the problem (and shows its `detail`).
  */
 export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "dukcapil_unavailable" | "field_required" | "field_too_long" | "email_invalid" | "phone_invalid" | "satker_code_invalid" | "kppn_code_invalid" | "letter_not_pdf" | "letter_too_large" | "letter_encrypted" | "letter_unreadable" | "letter_active_content" | "already_active" | "dormant_exists" | "satker_out_of_scope" | "satker_has_no_active_user" | "invalid_transition" | "cannot_deactivate_self" | "reason_required" | "version_conflict" | "request_superseded" | "captcha_invalid" | "credentials_invalid" | "account_locked" | "account_dormant" | "account_pending" | "account_rejected" | "account_inactive" | "digit_account_not_found" | "unknown_field" | 
+/**  422: a new password breaks a rule (too short, too long, too common, not confirmed). */
+"password_too_weak" | 
+/**  410: a password-reset (or activation) link that was used, expired or replaced. */
+"password_reset_invalid" | 
+/**  409: the account already has a password; no activation link is sent. */
+"already_activated" | 
 /**  401: no valid session (missing, expired or revoked). */
 "unauthorized" | 
 /**  401: a refresh token was used twice; its whole family is revoked. */
@@ -217,7 +232,9 @@ export type Event =
 /**  The membership was registered (either route). */
 "register" | 
 /**  A rejected or waiting registration was sent again with a new letter. */
-"replace" | "approve" | "reject" | "deactivate" | "reactivate" | "delete" | "mark_dormant";
+"replace" | "approve" | "reject" | "deactivate" | "reactivate" | "delete" | "mark_dormant" | 
+/**  A KPPN verifier corrected the phone or e-mail. */
+"contact_corrected";
 
 export type ExportFormat = "csv" | "xlsx";
 

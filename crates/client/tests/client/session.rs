@@ -10,7 +10,7 @@ use myintress_client::keychain::Keychain;
 use myintress_client::outbox::Action;
 
 use crate::round_trips::input;
-use crate::support::{Desk, KPPN_PASSWORD, World};
+use crate::support::{Desk, KPPN_PASSWORD, OPERATOR_PASSWORD, World};
 use myintress_testkit::proxy::Mode;
 
 fn refresh_token(desk: &Desk, nik: &str) -> Option<String> {
@@ -120,4 +120,31 @@ async fn opening_offline_works_on_cached_data() {
     assert_eq!(desk.client.subscribe().borrow().outbox, 0);
     // This desk cleans up the keychain entry it inherited.
     desk.sign_in(&world.kppn_nik, KPPN_PASSWORD).await;
+}
+
+/// Pengaturan's password change keeps this desk signed in and ends the other one; "keluar
+/// dari semua perangkat" ends both, and waits while actions are queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_change_and_sign_out_everywhere_from_the_desk() {
+    let world = World::new().await;
+    let here = world.operator_desk().await;
+    let there = world.operator_desk().await;
+
+    let wrong = here.client.change_password("salah-sekali", "Ganti#Sandi2026").await.unwrap_err();
+    assert_eq!(wrong.code(), ErrorCode::CredentialsInvalid);
+    here.client.change_password(OPERATOR_PASSWORD, "Ganti#Sandi2026").await.unwrap();
+    here.client.sync_once().await.expect("this desk stays signed in");
+    there.client.forget_access_token().await;
+    let ended = there.client.sync_once().await.unwrap_err();
+    assert_eq!(ended.code(), ErrorCode::Unauthorized, "the other desk's session ended: {ended:?}");
+
+    // With an action waiting, signing out everywhere is refused (it would strand it).
+    let (pending, pdf) = input(86, "019001");
+    world.proxy.set_mode(Mode::Refuse);
+    here.client.register(pending, pdf).await.unwrap();
+    assert_eq!(here.client.sign_out_everywhere().await.unwrap_err().code(), ErrorCode::PendingActions);
+    world.proxy.set_mode(Mode::Pass);
+    here.client.sync_once().await.unwrap();
+    here.client.sign_out_everywhere().await.unwrap();
+    assert!(here.client.account().await.unwrap().is_none(), "signed out here too");
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use myintress_core::api::{CaptchaChallenge, LoginRequest, Me, Problem, RefreshRequest, TokenPair};
+use myintress_core::api::{CaptchaChallenge, LoginRequest, Me, PasswordChange, PasswordResetRequest, Problem, RefreshRequest, TokenPair};
 
 use crate::error::ApiError;
 use crate::http::AppJson;
@@ -58,6 +58,46 @@ pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller) -> Resul
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<AppJson<Me>, ApiError> {
     Ok(AppJson(session::me(&state, &caller).await?))
+}
+
+/// `POST /api/v1/auth/password-reset`
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "Taken. Whether or not the NIK has an account, the answer is the same; when it has, a single-use link /reset/{token} goes to its e-mail"),
+        (status = 401, description = "captcha_invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn password_reset(
+    State(state): State<Arc<AppState>>,
+    AppJson(body): AppJson<PasswordResetRequest>,
+) -> Result<StatusCode, ApiError> {
+    session::request_password_reset(&state, &body).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/v1/auth/password`
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; the account's other sessions ended"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "credentials_invalid (current_password), password_too_weak (new_password)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_password(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    AppJson(body): AppJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    session::change_password(&state, &caller, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/auth/logout-all`
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Every session of the account ended, on every device"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn logout_all(State(state): State<Arc<AppState>>, caller: Caller) -> Result<StatusCode, ApiError> {
+    session::logout_all(&state, &caller).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {

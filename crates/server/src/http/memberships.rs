@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, Request, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use myintress_core::api::{HistoryEntry, Membership, MembershipDetail, Page, Problem, ReasonBody};
+use myintress_core::api::{ContactCorrection, HistoryEntry, Membership, MembershipDetail, Page, Problem, ReasonBody};
 use myintress_core::error::{Coded, ErrorCode, FieldError};
 use myintress_core::registration::{DeletionInput, parse_reason};
 use myintress_core::status::{Action, Status};
@@ -327,4 +327,61 @@ pub async fn delete(
     request: Request,
 ) -> Result<Response, ApiError> {
     run(state, caller, id, request, Action::Delete, Body::Deletion).await
+}
+
+/// `POST /api/v1/memberships/{id}/contact`: a KPPN verifier corrects a phone or e-mail.
+#[utoipa::path(post, path = "/api/v1/memberships/{id}/contact", tag = "memberships", security(("bearer" = [])),
+    request_body = ContactCorrection,
+    params(("id" = String, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "The version the correction is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses((status = 200, description = "Corrected (audited, in the change feed). A new e-mail on an account without a password gets a new activation link (older ones void); on one with a password, both addresses get a notice", body = Membership),
+        (status = 403, description = "not a KPPN verifier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "version_conflict (body has the membership)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "phone_invalid, email_invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn contact(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let (parts, body) = body_bytes(request).await?;
+    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
+    if let Some(idem) = &idem {
+        let mut conn = state.store.read().await?;
+        if let Some(replay) = idem.replay(conn.as_mut()).await? {
+            return Ok(replayed(replay));
+        }
+    }
+    let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
+    let outcome = async {
+        let if_match = if_match(&parts.headers)?;
+        let input: ContactCorrection = parse_json(&parts.headers, &body)?;
+        registry::correct_contact(&state, &caller, id, if_match, &input, &ctx).await
+    };
+    match outcome.await {
+        Ok(Written::Created(membership) | Written::Updated(membership)) => Ok(AppJson(membership).into_response()),
+        Ok(Written::Replayed(replay)) => Ok(replayed(replay)),
+        Err(error) => {
+            remember_refusal(&state, idem.as_ref(), &error).await;
+            Err(error)
+        }
+    }
+}
+
+/// `POST /api/v1/memberships/{id}/resend-activation`: a new activation link for a person
+/// who has not set a password yet.
+#[utoipa::path(post, path = "/api/v1/memberships/{id}/resend-activation", tag = "memberships", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Membership id")),
+    responses((status = 202, description = "A new single-use link goes to the account's e-mail; older links stop working"),
+        (status = 403, description = "not a KPPN verifier", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "not found or out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already_activated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn resend_activation(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    registry::resend_activation(&state, &caller, parse_id(&id)?).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -194,12 +194,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(auth::captcha))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
+        .routes(routes!(auth::password_reset))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_auth));
 
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
         .merge(auth_routes)
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::logout_all))
         .routes(routes!(catalog::satkers))
         .routes(routes!(catalog::digit))
         .routes(routes!(registrations::register))
@@ -210,10 +213,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(memberships::deactivate))
         .routes(routes!(memberships::reactivate))
         .routes(routes!(memberships::delete))
+        .routes(routes!(memberships::contact))
+        .routes(routes!(memberships::resend_activation))
         .routes(routes!(feed::document))
         .routes(routes!(feed::changes))
         .routes(routes!(feed::audit))
         .routes(routes!(activation::page, activation::submit))
+        .routes(routes!(activation::reset_page, activation::reset_submit))
         .split_for_parts();
     let spec = Arc::new(openapi::finish(spec));
 

@@ -5,8 +5,8 @@
 //! scope (unit kerja), the letter PDF (in a child process), the civil registry. Only then
 //! one transaction re-checks the scope and the re-registration rule under the person's
 //! lock, stores the letter, and writes the membership, its history, audit, change and,
-//! when the person has no DIGIT account yet, the account and its activation link; the
-//! e-mail goes after commit.
+//! when the person has no DIGIT account yet, the account and its activation e-mail (into
+//! the mail outbox, sent by the mail job).
 
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::http::problem::replayed;
 use crate::http::{AppJson, body_bytes, idempotency, read_multipart, request_id};
 use crate::idempotency::Idempotency;
-use crate::registry::{self, ActivationMail, Caller, CheckedPdf, RequestCtx, Written};
+use crate::registry::{self, Caller, CheckedPdf, RequestCtx, Written};
 use crate::state::AppState;
 
 /// The multipart form of a registration, for the OpenAPI document.
@@ -94,11 +94,6 @@ pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, reques
             return Err(error);
         }
     };
-    if let Some(ActivationMail { name, email, link }) = &registered.activation
-        && let Err(e) = state.mailer.send_activation(name, email, link, state.settings.activation_hours).await
-    {
-        tracing::error!(error = %format!("{e:#}"), "activation e-mail not sent");
-    }
     Ok((status, AppJson(registered.membership)).into_response())
 }
 

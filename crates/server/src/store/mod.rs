@@ -87,6 +87,14 @@ pub mod decode {
         ChangeKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("change kind {text}")))
     }
 
+    pub fn token_purpose(text: &str) -> StoreResult<super::TokenPurpose> {
+        super::TokenPurpose::parse(text).ok_or_else(|| StoreError::Corrupt(format!("token purpose {text}")))
+    }
+
+    pub fn mail_kind(text: &str) -> StoreResult<super::MailKind> {
+        super::MailKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("mail kind {text}")))
+    }
+
     pub fn document_kind(text: &str) -> StoreResult<super::DocumentKind> {
         super::DocumentKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document kind {text}")))
     }
@@ -281,6 +289,71 @@ pub struct ActivationRow {
     pub nik: String,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    pub purpose: TokenPurpose,
+}
+
+/// What a single-use password link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// The first password of an account made by a registration (`/activate/{token}`).
+    Activation,
+    /// A new password asked for by NIK (`/reset/{token}`).
+    Reset,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Activation => "activation",
+            TokenPurpose::Reset => "reset",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TokenPurpose> {
+        [TokenPurpose::Activation, TokenPurpose::Reset].into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+/// What an e-mail of the outbox is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    Activation,
+    PasswordReset,
+    /// The account's e-mail was corrected: a notice to the old and the new address.
+    ContactNotice,
+    /// The KPPN approved or rejected the registration.
+    Decision,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Activation => "activation",
+            MailKind::PasswordReset => "password_reset",
+            MailKind::ContactNotice => "contact_notice",
+            MailKind::Decision => "decision",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MailKind> {
+        [MailKind::Activation, MailKind::PasswordReset, MailKind::ContactNotice, MailKind::Decision]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// An e-mail in the outbox: written in the transaction that caused it, sent by the mail job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailRow {
+    pub id: Uuid,
+    pub kind: MailKind,
+    pub to_name: String,
+    pub to_email: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    /// Attempts so far (claimed by a sender, whether or not it got through).
+    pub attempts: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,6 +437,12 @@ pub trait ReadConn: Send {
     async fn session(&mut self, token_hash: &str) -> StoreResult<Option<SessionRow>>;
     async fn refresh(&mut self, token_hash: &str) -> StoreResult<Option<RefreshRow>>;
     async fn activation(&mut self, token_hash: &str) -> StoreResult<Option<ActivationRow>>;
+    /// Unsent e-mails whose next attempt is due, oldest first.
+    async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>>;
+    /// How many e-mails are not sent yet.
+    async fn unsent_mail(&mut self) -> StoreResult<i64>;
+    /// Password-reset requests not yet resolved: (request id, NIK), oldest first.
+    async fn reset_requests(&mut self, limit: i64) -> StoreResult<Vec<(Uuid, String)>>;
     async fn membership(&mut self, id: Uuid) -> StoreResult<Option<MembershipRow>>;
     /// Non-deleted memberships of a person in a satker, oldest first.
     async fn memberships_of_person_in_satker(&mut self, nik: &str, satker: &str) -> StoreResult<Vec<MembershipRow>>;
@@ -398,6 +477,7 @@ pub trait WriteConn: ReadConn {
     async fn upsert_satker(&mut self, code: &str, name: &str, kppn_code: &str) -> StoreResult<bool>;
     async fn insert_account(&mut self, row: &AccountRow) -> StoreResult<()>;
     async fn set_password(&mut self, nik: &str, hash: &str) -> StoreResult<()>;
+    async fn set_account_email(&mut self, nik: &str, email: &str) -> StoreResult<()>;
     async fn set_last_sign_in(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Counts one failed sign-in in a single statement, so parallel failures each count:
     /// the count restarts after `window_start` or when an earlier lock has run out; the
@@ -413,8 +493,25 @@ pub trait WriteConn: ReadConn {
     async fn mark_refresh_used(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn revoke_family(&mut self, family_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn revoke_all_sessions_of(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends every session family of a person but `keep_family` (a password change keeps
+    /// the desk it was made on signed in).
+    async fn revoke_other_sessions(&mut self, nik: &str, keep_family: &str, at: DateTime<Utc>) -> StoreResult<()>;
     async fn insert_activation(&mut self, token_hash: &str, row: &ActivationRow) -> StoreResult<()>;
     async fn use_activation(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Voids every unused link of `purpose` of a person (a newer one replaces them).
+    async fn void_tokens(&mut self, nik: &str, purpose: TokenPurpose, at: DateTime<Utc>) -> StoreResult<u64>;
+    /// Puts an e-mail in the outbox (sent after commit by the mail job).
+    async fn queue_mail(&mut self, mail: &MailRow) -> StoreResult<()>;
+    /// Claims an unsent, due e-mail for one attempt: counts the attempt and holds it until
+    /// `lease_until`; `false` when another sender claimed it first.
+    async fn claim_mail(&mut self, id: Uuid, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> StoreResult<bool>;
+    /// The e-mail went: marked sent, its body (which may hold a link) emptied.
+    async fn mail_sent(&mut self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The attempt failed: the next one is due at `retry_at`.
+    async fn mail_failed(&mut self, id: Uuid, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_reset_request(&mut self, id: Uuid, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Removes a reset request; `false` when another job took it first.
+    async fn take_reset_request(&mut self, id: Uuid) -> StoreResult<bool>;
     /// Inserts a new membership (a second live one of the person in the satker violates a
     /// unique index).
     async fn insert_membership(&mut self, row: &MembershipRow) -> StoreResult<()>;

@@ -168,6 +168,17 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         check("POST reactivate", who, w.send(who, Method::POST, &act(d.id, "reactivate"), Body::None).await, expect(200, 404, 403, 404));
         let i = w.inactive().await;
         check("POST delete", who, w.send(who, Method::POST, &act(i.id, "delete"), Body::Deletion).await, expect(200, 404, 403, 404));
+        let c = w.active().await;
+        let body = Body::Json(serde_json::json!({"phone": "081298765432"}));
+        check("POST contact", who, w.send(who, Method::POST, &act(c.id, "contact"), body).await, expect(200, 404, 403, 404));
+        // A person who never set a password (registered by an operator, not activated).
+        let p = w.pending().await;
+        check(
+            "POST resend-activation",
+            who,
+            w.send(who, Method::POST, &act(p.id, "resend-activation"), Body::None).await,
+            expect(202, 404, 403, 404),
+        );
         let unknown = Uuid::new_v4();
         check(
             "GET /memberships/{unknown}",
@@ -182,8 +193,26 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         check("GET /openapi.json", who, w.send(who, Method::GET, "/openapi.json", Body::None).await, 200);
         check("GET /auth/captcha", who, w.send(who, Method::GET, "/api/v1/auth/captcha", Body::None).await, 200);
         check("GET /activate/{unknown}", who, w.send(who, Method::GET, "/activate/tidak-ada", Body::None).await, 410);
+        check("GET /reset/{unknown}", who, w.send(who, Method::GET, "/reset/tidak-ada", Body::None).await, 410);
+        let reset = Body::Json(serde_json::json!({"nik": "3171011201900001", "captcha_id": "x", "captcha_answer": "x"}));
+        check("POST /auth/password-reset", who, w.send(who, Method::POST, "/api/v1/auth/password-reset", reset).await, 202);
+        // A wrong current password: refused for the signed-in, nothing changes.
+        let change = Body::Json(serde_json::json!({"current_password": "salah-sekali", "new_password": "Ganti#Sandi2026"}));
+        let expected = if matches!(who, Who::Anonymous) { 401 } else { 422 };
+        check("POST /auth/password", who, w.send(who, Method::POST, "/api/v1/auth/password", change).await, expected);
         let expected = if matches!(who, Who::Anonymous) { 401 } else { 204 };
         check("POST /auth/logout", who, w.send(who, Method::POST, "/api/v1/auth/logout", Body::None).await, expected);
     }
+    // Sign-out everywhere, on fresh sessions (the ones above ended).
+    for (nik, password) in [(&w.kppn_own.nik, None), (&w.satker_own.nik, Some("Operator#Satker2026"))] {
+        let client = match password {
+            Some(p) => w.server.login(nik, p).await.unwrap(),
+            None => w.server.login(nik, crate::support::VERIFIER_PASSWORD).await.unwrap(),
+        };
+        let got = w.server.http.post(w.server.url("/api/v1/auth/logout-all")).bearer_auth(&client.token).send().await.unwrap().status();
+        check("POST /auth/logout-all", Who::KppnOwn, got, 204);
+    }
+    let got = w.server.http.post(w.server.url("/api/v1/auth/logout-all")).send().await.unwrap().status();
+    check("POST /auth/logout-all", Who::Anonymous, got, 401);
     assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
 }

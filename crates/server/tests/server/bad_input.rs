@@ -65,7 +65,7 @@ async fn bad_registrations_are_refused_and_change_nothing(backend: &Backend) {
         }
     }
     assert_eq!(feed_len(&kppn).await, before, "no state change");
-    assert!(server.activation_link("warga300@contoh.go.id").is_none(), "no account created");
+    assert!(server.activation_link("warga300@contoh.go.id").await.is_none(), "no account created");
 
     // SQL in a free-text field is stored as text, and searching with SQL finds nothing odd.
     let m = kppn.registered(&base.clone().set("letter_number", sql)).await;

@@ -15,7 +15,7 @@ async fn activation_page_in_a_real_browser() {
     let server = TestServer::start(&Backend::Sqlite).await;
     let kppn = server.verifier("019").await;
     kppn.registered(&Registration::new(500, "019001").email("aktivasi@contoh.go.id")).await;
-    let link = server.activation_link("aktivasi@contoh.go.id").expect("activation e-mail");
+    let link = server.activation_link("aktivasi@contoh.go.id").await.expect("activation e-mail");
     let artifacts = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/server");
     std::fs::create_dir_all(&artifacts).unwrap();
 

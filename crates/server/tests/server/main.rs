@@ -7,6 +7,7 @@ mod support {
     pub use myintress_testkit::*;
 }
 
+mod accounts;
 mod authz;
 mod bad_input;
 mod browser;

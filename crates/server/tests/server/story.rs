@@ -41,7 +41,7 @@ async fn registration_through_kppn_is_active_at_once(backend: &Backend) {
     assert_eq!(m.status_label, "Aktif");
     assert_eq!(m.ticket_number.as_deref(), Some("HAI-0001"));
     assert!(m.decided_at.is_some() && m.listed);
-    assert!(server.activation_link("warga1@contoh.go.id").is_some(), "no DIGIT account yet: activation e-mail (guide A.4)");
+    assert!(server.activation_link("warga1@contoh.go.id").await.is_some(), "no DIGIT account yet: activation e-mail (guide A.4)");
 }
 
 async fn self_registration_by_active_operator_waits_for_kppn(backend: &Backend) {
@@ -190,7 +190,7 @@ async fn digit_found_vs_not_found_and_activation_link(backend: &Backend) {
     let found: DigitAccount = kppn.get_json(&format!("/api/v1/digit/{nik}")).await;
     assert_eq!((found.name.as_str(), found.email.as_str()), (resident(70).1.as_str(), "warga70@contoh.go.id"));
 
-    let link = server.activation_link("warga70@contoh.go.id").expect("activation e-mail written");
+    let link = server.activation_link("warga70@contoh.go.id").await.expect("activation e-mail written");
     let page = server.http.get(&link).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Kata sandi"));
@@ -209,16 +209,16 @@ async fn digit_found_vs_not_found_and_activation_link(backend: &Backend) {
     assert!(server.login(&nik, "Rahasia#Unik2026").await.is_ok(), "the new password signs in");
 
     // A person who already has a DIGIT account gets no second e-mail.
-    let before = std::fs::read_dir(server.dir.join("mail")).unwrap().count();
+    let before = server.mails().await.len();
     kppn.registered(&Registration::new(70, "019002")).await;
-    assert_eq!(std::fs::read_dir(server.dir.join("mail")).unwrap().count(), before);
+    assert_eq!(server.mails().await.len(), before);
 }
 
 async fn activation_link_expires(backend: &Backend) {
     let server = TestServer::start_with(backend, |s| s.activation_hours = 0).await;
     let kppn = server.verifier("019").await;
     kppn.registered(&Registration::new(71, "019001")).await;
-    let link = server.activation_link("warga71@contoh.go.id").unwrap();
+    let link = server.activation_link("warga71@contoh.go.id").await.unwrap();
     let page = server.http.get(&link).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::GONE);
     assert!(page.text().await.unwrap().contains("kedaluwarsa"));
@@ -264,7 +264,7 @@ async fn dukcapil_unavailable_stores_nothing(backend: &Backend) {
     let (status, p) = problem(kppn.register(&Registration::new(91, "019001")).await).await;
     assert_eq!((status, p.code.clone()), (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DukcapilUnavailable));
     assert!(kppn.rows_of(&resident(91).0).await.is_empty());
-    assert!(server.activation_link("warga91@contoh.go.id").is_none(), "no account, no e-mail");
+    assert!(server.activation_link("warga91@contoh.go.id").await.is_none(), "no account, no e-mail");
 }
 
 async fn dormancy_job_and_reactivation(backend: &Backend) {

@@ -239,11 +239,12 @@ macro_rules! accounts_sql {
             token_hash: &str,
             row: &ActivationRow,
         ) -> StoreResult<()> {
-            sqlx::query("INSERT INTO activation_tokens (token_hash, nik, expires_at, used_at) VALUES ($1, $2, $3, $4)")
+            sqlx::query("INSERT INTO activation_tokens (token_hash, nik, expires_at, used_at, purpose) VALUES ($1, $2, $3, $4, $5)")
                 .bind(token_hash)
                 .bind(&row.nik)
                 .bind(micros(row.expires_at))
                 .bind(opt_micros(row.used_at))
+                .bind(row.purpose.as_str())
                 .execute(&mut *c)
                 .await?;
             Ok(())
@@ -253,7 +254,7 @@ macro_rules! accounts_sql {
             c: &mut <$db as sqlx::Database>::Connection,
             token_hash: &str,
         ) -> StoreResult<Option<ActivationRow>> {
-            let row = sqlx::query("SELECT nik, expires_at, used_at FROM activation_tokens WHERE token_hash = $1")
+            let row = sqlx::query("SELECT nik, expires_at, used_at, purpose FROM activation_tokens WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(&mut *c)
                 .await?;
@@ -262,9 +263,46 @@ macro_rules! accounts_sql {
                     nik: r.try_get("nik")?,
                     expires_at: from_micros(r.try_get("expires_at")?),
                     used_at: opt_time(r.try_get("used_at")?),
+                    purpose: decode::token_purpose(r.try_get("purpose")?)?,
                 })
             })
             .transpose()
+        }
+
+        pub(super) async fn set_account_email(c: &mut <$db as sqlx::Database>::Connection, nik: &str, email: &str) -> StoreResult<()> {
+            sqlx::query("UPDATE accounts SET email = $1 WHERE nik = $2").bind(email).bind(nik).execute(&mut *c).await?;
+            Ok(())
+        }
+
+        pub(super) async fn revoke_other_sessions(
+            c: &mut <$db as sqlx::Database>::Connection,
+            nik: &str,
+            keep_family: &str,
+            at: DateTime<Utc>,
+        ) -> StoreResult<()> {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE nik = $2 AND family_id <> $3 AND revoked_at IS NULL")
+                .bind(micros(at))
+                .bind(nik)
+                .bind(keep_family)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE nik = $1 AND family_id <> $2").bind(nik).bind(keep_family).execute(&mut *c).await?;
+            Ok(())
+        }
+
+        pub(super) async fn void_tokens(
+            c: &mut <$db as sqlx::Database>::Connection,
+            nik: &str,
+            purpose: TokenPurpose,
+            at: DateTime<Utc>,
+        ) -> StoreResult<u64> {
+            let done = sqlx::query("UPDATE activation_tokens SET used_at = $1 WHERE nik = $2 AND purpose = $3 AND used_at IS NULL")
+                .bind(micros(at))
+                .bind(nik)
+                .bind(purpose.as_str())
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected())
         }
 
         pub(super) async fn use_activation(

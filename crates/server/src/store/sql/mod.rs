@@ -20,6 +20,7 @@ use super::*;
 mod accounts;
 mod documents;
 mod feed;
+mod mail;
 mod memberships;
 mod reference;
 mod upkeep;
@@ -289,6 +290,11 @@ macro_rules! sql_backend {
                 crate::store::sql::feed::feed_sql!($db);
             }
 
+            mod mail {
+                use super::*;
+                crate::store::sql::mail::mail_sql!($db);
+            }
+
             mod upkeep {
                 use super::*;
                 crate::store::sql::upkeep::upkeep_sql!($db);
@@ -387,6 +393,18 @@ macro_rules! sql_backend {
 
                 async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
                     upkeep::idempotency(self.c(), nik, key).await
+                }
+
+                async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>> {
+                    mail::due_mail(self.c(), now, limit).await
+                }
+
+                async fn unsent_mail(&mut self) -> StoreResult<i64> {
+                    mail::unsent_mail(self.c()).await
+                }
+
+                async fn reset_requests(&mut self, limit: i64) -> StoreResult<Vec<(Uuid, String)>> {
+                    mail::reset_requests(self.c(), limit).await
                 }
             }
 
@@ -522,6 +540,42 @@ macro_rules! sql_backend {
 
                 async fn finish_job(&mut self, job: &str, now: DateTime<Utc>) -> StoreResult<()> {
                     upkeep::finish_job(self.c(), job, now).await
+                }
+
+                async fn set_account_email(&mut self, nik: &str, email: &str) -> StoreResult<()> {
+                    accounts::set_account_email(self.c(), nik, email).await
+                }
+
+                async fn revoke_other_sessions(&mut self, nik: &str, keep_family: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                    accounts::revoke_other_sessions(self.c(), nik, keep_family, at).await
+                }
+
+                async fn void_tokens(&mut self, nik: &str, purpose: TokenPurpose, at: DateTime<Utc>) -> StoreResult<u64> {
+                    accounts::void_tokens(self.c(), nik, purpose, at).await
+                }
+
+                async fn queue_mail(&mut self, mail: &MailRow) -> StoreResult<()> {
+                    mail::queue_mail(self.c(), mail).await
+                }
+
+                async fn claim_mail(&mut self, id: Uuid, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> StoreResult<bool> {
+                    mail::claim_mail(self.c(), id, now, lease_until).await
+                }
+
+                async fn mail_sent(&mut self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+                    mail::mail_sent(self.c(), id, at).await
+                }
+
+                async fn mail_failed(&mut self, id: Uuid, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+                    mail::mail_failed(self.c(), id, error, retry_at).await
+                }
+
+                async fn insert_reset_request(&mut self, id: Uuid, nik: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                    mail::insert_reset_request(self.c(), id, nik, at).await
+                }
+
+                async fn take_reset_request(&mut self, id: Uuid) -> StoreResult<bool> {
+                    mail::take_reset_request(self.c(), id).await
                 }
             }
         }
