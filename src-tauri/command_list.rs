@@ -34,6 +34,8 @@ macro_rules! for_each_command {
             actions::deactivate,
             actions::reactivate,
             actions::delete_membership,
+            actions::correct_contact,
+            actions::resend_activation,
             sync::outbox,
             sync::dismiss_conflict,
             sync::redo_conflict,

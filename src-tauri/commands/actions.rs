@@ -62,3 +62,22 @@ pub async fn delete_membership(state: State<'_, AppState>, id: String, input: De
     files::forget(&state, &decree_token).await;
     Ok(())
 }
+
+/// "Perbaiki kontak" (KPPN verifiers): a new phone or e-mail, sent to the server at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn correct_contact(
+    state: State<'_, AppState>,
+    id: String,
+    phone: Option<String>,
+    email: Option<String>,
+) -> CommandResult<Membership> {
+    Ok(client(&state).await?.correct_contact(self::id(&id)?, phone, email).await?)
+}
+
+/// "Kirim ulang tautan aktivasi" (KPPN verifiers).
+#[tauri::command]
+#[specta::specta]
+pub async fn resend_activation(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+    Ok(client(&state).await?.resend_activation(self::id(&id)?).await?)
+}

@@ -169,4 +169,42 @@ impl Client {
             other => self.act(id, other).await,
         }
     }
+
+    /// A KPPN verifier corrects a person's phone or e-mail. Online only (the server decides
+    /// what happens to the account and its links); the answer is applied to the local view
+    /// at once. Checked here first with the core's rules.
+    pub async fn correct_contact(&self, id: Uuid, phone: Option<String>, email: Option<String>) -> ClientResult<Membership> {
+        let mut errors = Vec::new();
+        let phone = phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+        let email = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+        if let Some(p) = &phone
+            && let Err(e) = myintress_core::contact::PhoneNumber::parse(p)
+        {
+            errors.push(e.for_field("phone"));
+        }
+        if let Some(m) = &email
+            && let Err(e) = myintress_core::contact::Email::parse(m)
+        {
+            errors.push(e.for_field("email"));
+        }
+        if !errors.is_empty() {
+            return Err(ClientError::Fields(errors));
+        }
+        let account = self.require_account().await?;
+        let version =
+            store::server_version(&mut *self.pool.acquire().await?, id).await?.ok_or(ClientError::refused(ErrorCode::NotFound))?;
+        let correction = myintress_core::api::ContactCorrection { phone, email };
+        let correction = &correction;
+        let membership = self.online(|token| async move { self.api.correct_contact(&token, id, version, correction).await }).await?;
+        let mut tx = self.pool.begin().await?;
+        store::apply_server(&mut tx, &membership).await?;
+        store::rebuild_view(&mut tx, id, &account.acting()).await?;
+        tx.commit().await?;
+        Ok(membership)
+    }
+
+    /// A KPPN verifier sends a new activation link to a person who has not set a password.
+    pub async fn resend_activation(&self, id: Uuid) -> ClientResult<()> {
+        self.online(|token| async move { self.api.resend_activation(&token, id).await }).await
+    }
 }

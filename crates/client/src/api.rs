@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use myintress_core::ErrorCode;
 use myintress_core::api::{
-    CaptchaChallenge, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, PasswordChange, PasswordResetRequest, Problem,
-    RawChangesPage, RefreshRequest, TokenPair,
+    CaptchaChallenge, ContactCorrection, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, PasswordChange,
+    PasswordResetRequest, Problem, RawChangesPage, RefreshRequest, TokenPair,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -149,6 +149,28 @@ impl ApiClient {
 
     pub async fn change_password(&self, token: &str, change: &PasswordChange) -> Result<(), ApiError> {
         let request = self.http.post(self.url("/api/v1/auth/password")).bearer_auth(token).json(change);
+        Self::read_bytes(request.send().await).await.map(|_| ())
+    }
+
+    /// A KPPN verifier corrects a phone or e-mail, on the version the person saw.
+    pub async fn correct_contact(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+        version: i64,
+        correction: &ContactCorrection,
+    ) -> Result<Membership, ApiError> {
+        let request = self
+            .http
+            .post(self.url(&format!("/api/v1/memberships/{id}/contact")))
+            .bearer_auth(token)
+            .header("If-Match", format!("\"{version}\""))
+            .json(correction);
+        Self::read(request.send().await).await
+    }
+
+    pub async fn resend_activation(&self, token: &str, id: uuid::Uuid) -> Result<(), ApiError> {
+        let request = self.http.post(self.url(&format!("/api/v1/memberships/{id}/resend-activation"))).bearer_auth(token);
         Self::read_bytes(request.send().await).await.map(|_| ())
     }
 

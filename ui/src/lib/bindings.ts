@@ -70,6 +70,10 @@ export const commands = {
 	reactivate: (id: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("reactivate", { id })),
 	/**  "Kirim" on Penghapusan Pengguna, with the staged SK. */
 	deleteMembership: (id: string, input: DeletionInput, decreeToken: string) => typedError<null, CommandError>(__TAURI_INVOKE("delete_membership", { id, input, decreeToken })),
+	/**  "Perbaiki kontak" (KPPN verifiers): a new phone or e-mail, sent to the server at once. */
+	correctContact: (id: string, phone: string | null, email: string | null) => typedError<Membership, CommandError>(__TAURI_INVOKE("correct_contact", { id, phone, email })),
+	/**  "Kirim ulang tautan aktivasi" (KPPN verifiers). */
+	resendActivation: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("resend_activation", { id })),
 	outbox: () => typedError<OutboxItem[], CommandError>(__TAURI_INVOKE("outbox")),
 	/**  Drops a refused action (the view already shows the server's state). */
 	dismissConflict: (key: string) => typedError<null, CommandError>(__TAURI_INVOKE("dismiss_conflict", { key })),

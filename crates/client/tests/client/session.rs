@@ -148,3 +148,25 @@ async fn password_change_and_sign_out_everywhere_from_the_desk() {
     here.client.sign_out_everywhere().await.unwrap();
     assert!(here.client.account().await.unwrap().is_none(), "signed out here too");
 }
+
+/// A KPPN verifier corrects a person's contact from the desk (online), sees it in the view
+/// at once, and sends a new activation link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_corrects_a_contact_from_the_desk() {
+    let world = World::new().await;
+    let operator = world.operator_desk().await;
+    let (pending, pdf) = input(93, "019001");
+    operator.client.register(pending, pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+    let desk = world.kppn_desk().await;
+    let id = desk.client.queue().await.unwrap()[0].membership.id;
+
+    let bad = desk.client.correct_contact(id, None, Some("bukan-email".into())).await.unwrap_err();
+    assert_eq!(bad.code(), ErrorCode::EmailInvalid, "checked on the desk first");
+    let m = desk.client.correct_contact(id, Some("0812 9876 5432".into()), Some("benar93@contoh.go.id".into())).await.unwrap();
+    assert_eq!(m.email, "benar93@contoh.go.id");
+    let (view, _) = desk.client.view(id).await.unwrap().unwrap();
+    assert_eq!((view.phone.as_str(), view.email.as_str()), ("+6281298765432", "benar93@contoh.go.id"));
+    desk.client.resend_activation(id).await.unwrap();
+    assert!(world.server.activation_link("benar93@contoh.go.id").await.is_some(), "the new link went to the corrected address");
+}
