@@ -13,7 +13,8 @@
 //!   is locked. The password is verified outside any transaction.
 //! - Access tokens: opaque, 15 minutes. Refresh tokens: opaque, rotated on every use; a
 //!   rotated token used again revokes its whole family; a family expires 30 days after
-//!   sign-in however often it is rotated. Only SHA-256 hashes are stored.
+//!   sign-in however often it is rotated, and after `--session-idle-hours` (12) without
+//!   use (ASVS L2). Only SHA-256 hashes are stored.
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -179,6 +180,7 @@ async fn issue_tokens(
             expires_at: family_expires_at,
             used_at: None,
             revoked_at: None,
+            issued_at: Some(now),
         },
     )
     .await?;
@@ -215,6 +217,13 @@ pub async fn refresh(state: &AppState, body: &RefreshRequest) -> Result<TokenPai
     let hash = token_hash(&body.refresh_token);
     let mut tx = state.store.write().await?;
     let Some(row) = tx.refresh(&hash).await? else { return Err(SESSION_EXPIRED) };
+    // Not used for --session-idle-hours: the family ends (ASVS L2 idle timeout).
+    let idle = row.issued_at.is_some_and(|at| at + Duration::hours(state.settings.session_idle_hours) <= now);
+    if idle && row.revoked_at.is_none() {
+        tx.revoke_family(&row.family_id, now).await?;
+        tx.commit().await?;
+        return Err(SESSION_EXPIRED);
+    }
     if row.revoked_at.is_some() || row.expires_at <= now {
         // A family ends when its person loses the last active membership: the desktop
         // holding it is told why, so it drops what it keeps for them (the holder of a real

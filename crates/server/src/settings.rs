@@ -99,6 +99,11 @@ pub struct Settings {
     #[arg(long, env = "MYINTRESS_SESSION_DAYS", default_value_t = 30, global = true)]
     pub session_days: i64,
 
+    /// Hours without use after which a refresh-token family expires (ASVS L2); the person
+    /// signs in again, and actions queued meanwhile go after that.
+    #[arg(long, env = "MYINTRESS_SESSION_IDLE_HOURS", default_value_t = 12, global = true)]
+    pub session_idle_hours: i64,
+
     /// Where letters and decrees are stored: `file:///folder` (default: `documents/` under
     /// the data dir) or `s3://bucket/prefix`, configured by the standard `AWS_ENDPOINT_URL`,
     /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_ALLOW_HTTP`.
@@ -206,6 +211,7 @@ impl Settings {
             ("ACTIVATION_HOURS", self.activation_hours.to_string()),
             ("ACCESS_TOKEN_SECONDS", self.access_token_seconds.to_string()),
             ("SESSION_DAYS", self.session_days.to_string()),
+            ("SESSION_IDLE_HOURS", self.session_idle_hours.to_string()),
             ("DOCUMENTS_GRACE_MINUTES", self.documents_grace_minutes.to_string()),
         ];
         let optional: [(&str, Option<String>); 10] = [
@@ -263,6 +269,7 @@ mod tests {
         s.trusted_proxies = vec![parse_net("10.0.0.0/8").unwrap(), parse_net("::1").unwrap()];
         s.dormancy_months = 7;
         s.documents_grace_minutes = 5;
+        s.session_idle_hours = 9;
         let vars = s.env_vars();
         let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
         let flags: Vec<String> = vars

@@ -302,6 +302,24 @@ impl TestServer {
         tx.commit().await.expect("commit");
     }
 
+    /// Makes every session look unused for `hours` more (the idle limit's clock moved on),
+    /// and every access token expired.
+    pub async fn idle_sessions(&self, hours: i64) {
+        let shift = hours * 3_600_000_000;
+        let sql = format!("UPDATE refresh_tokens SET issued_at = issued_at - {shift} WHERE issued_at IS NOT NULL");
+        let url = self.settings.database_url();
+        if url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&url).await.expect("database");
+            sqlx::query(&sql).execute(&pool).await.expect("age sessions");
+            pool.close().await;
+        } else {
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("database");
+            sqlx::query(&sql).execute(&pool).await.expect("age sessions");
+            pool.close().await;
+        }
+        self.expire_access_tokens().await;
+    }
+
     /// The address the server listens on now.
     pub fn addr(&self) -> std::net::SocketAddr {
         self.server.as_ref().expect("running").addr
@@ -733,6 +751,7 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         activation_hours: 72,
         access_token_seconds: 900,
         session_days: 30,
+        session_idle_hours: 12,
         documents_url: None,
         documents_grace_minutes: 60,
         trusted_proxies: Vec::new(),

@@ -17,7 +17,8 @@ export function connectionText(status: SyncStatus): ConnectionText {
     case "syncing":
       return { label: c.total ? `Sinkronisasi ${c.done} dari ${c.total}` : `Sinkronisasi… ${c.done}`, tone: "sinkron" };
     case "sign_in_needed":
-      return { label: "Perlu masuk kembali", tone: "galat" };
+      // Queued actions are kept; they go after the next sign-in.
+      return { label: status.outbox > 0 ? `Perlu masuk kembali · ${status.outbox} menunggu` : "Perlu masuk kembali", tone: "galat" };
     case "error":
       return { label: "Gangguan sinkronisasi", tone: "galat" };
     default:

@@ -170,3 +170,33 @@ async fn a_verifier_corrects_a_contact_from_the_desk() {
     desk.client.resend_activation(id).await.unwrap();
     assert!(world.server.activation_link("benar93@contoh.go.id").await.is_some(), "the new link went to the corrected address");
 }
+
+/// A session that ends by the idle limit while an action waits offline: the action stays
+/// queued, goes after the next sign-in, and reaches the server exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_keeps_the_outbox_until_the_next_sign_in() {
+    let world = World::new().await;
+    let operator = world.operator_desk().await;
+    let (pending, pdf) = input(95, "019001");
+    operator.client.register(pending, pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+    let desk = world.kppn_desk().await;
+    let id = desk.client.queue().await.unwrap()[0].membership.id;
+
+    world.proxy.set_mode(Mode::Refuse);
+    desk.client.act(id, Action::Approve).await.unwrap();
+    world.server.idle_sessions(13).await;
+    desk.client.forget_access_token().await;
+    world.proxy.set_mode(Mode::Pass);
+    assert!(desk.client.sync_once().await.is_err(), "the session ended");
+    assert_eq!(desk.client.outbox().await.unwrap().len(), 1, "the approval still waits");
+
+    desk.sign_in(&world.kppn_nik, KPPN_PASSWORD).await;
+    desk.client.sync_once().await.unwrap();
+    assert!(desk.client.outbox().await.unwrap().is_empty());
+    let http = world.server.login(&world.kppn_nik, KPPN_PASSWORD).await.unwrap();
+    let detail: myintress_core::api::MembershipDetail = http.get_json(&format!("/api/v1/memberships/{id}")).await;
+    assert_eq!(detail.membership.status, myintress_core::Status::Active);
+    let approvals = detail.history.iter().filter(|h| h.event == myintress_core::Event::Approve).count();
+    assert_eq!(approvals, 1, "approved exactly once");
+}

@@ -272,9 +272,13 @@ pub struct SessionRow {
 pub struct RefreshRow {
     pub family_id: String,
     pub nik: String,
+    /// The family's absolute end (sign-in + `--session-days`), however often rotated.
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When this token was issued: the family's last use, for the idle limit (`None` for
+    /// tokens issued before it was recorded).
+    pub issued_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,6 +17,7 @@ myintress_testkit::on_both_backends!(
     a_registration_never_changes_whose_account_it_is,
     the_kppn_corrects_an_address_and_the_old_link_stops_working,
     decisions_are_mailed_to_the_registered_person,
+    a_session_unused_for_the_idle_limit_ends,
 );
 
 async fn correct(server: &TestServer, who: &Client, id: uuid::Uuid, version: i64, body: serde_json::Value) -> reqwest::Response {
@@ -253,4 +254,22 @@ async fn decisions_are_mailed_to_the_registered_person(backend: &Backend) {
         mails.iter().any(|m| m.contains("warga92@contoh.go.id") && m.contains("ditolak") && m.contains("Surat tugas belum ditandatangani")),
         "rejection mailed with its reason"
     );
+}
+
+async fn a_session_unused_for_the_idle_limit_ends(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let operator = server.operator(&kppn, "019001", 94).await;
+    // Used within the limit, a session goes on (and its clock restarts).
+    server.idle_sessions(11).await;
+    let body = json!({"refresh_token": operator.pair.refresh_token});
+    let response = server.http.post(server.url("/api/v1/auth/refresh")).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let pair: myintress_core::api::TokenPair = response.json().await.unwrap();
+    // Unused for longer than --session-idle-hours (12), it ends; signing in again works.
+    server.idle_sessions(13).await;
+    let body = json!({"refresh_token": pair.refresh_token});
+    let response = server.http.post(server.url("/api/v1/auth/refresh")).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(server.login(&operator.nik, "Operator#Satker2026").await.is_ok());
 }

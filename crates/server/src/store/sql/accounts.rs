@@ -161,8 +161,8 @@ macro_rules! accounts_sql {
             row: &RefreshRow,
         ) -> StoreResult<()> {
             sqlx::query(
-                "INSERT INTO refresh_tokens (token_hash, family_id, nik, expires_at, used_at, revoked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO refresh_tokens (token_hash, family_id, nik, expires_at, used_at, revoked_at, issued_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(token_hash)
             .bind(&row.family_id)
@@ -170,16 +170,18 @@ macro_rules! accounts_sql {
             .bind(micros(row.expires_at))
             .bind(opt_micros(row.used_at))
             .bind(opt_micros(row.revoked_at))
+            .bind(opt_micros(row.issued_at))
             .execute(&mut *c)
             .await?;
             Ok(())
         }
 
         pub(super) async fn refresh(c: &mut <$db as sqlx::Database>::Connection, token_hash: &str) -> StoreResult<Option<RefreshRow>> {
-            let row = sqlx::query("SELECT family_id, nik, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(&mut *c)
-                .await?;
+            let row =
+                sqlx::query("SELECT family_id, nik, expires_at, used_at, revoked_at, issued_at FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&mut *c)
+                    .await?;
             row.map(|r| {
                 Ok(RefreshRow {
                     family_id: r.try_get("family_id")?,
@@ -187,6 +189,7 @@ macro_rules! accounts_sql {
                     expires_at: from_micros(r.try_get("expires_at")?),
                     used_at: opt_time(r.try_get("used_at")?),
                     revoked_at: opt_time(r.try_get("revoked_at")?),
+                    issued_at: opt_time(r.try_get("issued_at")?),
                 })
             })
             .transpose()
