@@ -18,6 +18,7 @@ macro_rules! for_each_command {
             session::request_password_reset,
             session::change_password,
             session::sign_out_everywhere,
+            session::choose_satker,
             data::satkers,
             data::counts,
             data::list_memberships,

@@ -18,6 +18,8 @@ use crate::state::AppState;
 pub struct SessionState {
     pub server_url: Option<String>,
     pub account: Option<Account>,
+    /// The satker a satker operator works in (their last choice; the only one when there is one).
+    pub working_satker: Option<String>,
     pub status: SyncStatus,
 }
 
@@ -28,13 +30,14 @@ pub async fn session_state(state: State<'_, AppState>) -> CommandResult<SessionS
     let client = match state.client().await {
         Ok(client) => client,
         Err(e) if e.code() == ErrorCode::ServerNotSet => {
-            return Ok(SessionState { server_url, account: None, status: SyncStatus::default() });
+            return Ok(SessionState { server_url, account: None, working_satker: None, status: SyncStatus::default() });
         }
         Err(e) => return Err(e.into()),
     };
     let account = client.account().await?;
+    let working_satker = client.working_satker().await?;
     let status = client.subscribe().borrow().clone();
-    Ok(SessionState { server_url, account, status })
+    Ok(SessionState { server_url, account, working_satker, status })
 }
 
 /// A captcha image for the password step.
@@ -100,4 +103,11 @@ pub async fn change_password(state: State<'_, AppState>, current_password: Strin
 #[specta::specta]
 pub async fn sign_out_everywhere(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(client(&state).await?.sign_out_everywhere().await?)
+}
+
+/// Chooses the satker to work in (a person active in several); kept across restarts.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_satker(state: State<'_, AppState>, code: String) -> CommandResult<()> {
+    Ok(client(&state).await?.choose_satker(&code).await?)
 }

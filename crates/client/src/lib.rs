@@ -82,6 +82,8 @@ pub struct Client {
 const KEY_ACCOUNT: &str = "account";
 const KEY_CURSOR: &str = "cursor";
 const KEY_SERVER: &str = "server_url";
+/// The satker a person active in several chose to work in.
+const KEY_WORKING_SATKER: &str = "working_satker";
 
 impl Client {
     pub async fn open(config: ClientConfig) -> ClientResult<Client> {

@@ -3,7 +3,7 @@
 //! token (in the OS keychain only).
 
 use chrono::{DateTime, Duration, Utc};
-use myintress_core::api::{LoginRequest, PasswordChange, PasswordResetRequest, Role, TokenPair};
+use myintress_core::api::{LoginRequest, PasswordChange, PasswordResetRequest, Role, Satker, TokenPair};
 use myintress_core::error::ErrorCode;
 use myintress_core::scope::Scope;
 use myintress_core::status::Actor;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
 use crate::outbox::{self, Acting, OutboxState};
-use crate::{Client, ClientError, ClientResult, KEY_ACCOUNT, KEY_CURSOR, KEY_SERVER, store};
+use crate::{Client, ClientError, ClientResult, KEY_ACCOUNT, KEY_CURSOR, KEY_SERVER, KEY_WORKING_SATKER, store};
 
 /// The signed-in account, kept in the local store so the app opens offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,9 @@ pub struct Account {
     pub kppn_code: Option<String>,
     /// Satkers where a satker operator is active.
     pub active_satkers: Vec<String>,
+    /// The same satkers with their names (empty for an account stored by an older version).
+    #[serde(default)]
+    pub satkers: Vec<Satker>,
 }
 
 impl Account {
@@ -36,6 +39,7 @@ impl Account {
             role: pair.role,
             kppn_code: pair.kppn_code.clone(),
             active_satkers: pair.memberships.iter().map(|m| m.satker_code.clone()).collect(),
+            satkers: pair.satkers.clone(),
         }
     }
 
@@ -185,6 +189,28 @@ impl Client {
         Ok(())
     }
 
+    /// The satker a person active in several works in now: their last choice, kept in the
+    /// local store so it survives a restart; the only one when there is one; `None` until
+    /// they choose (or when the choice is no longer an active satker of theirs).
+    pub async fn working_satker(&self) -> ClientResult<Option<String>> {
+        let Some(account) = self.account().await? else { return Ok(None) };
+        if let [only] = account.active_satkers.as_slice() {
+            return Ok(Some(only.clone()));
+        }
+        let chosen = store::meta(&mut *self.pool.acquire().await?, KEY_WORKING_SATKER).await?;
+        Ok(chosen.filter(|c| account.active_satkers.contains(c)))
+    }
+
+    /// Chooses the satker to work in (one of the account's active satkers).
+    pub async fn choose_satker(&self, code: &str) -> ClientResult<()> {
+        let account = self.require_account().await?;
+        if !account.active_satkers.iter().any(|s| s == code) {
+            return Err(ClientError::refused(ErrorCode::SatkerOutOfScope));
+        }
+        store::set_meta(&mut *self.pool.acquire().await?, KEY_WORKING_SATKER, code).await?;
+        Ok(())
+    }
+
     /// "Lupa kata sandi?": asks the server to mail a reset link to the account of `nik`
     /// (the answer is the same whether or not it has one). Online only.
     pub async fn request_password_reset(&self, nik: &str, captcha_id: &str, captcha_answer: &str) -> ClientResult<()> {
@@ -331,6 +357,6 @@ async fn clear_local(conn: &mut sqlx::SqliteConnection) -> ClientResult<Vec<Stri
     for table in ["memberships", "satkers", "details", "documents"] {
         sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await?;
     }
-    sqlx::query("DELETE FROM meta WHERE key IN ('cursor', 'account')").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM meta WHERE key IN ('cursor', 'account', 'working_satker')").execute(&mut *conn).await?;
     Ok(files)
 }

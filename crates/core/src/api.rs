@@ -215,6 +215,9 @@ pub struct Me {
     pub kppn_code: Option<String>,
     /// The account's active memberships (satker operators).
     pub memberships: Vec<Membership>,
+    /// Their satkers, with names.
+    #[serde(default)]
+    pub satkers: Vec<Satker>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,6 +285,10 @@ pub struct TokenPair {
     pub role: Role,
     pub kppn_code: Option<String>,
     pub memberships: Vec<Membership>,
+    /// The satkers of the active memberships, with their names (a person active in several
+    /// picks one to work in). Empty from a server older than this field.
+    #[serde(default)]
+    pub satkers: Vec<Satker>,
 }
 
 /// The server refuses a field it does not know (422 `unknown_field`) and reads a missing

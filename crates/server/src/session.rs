@@ -184,7 +184,7 @@ async fn issue_tokens(
         },
     )
     .await?;
-    let (role, memberships) = role_and_memberships(tx, account).await?;
+    let (role, memberships, satkers) = role_and_memberships(tx, account).await?;
     Ok(TokenPair {
         access_token: access,
         refresh_token: refresh,
@@ -193,6 +193,7 @@ async fn issue_tokens(
         role,
         kppn_code: account.kppn_code.clone(),
         memberships,
+        satkers,
     })
 }
 
@@ -200,15 +201,24 @@ fn account_to_api(a: &AccountRow) -> Account {
     Account { nik: a.nik.clone(), name: a.name.clone(), email: a.email.clone(), nip: a.nip.clone() }
 }
 
+/// The account's role, its active memberships and their satkers (with names).
 async fn role_and_memberships(
     tx: &mut dyn ReadConn,
     account: &AccountRow,
-) -> Result<(Role, Vec<myintress_core::api::Membership>), ApiError> {
+) -> Result<(Role, Vec<myintress_core::api::Membership>, Vec<myintress_core::api::Satker>), ApiError> {
     if account.role == Role::Kppn {
-        return Ok((Role::Kppn, Vec::new()));
+        return Ok((Role::Kppn, Vec::new(), Vec::new()));
     }
-    let active = tx.memberships_of_person(&account.nik).await?.iter().filter(|m| m.status == Status::Active).map(to_api).collect();
-    Ok((Role::Satker, active))
+    let active: Vec<_> = tx.memberships_of_person(&account.nik).await?.iter().filter(|m| m.status == Status::Active).map(to_api).collect();
+    let mut satkers = Vec::new();
+    for m in &active {
+        if let Some(row) = tx.satker(&m.satker_code).await?
+            && !satkers.iter().any(|s: &myintress_core::api::Satker| s.code == row.code)
+        {
+            satkers.push(crate::registry::satker_to_api(&row));
+        }
+    }
+    Ok((Role::Satker, active, satkers))
 }
 
 /// Rotates a refresh token: a new pair, the old refresh token spent.
@@ -264,8 +274,8 @@ pub async fn logout(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
 /// The signed-in account, its role and its active memberships.
 pub async fn me(state: &AppState, caller: &Caller) -> Result<Me, ApiError> {
     let mut conn = state.store.read().await?;
-    let (role, memberships) = role_and_memberships(conn.as_mut(), &caller.account).await?;
-    Ok(Me { account: account_to_api(&caller.account), role, kppn_code: caller.account.kppn_code.clone(), memberships })
+    let (role, memberships, satkers) = role_and_memberships(conn.as_mut(), &caller.account).await?;
+    Ok(Me { account: account_to_api(&caller.account), role, kppn_code: caller.account.kppn_code.clone(), memberships, satkers })
 }
 
 /// The caller an access token (the `Bearer` credential) belongs to: `401` when it is

@@ -100,6 +100,19 @@ export async function start(): Promise<void> {
   await refreshSession();
 }
 
+/** A satker's code with its name, as people know it: `019001 · Satker Uji`. */
+export function satkerTitle(code: string): string {
+  const name = app.account?.satkers?.find((s) => s.code === code)?.name;
+  return name ? `${code} · ${name}` : code;
+}
+
+/** Switches the satker a person active in several works in (kept across restarts). */
+export async function chooseSatker(code: string): Promise<void> {
+  await call(commands.chooseSatker(code));
+  app.workingSatker = code;
+  app.revision++;
+}
+
 export async function refreshSession(): Promise<void> {
   const s = await call(commands.sessionState());
   app.serverUrl = s.server_url;
@@ -109,6 +122,6 @@ export async function refreshSession(): Promise<void> {
   else if (!s.account) app.phase = "masuk";
   else {
     app.phase = "aplikasi";
-    if (s.account.role === "satker" && s.account.active_satkers.length === 1) app.workingSatker = s.account.active_satkers[0] ?? null;
+    app.workingSatker = s.working_satker;
   }
 }

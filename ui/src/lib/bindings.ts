@@ -38,6 +38,8 @@ export const commands = {
 	changePassword: (currentPassword: string, newPassword: string) => typedError<null, CommandError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword })),
 	/**  "Keluar dari semua perangkat" in Pengaturan. */
 	signOutEverywhere: () => typedError<null, CommandError>(__TAURI_INVOKE("sign_out_everywhere")),
+	/**  Chooses the satker to work in (a person active in several); kept across restarts. */
+	chooseSatker: (code: string) => typedError<null, CommandError>(__TAURI_INVOKE("choose_satker", { code })),
 	satkers: () => typedError<Satker[], CommandError>(__TAURI_INVOKE("satkers")),
 	/**  Beranda: rows by status in the user's scope. */
 	counts: () => typedError<StatusCount[], CommandError>(__TAURI_INVOKE("counts")),
@@ -105,6 +107,8 @@ export type Account = {
 	kppn_code: string | null,
 	/**  Satkers where a satker operator is active. */
 	active_satkers: string[],
+	/**  The same satkers with their names (empty for an account stored by an older version). */
+	satkers?: Satker[],
 };
 
 /**  What is being done to an existing membership. */
@@ -443,6 +447,8 @@ export type Satker = {
 export type SessionState = {
 	server_url: string | null,
 	account: Account | null,
+	/**  The satker a satker operator works in (their last choice; the only one when there is one). */
+	working_satker: string | null,
 	status: SyncStatus,
 };
 

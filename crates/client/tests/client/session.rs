@@ -200,3 +200,29 @@ async fn an_idle_session_keeps_the_outbox_until_the_next_sign_in() {
     let approvals = detail.history.iter().filter(|h| h.event == myintress_core::Event::Approve).count();
     assert_eq!(approvals, 1, "approved exactly once");
 }
+
+/// A person active in two satkers sees both by name, chooses one, switches, and finds the
+/// choice again after the app restarts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_working_satker_is_chosen_by_name_and_kept_across_a_restart() {
+    let world = World::new().await;
+    let kppn = world.server.login(&world.kppn_nik, KPPN_PASSWORD).await.unwrap();
+    // The operator (resident 1, active in 019001) is registered in 019002 too, by the KPPN.
+    let response = kppn.register(&myintress_testkit::Registration::new(1, "019002").email("operator1@satker.go.id")).await;
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+
+    let desk = world.operator_desk().await;
+    let account = desk.client.account().await.unwrap().unwrap();
+    let mut codes: Vec<&str> = account.satkers.iter().map(|s| s.code.as_str()).collect();
+    codes.sort();
+    assert_eq!(codes, ["019001", "019002"]);
+    assert!(account.satkers.iter().all(|s| !s.name.is_empty()), "shown by name: {:?}", account.satkers);
+    assert_eq!(desk.client.working_satker().await.unwrap(), None, "two satkers: the person chooses");
+    assert_eq!(desk.client.choose_satker("019003").await.unwrap_err().code(), ErrorCode::SatkerOutOfScope);
+    desk.client.choose_satker("019002").await.unwrap();
+    desk.client.choose_satker("019001").await.unwrap();
+
+    // The app restarts: the same data folder, a new client.
+    let restarted = Desk::open_at(desk.dir.clone(), desk.service.clone(), &world.proxy.url()).await;
+    assert_eq!(restarted.client.working_satker().await.unwrap().as_deref(), Some("019001"));
+}
