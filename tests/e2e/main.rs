@@ -8,6 +8,7 @@
 //! dialog), `Xvfb` when no display is set, and `dbus-daemon` with `gnome-keyring-daemon`
 //! when no session bus is set. Screenshots land in `test-artifacts/e2e/`.
 
+mod accounts;
 mod bad_input;
 mod flows;
 mod harness;

@@ -186,3 +186,40 @@ impl Drop for RemoveOnDrop {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Headless Chromium driven through chromedriver (Debian `chromium` and `chromium-driver`,
+/// installed by the test command), with a profile of its own; everything goes on drop.
+pub struct Chromium {
+    pub session: Session,
+    _profile: RemoveOnDrop,
+    _driver: Guarded,
+}
+
+impl Chromium {
+    pub fn start() -> Chromium {
+        let port = free_port();
+        let driver = Guarded::spawn(
+            "chromedriver",
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null()),
+        );
+        let profile = RemoveOnDrop(std::env::temp_dir().join(format!("myintress-chromium-{port}")));
+        let session = Session::open(
+            &format!("http://127.0.0.1:{port}"),
+            json!({
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": [
+                        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        "--no-first-run", format!("--user-data-dir={}", profile.0.display()),
+                    ]
+                }
+            }),
+        );
+        Chromium { session, _profile: profile, _driver: driver }
+    }
+}

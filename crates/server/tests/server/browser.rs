@@ -2,13 +2,10 @@
 //! `chromium-driver`, installed by the test command) opens the e-mailed link, sets the
 //! password and sees the success page; a second visit sees the "no longer valid" page.
 
-use std::process::{Command, Stdio};
-
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::support::{Backend, Registration, TestServer};
-use myintress_testkit::webdriver::{Guarded, RemoveOnDrop, Session, free_port};
+use myintress_testkit::webdriver::Chromium;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_page_in_a_real_browser() {
@@ -23,26 +20,8 @@ async fn activation_page_in_a_real_browser() {
         let link = link.clone();
         let artifacts = artifacts.clone();
         tokio::task::spawn_blocking(move || {
-            let port = free_port();
-            let _driver = Guarded::spawn(
-                "chromedriver",
-                Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()),
-            );
-            let profile = RemoveOnDrop(std::env::temp_dir().join(format!("myintress-chromium-{port}")));
-            let session = Session::open(
-                &format!("http://127.0.0.1:{port}"),
-                json!({
-                    "browserName": "chrome",
-                    "goog:chromeOptions": {
-                        "binary": "/usr/bin/chromium",
-                        "args": [
-                            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                            "--no-first-run", format!("--user-data-dir={}", profile.0.display()),
-                        ]
-                    }
-                }),
-            );
+            let chromium = Chromium::start();
+            let session = &chromium.session;
             session.navigate(&link);
             session.wait_for_text("h1", "Aktivasi akun MyIntress");
             session.find("#password").type_text("Kata#Sandi#Baru2026");
@@ -55,7 +34,6 @@ async fn activation_page_in_a_real_browser() {
             session.navigate(&link);
             let text = session.wait_for_text("main", "sudah pernah digunakan");
             std::fs::write(artifacts.join("activation-used.png"), session.screenshot_png()).unwrap();
-            drop(session);
             text
         })
     };
