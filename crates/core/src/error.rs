@@ -59,6 +59,8 @@ pub enum ErrorCode {
     PasswordResetInvalid,
     /// 409: the account already has a password; no activation link is sent.
     AlreadyActivated,
+    /// 401: the account is disabled (a verifier who left): no sign-in, every session ended.
+    AccountDisabled,
     // The request itself, answered by the server before any business rule.
     /// 401: no valid session (missing, expired or revoked).
     Unauthorized,
@@ -101,7 +103,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 58] = [
+    pub const ALL: [ErrorCode; 59] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -138,6 +140,7 @@ impl ErrorCode {
         Self::PasswordTooWeak,
         Self::PasswordResetInvalid,
         Self::AlreadyActivated,
+        Self::AccountDisabled,
         Self::Unauthorized,
         Self::RefreshTokenReused,
         Self::Forbidden,
@@ -207,6 +210,7 @@ impl ErrorCode {
             Self::PasswordTooWeak => "password_too_weak",
             Self::PasswordResetInvalid => "password_reset_invalid",
             Self::AlreadyActivated => "already_activated",
+            Self::AccountDisabled => "account_disabled",
             Self::Unauthorized => "unauthorized",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Forbidden => "forbidden",
@@ -288,7 +292,8 @@ impl ErrorCode {
             | Self::AccountDormant
             | Self::AccountPending
             | Self::AccountRejected
-            | Self::AccountInactive => 401,
+            | Self::AccountInactive
+            | Self::AccountDisabled => 401,
             Self::AccountLocked => 423,
             Self::DigitAccountNotFound => 404,
         }
@@ -333,6 +338,9 @@ impl ErrorCode {
             Self::AccountPending => "Pendaftaran Anda belum disetujui KPPN mitra kerja. Mohon cek status pada Daftar Pengguna satker Anda.",
             Self::AccountRejected => "Pendaftaran Anda ditolak. Satker dapat mendaftarkan kembali melalui Tambah Pengguna.",
             Self::AccountInactive => "Akun Anda tidak aktif. Hubungi KPPN mitra kerja.",
+            Self::AccountDisabled => {
+                "Akun Anda dinonaktifkan oleh pengelola MyIntress. Hubungi pengelola MyIntress di kantor pusat bila akun ini masih Anda perlukan."
+            }
             Self::DigitAccountNotFound => "Pengguna belum terdaftar di DIGIT; isi form secara manual, email aktivasi akan dikirim",
             Self::UnknownField => "Isian tidak dikenal; periksa nama isian yang dikirim",
             Self::PasswordTooWeak => "Kata sandi baru belum memenuhi syarat: minimal 8 karakter dan tidak mudah ditebak",

@@ -177,6 +177,7 @@ pub async fn create_verifier(state: &AppState, nik: &str, name: &str, email: &st
         kppn_code: Some(kppn_code.to_owned()),
         created_at: Utc::now(),
         last_sign_in_at: None,
+        disabled_at: None,
     })
     .await?;
     tx.commit().await?;

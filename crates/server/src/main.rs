@@ -3,6 +3,8 @@
 //! ```text
 //! myintress-server serve              serve the API (flags or MYINTRESS_* variables)
 //! myintress-server create-verifier    --nik --name --email --kppn-code, password on stdin
+//! myintress-server disable-account    --nik: no sign-in, every session ends (enable-account undoes it)
+//! myintress-server revoke-sessions    --nik: every session of the account ends
 //! myintress-server reload-reference   re-read kppn.csv and satker.csv (as SIGHUP does)
 //! myintress-server demo               write demo data, load it, and serve
 //! myintress-server check-pdf          (internal) check a PDF on stdin, print JSON
@@ -45,6 +47,22 @@ enum Command {
         #[arg(long)]
         kppn_code: String,
     },
+    /// Disable an account (a verifier who left): every session ends at once, sign-in is
+    /// refused with `account_disabled` until `enable-account`.
+    DisableAccount {
+        #[arg(long)]
+        nik: String,
+    },
+    /// Enable a disabled account again (it signs in with its password).
+    EnableAccount {
+        #[arg(long)]
+        nik: String,
+    },
+    /// End every session of an account (a lost laptop); the password stays.
+    RevokeSessions {
+        #[arg(long)]
+        nik: String,
+    },
     /// Re-read `kppn.csv` and `satker.csv` from `--reference-dir` into the database (running
     /// servers see the result at once; `SIGHUP` to a server does the same).
     ReloadReference,
@@ -84,6 +102,9 @@ async fn run(cli: Cli) -> Result<()> {
             println!("Akun verifikator KPPN {kppn_code} dibuat untuk {name}.");
             Ok(())
         }
+        Command::DisableAccount { nik } => account_command(&settings, &nik, AccountChange::Disable).await,
+        Command::EnableAccount { nik } => account_command(&settings, &nik, AccountChange::Enable).await,
+        Command::RevokeSessions { nik } => account_command(&settings, &nik, AccountChange::RevokeSessions).await,
         Command::ReloadReference => {
             let dir = settings.reference_dir.clone().context("--reference-dir (MYINTRESS_REFERENCE_DIR) belum diisi")?;
             let store = myintress_server::store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
@@ -115,6 +136,39 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::CheckPdf => unreachable!("handled before the runtime starts"),
     }
+}
+
+enum AccountChange {
+    Disable,
+    Enable,
+    RevokeSessions,
+}
+
+/// `disable-account`, `enable-account`, `revoke-sessions`: on the database directly, so
+/// running servers see the change at the next request.
+async fn account_command(settings: &Settings, nik: &str, change: AccountChange) -> Result<()> {
+    let store = myintress_server::store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
+    let now = chrono::Utc::now();
+    let mut tx = store.write().await?;
+    let Some(account) = tx.account(nik).await? else { anyhow::bail!("Tidak ada akun dengan NIK {nik}.") };
+    let message = match change {
+        AccountChange::Disable => {
+            tx.set_disabled(nik, Some(now)).await?;
+            tx.revoke_all_sessions_of(nik, now).await?;
+            format!("Akun {} dinonaktifkan; semua sesinya berakhir.", account.name)
+        }
+        AccountChange::Enable => {
+            tx.set_disabled(nik, None).await?;
+            format!("Akun {} diaktifkan kembali.", account.name)
+        }
+        AccountChange::RevokeSessions => {
+            tx.revoke_all_sessions_of(nik, now).await?;
+            format!("Semua sesi akun {} berakhir.", account.name)
+        }
+    };
+    tx.commit().await?;
+    println!("{message}");
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> Result<()> {

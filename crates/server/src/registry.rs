@@ -47,6 +47,9 @@ impl Caller {
     /// An account's role and scope as the store holds them now; `None` when the account
     /// gives no access (a satker user without an active membership).
     pub async fn resolve(conn: &mut dyn ReadConn, account: AccountRow, family_id: String) -> Result<Option<Caller>, ApiError> {
+        if account.disabled_at.is_some() {
+            return Ok(None);
+        }
         let (role, filter, scope) = if account.role == Role::Kppn {
             let kppn = account.kppn_code.clone().unwrap_or_default();
             let Ok(code) = myintress_core::text::KppnCode::parse(&kppn) else { return Ok(None) };
@@ -441,6 +444,7 @@ pub async fn register(
             kppn_code: None,
             created_at: now,
             last_sign_in_at: None,
+            disabled_at: None,
         })
         .await?;
         queue_activation(state, tx.as_mut(), nik, form.name.as_str(), form.email.as_str(), now).await?;
@@ -785,9 +789,12 @@ pub async fn resend_activation(state: &AppState, caller: &Caller, id: Uuid) -> R
     Ok(())
 }
 
-/// Why an account gives no access (a satker user without an active membership: pending,
-/// rejected, dormant or deactivated), or `None` when it does.
+/// Why an account gives no access (disabled, or a satker user without an active
+/// membership: pending, rejected, dormant or deactivated), or `None` when it does.
 pub async fn access_refused(conn: &mut dyn ReadConn, account: &AccountRow) -> Result<Option<ErrorCode>, ApiError> {
+    if account.disabled_at.is_some() {
+        return Ok(Some(ErrorCode::AccountDisabled));
+    }
     if account.role != Role::Satker {
         return Ok(None);
     }

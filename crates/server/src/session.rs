@@ -2,7 +2,7 @@
 //!
 //! - NIK + password + captcha. Before the password is known to be right, every failure
 //!   reads `credentials_invalid`, so nobody learns which NIKs exist; after it, the refusal
-//!   says why (waiting for the KPPN, dormant, rejected, deactivated).
+//!   says why (waiting for the KPPN, dormant, rejected, deactivated, the account disabled).
 //! - Lockout: 10 consecutive failures within 12 hours lock sign-in for that NIK for
 //!   15 minutes (`423 account_locked`). Keycloak's defaults (30 failures, waits growing by
 //!   a minute up to 15 minutes, reset after 12 hours) are the anchor; we lock sooner

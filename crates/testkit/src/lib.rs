@@ -320,6 +320,23 @@ impl TestServer {
         self.expire_access_tokens().await;
     }
 
+    /// Runs `myintress-server <args>` on this server's database and data dir (the server
+    /// host's CLI), feeding `stdin`; returns its exit status and standard output.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String) {
+        use std::io::Write;
+        let mut child = std::process::Command::new(checker_binary())
+            .args(args)
+            .envs(self.settings.env_vars())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("myintress-server starts");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+        let out = child.wait_with_output().expect("myintress-server ends");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    }
+
     /// The address the server listens on now.
     pub fn addr(&self) -> std::net::SocketAddr {
         self.server.as_ref().expect("running").addr

@@ -209,6 +209,8 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 "password_reset_invalid" | 
 /**  409: the account already has a password; no activation link is sent. */
 "already_activated" | 
+/**  401: the account is disabled (a verifier who left): no sign-in, every session ended. */
+"account_disabled" | 
 /**  401: no valid session (missing, expired or revoked). */
 "unauthorized" | 
 /**  401: a refresh token was used twice; its whole family is revoked. */

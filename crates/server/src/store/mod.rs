@@ -164,6 +164,8 @@ pub struct AccountRow {
     pub kppn_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Set while the account is disabled: no sign-in, no session.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -482,6 +484,8 @@ pub trait WriteConn: ReadConn {
     async fn insert_account(&mut self, row: &AccountRow) -> StoreResult<()>;
     async fn set_password(&mut self, nik: &str, hash: &str) -> StoreResult<()>;
     async fn set_account_email(&mut self, nik: &str, email: &str) -> StoreResult<()>;
+    /// Disables (`Some(at)`) or enables (`None`) an account; `false` when there is none.
+    async fn set_disabled(&mut self, nik: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool>;
     async fn set_last_sign_in(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Counts one failed sign-in in a single statement, so parallel failures each count:
     /// the count restarts after `window_start` or when an earlier lock has run out; the

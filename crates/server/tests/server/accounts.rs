@@ -18,6 +18,7 @@ myintress_testkit::on_both_backends!(
     the_kppn_corrects_an_address_and_the_old_link_stops_working,
     decisions_are_mailed_to_the_registered_person,
     a_session_unused_for_the_idle_limit_ends,
+    the_server_host_disables_an_account_and_ends_its_sessions,
 );
 
 async fn correct(server: &TestServer, who: &Client, id: uuid::Uuid, version: i64, body: serde_json::Value) -> reqwest::Response {
@@ -272,4 +273,31 @@ async fn a_session_unused_for_the_idle_limit_ends(backend: &Backend) {
     let response = server.http.post(server.url("/api/v1/auth/refresh")).json(&body).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(server.login(&operator.nik, "Operator#Satker2026").await.is_ok());
+}
+
+async fn the_server_host_disables_an_account_and_ends_its_sessions(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let leaving = server.verifier("019").await;
+    assert_eq!(me(&server, &leaving.token).await, StatusCode::OK);
+
+    let (ok, out) = server.cli(&["disable-account", "--nik", &leaving.nik], "");
+    assert!(ok, "{out}");
+    assert_eq!(me(&server, &leaving.token).await, StatusCode::UNAUTHORIZED, "its next request is refused");
+    assert_eq!(refresh(&server, &leaving).await, StatusCode::UNAUTHORIZED, "and its refresh");
+    let Err((status, p)) = server.login(&leaving.nik, crate::support::VERIFIER_PASSWORD).await else {
+        panic!("a disabled account signed in")
+    };
+    assert_eq!((status, p.code), (StatusCode::UNAUTHORIZED, ErrorCode::AccountDisabled));
+    assert_eq!(me(&server, &kppn.token).await, StatusCode::OK, "nobody else is touched");
+
+    let (ok, out) = server.cli(&["enable-account", "--nik", &leaving.nik], "");
+    assert!(ok, "{out}");
+    let back = server.login(&leaving.nik, crate::support::VERIFIER_PASSWORD).await.unwrap();
+    let (ok, out) = server.cli(&["revoke-sessions", "--nik", &leaving.nik], "");
+    assert!(ok, "{out}");
+    assert_eq!(me(&server, &back.token).await, StatusCode::UNAUTHORIZED);
+    assert!(server.login(&leaving.nik, crate::support::VERIFIER_PASSWORD).await.is_ok(), "the password stays");
+    let (ok, out) = server.cli(&["disable-account", "--nik", "3171011201999999"], "");
+    assert!(!ok && out.contains("Tidak ada akun"), "{out}");
 }

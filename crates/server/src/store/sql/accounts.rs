@@ -4,7 +4,7 @@ macro_rules! accounts_sql {
     ($db:ty) => {
         pub(super) async fn account(c: &mut <$db as sqlx::Database>::Connection, nik: &str) -> StoreResult<Option<AccountRow>> {
             sqlx::query(
-                "SELECT nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at \
+                "SELECT nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at, disabled_at \
                  FROM accounts WHERE nik = $1",
             )
             .bind(nik)
@@ -16,8 +16,8 @@ macro_rules! accounts_sql {
 
         pub(super) async fn insert_account(c: &mut <$db as sqlx::Database>::Connection, row: &AccountRow) -> StoreResult<()> {
             sqlx::query(
-                "INSERT INTO accounts (nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO accounts (nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at, disabled_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&row.nik)
             .bind(&row.name)
@@ -28,9 +28,20 @@ macro_rules! accounts_sql {
             .bind(&row.kppn_code)
             .bind(micros(row.created_at))
             .bind(opt_micros(row.last_sign_in_at))
+            .bind(opt_micros(row.disabled_at))
             .execute(&mut *c)
             .await?;
             Ok(())
+        }
+
+        pub(super) async fn set_disabled(
+            c: &mut <$db as sqlx::Database>::Connection,
+            nik: &str,
+            at: Option<DateTime<Utc>>,
+        ) -> StoreResult<bool> {
+            let done =
+                sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE nik = $2").bind(opt_micros(at)).bind(nik).execute(&mut *c).await?;
+            Ok(done.rows_affected() == 1)
         }
 
         pub(super) async fn set_password(c: &mut <$db as sqlx::Database>::Connection, nik: &str, hash: &str) -> StoreResult<()> {

@@ -207,6 +207,7 @@ macro_rules! sql_backend {
                     kppn_code: row.try_get("kppn_code")?,
                     created_at: from_micros(row.try_get("created_at")?),
                     last_sign_in_at: opt_time(row.try_get("last_sign_in_at")?),
+                    disabled_at: opt_time(row.try_get("disabled_at")?),
                 })
             }
 
@@ -540,6 +541,10 @@ macro_rules! sql_backend {
 
                 async fn finish_job(&mut self, job: &str, now: DateTime<Utc>) -> StoreResult<()> {
                     upkeep::finish_job(self.c(), job, now).await
+                }
+
+                async fn set_disabled(&mut self, nik: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
+                    accounts::set_disabled(self.c(), nik, at).await
                 }
 
                 async fn set_account_email(&mut self, nik: &str, email: &str) -> StoreResult<()> {
