@@ -1,4 +1,4 @@
-//! The background round: the dormancy job, the purge of expired captchas, sessions and
+//! The background round: the dormancy job (memberships, and verifiers' accounts), the purge of expired captchas, sessions and
 //! idempotency keys, the collection of unreferenced documents, and the compaction of the
 //! change feed.
 //!
@@ -32,6 +32,8 @@ const COMPACT_BATCH: i64 = 5_000;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RoundReport {
     pub dormant: Option<usize>,
+    /// Verifiers disabled for not signing in.
+    pub verifiers_disabled: Option<usize>,
     pub purged: bool,
     pub documents: Option<Collected>,
     pub compacted: Option<u64>,
@@ -59,6 +61,10 @@ async fn claimed_round(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<O
         Ok(n) => report.dormant = Some(n),
         Err(e) => tracing::error!(error = %e, "dormancy job failed"),
     }
+    match disable_idle_verifiers(state, now).await {
+        Ok(n) => report.verifiers_disabled = Some(n),
+        Err(e) => tracing::error!(error = %e, "verifier dormancy failed"),
+    }
     let purge = async {
         let mut tx = state.store.write().await?;
         tx.purge_expired(now).await?;
@@ -85,6 +91,28 @@ async fn claimed_round(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<O
         tracing::info!(?report, "background round");
     }
     Ok(Some(report))
+}
+
+/// Disables the accounts of KPPN verifiers who have not signed in for
+/// `--verifier-dormancy-months`, ending their sessions. Each is decided again inside its
+/// own transaction (one who signed in meanwhile is left alone). Returns how many.
+pub async fn disable_idle_verifiers(state: &AppState, now: DateTime<Utc>) -> Result<usize, crate::store::StoreError> {
+    let months = chrono::Months::new(state.settings.verifier_dormancy_months);
+    let cutoff = now.checked_sub_months(months).unwrap_or(now);
+    let candidates = state.store.read().await?.idle_verifiers(cutoff).await?;
+    let mut disabled = 0;
+    for nik in candidates {
+        let mut tx = state.store.write().await?;
+        if !tx.idle_verifiers(cutoff).await?.contains(&nik) {
+            continue;
+        }
+        tx.set_disabled(&nik, Some(now)).await?;
+        tx.revoke_all_sessions_of(&nik, now).await?;
+        tx.commit().await?;
+        tracing::info!(nik = %myintress_core::nik::mask_nik(&nik), "verifier disabled after months without sign-in");
+        disabled += 1;
+    }
+    Ok(disabled)
 }
 
 /// Compacts the change feed in batches, each its own transaction. Returns how many

@@ -99,6 +99,11 @@ pub struct Settings {
     #[arg(long, env = "MYINTRESS_SESSION_DAYS", default_value_t = 30, global = true)]
     pub session_days: i64,
 
+    /// Months without a sign-in after which a KPPN verifier's account is disabled by the
+    /// background round (a verifier who left the KPPN stops having a working account).
+    #[arg(long, env = "MYINTRESS_VERIFIER_DORMANCY_MONTHS", default_value_t = 6, global = true)]
+    pub verifier_dormancy_months: u32,
+
     /// Hours without use after which a refresh-token family expires (ASVS L2); the person
     /// signs in again, and actions queued meanwhile go after that.
     #[arg(long, env = "MYINTRESS_SESSION_IDLE_HOURS", default_value_t = 12, global = true)]
@@ -212,6 +217,7 @@ impl Settings {
             ("ACCESS_TOKEN_SECONDS", self.access_token_seconds.to_string()),
             ("SESSION_DAYS", self.session_days.to_string()),
             ("SESSION_IDLE_HOURS", self.session_idle_hours.to_string()),
+            ("VERIFIER_DORMANCY_MONTHS", self.verifier_dormancy_months.to_string()),
             ("DOCUMENTS_GRACE_MINUTES", self.documents_grace_minutes.to_string()),
         ];
         let optional: [(&str, Option<String>); 10] = [
@@ -270,6 +276,7 @@ mod tests {
         s.dormancy_months = 7;
         s.documents_grace_minutes = 5;
         s.session_idle_hours = 9;
+        s.verifier_dormancy_months = 5;
         let vars = s.env_vars();
         let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
         let flags: Vec<String> = vars

@@ -769,6 +769,7 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         access_token_seconds: 900,
         session_days: 30,
         session_idle_hours: 12,
+        verifier_dormancy_months: 6,
         documents_url: None,
         documents_grace_minutes: 60,
         trusted_proxies: Vec::new(),

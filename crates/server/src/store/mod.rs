@@ -443,6 +443,9 @@ pub trait ReadConn: Send {
     async fn session(&mut self, token_hash: &str) -> StoreResult<Option<SessionRow>>;
     async fn refresh(&mut self, token_hash: &str) -> StoreResult<Option<RefreshRow>>;
     async fn activation(&mut self, token_hash: &str) -> StoreResult<Option<ActivationRow>>;
+    /// KPPN verifiers, not disabled, who have not signed in (or, never signed in, were
+    /// created) since `cutoff`.
+    async fn idle_verifiers(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
     /// Unsent e-mails whose next attempt is due, oldest first.
     async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>>;
     /// How many e-mails are not sent yet.

@@ -19,6 +19,7 @@ myintress_testkit::on_both_backends!(
     decisions_are_mailed_to_the_registered_person,
     a_session_unused_for_the_idle_limit_ends,
     the_server_host_disables_an_account_and_ends_its_sessions,
+    verifiers_who_stop_signing_in_are_disabled,
 );
 
 async fn correct(server: &TestServer, who: &Client, id: uuid::Uuid, version: i64, body: serde_json::Value) -> reqwest::Response {
@@ -300,4 +301,24 @@ async fn the_server_host_disables_an_account_and_ends_its_sessions(backend: &Bac
     assert!(server.login(&leaving.nik, crate::support::VERIFIER_PASSWORD).await.is_ok(), "the password stays");
     let (ok, out) = server.cli(&["disable-account", "--nik", "3171011201999999"], "");
     assert!(!ok && out.contains("Tidak ada akun"), "{out}");
+}
+
+async fn verifiers_who_stop_signing_in_are_disabled(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let present = server.verifier("019").await;
+    let gone = server.verifier("019").await;
+    // The second verifier's last sign-in was seven months ago.
+    let mut tx = server.state().store.write().await.unwrap();
+    tx.set_last_sign_in(&gone.nik, chrono::Utc::now() - chrono::Duration::days(213)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let disabled = myintress_server::jobs::disable_idle_verifiers(server.state(), chrono::Utc::now()).await.unwrap();
+    assert_eq!(disabled, 1);
+    assert_eq!(me(&server, &gone.token).await, StatusCode::UNAUTHORIZED, "its sessions ended");
+    let Err((status, p)) = server.login(&gone.nik, crate::support::VERIFIER_PASSWORD).await else {
+        panic!("a disabled verifier signed in")
+    };
+    assert_eq!((status, p.code), (StatusCode::UNAUTHORIZED, ErrorCode::AccountDisabled));
+    assert_eq!(me(&server, &present.token).await, StatusCode::OK, "a verifier who signs in keeps the account");
+    assert_eq!(myintress_server::jobs::disable_idle_verifiers(server.state(), chrono::Utc::now()).await.unwrap(), 0, "once");
 }

@@ -34,6 +34,17 @@ macro_rules! accounts_sql {
             Ok(())
         }
 
+        pub(super) async fn idle_verifiers(c: &mut <$db as sqlx::Database>::Connection, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>> {
+            let rows: Vec<String> = sqlx::query_scalar(
+                "SELECT nik FROM accounts WHERE role = $1 AND disabled_at IS NULL AND COALESCE(last_sign_in_at, created_at) < $2",
+            )
+            .bind(Role::Kppn.as_str())
+            .bind(micros(cutoff))
+            .fetch_all(&mut *c)
+            .await?;
+            Ok(rows)
+        }
+
         pub(super) async fn set_disabled(
             c: &mut <$db as sqlx::Database>::Connection,
             nik: &str,

@@ -396,6 +396,10 @@ macro_rules! sql_backend {
                     upkeep::idempotency(self.c(), nik, key).await
                 }
 
+                async fn idle_verifiers(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>> {
+                    accounts::idle_verifiers(self.c(), cutoff).await
+                }
+
                 async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>> {
                     mail::due_mail(self.c(), now, limit).await
                 }
