@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::http::problem::replayed;
-use crate::http::registrations::remember_refusal;
-use crate::http::{AppJson, body_bytes, idempotency, if_match, parse_json, read_multipart, request_id};
-use crate::registry::{self, ActionInput, Caller, CheckedPdf, RequestCtx, Written, membership_in_scope, to_api};
+use crate::http::registrations::idempotent_write;
+use crate::http::{AppJson, body_bytes, if_match, parse_json, read_multipart};
+use crate::registry::{self, ActionInput, Caller, CheckedPdf, Written, membership_in_scope, to_api};
 use crate::state::AppState;
 use crate::store::ListFilter;
 
@@ -146,17 +146,9 @@ async fn run(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let (parts, body) = body_bytes(request).await?;
-    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
-    if let Some(idem) = &idem {
-        let mut conn = state.store.read().await?;
-        if let Some(replay) = idem.replay(conn.as_mut()).await? {
-            return Ok(replayed(replay));
-        }
-    }
-    let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
-    let if_match = if_match(&parts.headers)?;
-
-    let prepared = async {
+    let caller = &caller;
+    idempotent_write(&state, caller, parts, body, |state, parts, body, ctx| async move {
+        let if_match = if_match(&parts.headers)?;
         let mut input = ActionInput { action, if_match, reason: None, deletion: None };
         match body_kind {
             Body::None => {}
@@ -168,7 +160,7 @@ async fn run(
                 // No work before authorization: scope, role, status and version are checked
                 // before the decree is read and checked (again in the write transaction).
                 let mut conn = state.store.read().await?;
-                registry::authorize(conn.as_mut(), &caller, id, action, if_match).await?;
+                registry::authorize(conn.as_mut(), caller, id, action, if_match).await?;
                 drop(conn);
                 let is_multipart = parts
                     .headers
@@ -178,27 +170,16 @@ async fn run(
                 if !is_multipart {
                     return Err(ApiError::UnsupportedMediaType);
                 }
-                let request = Request::from_parts(parts.clone(), axum::body::Body::from(body.clone()));
+                let request = Request::from_parts(parts, axum::body::Body::from(body));
                 input.deletion = Some(read_deletion(&state, request).await?);
             }
         }
-        Ok(input)
-    };
-    let input = match prepared.await {
-        Ok(input) => input,
-        Err(error) => {
-            remember_refusal(&state, idem.as_ref(), &error).await;
-            return Err(error);
-        }
-    };
-    match registry::act(&state, &caller, id, input, &ctx).await {
-        Ok(Written::Created(membership) | Written::Updated(membership)) => Ok(AppJson(membership).into_response()),
-        Ok(Written::Replayed(replay)) => Ok(replayed(replay)),
-        Err(error) => {
-            remember_refusal(&state, idem.as_ref(), &error).await;
-            Err(error)
-        }
-    }
+        Ok(match registry::act(&state, caller, id, input, &ctx).await? {
+            Written::Created(membership) | Written::Updated(membership) => AppJson(membership).into_response(),
+            Written::Replayed(replay) => replayed(replay),
+        })
+    })
+    .await
 }
 
 /// Reads the deletion form: `reason`, `decree_number` and one `decree` PDF.
@@ -349,27 +330,16 @@ pub async fn contact(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let (parts, body) = body_bytes(request).await?;
-    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
-    if let Some(idem) = &idem {
-        let mut conn = state.store.read().await?;
-        if let Some(replay) = idem.replay(conn.as_mut()).await? {
-            return Ok(replayed(replay));
-        }
-    }
-    let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
-    let outcome = async {
+    let caller = &caller;
+    idempotent_write(&state, caller, parts, body, |state, parts, body, ctx| async move {
         let if_match = if_match(&parts.headers)?;
         let input: ContactCorrection = parse_json(&parts.headers, &body)?;
-        registry::correct_contact(&state, &caller, id, if_match, &input, &ctx).await
-    };
-    match outcome.await {
-        Ok(Written::Created(membership) | Written::Updated(membership)) => Ok(AppJson(membership).into_response()),
-        Ok(Written::Replayed(replay)) => Ok(replayed(replay)),
-        Err(error) => {
-            remember_refusal(&state, idem.as_ref(), &error).await;
-            Err(error)
-        }
-    }
+        Ok(match registry::correct_contact(&state, caller, id, if_match, &input, &ctx).await? {
+            Written::Created(membership) | Written::Updated(membership) => AppJson(membership).into_response(),
+            Written::Replayed(replay) => replayed(replay),
+        })
+    })
+    .await
 }
 
 /// `POST /api/v1/memberships/{id}/resend-activation`: a new activation link for a person

@@ -66,6 +66,34 @@ pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, reques
     if !is_multipart {
         return Err(ApiError::UnsupportedMediaType);
     }
+    let caller = &caller;
+    idempotent_write(&state, caller, parts, body, |state, parts, body, ctx| async move {
+        let request = Request::from_parts(parts, axum::body::Body::from(body));
+        let (form, letter) = check(&state, caller, request).await?;
+        Ok(match registry::register(&state, caller, &form, &letter, &ctx).await? {
+            Written::Created(registered) => (StatusCode::CREATED, AppJson(registered.membership)).into_response(),
+            Written::Updated(registered) => (StatusCode::OK, AppJson(registered.membership)).into_response(),
+            Written::Replayed(replay) => replayed(replay),
+        })
+    })
+    .await
+}
+
+/// A write sent with an optional `Idempotency-Key`: a key seen before with the same request
+/// answers the first answer again without any work; otherwise `write` runs with the
+/// request's context, and a refusal it ends in is remembered under the key (so a retry
+/// gets the same answer; faults of ours are not, so a retry tries again).
+pub async fn idempotent_write<F, Fut>(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+    write: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(Arc<AppState>, axum::http::request::Parts, axum::body::Bytes, RequestCtx) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, ApiError>>,
+{
     let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
     if let Some(idem) = &idem {
         let mut conn = state.store.read().await?;
@@ -74,27 +102,13 @@ pub async fn register(State(state): State<Arc<AppState>>, caller: Caller, reques
         }
     }
     let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: idem.clone() };
-    let request = Request::from_parts(parts, axum::body::Body::from(body));
-
-    let checked = match check(&state, &caller, request).await {
-        Ok(checked) => checked,
+    match write(state.clone(), parts, body, ctx).await {
+        Ok(response) => Ok(response),
         Err(error) => {
-            remember_refusal(&state, idem.as_ref(), &error).await;
-            return Err(error);
+            remember_refusal(state, idem.as_ref(), &error).await;
+            Err(error)
         }
-    };
-    let (form, letter) = checked;
-    let outcome = registry::register(&state, &caller, &form, &letter, &ctx).await;
-    let (status, registered) = match outcome {
-        Ok(Written::Created(registered)) => (StatusCode::CREATED, registered),
-        Ok(Written::Updated(registered)) => (StatusCode::OK, registered),
-        Ok(Written::Replayed(replay)) => return Ok(replayed(replay)),
-        Err(error) => {
-            remember_refusal(&state, idem.as_ref(), &error).await;
-            return Err(error);
-        }
-    };
-    Ok((status, AppJson(registered.membership)).into_response())
+    }
 }
 
 /// Saves a refusal under the idempotency key so a retry gets the same answer; faults of
