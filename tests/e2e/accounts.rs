@@ -2,6 +2,7 @@
 //! opened in a real browser (headless Chromium) to set a new password, and back in the app
 //! a sign-in with it.
 
+use crate::flows::sign_in;
 use crate::harness::App;
 use crate::world::World;
 use myintress_testkit::webdriver::Chromium;
@@ -36,11 +37,7 @@ fn a_forgotten_password_is_reset_through_the_e_mailed_link() {
     // Back in the app: the new password signs in.
     app.click("[data-testid=kembali-masuk]");
     app.find("#nik").clear();
-    app.type_into("#nik", &kppn.nik);
-    app.click("#selanjutnya");
-    app.type_into("#password", "Sandi#Baru#KPPN2026");
-    app.type_into("#captcha", "kode");
-    app.click("#masuk");
+    sign_in(&app, &kppn.nik, "Sandi#Baru#KPPN2026");
     app.wait_for_text("h2", "Beranda");
     app.screenshot("masuk-sandi-baru");
 }

@@ -41,10 +41,6 @@ impl CheckedPdf {
         &self.bytes
     }
 
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
-    }
-
     pub fn report(&self) -> &PdfReport {
         &self.report
     }

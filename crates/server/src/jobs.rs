@@ -103,7 +103,7 @@ pub async fn disable_idle_verifiers(state: &AppState, now: DateTime<Utc>) -> Res
     let mut disabled = 0;
     for nik in candidates {
         let mut tx = state.store.write().await?;
-        if !tx.idle_verifiers(cutoff).await?.contains(&nik) {
+        if !tx.is_verifier_idle(&nik, cutoff).await? {
             continue;
         }
         tx.set_disabled(&nik, Some(now)).await?;

@@ -578,6 +578,37 @@ pub async fn authorize(
     Ok(Authorized { row, satker, to: transition.to })
 }
 
+/// A write transaction on membership `id`'s person, opened as every change of an existing
+/// membership opens it; or the first answer again when the request's `Idempotency-Key`
+/// was used before.
+enum Opened {
+    Replayed(StoredAnswer),
+    Locked { tx: Box<dyn WriteConn>, caller: Box<Caller> },
+}
+
+/// Opens a write on membership `id`: the person's lock taken (a membership that does not
+/// exist is 404; one out of scope is left for the caller's scope check after the lock,
+/// since taking it reveals nothing), the idempotency key checked before the lock and after
+/// it (a concurrent request with the key may have committed meanwhile), and the caller read
+/// again inside the transaction.
+async fn open_person_write(state: &AppState, caller: &Caller, id: Uuid, ctx: Option<&RequestCtx>) -> Result<Opened, ApiError> {
+    let mut tx = state.store.write().await?;
+    if let Some(ctx) = ctx
+        && let Some(replay) = replayed(tx.as_mut(), ctx).await?
+    {
+        return Ok(Opened::Replayed(replay));
+    }
+    let nik = tx.membership(id).await?.ok_or(ApiError::NotFound)?.nik;
+    tx.lock(LockKey::Person(&nik)).await?;
+    if let Some(ctx) = ctx
+        && let Some(replay) = replayed(tx.as_mut(), ctx).await?
+    {
+        return Ok(Opened::Replayed(replay));
+    }
+    let caller = caller.refreshed(tx.as_mut()).await?;
+    Ok(Opened::Locked { tx, caller: Box::new(caller) })
+}
+
 /// Approve, reject, deactivate, reactivate or delete one membership.
 pub async fn act(
     state: &AppState,
@@ -587,19 +618,10 @@ pub async fn act(
     ctx: &RequestCtx,
 ) -> Result<Written<Membership>, ApiError> {
     let now = Utc::now();
-    let mut tx = state.store.write().await?;
-    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
-        return Ok(Written::Replayed(replay));
-    }
-    // The membership's person decides the lock; one that does not exist is 404, and one
-    // out of scope is 404 below, after the lock (taking it reveals nothing).
-    let nik = tx.membership(id).await?.ok_or(ApiError::NotFound)?.nik;
-    tx.lock(LockKey::Person(&nik)).await?;
-    // The same key may have been committed by a concurrent request while we waited.
-    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
-        return Ok(Written::Replayed(replay));
-    }
-    let caller = caller.refreshed(tx.as_mut()).await?;
+    let (mut tx, caller) = match open_person_write(state, caller, id, Some(ctx)).await? {
+        Opened::Replayed(replay) => return Ok(Written::Replayed(replay)),
+        Opened::Locked { tx, caller } => (tx, *caller),
+    };
     let Authorized { row, satker, to } = authorize(tx.as_mut(), &caller, id, input.action, input.if_match).await?;
     let from = row.status;
     if input.action.requires_reason() && input.reason.is_none() && input.deletion.is_none() {
@@ -694,17 +716,12 @@ pub async fn correct_contact(
         return Err(ApiError::Fields(errors));
     }
 
-    let mut tx = state.store.write().await?;
-    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
-        return Ok(Written::Replayed(replay));
-    }
-    let nik = tx.membership(id).await?.ok_or(ApiError::NotFound)?.nik;
-    tx.lock(LockKey::Person(&nik)).await?;
-    if let Some(replay) = replayed(tx.as_mut(), ctx).await? {
-        return Ok(Written::Replayed(replay));
-    }
-    let caller = caller.refreshed(tx.as_mut()).await?;
+    let (mut tx, caller) = match open_person_write(state, caller, id, Some(ctx)).await? {
+        Opened::Replayed(replay) => return Ok(Written::Replayed(replay)),
+        Opened::Locked { tx, caller } => (tx, *caller),
+    };
     let (row, satker) = membership_in_scope(tx.as_mut(), &caller, id).await?;
+    let nik = row.nik.clone();
     if caller.role != Role::Kppn || row.deleted_at.is_some() {
         return Err(ApiError::Forbidden);
     }
@@ -771,11 +788,12 @@ pub async fn correct_contact(
 /// links stop working). `already_activated` when the account has a password.
 pub async fn resend_activation(state: &AppState, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
     let now = Utc::now();
-    let mut tx = state.store.write().await?;
-    let nik = tx.membership(id).await?.ok_or(ApiError::NotFound)?.nik;
-    tx.lock(LockKey::Person(&nik)).await?;
-    let caller = caller.refreshed(tx.as_mut()).await?;
+    let (mut tx, caller) = match open_person_write(state, caller, id, None).await? {
+        Opened::Replayed(_) => unreachable!("no idempotency key, nothing to replay"),
+        Opened::Locked { tx, caller } => (tx, *caller),
+    };
     let (row, _) = membership_in_scope(tx.as_mut(), &caller, id).await?;
+    let nik = row.nik.clone();
     if caller.role != Role::Kppn || row.deleted_at.is_some() {
         return Err(ApiError::Forbidden);
     }

@@ -38,8 +38,8 @@ export function nikStillTyping(text: string): boolean {
   return /^\d*$/.test(digits) && digits.length < 16;
 }
 
-/** `1` → `1 Terdaftar, belum disetujui`, as the guide writes statuses (the words are
- * core's, through the bindings' `VOCABULARY`). */
+/** A status code with its label, as the guide writes statuses ("1" followed by the
+ * label); the words are core's, through the bindings' `VOCABULARY`. */
 export function statusLabel(status: number): string {
   return VOCABULARY.statuses.find((s) => s.code === status)?.display ?? String(status);
 }

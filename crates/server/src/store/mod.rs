@@ -446,6 +446,8 @@ pub trait ReadConn: Send {
     /// KPPN verifiers, not disabled, who have not signed in (or, never signed in, were
     /// created) since `cutoff`.
     async fn idle_verifiers(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
+    /// Whether this verifier is (still) idle, by the same rule.
+    async fn is_verifier_idle(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool>;
     /// Unsent e-mails whose next attempt is due, oldest first.
     async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>>;
     /// How many e-mails are not sent yet.

@@ -35,14 +35,17 @@ macro_rules! accounts_sql {
         }
 
         pub(super) async fn idle_verifiers(c: &mut <$db as sqlx::Database>::Connection, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>> {
-            let rows: Vec<String> = sqlx::query_scalar(
-                "SELECT nik FROM accounts WHERE role = $1 AND disabled_at IS NULL AND COALESCE(last_sign_in_at, created_at) < $2",
-            )
-            .bind(Role::Kppn.as_str())
-            .bind(micros(cutoff))
-            .fetch_all(&mut *c)
-            .await?;
-            Ok(rows)
+            let sql = format!("SELECT nik FROM accounts WHERE {}", verifier_idle());
+            Ok(sqlx::query_scalar(&sql).bind(micros(cutoff)).fetch_all(&mut *c).await?)
+        }
+
+        pub(super) async fn is_verifier_idle(
+            c: &mut <$db as sqlx::Database>::Connection,
+            nik: &str,
+            cutoff: DateTime<Utc>,
+        ) -> StoreResult<bool> {
+            let sql = format!("SELECT nik FROM accounts WHERE {} AND nik = $2", verifier_idle());
+            Ok(sqlx::query_scalar::<_, String>(&sql).bind(micros(cutoff)).bind(nik).fetch_optional(&mut *c).await?.is_some())
         }
 
         pub(super) async fn set_disabled(

@@ -400,6 +400,10 @@ macro_rules! sql_backend {
                     accounts::idle_verifiers(self.c(), cutoff).await
                 }
 
+                async fn is_verifier_idle(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool> {
+                    accounts::is_verifier_idle(self.c(), nik, cutoff).await
+                }
+
                 async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>> {
                     mail::due_mail(self.c(), now, limit).await
                 }
@@ -680,6 +684,12 @@ impl Drop for JobLock {
             drop(conn.detach());
         }
     }
+}
+
+/// Which verifiers are idle: KPPN verifiers, not disabled, whose last sign-in (or, never
+/// signed in, creation) is before `$1`.
+fn verifier_idle() -> String {
+    format!("role = '{}' AND disabled_at IS NULL AND COALESCE(last_sign_in_at, created_at) < $1", Role::Kppn.as_str())
 }
 
 /// Who is due for dormancy: satker users with an active membership whose clock (the last
