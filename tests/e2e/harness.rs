@@ -35,18 +35,20 @@ impl Desktop {
         let (display, xvfb) = match std::env::var("DISPLAY") {
             Ok(d) if !d.is_empty() => (d, None),
             _ => {
-                let n = (99..200)
-                    .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
-                    .expect("no free X display number");
-                let xvfb = Guarded::spawn(
+                // Xvfb picks a free display number itself and writes it to stdout
+                // (-displayfd): two tests choosing "the first free number" at once
+                // would share one server, and the first to finish would take it away.
+                let mut xvfb = Guarded::spawn(
                     "Xvfb",
                     Command::new("Xvfb")
-                        .args([format!(":{n}"), "-screen".into(), "0".into(), "1920x1080x24".into(), "-nolisten".into(), "tcp".into()])
-                        .stdout(Stdio::null())
+                        .args(["-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
+                        .stdout(Stdio::piped())
                         .stderr(Stdio::null()),
                 );
-                let socket = format!("/tmp/.X11-unix/X{n}");
-                wait_for("Xvfb to listen", Duration::from_secs(10), || Path::new(&socket).exists().then_some(()));
+                let mut n = String::new();
+                BufReader::new(xvfb.child.stdout.take().unwrap()).read_line(&mut n).expect("Xvfb names its display");
+                let n = n.trim().to_owned();
+                assert!(!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()), "Xvfb did not start (display {n:?})");
                 (format!(":{n}"), Some(xvfb))
             }
         };
