@@ -6,7 +6,7 @@
 //! client: a handful of endpoints, no extra crate.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
