@@ -42,6 +42,11 @@ macro_rules! for_each_command {
             sync::redo_conflict,
             sync::sync_now,
             export::export_list,
+            admin::verifiers,
+            admin::kppns,
+            admin::create_verifier,
+            admin::change_verifier,
+            admin::upload_reference,
         }
     };
 }

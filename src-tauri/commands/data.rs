@@ -96,7 +96,7 @@ pub async fn membership_detail(state: State<'_, AppState>, id: String) -> Comman
     let (membership, pending) =
         client.view(id).await?.ok_or_else(|| CommandError::new(ErrorCode::NotFound, "Data pengguna tidak ditemukan."))?;
     let account = client.account().await?.ok_or_else(|| CommandError::from_code(ErrorCode::NotSignedIn))?;
-    let actions = available_actions(account.acting().actor, membership.status, membership.nik == account.nik);
+    let actions = available_actions(account.acting()?.actor, membership.status, membership.nik == account.nik);
     let same_person = client.person_rows(&membership.nik, &membership.satker_code).await?;
     let fetched = if membership.version > 0 {
         let client = &client;

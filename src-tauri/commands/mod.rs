@@ -3,6 +3,7 @@
 //! the bindings), so the UI branches on it, type-checked, never on the text.
 
 pub mod actions;
+pub mod admin;
 pub mod data;
 pub mod export;
 pub mod files;

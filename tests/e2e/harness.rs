@@ -90,6 +90,7 @@ pub struct App {
     session: Session,
     name: String,
     display: String,
+    server_url: Option<String>,
     // Dropped after the session, in this order.
     _driver: Guarded,
     _desktop: Desktop,
@@ -109,24 +110,54 @@ impl App {
         let home = std::env::temp_dir().join(format!("myintress-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
+        Self::open(name.to_owned(), server_url.map(str::to_owned), desktop, RemoveOnDrop(home))
+    }
 
+    /// Closes the app and starts it again on the same machine: the same data folders, the
+    /// same keychain, the same display (what a person sees after a restart).
+    pub fn restart(self) -> App {
+        let App { session, name, server_url, _driver, _desktop, _home, .. } = self;
+        drop(session);
+        drop(_driver);
+        // The single-instance plugin holds a name on the session bus until the app has
+        // exited; a new app started before that would hand over to the old one and quit.
+        wait_for("the app to exit", Duration::from_secs(20), || {
+            let names = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--dest=org.freedesktop.DBus",
+                    "--type=method_call",
+                    "--print-reply",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.ListNames",
+                ])
+                .env("DBUS_SESSION_BUS_ADDRESS", &_desktop.bus)
+                .output()
+                .ok()?;
+            (!String::from_utf8_lossy(&names.stdout).contains("myintress")).then_some(())
+        });
+        Self::open(name, server_url, _desktop, _home)
+    }
+
+    fn open(name: String, server_url: Option<String>, desktop: Desktop, home: RemoveOnDrop) -> App {
         // `cargo xtask test` puts its tools folder first on PATH.
         let driver_path = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let port = free_port();
         let native_port = free_port();
         let mut command = Command::new(&driver_path);
-        if let Some(url) = server_url {
+        if let Some(url) = &server_url {
             command.env("MYINTRESS_SERVER_URL", url);
         }
+        let dir = &home.0;
         let driver = Guarded::spawn(
             "tauri-driver",
             command
                 .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
                 .env("DISPLAY", &desktop.display)
                 .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
-                .env("XDG_DATA_HOME", home.join("data"))
-                .env("XDG_CONFIG_HOME", home.join("config"))
-                .env("XDG_CACHE_HOME", home.join("cache"))
+                .env("XDG_DATA_HOME", dir.join("data"))
+                .env("XDG_CONFIG_HOME", dir.join("config"))
+                .env("XDG_CACHE_HOME", dir.join("cache"))
                 // WebKit's compositing on for the tests (the app turns it off by default,
                 // BENCHMARKS.md 8): with it off, WebKitWebDriver's screenshot of a page
                 // that has not repainted since loading never completes. "0" is WebKit's
@@ -140,14 +171,7 @@ impl App {
             &format!("http://127.0.0.1:{port}"),
             json!({ "browserName": "wry", "tauri:options": { "application": application } }),
         );
-        App {
-            session,
-            name: name.to_owned(),
-            display: desktop.display.clone(),
-            _driver: driver,
-            _desktop: desktop,
-            _home: RemoveOnDrop(home),
-        }
+        App { session, name, display: desktop.display.clone(), server_url, _driver: driver, _desktop: desktop, _home: home }
     }
 
     pub fn session(&self) -> &Session {
@@ -160,6 +184,14 @@ impl App {
 
     pub fn type_into(&self, css: &str, text: &str) {
         self.find(css).type_text(text);
+    }
+
+    /// The current value of an input or select (the property, as the person sees it).
+    pub fn value(&self, css: &str) -> String {
+        self.find(css);
+        let script = "return document.querySelector(arguments[0]).value;";
+        let value = self.session.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": [css]}))).unwrap();
+        value.as_str().unwrap_or_default().to_owned()
     }
 
     /// Chooses an option of a `<select>` the way a person does, firing `change`.

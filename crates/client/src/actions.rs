@@ -120,7 +120,7 @@ impl Client {
         let (view, _) =
             store::view(conn, id).await?.ok_or(ClientError::Refused(ErrorCode::NotFound, "Data pengguna tidak ditemukan.".into()))?;
         let core = action.core().expect("not a registration");
-        status::decide(account.acting().actor, core, view.status, view.nik == account.nik)
+        status::decide(account.acting()?.actor, core, view.status, view.nik == account.nik)
             .map(|_| ())
             .map_err(|e| ClientError::refused(e.code()))
     }
@@ -134,7 +134,7 @@ impl Client {
         base_version: Option<i64>,
     ) -> ClientResult<()> {
         outbox::push(&mut *conn, membership_id, &action, base_version).await?;
-        store::rebuild_view(conn, membership_id, &account.acting()).await?;
+        store::rebuild_view(conn, membership_id, &account.acting()?).await?;
         Ok(())
     }
 
@@ -198,7 +198,7 @@ impl Client {
         let membership = self.online(|token| async move { self.api.correct_contact(&token, id, version, correction).await }).await?;
         let mut tx = self.pool.begin().await?;
         store::apply_server(&mut tx, &membership).await?;
-        store::rebuild_view(&mut tx, id, &account.acting()).await?;
+        store::rebuild_view(&mut tx, id, &account.acting()?).await?;
         tx.commit().await?;
         Ok(membership)
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use myintress_core::ErrorCode;
 use myintress_core::api::{
-    CaptchaChallenge, ContactCorrection, DigitAccount, LoginRequest, Me, Membership, MembershipDetail, PasswordChange,
-    PasswordResetRequest, Problem, RawChangesPage, RefreshRequest, TokenPair,
+    CaptchaChallenge, ContactCorrection, DigitAccount, Kppn, LoginRequest, Me, Membership, MembershipDetail, NewVerifier, Page,
+    PasswordChange, PasswordResetRequest, Problem, RawChangesPage, ReferenceLoaded, RefreshRequest, TokenPair, Verifier, VerifierMove,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -180,6 +180,41 @@ impl ApiClient {
 
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
         Self::read_bytes(self.http.post(self.url("/api/v1/auth/logout")).bearer_auth(token).send().await).await.map(|_| ())
+    }
+
+    /// Administration (central operators): every verifier.
+    pub async fn verifiers(&self, token: &str) -> Result<Vec<Verifier>, ApiError> {
+        Self::read::<Page<Verifier>>(self.get("/api/v1/admin/verifiers", Some(token)).await).await.map(|p| p.items)
+    }
+
+    /// Administration: the KPPN list.
+    pub async fn kppns(&self, token: &str) -> Result<Vec<Kppn>, ApiError> {
+        Self::read::<Page<Kppn>>(self.get("/api/v1/admin/kppns", Some(token)).await).await.map(|p| p.items)
+    }
+
+    pub async fn create_verifier(&self, token: &str, verifier: &NewVerifier) -> Result<Verifier, ApiError> {
+        Self::read(self.http.post(self.url("/api/v1/admin/verifiers")).bearer_auth(token).json(verifier).send().await).await
+    }
+
+    /// `disable`, `enable` or `move` (with a body) on a verifier.
+    pub async fn change_verifier(&self, token: &str, nik: &str, what: &str, to: Option<&VerifierMove>) -> Result<Verifier, ApiError> {
+        let mut request = self.http.post(self.url(&format!("/api/v1/admin/verifiers/{nik}/{what}"))).bearer_auth(token);
+        if let Some(to) = to {
+            request = request.json(to);
+        }
+        Self::read(request.send().await).await
+    }
+
+    /// Uploads `kppn.csv` and/or `satker.csv`.
+    pub async fn upload_reference(&self, token: &str, kppn: Option<&[u8]>, satker: Option<&[u8]>) -> Result<ReferenceLoaded, ApiError> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, file, bytes) in [("kppn", "kppn.csv", kppn), ("satker", "satker.csv", satker)] {
+            if let Some(bytes) = bytes {
+                let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file).mime_str("text/csv").expect("valid mime");
+                form = form.part(name, part);
+            }
+        }
+        Self::read(self.http.post(self.url("/api/v1/admin/reference")).bearer_auth(token).multipart(form).send().await).await
     }
 
     pub async fn me(&self, token: &str) -> Result<Me, ApiError> {

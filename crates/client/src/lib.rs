@@ -14,6 +14,7 @@
 //! - [`keychain`]: the refresh token in the OS keychain.
 
 mod actions;
+mod admin;
 pub mod api;
 pub mod documents;
 mod error;
@@ -35,6 +36,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{Mutex, Notify, broadcast, watch};
 use uuid::Uuid;
 
+pub use crate::admin::VerifierChange;
 use crate::api::ApiClient;
 use crate::documents::DocumentCache;
 pub use crate::error::{ClientError, ClientResult};

@@ -43,12 +43,15 @@ impl Account {
         }
     }
 
-    pub fn acting(&self) -> Acting {
+    /// Who acts on memberships: a verifier or a satker operator. A central operator
+    /// (`admin`) acts on none (`forbidden`).
+    pub fn acting(&self) -> ClientResult<Acting> {
         let actor = match self.role {
             Role::Kppn => Actor::KppnVerifier,
             Role::Satker => Actor::SatkerOperator,
+            Role::Admin => return Err(ClientError::refused(ErrorCode::Forbidden)),
         };
-        Acting { actor, nik: self.nik.clone(), name: self.name.clone() }
+        Ok(Acting { actor, nik: self.nik.clone(), name: self.name.clone() })
     }
 
     /// What the account may see and act for. A stored account whose codes do not parse
@@ -66,6 +69,7 @@ impl Account {
                     .collect::<Result<_, _>>()
                     .map_err(ClientError::corrupt)?,
             },
+            Role::Admin => return Err(ClientError::refused(ErrorCode::Forbidden)),
         })
     }
 }
@@ -169,6 +173,8 @@ impl Client {
                         .await?
                 }
                 Role::Satker => account.active_satkers.clone(),
+                // A central operator keeps no membership data.
+                Role::Admin => Vec::new(),
             };
             leftovers = store::forget_satkers(conn, &keep, store::Forget::AllBut).await?;
             store::set_meta(conn, KEY_CURSOR, "0").await?;

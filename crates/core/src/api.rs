@@ -86,6 +86,15 @@ pub struct Satker {
     pub kppn_name: String,
 }
 
+/// A KPPN of the reference list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Kppn {
+    pub code: String,
+    pub name: String,
+}
+
 /// Lists answer `{"items": [...], "next_cursor": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -177,16 +186,20 @@ pub struct RawChange {
 pub enum Role {
     Kppn,
     Satker,
+    /// A central operator: manages verifier accounts and the reference lists, sees no
+    /// membership data.
+    Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Kppn, Role::Satker];
+    pub const ALL: [Role; 3] = [Role::Kppn, Role::Satker, Role::Admin];
 
     /// The name on the wire and in the store.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Kppn => "kppn",
             Role::Satker => "satker",
+            Role::Admin => "admin",
         }
     }
 
@@ -271,6 +284,63 @@ pub struct ContactCorrection {
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
+}
+
+/// A KPPN verifier's account as an administrator sees it (`/api/v1/admin/verifiers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Verifier {
+    pub nik: String,
+    pub name: String,
+    pub email: String,
+    pub kppn_code: String,
+    /// Receives the KPPN's escalations (requests pending too long).
+    pub supervisor: bool,
+    /// Whether a password has been set through the activation link.
+    pub activated: bool,
+    /// When the account was disabled; `None` while it may sign in.
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/admin/verifiers`: a new verifier account; the activation link goes to
+/// `email`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct NewVerifier {
+    pub nik: String,
+    pub name: String,
+    pub email: String,
+    pub kppn_code: String,
+    pub supervisor: bool,
+}
+
+/// `POST /api/v1/admin/verifiers/{nik}/move`: another KPPN, and whether the verifier is a
+/// supervisor there (unchanged when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct VerifierMove {
+    pub kppn_code: String,
+    pub supervisor: Option<bool>,
+}
+
+/// What an uploaded reference list changed (`POST /api/v1/admin/reference`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ReferenceLoaded {
+    pub kppns: u32,
+    pub satkers: u32,
+    /// Satkers new, renamed or moved to another KPPN.
+    pub changed: u32,
+    /// Satkers moved to another KPPN.
+    pub moved: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -61,6 +61,13 @@ pub enum ErrorCode {
     AlreadyActivated,
     /// 401: the account is disabled (a verifier who left): no sign-in, every session ended.
     AccountDisabled,
+    /// 409: an account with this NIK exists already (an administrator creating a verifier).
+    AccountExists,
+    /// 422: a KPPN code that is not in the reference list.
+    KppnUnknown,
+    /// 422: an uploaded reference list (`kppn.csv`, `satker.csv`) cannot be used; the field
+    /// error says which file and line.
+    ReferenceInvalid,
     // The request itself, answered by the server before any business rule.
     /// 401: no valid session (missing, expired or revoked).
     Unauthorized,
@@ -103,7 +110,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 59] = [
+    pub const ALL: [ErrorCode; 62] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -141,6 +148,9 @@ impl ErrorCode {
         Self::PasswordResetInvalid,
         Self::AlreadyActivated,
         Self::AccountDisabled,
+        Self::AccountExists,
+        Self::KppnUnknown,
+        Self::ReferenceInvalid,
         Self::Unauthorized,
         Self::RefreshTokenReused,
         Self::Forbidden,
@@ -211,6 +221,9 @@ impl ErrorCode {
             Self::PasswordResetInvalid => "password_reset_invalid",
             Self::AlreadyActivated => "already_activated",
             Self::AccountDisabled => "account_disabled",
+            Self::AccountExists => "account_exists",
+            Self::KppnUnknown => "kppn_unknown",
+            Self::ReferenceInvalid => "reference_invalid",
             Self::Unauthorized => "unauthorized",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Forbidden => "forbidden",
@@ -265,9 +278,11 @@ impl ErrorCode {
             | Self::ReasonRequired
             | Self::UnknownField
             | Self::PasswordTooWeak
+            | Self::KppnUnknown
+            | Self::ReferenceInvalid
             | Self::IdempotencyKeyReused
             | Self::FileUnreadable => 422,
-            Self::PendingActions | Self::AlreadyActivated => 409,
+            Self::PendingActions | Self::AlreadyActivated | Self::AccountExists => 409,
             Self::PasswordResetInvalid => 410,
             Self::DukcapilUnavailable | Self::Offline => 503,
             Self::Unauthorized | Self::RefreshTokenReused | Self::NotSignedIn => 401,
@@ -341,6 +356,9 @@ impl ErrorCode {
             Self::AccountDisabled => {
                 "Akun Anda dinonaktifkan oleh pengelola MyIntress. Hubungi pengelola MyIntress di kantor pusat bila akun ini masih Anda perlukan."
             }
+            Self::AccountExists => "NIK ini sudah memiliki akun MyIntress; gunakan Pindahkan atau Aktifkan pada akun tersebut",
+            Self::KppnUnknown => "Kode KPPN tidak ada dalam daftar KPPN",
+            Self::ReferenceInvalid => "Berkas referensi tidak dapat dipakai; tidak ada data yang diubah",
             Self::DigitAccountNotFound => "Pengguna belum terdaftar di DIGIT; isi form secara manual, email aktivasi akan dikirim",
             Self::UnknownField => "Isian tidak dikenal; periksa nama isian yang dikirim",
             Self::PasswordTooWeak => "Kata sandi baru belum memenuhi syarat: minimal 8 karakter dan tidak mudah ditebak",

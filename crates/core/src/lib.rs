@@ -16,6 +16,7 @@
 //! - [`pdf`]: checks on an uploaded letter (size, type, encryption, pages, active content).
 //! - [`vocabulary`]: the labels of statuses, actions and history steps, collected for the UI.
 
+pub mod account;
 pub mod api;
 pub mod contact;
 pub mod error;

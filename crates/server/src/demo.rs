@@ -8,12 +8,13 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
-use myintress_core::api::Role;
+use myintress_core::api::{NewVerifier, Role};
 use myintress_core::nik::{Sex, encode_birth_date};
 use myintress_core::registration::RegistrationInput;
 use myintress_core::scope::Scope;
 use myintress_core::status::Route;
 
+use crate::admin::By;
 use crate::credentials::hash_password;
 use crate::registry::{self, Caller, CheckedPdf, RequestCtx};
 use crate::state::AppState;
@@ -24,6 +25,8 @@ pub const VERIFIER_PASSWORD: &str = "Verifikasi#KPPN019";
 pub const OPERATOR_NIK: &str = "3171011203880001";
 pub const OPERATOR_PASSWORD: &str = "Satker#Budi2026";
 pub const OTHER_VERIFIER_NIK: &str = "3273015708870003";
+pub const ADMIN_NIK: &str = "3171010607800005";
+pub const ADMIN_PASSWORD: &str = "Pengelola#Pusat2026";
 
 /// A one- or two-page letter PDF with real text, made with `lopdf`.
 pub fn letter_pdf(title: &str, lines: &[String]) -> Vec<u8> {
@@ -156,32 +159,29 @@ fn residents_list() -> Vec<Person> {
     all
 }
 
-/// Creates a KPPN verifier account.
+/// Creates a KPPN verifier account that signs in with `password` (the server host's
+/// `create-verifier`, the demo, the tests).
 pub async fn create_verifier(state: &AppState, nik: &str, name: &str, email: &str, kppn_code: &str, password: &str) -> Result<()> {
-    let nik = myintress_core::Nik::parse(nik).map_err(|e| anyhow::anyhow!("NIK: {e}"))?;
-    let email = myintress_core::Email::parse(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
-    state.passwords.check(password, password).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = hash_password(password)?;
-    let mut tx = state.store.write().await?;
-    tx.kppn(kppn_code).await?.with_context(|| format!("KPPN {kppn_code} tidak ada di data referensi (--reference-dir)"))?;
-    if tx.account(nik.as_str()).await?.is_some() {
-        anyhow::bail!("akun dengan NIK {} sudah ada", nik.masked());
-    }
-    tx.insert_account(&AccountRow {
-        nik: nik.as_str().to_owned(),
-        name: name.trim().to_owned(),
-        email: email.as_str().to_owned(),
-        nip: None,
-        password_hash: Some(hash),
-        role: Role::Kppn,
-        kppn_code: Some(kppn_code.to_owned()),
-        created_at: Utc::now(),
-        last_sign_in_at: None,
-        disabled_at: None,
-    })
-    .await?;
-    tx.commit().await?;
+    let form = NewVerifier { nik: nik.into(), name: name.into(), email: email.into(), kppn_code: kppn_code.into(), supervisor: false };
+    crate::admin::create_account(state, By::Host, Role::Kppn, &form, Some(password)).await.map_err(explain)?;
     Ok(())
+}
+
+/// Creates a central operator's account that signs in with `password` (`create-admin`).
+pub async fn create_admin(state: &AppState, nik: &str, name: &str, email: &str, password: &str) -> Result<()> {
+    let form = NewVerifier { nik: nik.into(), name: name.into(), email: email.into(), kppn_code: "000".into(), supervisor: false };
+    crate::admin::create_account(state, By::Host, Role::Admin, &form, Some(password)).await.map_err(explain)?;
+    Ok(())
+}
+
+/// A refusal as a sentence for the server host's terminal.
+pub fn explain(e: crate::error::ApiError) -> anyhow::Error {
+    let problem = e.problem();
+    if problem.errors.is_empty() {
+        return anyhow::anyhow!("{}", problem.detail);
+    }
+    let fields: Vec<String> = problem.errors.iter().map(|f| format!("{}: {}", f.field, f.detail)).collect();
+    anyhow::anyhow!("{}", fields.join("; "))
 }
 
 fn caller_for(account: AccountRow, scope: Scope, filter: ScopeFilter) -> Caller {
@@ -233,6 +233,7 @@ pub async fn load(state: &AppState) -> Result<bool> {
     drop(conn);
     create_verifier(state, VERIFIER_NIK, "Rina Kartika", "rina.kartika@kemenkeu.go.id", "019", VERIFIER_PASSWORD).await?;
     create_verifier(state, OTHER_VERIFIER_NIK, "Lestari Wulandari", "lestari.w@kemenkeu.go.id", "020", VERIFIER_PASSWORD).await?;
+    create_admin(state, ADMIN_NIK, "Hendra Gunawan", "hendra.gunawan@kemenkeu.go.id", ADMIN_PASSWORD).await?;
 
     let verifier_account = state.store.read().await?.account(VERIFIER_NIK).await?.context("verifier")?;
     let kppn = myintress_core::text::KppnCode::parse("019").expect("code");
@@ -269,6 +270,7 @@ pub fn instructions(public_url: &str) -> String {
          \n  Server pusat       : {public_url}\n\
          \n  Verifikator KPPN 019 (KPPN Jakarta II)\n    NIK        : {VERIFIER_NIK}\n    Kata sandi : {VERIFIER_PASSWORD}\n\
          \n  Operator satker 019001\n    NIK        : {OPERATOR_NIK}\n    Kata sandi : {OPERATOR_PASSWORD}\n\
+         \n  Pengelola pusat (Administrasi)\n    NIK        : {ADMIN_NIK}\n    Kata sandi : {ADMIN_PASSWORD}\n\
          \n  Captcha dimatikan untuk demo: isian captcha boleh apa saja.\n"
     )
 }

@@ -18,9 +18,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
+use crate::admin::By;
 use crate::documents::{self, Collected};
 use crate::registry;
 use crate::state::AppState;
+use crate::store::AccountAction;
 
 /// The job's name in `job_runs` and in its lock.
 pub const ROUND: &str = "maintenance";
@@ -108,6 +110,8 @@ pub async fn disable_idle_verifiers(state: &AppState, now: DateTime<Utc>) -> Res
         }
         tx.set_disabled(&nik, Some(now)).await?;
         tx.revoke_all_sessions_of(&nik, now).await?;
+        let detail = serde_json::json!({ "months_without_sign_in": state.settings.verifier_dormancy_months });
+        tx.record_account_audit(&By::System.audit(AccountAction::Disabled, Some(&nik), detail, now)).await?;
         tx.commit().await?;
         tracing::info!(nik = %myintress_core::nik::mask_nik(&nik), "verifier disabled after months without sign-in");
         disabled += 1;

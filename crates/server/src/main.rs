@@ -3,6 +3,7 @@
 //! ```text
 //! myintress-server serve              serve the API (flags or MYINTRESS_* variables)
 //! myintress-server create-verifier    --nik --name --email --kppn-code, password on stdin
+//! myintress-server create-admin       --nik --name --email, password on stdin (a central operator)
 //! myintress-server disable-account    --nik: no sign-in, every session ends (enable-account undoes it)
 //! myintress-server revoke-sessions    --nik: every session of the account ends
 //! myintress-server reload-reference   re-read kppn.csv and satker.csv (as SIGHUP does)
@@ -12,6 +13,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use myintress_server::admin::{By, Change};
 use myintress_server::settings::{CaptchaMode, Settings};
 
 #[derive(Parser)]
@@ -46,6 +48,16 @@ enum Command {
         email: String,
         #[arg(long)]
         kppn_code: String,
+    },
+    /// Create a central operator's account (`admin`: manages verifiers and the reference
+    /// lists in the app's Administrasi screen); the password is read from stdin.
+    CreateAdmin {
+        #[arg(long)]
+        nik: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
     },
     /// Disable an account (a verifier who left): every session ends at once, sign-in is
     /// refused with `account_disabled` until `enable-account`.
@@ -94,17 +106,22 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve => serve(settings).await,
         Command::CreateVerifier { nik, name, email, kppn_code } => {
-            let mut password = String::new();
-            std::io::stdin().read_line(&mut password).context("membaca kata sandi dari stdin")?;
-            let password = password.trim_end_matches(['\r', '\n']);
+            let password = read_password()?;
             let state = myintress_server::state::AppState::open(settings).await?;
-            myintress_server::demo::create_verifier(&state, &nik, &name, &email, &kppn_code, password).await?;
+            myintress_server::demo::create_verifier(&state, &nik, &name, &email, &kppn_code, &password).await?;
             println!("Akun verifikator KPPN {kppn_code} dibuat untuk {name}.");
             Ok(())
         }
-        Command::DisableAccount { nik } => account_command(&settings, &nik, AccountChange::Disable).await,
-        Command::EnableAccount { nik } => account_command(&settings, &nik, AccountChange::Enable).await,
-        Command::RevokeSessions { nik } => account_command(&settings, &nik, AccountChange::RevokeSessions).await,
+        Command::CreateAdmin { nik, name, email } => {
+            let password = read_password()?;
+            let state = myintress_server::state::AppState::open(settings).await?;
+            myintress_server::demo::create_admin(&state, &nik, &name, &email, &password).await?;
+            println!("Akun pengelola pusat dibuat untuk {name}.");
+            Ok(())
+        }
+        Command::DisableAccount { nik } => account_command(&settings, &nik, Change::Disable).await,
+        Command::EnableAccount { nik } => account_command(&settings, &nik, Change::Enable).await,
+        Command::RevokeSessions { nik } => account_command(&settings, &nik, Change::RevokeSessions).await,
         Command::ReloadReference => {
             let dir = settings.reference_dir.clone().context("--reference-dir (MYINTRESS_REFERENCE_DIR) belum diisi")?;
             let store = myintress_server::store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
@@ -138,36 +155,29 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-enum AccountChange {
-    Disable,
-    Enable,
-    RevokeSessions,
+/// The first line of stdin, without its line end.
+fn read_password() -> Result<String> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("membaca kata sandi dari stdin")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 /// `disable-account`, `enable-account`, `revoke-sessions`: on the database directly, so
-/// running servers see the change at the next request.
-async fn account_command(settings: &Settings, nik: &str, change: AccountChange) -> Result<()> {
+/// running servers see the change at the next request; recorded in the account audit.
+async fn account_command(settings: &Settings, nik: &str, change: Change) -> Result<()> {
     let store = myintress_server::store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
-    let now = chrono::Utc::now();
-    let mut tx = store.write().await?;
-    let Some(account) = tx.account(nik).await? else { anyhow::bail!("Tidak ada akun dengan NIK {nik}.") };
-    let message = match change {
-        AccountChange::Disable => {
-            tx.set_disabled(nik, Some(now)).await?;
-            tx.revoke_all_sessions_of(nik, now).await?;
-            format!("Akun {} dinonaktifkan; semua sesinya berakhir.", account.name)
-        }
-        AccountChange::Enable => {
-            tx.set_disabled(nik, None).await?;
-            format!("Akun {} diaktifkan kembali.", account.name)
-        }
-        AccountChange::RevokeSessions => {
-            tx.revoke_all_sessions_of(nik, now).await?;
-            format!("Semua sesi akun {} berakhir.", account.name)
-        }
+    let account = match myintress_server::admin::change_account(store.as_ref(), By::Host, nik, change, false).await {
+        Err(myintress_server::error::ApiError::NotFound) => anyhow::bail!("Tidak ada akun dengan NIK {nik}."),
+        other => other.map_err(myintress_server::demo::explain)?,
     };
-    tx.commit().await?;
-    println!("{message}");
+    println!(
+        "{}",
+        match change {
+            Change::Disable => format!("Akun {} dinonaktifkan; semua sesinya berakhir.", account.name),
+            Change::Enable => format!("Akun {} diaktifkan kembali.", account.name),
+            Change::RevokeSessions => format!("Semua sesi akun {} berakhir.", account.name),
+        }
+    );
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono::Utc;
 use myintress_core::api::ChangeKind;
 use myintress_core::text::{KppnCode, SatkerCode};
@@ -43,29 +43,64 @@ pub struct Loaded {
     pub moved: Vec<(String, String, String)>,
 }
 
-/// Loads both files in one transaction, under the reference lock (replicas reloading at
-/// the same moment apply each change once).
-pub async fn load(store: &dyn Store, dir: &Path) -> Result<Loaded> {
-    let kppns: Vec<KppnCsv> = read_csv(&dir.join("kppn.csv"))?;
-    let satkers: Vec<SatkerCsv> = read_csv(&dir.join("satker.csv"))?;
-    for k in &kppns {
-        KppnCode::parse(&k.kode).with_context(|| format!("kppn.csv: kode {:?} bukan kode KPPN 3 digit", k.kode))?;
-    }
-    for s in &satkers {
-        SatkerCode::parse(&s.kode).with_context(|| format!("satker.csv: kode {:?} bukan kode satker 6 digit", s.kode))?;
-        if !kppns.iter().any(|k| k.kode.trim() == s.kode_kppn.trim()) {
-            bail!("satker.csv: satker {} menyebut KPPN {} yang tidak ada di kppn.csv", s.kode, s.kode_kppn);
-        }
-    }
+/// The two lists as read and checked, before anything is written.
+#[derive(Debug, Default)]
+pub struct Lists {
+    kppns: Vec<KppnCsv>,
+    satkers: Vec<SatkerCsv>,
+}
 
+impl Lists {
+    /// Reads and checks `kppn.csv` and `satker.csv` (either may be absent from an upload:
+    /// `None`). Every satker's KPPN must be in the KPPN list given, or already in
+    /// `known_kppns`. The error is a sentence for the person who supplied the files, naming
+    /// the file and line.
+    pub fn parse(kppn_csv: Option<&str>, satker_csv: Option<&str>, known_kppns: &[String]) -> Result<Lists, String> {
+        let kppns: Vec<KppnCsv> = kppn_csv.map(|t| parse_csv("kppn.csv", t)).transpose()?.unwrap_or_default();
+        let satkers: Vec<SatkerCsv> = satker_csv.map(|t| parse_csv("satker.csv", t)).transpose()?.unwrap_or_default();
+        for k in &kppns {
+            if KppnCode::parse(&k.kode).is_err() {
+                return Err(format!("kppn.csv: kode {:?} bukan kode KPPN 3 digit", k.kode));
+            }
+            if k.nama.trim().is_empty() {
+                return Err(format!("kppn.csv: KPPN {} tanpa nama", k.kode));
+            }
+        }
+        for s in &satkers {
+            if SatkerCode::parse(&s.kode).is_err() {
+                return Err(format!("satker.csv: kode {:?} bukan kode satker 6 digit", s.kode));
+            }
+            if s.nama.trim().is_empty() {
+                return Err(format!("satker.csv: satker {} tanpa nama", s.kode));
+            }
+            let kppn = s.kode_kppn.trim();
+            if !kppns.iter().any(|k| k.kode.trim() == kppn) && !known_kppns.iter().any(|k| k == kppn) {
+                return Err(format!("satker.csv: satker {} menyebut KPPN {} yang tidak ada di kppn.csv", s.kode, s.kode_kppn));
+            }
+        }
+        Ok(Lists { kppns, satkers })
+    }
+}
+
+/// Loads both files from `dir` in one transaction (see [`apply`]).
+pub async fn load(store: &dyn Store, dir: &Path) -> Result<Loaded> {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).with_context(|| format!("membaca {}", dir.join(name).display()));
+    let lists = Lists::parse(Some(&read("kppn.csv")?), Some(&read("satker.csv")?), &[]).map_err(anyhow::Error::msg)?;
+    apply(store, &lists).await
+}
+
+/// Writes checked lists in one transaction, under the reference lock (replicas reloading
+/// at the same moment apply each change once).
+pub async fn apply(store: &dyn Store, lists: &Lists) -> Result<Loaded> {
+    let Lists { kppns, satkers } = lists;
     let mut tx = store.write().await?;
     tx.lock(LockKey::Reference).await?;
-    for k in &kppns {
+    for k in kppns {
         tx.upsert_kppn(&KppnRow { code: k.kode.trim().to_owned(), name: k.nama.trim().to_owned() }).await?;
     }
     let mut loaded = Loaded { kppns: kppns.len(), satkers: satkers.len(), ..Loaded::default() };
     let mut changes = Vec::new();
-    for s in &satkers {
+    for s in satkers {
         let (code, name, kppn) = (s.kode.trim(), s.nama.trim(), s.kode_kppn.trim());
         let before = tx.satker(code).await?;
         if !tx.upsert_satker(code, name, kppn).await? {
@@ -111,12 +146,25 @@ pub async fn load(store: &dyn Store, dir: &Path) -> Result<Loaded> {
     Ok(loaded)
 }
 
-fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
-    let mut reader =
-        csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).with_context(|| format!("membaca {}", path.display()))?;
+fn parse_csv<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> Result<Vec<T>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for (i, row) in reader.deserialize().enumerate() {
-        rows.push(row.with_context(|| format!("{} baris {}", path.display(), i + 2))?);
+        rows.push(row.map_err(|e| format!("{name} baris {}: {}", i + 2, csv_problem(&e)))?);
     }
     Ok(rows)
+}
+
+/// What is wrong with a CSV row, in words for the person who made the file.
+fn csv_problem(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "bukan teks UTF-8; simpan berkas sebagai CSV UTF-8".into(),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!("{len} kolom, seharusnya {expected_len}"),
+        csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+            Some(i) => format!("kolom {} tidak dapat dibaca", i + 1),
+            None => format!("kolom tidak lengkap; judul kolom harus {}", "kode,nama (kppn.csv) atau kode,nama,kode_kppn (satker.csv)"),
+        },
+        _ => "tidak dapat dibaca".into(),
+    }
 }

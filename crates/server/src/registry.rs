@@ -50,6 +50,9 @@ impl Caller {
         if account.disabled_at.is_some() {
             return Ok(None);
         }
+        if account.role == Role::Admin {
+            return Ok(None);
+        }
         let (role, filter, scope) = if account.role == Role::Kppn {
             let kppn = account.kppn_code.clone().unwrap_or_default();
             let Ok(code) = myintress_core::text::KppnCode::parse(&kppn) else { return Ok(None) };
@@ -445,6 +448,7 @@ pub async fn register(
             created_at: now,
             last_sign_in_at: None,
             disabled_at: None,
+            supervisor: false,
         })
         .await?;
         queue_activation(state, tx.as_mut(), nik, form.name.as_str(), form.email.as_str(), now).await?;

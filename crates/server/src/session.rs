@@ -206,8 +206,8 @@ async fn role_and_memberships(
     tx: &mut dyn ReadConn,
     account: &AccountRow,
 ) -> Result<(Role, Vec<myintress_core::api::Membership>, Vec<myintress_core::api::Satker>), ApiError> {
-    if account.role == Role::Kppn {
-        return Ok((Role::Kppn, Vec::new(), Vec::new()));
+    if account.role != Role::Satker {
+        return Ok((account.role, Vec::new(), Vec::new()));
     }
     let active: Vec<_> = tx.memberships_of_person(&account.nik).await?.iter().filter(|m| m.status == Status::Active).map(to_api).collect();
     let mut satkers = Vec::new();
@@ -264,7 +264,7 @@ pub async fn refresh(state: &AppState, body: &RefreshRequest) -> Result<TokenPai
 }
 
 /// Ends the caller's session family.
-pub async fn logout(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+pub async fn logout(state: &AppState, caller: &SignedIn) -> Result<(), ApiError> {
     let mut tx = state.store.write().await?;
     tx.revoke_family(&caller.family_id, Utc::now()).await?;
     tx.commit().await?;
@@ -272,24 +272,67 @@ pub async fn logout(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// The signed-in account, its role and its active memberships.
-pub async fn me(state: &AppState, caller: &Caller) -> Result<Me, ApiError> {
+pub async fn me(state: &AppState, caller: &SignedIn) -> Result<Me, ApiError> {
     let mut conn = state.store.read().await?;
     let (role, memberships, satkers) = role_and_memberships(conn.as_mut(), &caller.account).await?;
+    if role == Role::Satker && memberships.is_empty() {
+        // A satker user's sessions end with the last active membership; the backstop.
+        return Err(SESSION_EXPIRED);
+    }
     Ok(Me { account: account_to_api(&caller.account), role, kppn_code: caller.account.kppn_code.clone(), memberships, satkers })
 }
 
-/// The caller an access token (the `Bearer` credential) belongs to: `401` when it is
-/// missing, unknown or expired, or the account gives no access any more.
-pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Caller, ApiError> {
+/// Whoever a valid access token belongs to, whatever the role: what the account's own
+/// endpoints (`/me`, password, sign-out) need.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub account: AccountRow,
+    pub family_id: String,
+}
+
+/// A signed-in central operator ([`Role::Admin`]).
+#[derive(Debug, Clone)]
+pub struct Administrator(pub AccountRow);
+
+/// The account an access token (the `Bearer` credential) belongs to: `401` when it is
+/// missing, unknown or expired, or the account is disabled.
+async fn signed_in(conn: &mut dyn ReadConn, token: Option<&str>) -> Result<SignedIn, ApiError> {
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else { return Err(SESSION_EXPIRED) };
-    let mut conn = state.store.read().await?;
     let Some(session) = conn.session(&token_hash(token)).await? else { return Err(SESSION_EXPIRED) };
     if session.expires_at <= Utc::now() {
         return Err(SESSION_EXPIRED);
     }
-    let Some(account) = conn.account(&session.nik).await? else { return Err(SESSION_EXPIRED) };
+    match conn.account(&session.nik).await? {
+        Some(account) if account.disabled_at.is_none() => Ok(SignedIn { account, family_id: session.family_id }),
+        _ => Err(SESSION_EXPIRED),
+    }
+}
+
+/// Any signed-in account (see [`signed_in`]).
+pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<SignedIn, ApiError> {
+    signed_in(state.store.read().await?.as_mut(), token).await
+}
+
+/// A verifier or satker operator and its scope, for membership work: `401` as
+/// [`authenticate`], or when the account gives no access any more; `403` for an
+/// administrator, who sees no membership data.
+pub async fn authenticate_caller(state: &AppState, token: Option<&str>) -> Result<Caller, ApiError> {
+    let mut conn = state.store.read().await?;
+    let who = signed_in(conn.as_mut(), token).await?;
+    if who.account.role == Role::Admin {
+        return Err(ApiError::Forbidden);
+    }
     // A satker user's sessions end with the last active membership; this is the backstop.
-    Caller::resolve(conn.as_mut(), account, session.family_id).await?.ok_or(SESSION_EXPIRED)
+    Caller::resolve(conn.as_mut(), who.account, who.family_id).await?.ok_or(SESSION_EXPIRED)
+}
+
+/// A central operator: `401` as [`authenticate`]; `403` for any other role.
+pub async fn authenticate_admin(state: &AppState, token: Option<&str>) -> Result<Administrator, ApiError> {
+    let who = authenticate(state, token).await?;
+    if who.account.role != Role::Admin {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(Administrator(who.account))
 }
 
 /// How long a password-reset link works.
@@ -343,7 +386,7 @@ pub async fn resolve_reset_requests(state: &AppState) -> Result<usize, ApiError>
 
 /// A signed-in person changes their password: the current one must be right, the new one
 /// follow the rules; every other session of the account ends.
-pub async fn change_password(state: &AppState, caller: &Caller, body: &PasswordChange) -> Result<(), ApiError> {
+pub async fn change_password(state: &AppState, caller: &SignedIn, body: &PasswordChange) -> Result<(), ApiError> {
     let current = caller.account.password_hash.clone().unwrap_or_default();
     let given = body.current_password.clone();
     let right = tokio::task::spawn_blocking(move || verify_password(&given, &current)).await.map_err(anyhow::Error::from)?;
@@ -364,7 +407,7 @@ pub async fn change_password(state: &AppState, caller: &Caller, body: &PasswordC
 }
 
 /// Ends every session of the caller's account, on every device ("keluar dari semua perangkat").
-pub async fn logout_all(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+pub async fn logout_all(state: &AppState, caller: &SignedIn) -> Result<(), ApiError> {
     let mut tx = state.store.write().await?;
     tx.revoke_all_sessions_of(&caller.account.nik, Utc::now()).await?;
     tx.commit().await?;

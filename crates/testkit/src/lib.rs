@@ -22,6 +22,8 @@ use serde_json::Value;
 
 /// The password of every verifier [`TestServer::verifier`] makes.
 pub const VERIFIER_PASSWORD: &str = "Verifikator#Uji2026";
+/// The password of [`TestServer::admin`]'s central operators.
+pub const ADMIN_PASSWORD: &str = "Pengelola#Uji2026";
 
 /// Which store a test runs against.
 #[derive(Debug, Clone)]
@@ -358,6 +360,22 @@ impl TestServer {
         .await
         .unwrap();
         self.login(&nik, password).await.unwrap()
+    }
+
+    /// A fresh central operator (`admin`), signed in.
+    pub async fn admin(&self) -> Client {
+        let n = self.next_verifier.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let nik = format!("317101060780{:04}", 9000 + n);
+        myintress_server::demo::create_admin(
+            self.state(),
+            &nik,
+            &format!("Pengelola {n}"),
+            &format!("pengelola{n}@kemenkeu.go.id"),
+            ADMIN_PASSWORD,
+        )
+        .await
+        .unwrap();
+        self.login(&nik, ADMIN_PASSWORD).await.unwrap()
     }
 
     pub async fn login(&self, nik: &str, password: &str) -> Result<Client, (StatusCode, Problem)> {

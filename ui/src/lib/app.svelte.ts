@@ -11,7 +11,8 @@ export type Screen =
   | { name: "detail"; id: string }
   | { name: "hapus"; id: string }
   | { name: "sinkronisasi" }
-  | { name: "pengaturan" };
+  | { name: "pengaturan" }
+  | { name: "administrasi" };
 
 export type Phase = "memuat" | "server" | "masuk" | "aplikasi";
 
@@ -59,6 +60,11 @@ export function go(screen: Screen): void {
 
 export function isKppn(): boolean {
   return app.account?.role === "kppn";
+}
+
+/** A central operator: sees Administrasi and Pengaturan, no membership data. */
+export function isAdmin(): boolean {
+  return app.account?.role === "admin";
 }
 
 /** Unwraps a command result: the data, or throws the `{code, message, fields}` error. */
@@ -123,5 +129,7 @@ export async function refreshSession(): Promise<void> {
   else {
     app.phase = "aplikasi";
     app.workingSatker = s.working_satker;
+    if (s.account.role === "admin" && app.screen.name !== "pengaturan") app.screen = { name: "administrasi" };
+    else if (s.account.role !== "admin" && app.screen.name === "administrasi") app.screen = { name: "beranda" };
   }
 }

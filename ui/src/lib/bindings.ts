@@ -85,6 +85,17 @@ export const commands = {
 	syncNow: () => typedError<null, CommandError>(__TAURI_INVOKE("sync_now")),
 	/**  Writes every row matching `filter`; returns the saved path, or `None` when cancelled. */
 	exportList: (filter: ListFilter, format: ExportFormat) => typedError<string | null, CommandError>(__TAURI_INVOKE("export_list", { filter, format })),
+	verifiers: () => typedError<Verifier[], CommandError>(__TAURI_INVOKE("verifiers")),
+	kppns: () => typedError<Kppn[], CommandError>(__TAURI_INVOKE("kppns")),
+	/**  "Tambah Verifikator": the activation link goes to the new verifier's e-mail. */
+	createVerifier: (verifier: NewVerifier) => typedError<Verifier, CommandError>(__TAURI_INVOKE("create_verifier", { verifier })),
+	/**  "Nonaktifkan", "Aktifkan", "Pindahkan". */
+	changeVerifier: (nik: string, change: VerifierChange) => typedError<Verifier, CommandError>(__TAURI_INVOKE("change_verifier", { nik, change })),
+	/**
+	 *  Opens the native dialog for `kppn.csv` or `satker.csv` and uploads the chosen file.
+	 *  `None` when the person cancelled.
+	 */
+	uploadReference: (list: ReferenceList) => typedError<ReferenceLoaded | null, CommandError>(__TAURI_INVOKE("upload_reference", { list })),
 };
 
 /** Events */
@@ -211,6 +222,15 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 "already_activated" | 
 /**  401: the account is disabled (a verifier who left): no sign-in, every session ended. */
 "account_disabled" | 
+/**  409: an account with this NIK exists already (an administrator creating a verifier). */
+"account_exists" | 
+/**  422: a KPPN code that is not in the reference list. */
+"kppn_unknown" | 
+/**
+ *  422: an uploaded reference list (`kppn.csv`, `satker.csv`) cannot be used; the field
+ *  error says which file and line.
+ */
+"reference_invalid" | 
 /**  401: no valid session (missing, expired or revoked). */
 "unauthorized" | 
 /**  401: a refresh token was used twice; its whole family is revoked. */
@@ -272,6 +292,12 @@ export type HistoryEntry = {
 	document_id: string | null,
 };
 
+/**  A KPPN of the reference list. */
+export type Kppn = {
+	code: string,
+	name: string,
+};
+
 /**  What *Daftar Pengguna* asks for. */
 export type ListFilter = {
 	satker_code: string | null,
@@ -328,6 +354,18 @@ export type Membership = {
 	 *  own fields so clients need not recompute the rule.
 	 */
 	listed: boolean,
+};
+
+/**
+ *  `POST /api/v1/admin/verifiers`: a new verifier account; the activation link goes to
+ *  `email`.
+ */
+export type NewVerifier = {
+	nik?: string,
+	name?: string,
+	email?: string,
+	kppn_code?: string,
+	supervisor?: boolean,
 };
 
 /**
@@ -412,6 +450,19 @@ export type QueueItem = {
 	name_in_letter: string,
 };
 
+/**  Which reference list a file is. */
+export type ReferenceList = "kppn" | "satker";
+
+/**  What an uploaded reference list changed (`POST /api/v1/admin/reference`). */
+export type ReferenceLoaded = {
+	kppns: number,
+	satkers: number,
+	/**  Satkers new, renamed or moved to another KPPN. */
+	changed: number,
+	/**  Satkers moved to another KPPN. */
+	moved: number,
+};
+
 /**  The form as typed: every field a string, nothing checked yet. */
 export type RegistrationInput = {
 	nik: string,
@@ -425,7 +476,12 @@ export type RegistrationInput = {
 };
 
 /**  The role of a signed-in account. */
-export type Role = "kppn" | "satker";
+export type Role = "kppn" | "satker" | 
+/**
+ *  A central operator: manages verifier accounts and the reference lists, sees no
+ *  membership data.
+ */
+"admin";
 
 /**  How a membership comes into being (guide A and B). */
 export type Route = 
@@ -489,6 +545,38 @@ export type SyncStatus = {
 
 /**  The sync state changed (connection, progress, counts). */
 export type SyncStatusChanged = SyncStatus;
+
+/**  A KPPN verifier's account as an administrator sees it (`/api/v1/admin/verifiers`). */
+export type Verifier = {
+	nik: string,
+	name: string,
+	email: string,
+	kppn_code: string,
+	/**  Receives the KPPN's escalations (requests pending too long). */
+	supervisor: boolean,
+	/**  Whether a password has been set through the activation link. */
+	activated: boolean,
+	/**  When the account was disabled; `None` while it may sign in. */
+	disabled_at: string | null,
+	last_sign_in_at: string | null,
+	created_at: string,
+};
+
+/**  What an administrator does to a verifier's account. */
+export type VerifierChange = 
+/**  No sign-in; every session ends at once. */
+"disable" | "enable" | 
+/**  Another KPPN, and the supervisor mark (unchanged when `None`). */
+{ move: VerifierMove };
+
+/**
+ *  `POST /api/v1/admin/verifiers/{nik}/move`: another KPPN, and whether the verifier is a
+ *  supervisor there (unchanged when absent).
+ */
+export type VerifierMove = {
+	kppn_code?: string,
+	supervisor?: boolean | null,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

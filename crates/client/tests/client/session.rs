@@ -226,3 +226,48 @@ async fn the_working_satker_is_chosen_by_name_and_kept_across_a_restart() {
     let restarted = Desk::open_at(desk.dir.clone(), desk.service.clone(), &world.proxy.url()).await;
     assert_eq!(restarted.client.working_satker().await.unwrap().as_deref(), Some("019001"));
 }
+
+/// A central operator's desk: administration online, checked first with core's rules; no
+/// membership data kept or fetched, and a verifier's desk gets no administration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_desk_manages_verifiers_and_holds_no_membership_data() {
+    let world = World::new().await;
+    let admin = world.server.admin().await;
+    let desk = Desk::open(&world.proxy.url()).await;
+    desk.sign_in(&admin.nik, myintress_testkit::ADMIN_PASSWORD).await;
+    desk.client.sync_once().await.expect("an administrator's sync only asks whether the server answers");
+    assert_eq!(desk.client.subscribe().borrow().connection, Connection::Online);
+    assert_eq!(desk.client.list(&ListFilter::default()).await.unwrap().total, 0);
+
+    let wrong = myintress_core::api::NewVerifier { nik: "123".into(), ..Default::default() };
+    let refused = desk.client.create_verifier(&wrong).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::NikInvalid, "checked on the desk first");
+    let new = myintress_core::api::NewVerifier {
+        nik: "3171014101900004".into(),
+        name: "Dewi Lestari".into(),
+        email: "dewi.lestari@kemenkeu.go.id".into(),
+        kppn_code: "019".into(),
+        supervisor: false,
+    };
+    desk.client.create_verifier(&new).await.unwrap();
+    let kppns: Vec<_> = desk.client.kppns().await.unwrap().into_iter().map(|k| k.code).collect();
+    assert_eq!(kppns, ["019", "020"]);
+    let moved = desk
+        .client
+        .change_verifier(
+            &new.nik,
+            &myintress_client::VerifierChange::Move(myintress_core::api::VerifierMove { kppn_code: "020".into(), supervisor: Some(true) }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((moved.kppn_code.as_str(), moved.supervisor), ("020", true));
+    let disabled = desk.client.change_verifier(&world.kppn_nik, &myintress_client::VerifierChange::Disable).await.unwrap();
+    assert!(disabled.disabled_at.is_some());
+    let loaded = desk.client.upload_reference(None, Some(b"kode,nama,kode_kppn\n020002,Satker Baru,020\n")).await.unwrap();
+    assert_eq!(loaded.changed, 1);
+    assert_eq!(desk.client.verifiers().await.unwrap().len(), 2);
+
+    let operator = Desk::open(&world.proxy.url()).await;
+    operator.sign_in(&world.operator_nik, OPERATOR_PASSWORD).await;
+    assert_eq!(operator.client.verifiers().await.unwrap_err().code(), ErrorCode::Forbidden);
+}

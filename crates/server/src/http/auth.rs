@@ -11,7 +11,7 @@ use myintress_core::api::{CaptchaChallenge, LoginRequest, Me, PasswordChange, Pa
 use crate::error::ApiError;
 use crate::http::AppJson;
 use crate::registry::Caller;
-use crate::session;
+use crate::session::{self, Administrator, SignedIn};
 use crate::state::AppState;
 
 /// `GET /api/v1/auth/captcha`
@@ -47,7 +47,7 @@ pub async fn refresh(State(state): State<Arc<AppState>>, AppJson(body): AppJson<
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "The session family is revoked"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller) -> Result<StatusCode, ApiError> {
+pub async fn logout(State(state): State<Arc<AppState>>, caller: SignedIn) -> Result<StatusCode, ApiError> {
     session::logout(&state, &caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -56,7 +56,7 @@ pub async fn logout(State(state): State<Arc<AppState>>, caller: Caller) -> Resul
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in account", body = Me),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<AppJson<Me>, ApiError> {
+pub async fn me(State(state): State<Arc<AppState>>, caller: SignedIn) -> Result<AppJson<Me>, ApiError> {
     Ok(AppJson(session::me(&state, &caller).await?))
 }
 
@@ -84,7 +84,7 @@ pub async fn password_reset(
     ))]
 pub async fn change_password(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: SignedIn,
     AppJson(body): AppJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     session::change_password(&state, &caller, &body).await?;
@@ -95,16 +95,39 @@ pub async fn change_password(
 #[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Every session of the account ended, on every device"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn logout_all(State(state): State<Arc<AppState>>, caller: Caller) -> Result<StatusCode, ApiError> {
+pub async fn logout_all(State(state): State<Arc<AppState>>, caller: SignedIn) -> Result<StatusCode, ApiError> {
     session::logout_all(&state, &caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "))
+}
+
+/// Any signed-in account: the account's own endpoints.
+impl FromRequestParts<Arc<AppState>> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        session::authenticate(state, bearer(parts)).await
+    }
+}
+
+/// A verifier or satker operator with its scope: every membership endpoint (`403` to an
+/// administrator).
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        session::authenticate(state, header.and_then(|h| h.strip_prefix("Bearer "))).await
+        session::authenticate_caller(state, bearer(parts)).await
+    }
+}
+
+/// A central operator: every `/api/v1/admin/…` endpoint (`403` to anyone else).
+impl FromRequestParts<Arc<AppState>> for Administrator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        session::authenticate_admin(state, bearer(parts)).await
     }
 }

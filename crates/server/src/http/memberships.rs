@@ -184,7 +184,7 @@ async fn run(
 
 /// Reads the deletion form: `reason`, `decree_number` and one `decree` PDF.
 async fn read_deletion(state: &AppState, request: Request) -> Result<(myintress_core::registration::DeletionForm, CheckedPdf), ApiError> {
-    let mut parts = read_multipart(request, "decree", &["reason", "decree_number"]).await?;
+    let mut parts = read_multipart(request, Some("decree"), &["reason", "decree_number"]).await?;
     let input = DeletionInput {
         reason: parts.fields.remove("reason").unwrap_or_default(),
         decree_number: parts.fields.remove("decree_number").unwrap_or_default(),

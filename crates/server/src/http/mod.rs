@@ -6,6 +6,7 @@
 //! read), and a rewrite of framework errors (404, 405, 413) into problem documents.
 
 mod activation;
+mod admin;
 mod auth;
 mod catalog;
 mod feed;
@@ -218,6 +219,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(feed::document))
         .routes(routes!(feed::changes))
         .routes(routes!(feed::audit))
+        .routes(routes!(admin::verifiers, admin::create_verifier))
+        .routes(routes!(admin::disable))
+        .routes(routes!(admin::enable))
+        .routes(routes!(admin::move_verifier))
+        .routes(routes!(admin::kppns))
+        .routes(routes!(admin::reference))
         .routes(routes!(activation::page, activation::submit))
         .routes(routes!(activation::reset_page, activation::reset_submit))
         .split_for_parts();
@@ -265,9 +272,10 @@ pub struct FormParts {
 }
 
 /// Reads a multipart form whose only file part is `file_field` and whose text fields are
-/// `text_fields`. Any other part is `unknown_field`; a second file is refused, since the
-/// guide allows exactly one PDF.
-pub async fn read_multipart(request: Request, file_field: &str, text_fields: &[&str]) -> Result<FormParts, ApiError> {
+/// `text_fields` (a text file's part may be one of them: its content is the text). Any
+/// other part is `unknown_field`; a second file is refused, since the guide allows exactly
+/// one PDF.
+pub async fn read_multipart(request: Request, file_field: Option<&str>, text_fields: &[&str]) -> Result<FormParts, ApiError> {
     use myintress_core::error::{ErrorCode, FieldError};
     let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadRequest(e.body_text());
     let mut multipart = axum::extract::Multipart::from_request(request, &()).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -275,10 +283,10 @@ pub async fn read_multipart(request: Request, file_field: &str, text_fields: &[&
     let mut seen_file = false;
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
-        if name == file_field {
+        if Some(name.as_str()) == file_field {
             if seen_file {
                 return Err(ApiError::Fields(vec![FieldError::with_detail(
-                    file_field,
+                    &name,
                     ErrorCode::LetterNotPdf,
                     "Hanya 1 file (pdf) yang dapat diunggah".into(),
                 )]));

@@ -189,7 +189,7 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
 /// Reads the multipart form: the text fields and exactly one `letter` file.
 async fn read_form(request: Request) -> Result<(RegistrationInput, Option<Vec<u8>>), ApiError> {
     const FIELDS: [&str; 8] = ["nik", "name", "nip", "phone", "email", "satker_code", "letter_number", "ticket_number"];
-    let mut parts = read_multipart(request, "letter", &FIELDS).await?;
+    let mut parts = read_multipart(request, Some("letter"), &FIELDS).await?;
     let mut take = |k: &str| parts.fields.remove(k).unwrap_or_default();
     let input = RegistrationInput {
         nik: take("nik"),

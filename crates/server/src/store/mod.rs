@@ -87,6 +87,10 @@ pub mod decode {
         ChangeKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("change kind {text}")))
     }
 
+    pub fn account_action(text: &str) -> StoreResult<super::AccountAction> {
+        super::AccountAction::parse(text).ok_or_else(|| StoreError::Corrupt(format!("account action {text}")))
+    }
+
     pub fn token_purpose(text: &str) -> StoreResult<super::TokenPurpose> {
         super::TokenPurpose::parse(text).ok_or_else(|| StoreError::Corrupt(format!("token purpose {text}")))
     }
@@ -159,13 +163,70 @@ pub struct AccountRow {
     pub nip: Option<String>,
     /// `None` until the person sets a password through the activation link.
     pub password_hash: Option<String>,
-    /// [`Role::Kppn`] for verifiers, [`Role::Satker`] for everyone else.
+    /// [`Role::Kppn`] for verifiers, [`Role::Admin`] for central operators,
+    /// [`Role::Satker`] for everyone else.
     pub role: Role,
     pub kppn_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
     /// Set while the account is disabled: no sign-in, no session.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// A verifier who receives the KPPN's escalations.
+    pub supervisor: bool,
+}
+
+/// What was done to an account (or the reference lists), for the account audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAction {
+    VerifierCreated,
+    Disabled,
+    Enabled,
+    /// Moved to another KPPN, or made (or unmade) a supervisor.
+    Moved,
+    SessionsRevoked,
+    ReferenceUploaded,
+}
+
+impl AccountAction {
+    const ALL: [AccountAction; 6] = [
+        AccountAction::VerifierCreated,
+        AccountAction::Disabled,
+        AccountAction::Enabled,
+        AccountAction::Moved,
+        AccountAction::SessionsRevoked,
+        AccountAction::ReferenceUploaded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountAction::VerifierCreated => "verifier_created",
+            AccountAction::Disabled => "disabled",
+            AccountAction::Enabled => "enabled",
+            AccountAction::Moved => "moved",
+            AccountAction::SessionsRevoked => "sessions_revoked",
+            AccountAction::ReferenceUploaded => "reference_uploaded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AccountAction> {
+        AccountAction::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// One entry of the account audit: who (an administrator, the server host's command, or
+/// the system's dormancy job) did what to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountAuditRow {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// `None` for the server host's commands and the background jobs.
+    pub actor_nik: Option<String>,
+    pub actor_name: String,
+    pub action: AccountAction,
+    /// The account acted on (`None` for a reference upload).
+    pub nik: Option<String>,
+    /// Extra facts as JSON (the KPPN moved from and to, the counts of an upload).
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,6 +497,8 @@ pub trait Store: Send + Sync {
 pub trait ReadConn: Send {
     async fn ping(&mut self) -> StoreResult<()>;
     async fn kppn(&mut self, code: &str) -> StoreResult<Option<KppnRow>>;
+    /// Every KPPN, by code.
+    async fn kppns(&mut self) -> StoreResult<Vec<KppnRow>>;
     async fn satker(&mut self, code: &str) -> StoreResult<Option<SatkerRow>>;
     async fn satkers_in_scope(&mut self, scope: &ScopeFilter) -> StoreResult<Vec<SatkerRow>>;
     async fn account(&mut self, nik: &str) -> StoreResult<Option<AccountRow>>;
@@ -448,6 +511,10 @@ pub trait ReadConn: Send {
     async fn idle_verifiers(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
     /// Whether this verifier is (still) idle, by the same rule.
     async fn is_verifier_idle(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool>;
+    /// Every KPPN verifier's account, by KPPN and name.
+    async fn verifiers(&mut self) -> StoreResult<Vec<AccountRow>>;
+    /// What was done to an account, oldest first.
+    async fn account_audit(&mut self, nik: &str) -> StoreResult<Vec<AccountAuditRow>>;
     /// Unsent e-mails whose next attempt is due, oldest first.
     async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>>;
     /// How many e-mails are not sent yet.
@@ -492,6 +559,9 @@ pub trait WriteConn: ReadConn {
     /// Disables (`Some(at)`) or enables (`None`) an account; `false` when there is none.
     async fn set_disabled(&mut self, nik: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool>;
     async fn set_last_sign_in(&mut self, nik: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// A verifier's KPPN and supervisor mark; `false` when `nik` is no verifier.
+    async fn set_verifier_kppn(&mut self, nik: &str, kppn_code: &str, supervisor: bool) -> StoreResult<bool>;
+    async fn record_account_audit(&mut self, row: &AccountAuditRow) -> StoreResult<()>;
     /// Counts one failed sign-in in a single statement, so parallel failures each count:
     /// the count restarts after `window_start` or when an earlier lock has run out; the
     /// failure that reaches `max` sets `locked_until`; failures while locked keep counting

@@ -1,6 +1,8 @@
 //! The authorization matrix: every endpoint × {KPPN verifier of this KPPN, of another
-//! KPPN, satker operator of this satker, of another satker, anonymous}. Each cell acts on
-//! a fresh target in satker 019001 (KPPN 019), so no cell depends on another.
+//! KPPN, satker operator of this satker, of another satker, central operator (admin),
+//! anonymous}. Each cell acts on a fresh target in satker 019001 (KPPN 019), so no cell
+//! depends on another. Administrators see no membership data (`403` everywhere there),
+//! and only they reach `/api/v1/admin/…`.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -16,10 +18,11 @@ enum Who {
     KppnOther,
     SatkerOwn,
     SatkerOther,
+    Admin,
     Anonymous,
 }
 
-const WHO: [Who; 5] = [Who::KppnOwn, Who::KppnOther, Who::SatkerOwn, Who::SatkerOther, Who::Anonymous];
+const WHO: [Who; 6] = [Who::KppnOwn, Who::KppnOther, Who::SatkerOwn, Who::SatkerOther, Who::Admin, Who::Anonymous];
 
 struct World {
     server: TestServer,
@@ -27,6 +30,7 @@ struct World {
     kppn_other: Client,
     satker_own: Client,
     satker_other: Client,
+    admin: Client,
     next: AtomicU32,
 }
 
@@ -37,6 +41,7 @@ impl World {
             Who::KppnOther => Some(&self.kppn_other),
             Who::SatkerOwn => Some(&self.satker_own),
             Who::SatkerOther => Some(&self.satker_other),
+            Who::Admin => Some(&self.admin),
             Who::Anonymous => None,
         }
     }
@@ -84,6 +89,10 @@ impl World {
             Body::None => request,
             Body::Json(v) => request.json(&v),
             Body::Registration(r) => request.multipart(r.form()),
+            Body::Reference => request.multipart(reqwest::multipart::Form::new().part(
+                "kppn",
+                reqwest::multipart::Part::text("kode,nama\n019,KPPN Jakarta II\n020,KPPN Jakarta III\n").file_name("kppn.csv"),
+            )),
             Body::Deletion => request.multipart(
                 reqwest::multipart::Form::new()
                     .text("reason", "uji")
@@ -100,6 +109,8 @@ enum Body {
     Json(serde_json::Value),
     Registration(Registration),
     Deletion,
+    /// The KPPN list as it is (uploading it changes nothing).
+    Reference,
 }
 
 async fn world(backend: &Backend) -> World {
@@ -108,7 +119,8 @@ async fn world(backend: &Backend) -> World {
     let kppn_other = server.verifier("020").await;
     let satker_own = server.operator(&kppn_own, "019001", 1).await;
     let satker_other = server.operator(&kppn_own, "019002", 2).await;
-    World { server, kppn_own, kppn_other, satker_own, satker_other, next: AtomicU32::new(10) }
+    let admin = server.admin().await;
+    World { server, kppn_own, kppn_other, satker_own, satker_other, admin, next: AtomicU32::new(10) }
 }
 
 myintress_testkit::on_both_backends!(every_endpoint_for_every_role);
@@ -124,8 +136,14 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
     };
 
     for who in WHO {
-        let ok_if_signed_in = if matches!(who, Who::Anonymous) { 401 } else { 200 };
-        check("GET /me", who, w.send(who, Method::GET, "/api/v1/me", Body::None).await, ok_if_signed_in);
+        let signed_in = if matches!(who, Who::Anonymous) { 401 } else { 200 };
+        check("GET /me", who, w.send(who, Method::GET, "/api/v1/me", Body::None).await, signed_in);
+        // Membership work: verifiers and operators; an administrator is refused.
+        let ok_if_signed_in = match who {
+            Who::Anonymous => 401,
+            Who::Admin => 403,
+            _ => 200,
+        };
         check("GET /satkers", who, w.send(who, Method::GET, "/api/v1/satkers", Body::None).await, ok_if_signed_in);
         check("GET /memberships", who, w.send(who, Method::GET, "/api/v1/memberships", Body::None).await, ok_if_signed_in);
         check("GET /changes", who, w.send(who, Method::GET, "/api/v1/changes", Body::None).await, ok_if_signed_in);
@@ -137,6 +155,7 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
             Who::KppnOther => other_kppn,
             Who::SatkerOwn => own_satker,
             Who::SatkerOther => other_satker,
+            Who::Admin => 403,
             Who::Anonymous => 401,
         };
 
@@ -184,8 +203,33 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
             "GET /memberships/{unknown}",
             who,
             w.send(who, Method::GET, &format!("/api/v1/memberships/{unknown}"), Body::None).await,
-            if matches!(who, Who::Anonymous) { 401 } else { 404 },
+            match who {
+                Who::Anonymous => 401,
+                Who::Admin => 403,
+                _ => 404,
+            },
         );
+
+        // Administration: administrators only.
+        let admin_only = |ok: u16| match who {
+            Who::Admin => ok,
+            Who::Anonymous => 401,
+            _ => 403,
+        };
+        check("GET /admin/verifiers", who, w.send(who, Method::GET, "/api/v1/admin/verifiers", Body::None).await, admin_only(200));
+        check("GET /admin/kppns", who, w.send(who, Method::GET, "/api/v1/admin/kppns", Body::None).await, admin_only(200));
+        let n = w.resident();
+        let new = serde_json::json!({
+            "nik": format!("317101410190{:04}", n), "name": "Verifikator Baru", "email": format!("baru{n}@kemenkeu.go.id"), "kppn_code": "019"
+        });
+        check("POST /admin/verifiers", who, w.send(who, Method::POST, "/api/v1/admin/verifiers", Body::Json(new)).await, admin_only(201));
+        let target = w.server.verifier("019").await;
+        let verifier = |what: &str| format!("/api/v1/admin/verifiers/{}/{what}", target.nik);
+        check("POST /admin/…/disable", who, w.send(who, Method::POST, &verifier("disable"), Body::None).await, admin_only(200));
+        check("POST /admin/…/enable", who, w.send(who, Method::POST, &verifier("enable"), Body::None).await, admin_only(200));
+        let to = Body::Json(serde_json::json!({"kppn_code": "020"}));
+        check("POST /admin/…/move", who, w.send(who, Method::POST, &verifier("move"), to).await, admin_only(200));
+        check("POST /admin/reference", who, w.send(who, Method::POST, "/api/v1/admin/reference", Body::Reference).await, admin_only(200));
     }
     // Public endpoints, and logout last (it ends the sessions).
     for who in WHO {
@@ -204,13 +248,15 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         check("POST /auth/logout", who, w.send(who, Method::POST, "/api/v1/auth/logout", Body::None).await, expected);
     }
     // Sign-out everywhere, on fresh sessions (the ones above ended).
-    for (nik, password) in [(&w.kppn_own.nik, None), (&w.satker_own.nik, Some("Operator#Satker2026"))] {
-        let client = match password {
-            Some(p) => w.server.login(nik, p).await.unwrap(),
-            None => w.server.login(nik, crate::support::VERIFIER_PASSWORD).await.unwrap(),
-        };
+    let people = [
+        (Who::KppnOwn, &w.kppn_own.nik, crate::support::VERIFIER_PASSWORD),
+        (Who::SatkerOwn, &w.satker_own.nik, "Operator#Satker2026"),
+        (Who::Admin, &w.admin.nik, crate::support::ADMIN_PASSWORD),
+    ];
+    for (who, nik, password) in people {
+        let client = w.server.login(nik, password).await.unwrap();
         let got = w.server.http.post(w.server.url("/api/v1/auth/logout-all")).bearer_auth(&client.token).send().await.unwrap().status();
-        check("POST /auth/logout-all", Who::KppnOwn, got, 204);
+        check("POST /auth/logout-all", who, got, 204);
     }
     let got = w.server.http.post(w.server.url("/api/v1/auth/logout-all")).send().await.unwrap().status();
     check("POST /auth/logout-all", Who::Anonymous, got, 401);

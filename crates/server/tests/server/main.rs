@@ -8,6 +8,7 @@ mod support {
 }
 
 mod accounts;
+mod admin;
 mod authz;
 mod bad_input;
 mod browser;

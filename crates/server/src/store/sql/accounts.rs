@@ -3,21 +3,73 @@
 macro_rules! accounts_sql {
     ($db:ty) => {
         pub(super) async fn account(c: &mut <$db as sqlx::Database>::Connection, nik: &str) -> StoreResult<Option<AccountRow>> {
+            let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE nik = $1");
+            sqlx::query(&sql).bind(nik).fetch_optional(&mut *c).await?.map(account_row).transpose()
+        }
+
+        pub(super) async fn verifiers(c: &mut <$db as sqlx::Database>::Connection) -> StoreResult<Vec<AccountRow>> {
+            let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE role = $1 ORDER BY kppn_code, name, nik");
+            sqlx::query(&sql).bind(Role::Kppn.as_str()).fetch_all(&mut *c).await?.into_iter().map(account_row).collect()
+        }
+
+        pub(super) async fn set_verifier_kppn(
+            c: &mut <$db as sqlx::Database>::Connection,
+            nik: &str,
+            kppn_code: &str,
+            supervisor: bool,
+        ) -> StoreResult<bool> {
+            let done = sqlx::query("UPDATE accounts SET kppn_code = $1, supervisor = $2 WHERE nik = $3 AND role = $4")
+                .bind(kppn_code)
+                .bind(supervisor)
+                .bind(nik)
+                .bind(Role::Kppn.as_str())
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub(super) async fn record_account_audit(c: &mut <$db as sqlx::Database>::Connection, row: &AccountAuditRow) -> StoreResult<()> {
             sqlx::query(
-                "SELECT nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at, disabled_at \
-                 FROM accounts WHERE nik = $1",
+                "INSERT INTO account_audit (id, at, actor_nik, actor_name, action, nik, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(row.id.to_string())
+            .bind(micros(row.at))
+            .bind(&row.actor_nik)
+            .bind(&row.actor_name)
+            .bind(row.action.as_str())
+            .bind(&row.nik)
+            .bind(&row.detail)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        }
+
+        pub(super) async fn account_audit(c: &mut <$db as sqlx::Database>::Connection, nik: &str) -> StoreResult<Vec<AccountAuditRow>> {
+            let rows = sqlx::query(
+                "SELECT id, at, actor_nik, actor_name, action, nik, detail FROM account_audit WHERE nik = $1 ORDER BY at, id",
             )
             .bind(nik)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(account_row)
-            .transpose()
+            .fetch_all(&mut *c)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(AccountAuditRow {
+                        id: uuid(r.try_get("id")?)?,
+                        at: from_micros(r.try_get("at")?),
+                        actor_nik: r.try_get("actor_nik")?,
+                        actor_name: r.try_get("actor_name")?,
+                        action: decode::account_action(r.try_get("action")?)?,
+                        nik: r.try_get("nik")?,
+                        detail: r.try_get("detail")?,
+                    })
+                })
+                .collect()
         }
 
         pub(super) async fn insert_account(c: &mut <$db as sqlx::Database>::Connection, row: &AccountRow) -> StoreResult<()> {
             sqlx::query(
-                "INSERT INTO accounts (nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at, disabled_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "INSERT INTO accounts (nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at, disabled_at, supervisor) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&row.nik)
             .bind(&row.name)
@@ -29,6 +81,7 @@ macro_rules! accounts_sql {
             .bind(micros(row.created_at))
             .bind(opt_micros(row.last_sign_in_at))
             .bind(opt_micros(row.disabled_at))
+            .bind(row.supervisor)
             .execute(&mut *c)
             .await?;
             Ok(())

@@ -94,6 +94,8 @@ static UPDATE_MEMBERSHIP: std::sync::LazyLock<String> = std::sync::LazyLock::new
     format!("UPDATE memberships SET {} WHERE id = $19 AND version = $20", set.join(", "))
 });
 
+const ACCOUNT_COLUMNS: &str = "nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at, disabled_at, supervisor";
+
 const SATKER_COLUMNS: &str = "s.code, s.name, s.kppn_code, k.name AS kppn_name";
 
 macro_rules! sql_backend {
@@ -208,6 +210,7 @@ macro_rules! sql_backend {
                     created_at: from_micros(row.try_get("created_at")?),
                     last_sign_in_at: opt_time(row.try_get("last_sign_in_at")?),
                     disabled_at: opt_time(row.try_get("disabled_at")?),
+                    supervisor: row.try_get("supervisor")?,
                 })
             }
 
@@ -308,6 +311,10 @@ macro_rules! sql_backend {
                     Ok(())
                 }
 
+                async fn kppns(&mut self) -> StoreResult<Vec<KppnRow>> {
+                    reference::kppns(self.c()).await
+                }
+
                 async fn kppn(&mut self, code: &str) -> StoreResult<Option<KppnRow>> {
                     reference::kppn(self.c(), code).await
                 }
@@ -402,6 +409,14 @@ macro_rules! sql_backend {
 
                 async fn is_verifier_idle(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool> {
                     accounts::is_verifier_idle(self.c(), nik, cutoff).await
+                }
+
+                async fn verifiers(&mut self) -> StoreResult<Vec<AccountRow>> {
+                    accounts::verifiers(self.c()).await
+                }
+
+                async fn account_audit(&mut self, nik: &str) -> StoreResult<Vec<AccountAuditRow>> {
+                    accounts::account_audit(self.c(), nik).await
                 }
 
                 async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<MailRow>> {
@@ -553,6 +568,14 @@ macro_rules! sql_backend {
 
                 async fn set_disabled(&mut self, nik: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
                     accounts::set_disabled(self.c(), nik, at).await
+                }
+
+                async fn set_verifier_kppn(&mut self, nik: &str, kppn_code: &str, supervisor: bool) -> StoreResult<bool> {
+                    accounts::set_verifier_kppn(self.c(), nik, kppn_code, supervisor).await
+                }
+
+                async fn record_account_audit(&mut self, row: &AccountAuditRow) -> StoreResult<()> {
+                    accounts::record_account_audit(self.c(), row).await
                 }
 
                 async fn set_account_email(&mut self, nik: &str, email: &str) -> StoreResult<()> {

@@ -38,6 +38,11 @@ macro_rules! reference_sql {
             row.map(|r| Ok(KppnRow { code: r.try_get("code")?, name: r.try_get("name")? })).transpose()
         }
 
+        pub(super) async fn kppns(c: &mut <$db as sqlx::Database>::Connection) -> StoreResult<Vec<KppnRow>> {
+            let rows = sqlx::query("SELECT code, name FROM kppns ORDER BY code").fetch_all(&mut *c).await?;
+            rows.into_iter().map(|r| Ok(KppnRow { code: r.try_get("code")?, name: r.try_get("name")? })).collect()
+        }
+
         pub(super) async fn satker(c: &mut <$db as sqlx::Database>::Connection, code: &str) -> StoreResult<Option<SatkerRow>> {
             let sql = format!("SELECT {SATKER_COLUMNS} FROM satkers s JOIN kppns k ON k.code = s.kppn_code WHERE s.code = $1");
             sqlx::query(&sql).bind(code).fetch_optional(&mut *c).await?.map(satker_row).transpose()
