@@ -121,21 +121,34 @@ impl App {
         drop(_driver);
         // The single-instance plugin holds a name on the session bus until the app has
         // exited; a new app started before that would hand over to the old one and quit.
-        wait_for("the app to exit", Duration::from_secs(20), || {
-            let names = Command::new("dbus-send")
-                .args([
-                    "--session",
-                    "--dest=org.freedesktop.DBus",
-                    "--type=method_call",
-                    "--print-reply",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.ListNames",
-                ])
-                .env("DBUS_SESSION_BUS_ADDRESS", &_desktop.bus)
+        // An app still there after a while is closed as a person would force it to.
+        let bus = _desktop.bus.clone();
+        let dbus = |method: &str, arg: Option<&str>| {
+            let mut command = Command::new("dbus-send");
+            command.args(["--session", "--dest=org.freedesktop.DBus", "--type=method_call", "--print-reply", "/org/freedesktop/DBus"]);
+            command.arg(format!("org.freedesktop.DBus.{method}"));
+            if let Some(arg) = arg {
+                command.arg(format!("string:{arg}"));
+            }
+            command
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus)
                 .output()
-                .ok()?;
-            (!String::from_utf8_lossy(&names.stdout).contains("myintress")).then_some(())
-        });
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        };
+        let app_name = || dbus("ListNames", None).split('"').find(|n| n.contains("myintress")).map(str::to_owned);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while let Some(held) = app_name() {
+            assert!(std::time::Instant::now() < deadline + Duration::from_secs(20), "the app did not exit ({held})");
+            if std::time::Instant::now() > deadline {
+                let reply = dbus("GetConnectionUnixProcessID", Some(&held));
+                if let Some(pid) = reply.split_whitespace().last().and_then(|p| p.parse::<i32>().ok()) {
+                    eprintln!("the app (pid {pid}) did not exit after its WebDriver session ended; terminating it");
+                    let _ = Command::new("kill").arg(pid.to_string()).status();
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
         Self::open(name, server_url, _desktop, _home)
     }
 

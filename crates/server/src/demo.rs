@@ -227,13 +227,17 @@ async fn register(
 /// Loads the demo data unless it is already there. Returns false when it was.
 pub async fn load(state: &AppState) -> Result<bool> {
     let mut conn = state.store.read().await?;
-    if conn.account(VERIFIER_NIK).await?.is_some() {
+    let (loaded, has_admin) = (conn.account(VERIFIER_NIK).await?.is_some(), conn.account(ADMIN_NIK).await?.is_some());
+    drop(conn);
+    // Demo data written by an earlier version has no administrator: added, as printed.
+    if !has_admin {
+        create_admin(state, ADMIN_NIK, "Hendra Gunawan", "hendra.gunawan@kemenkeu.go.id", ADMIN_PASSWORD).await?;
+    }
+    if loaded {
         return Ok(false);
     }
-    drop(conn);
     create_verifier(state, VERIFIER_NIK, "Rina Kartika", "rina.kartika@kemenkeu.go.id", "019", VERIFIER_PASSWORD).await?;
     create_verifier(state, OTHER_VERIFIER_NIK, "Lestari Wulandari", "lestari.w@kemenkeu.go.id", "020", VERIFIER_PASSWORD).await?;
-    create_admin(state, ADMIN_NIK, "Hendra Gunawan", "hendra.gunawan@kemenkeu.go.id", ADMIN_PASSWORD).await?;
 
     let verifier_account = state.store.read().await?.account(VERIFIER_NIK).await?.context("verifier")?;
     let kppn = myintress_core::text::KppnCode::parse("019").expect("code");
