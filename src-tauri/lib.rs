@@ -222,14 +222,28 @@ mod tests {
             "updated_at": "2026-11-25T02:00:00Z", "decided_at": "2026-11-25T02:00:00Z", "decided_by": "Rina", "listed": true
         }))
         .unwrap();
-        let rows = vec![ListRow { membership: m, pending: 0 }];
+        let mut hostile = m.clone();
+        hostile.name = "=HYPERLINK(\"http://contoh.invalid\",\"klik\")".into();
+        hostile.rejection_reason = Some("@SUM(1+1); lalu \"kutip\"".into());
+        let rows = vec![ListRow { membership: m, pending: 0 }, ListRow { membership: hostile, pending: 0 }];
         let dir = std::env::temp_dir().join(format!("myintress-export-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let csv = dir.join("daftar.csv");
         super::commands::export::write(&csv, super::commands::export::ExportFormat::Csv, &rows).unwrap();
         let text = std::fs::read_to_string(&csv).unwrap();
-        assert!(text.starts_with("NIK,Nama,NIP,Satker,Status"), "{text}");
-        assert!(text.contains("3171011201900001,Budi Santoso,,019001,5 Pendaftaran Ditolak,ST-1/2026,kurang lengkap"), "{text}");
+        // Excel in an Indonesian locale: a BOM, `;` between fields, the NIK kept as text.
+        assert!(text.starts_with("\u{feff}NIK;Nama;NIP;Satker;Status"), "{text}");
+        assert!(
+            text.contains("\"=\"\"3171011201900001\"\"\";Budi Santoso;;019001;5 Pendaftaran Ditolak;ST-1/2026;kurang lengkap"),
+            "{text}"
+        );
+        // What a person typed never runs as a formula; quotes and `;` inside stay one cell.
+        let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), 2);
+        assert_eq!(&records[1][1], "'=HYPERLINK(\"http://contoh.invalid\",\"klik\")");
+        assert_eq!(&records[1][6], "'@SUM(1+1); lalu \"kutip\"");
+        assert_eq!(&records[1][0], "=\"3171011201900001\"");
         let xlsx = dir.join("daftar.xlsx");
         super::commands::export::write(&xlsx, super::commands::export::ExportFormat::Xlsx, &rows).unwrap();
         let bytes = std::fs::read(&xlsx).unwrap();

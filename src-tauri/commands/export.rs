@@ -81,13 +81,33 @@ pub async fn export_list(
     Ok(Some(path.display().to_string()))
 }
 
+/// A cell as Excel in an Indonesian locale should read it from a CSV file:
+/// - a long number (NIK, NIP) as `="…"`, so all its digits stay (Excel would turn
+///   3171011201900001 into 3,17101E+15); only digits reach this form, so it is no formula
+///   anybody typed;
+/// - text a person typed that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+///   behind a `'`, so Excel shows it instead of running it (formula injection).
+fn csv_cell(value: &str) -> String {
+    if value.len() >= 8 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return format!("=\"{value}\"");
+    }
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        _ => value.to_owned(),
+    }
+}
+
 pub fn write(path: &std::path::Path, format: ExportFormat, rows: &[ListRow]) -> anyhow::Result<()> {
     match format {
         ExportFormat::Csv => {
-            let mut w = csv::Writer::from_path(path)?;
+            // A UTF-8 byte order mark (names keep their letters) and `;` between fields:
+            // Excel with Indonesian settings (decimal comma) splits columns on `;`.
+            let mut file = std::fs::File::create(path)?;
+            std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())?;
+            let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(file);
             w.write_record(HEADERS)?;
             for row in rows {
-                w.write_record(cells(row))?;
+                w.write_record(cells(row).iter().map(|c| csv_cell(c)))?;
             }
             w.flush()?;
         }

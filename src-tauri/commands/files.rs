@@ -60,6 +60,10 @@ pub async fn stage(state: &AppState, path: &Path) -> StagedFile {
             StagedFile { token, name, size, pages, error: None, error_code: None }
         }
         Ok(Err(e)) => refused(e.code(), e.detail()),
+        Err(e) if e.downcast_ref::<myintress_pdfcheck::Busy>().is_some() => refused(
+            ErrorCode::ServiceOverloaded,
+            "Komputer ini sedang sibuk memeriksa dokumen lain. Pilih dokumen ini lagi sebentar lagi.".into(),
+        ),
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "the PDF check could not run");
             refused(ErrorCode::LetterUnreadable, ErrorCode::LetterUnreadable.detail().into())

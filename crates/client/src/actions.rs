@@ -21,15 +21,22 @@ impl Client {
     /// The letter is checked here, in this process: for tests and tools. The app checks a
     /// file once, in a child process, when it is chosen, and calls [`Client::register_checked`].
     pub async fn register(&self, input: RegistrationInput, letter: Vec<u8>) -> ClientResult<Membership> {
-        self.register_letter(input, CheckedPdf::check_here(letter)).await
+        self.register_letter(input, CheckedPdf::check_here(letter), None).await
     }
 
     /// [`Client::register`] with a letter that already passed the check.
     pub async fn register_checked(&self, input: RegistrationInput, letter: CheckedPdf) -> ClientResult<Membership> {
-        self.register_letter(input, Ok(letter)).await
+        self.register_letter(input, Ok(letter), None).await
     }
 
-    async fn register_letter(&self, input: RegistrationInput, letter: Result<CheckedPdf, PdfError>) -> ClientResult<Membership> {
+    /// `replaces`: the refused action (conflict) this one queues again; it leaves the
+    /// outbox in the same transaction, and stays when this one is refused.
+    async fn register_letter(
+        &self,
+        input: RegistrationInput,
+        letter: Result<CheckedPdf, PdfError>,
+        replaces: Option<&str>,
+    ) -> ClientResult<Membership> {
         let account = self.require_account().await?;
         let scope = account.scope()?;
         let mut errors = Vec::new();
@@ -53,7 +60,7 @@ impl Client {
         // The letter is on disk (synced) before the action that needs it is recorded.
         let sha = self.docs.save(letter.bytes()).await?;
         let action = Action::Register { input, letter_sha256: sha };
-        self.enqueue(&mut tx, &account, target, action, None).await?;
+        self.enqueue(&mut tx, &account, target, action, None, replaces).await?;
         let (view, _) = store::view(&mut tx, target)
             .await?
             .ok_or_else(|| ClientError::corrupt("the local view lost a membership inside a transaction"))?;
@@ -64,6 +71,10 @@ impl Client {
 
     /// Approve, reject, deactivate or reactivate one membership, offline-first.
     pub async fn act(&self, id: Uuid, action: Action) -> ClientResult<Membership> {
+        self.act_replacing(id, action, None).await
+    }
+
+    async fn act_replacing(&self, id: Uuid, action: Action, replaces: Option<&str>) -> ClientResult<Membership> {
         let account = self.require_account().await?;
         match &action {
             Action::Reject { reason } | Action::Deactivate { reason } => {
@@ -77,7 +88,7 @@ impl Client {
         let mut tx = self.pool.begin().await?;
         self.check_transition(&mut tx, &account, id, &action).await?;
         let base = store::server_version(&mut tx, id).await?;
-        self.enqueue(&mut tx, &account, id, action, base).await?;
+        self.enqueue(&mut tx, &account, id, action, base, replaces).await?;
         let view = store::view(&mut tx, id).await?.map(|(m, _)| m);
         tx.commit().await?;
         self.after_action().await?;
@@ -87,15 +98,21 @@ impl Client {
     /// *Penghapusan Pengguna*: reason, SK number and the SK PDF; only from 0 or 5. The
     /// decree is checked here (tests and tools; the app calls [`Client::delete_checked`]).
     pub async fn delete(&self, id: Uuid, input: DeletionInput, decree: Vec<u8>) -> ClientResult<()> {
-        self.delete_with(id, input, CheckedPdf::check_here(decree)).await
+        self.delete_with(id, input, CheckedPdf::check_here(decree), None).await
     }
 
     /// [`Client::delete`] with a decree that already passed the check.
     pub async fn delete_checked(&self, id: Uuid, input: DeletionInput, decree: CheckedPdf) -> ClientResult<()> {
-        self.delete_with(id, input, Ok(decree)).await
+        self.delete_with(id, input, Ok(decree), None).await
     }
 
-    async fn delete_with(&self, id: Uuid, input: DeletionInput, decree: Result<CheckedPdf, PdfError>) -> ClientResult<()> {
+    async fn delete_with(
+        &self,
+        id: Uuid,
+        input: DeletionInput,
+        decree: Result<CheckedPdf, PdfError>,
+        replaces: Option<&str>,
+    ) -> ClientResult<()> {
         let account = self.require_account().await?;
         let mut errors = Vec::new();
         let form = input.validate().map_err(|e| errors.extend(e)).ok();
@@ -110,7 +127,7 @@ impl Client {
         };
         self.check_transition(&mut tx, &account, id, &action).await?;
         let base = store::server_version(&mut tx, id).await?;
-        self.enqueue(&mut tx, &account, id, action, base).await?;
+        self.enqueue(&mut tx, &account, id, action, base, replaces).await?;
         tx.commit().await?;
         self.after_action().await?;
         Ok(())
@@ -132,7 +149,14 @@ impl Client {
         membership_id: Uuid,
         action: Action,
         base_version: Option<i64>,
+        replaces: Option<&str>,
     ) -> ClientResult<()> {
+        if let Some(key) = replaces
+            && !outbox::dismiss(&mut *conn, key).await?
+        {
+            // Queued again meanwhile (another click): nothing twice.
+            return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
+        }
         outbox::push(&mut *conn, membership_id, &action, base_version).await?;
         store::rebuild_view(conn, membership_id, &account.acting()?).await?;
         Ok(())
@@ -151,22 +175,24 @@ impl Client {
     }
 
     /// Queues a refused action again, based on the server's current state (a new
-    /// idempotency key: it is a new request).
+    /// idempotency key: it is a new request). Checked as a new action would be; the
+    /// conflict leaves the outbox only in the transaction that queues the new one, so a
+    /// refusal here (or a crash) keeps it.
     pub async fn redo(&self, key: &str) -> ClientResult<Membership> {
-        let Some((action, id)) = outbox::take_conflict(&mut *self.pool.acquire().await?, key).await? else {
+        let Some((action, id)) = outbox::conflict(&mut *self.pool.acquire().await?, key).await? else {
             return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
         };
         match action {
             Action::Register { input, letter_sha256 } => {
                 let letter = self.docs.read(&letter_sha256).await?;
-                self.register(input, letter).await
+                self.register_letter(input, CheckedPdf::check_here(letter), Some(key)).await
             }
             Action::Delete { reason, decree_number, decree_sha256 } => {
                 let decree = self.docs.read(&decree_sha256).await?;
-                self.delete(id, DeletionInput { reason, decree_number }, decree).await?;
+                self.delete_with(id, DeletionInput { reason, decree_number }, CheckedPdf::check_here(decree), Some(key)).await?;
                 store::view(&mut *self.pool.acquire().await?, id).await?.map(|(m, _)| m).ok_or(ClientError::NotSignedIn)
             }
-            other => self.act(id, other).await,
+            other => self.act_replacing(id, other, Some(key)).await,
         }
     }
 

@@ -263,9 +263,9 @@ pub(crate) async fn dismiss(conn: &mut SqliteConnection, key: &str) -> sqlx::Res
     Ok(done.rows_affected() > 0)
 }
 
-/// Takes conflict `key` out of the outbox, to be queued again as a new action: its action
-/// and membership, or `None` when there is no such conflict.
-pub(crate) async fn take_conflict(conn: &mut SqliteConnection, key: &str) -> sqlx::Result<Option<(Action, Uuid)>> {
+/// Conflict `key`'s action and membership, or `None` when there is no such conflict. It
+/// stays in the outbox: [`dismiss`] it in the transaction that queues it again.
+pub(crate) async fn conflict(conn: &mut SqliteConnection, key: &str) -> sqlx::Result<Option<(Action, Uuid)>> {
     let row: Option<(String, String)> = sqlx::query_as("SELECT payload, membership_id FROM outbox WHERE key = $1 AND state = $2")
         .bind(key)
         .bind(OutboxState::Conflict.as_str())
@@ -274,7 +274,6 @@ pub(crate) async fn take_conflict(conn: &mut SqliteConnection, key: &str) -> sql
     let Some((payload, membership_id)) = row else { return Ok(None) };
     let action: Action = serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let id = Uuid::parse_str(&membership_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    sqlx::query("DELETE FROM outbox WHERE key = $1").bind(key).execute(conn).await?;
     Ok(Some((action, id)))
 }
 

@@ -240,12 +240,8 @@ impl Client {
     /// signs out here. Refused while actions wait (they would need a session to go), and
     /// when the server cannot be reached (the other devices would stay signed in).
     pub async fn sign_out_everywhere(&self) -> ClientResult<()> {
-        let waiting = outbox::count(&mut *self.pool.acquire().await?, OutboxState::Pending).await?;
-        if waiting > 0 {
-            return Err(ClientError::Refused(
-                ErrorCode::PendingActions,
-                format!("Masih ada {waiting} tindakan menunggu sinkronisasi. Sinkronkan dahulu sebelum keluar."),
-            ));
+        if let Some(warning) = unsent_actions(&mut *self.pool.acquire().await?).await? {
+            return Err(ClientError::Refused(ErrorCode::PendingActions, warning));
         }
         self.online(|token| async move { self.api.logout_all(&token).await }).await?;
         self.sign_out(false).await
@@ -257,12 +253,8 @@ impl Client {
     pub async fn sign_out(&self, discard_pending: bool) -> ClientResult<()> {
         let account = self.account().await?;
         let mut tx = self.pool.begin().await?;
-        let waiting = outbox::count(&mut tx, OutboxState::Pending).await?;
-        if waiting > 0 && !discard_pending {
-            return Err(ClientError::Refused(
-                ErrorCode::PendingActions,
-                format!("Masih ada {waiting} tindakan menunggu sinkronisasi. Sinkronkan dahulu sebelum keluar."),
-            ));
+        if !discard_pending && let Some(warning) = unsent_actions(&mut tx).await? {
+            return Err(ClientError::Refused(ErrorCode::PendingActions, warning));
         }
         if let Some(token) = self.access.lock().await.take() {
             let _ = self.api.logout(&token.token).await;
@@ -352,6 +344,23 @@ impl Client {
         let expires_at = Utc::now() + Duration::from_std(valid_for).unwrap_or_else(|_| Duration::minutes(5));
         *self.access.lock().await = Some(AccessToken { token: token.to_owned(), expires_at });
     }
+}
+
+/// What signing out would lose: actions waiting to be sent, and refused ones nobody has
+/// redone or dismissed yet; `None` when there are none.
+async fn unsent_actions(conn: &mut sqlx::SqliteConnection) -> ClientResult<Option<String>> {
+    let waiting = outbox::count(&mut *conn, OutboxState::Pending).await?;
+    let refused = outbox::count(&mut *conn, OutboxState::Conflict).await?;
+    Ok(match (waiting, refused) {
+        (0, 0) => None,
+        (w, 0) => Some(format!("Masih ada {w} tindakan menunggu sinkronisasi. Sinkronkan dahulu sebelum keluar.")),
+        (0, r) => Some(format!(
+            "Masih ada {r} tindakan yang ditolak server dan belum ditangani. Buka Sinkronisasi, ulangi atau abaikan dahulu sebelum keluar."
+        )),
+        (w, r) => Some(format!(
+            "Masih ada {w} tindakan menunggu sinkronisasi dan {r} tindakan ditolak server yang belum ditangani. Selesaikan di Sinkronisasi sebelum keluar."
+        )),
+    })
 }
 
 /// Removes everything of the previous account: memberships, satkers, details, outbox,

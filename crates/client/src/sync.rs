@@ -12,6 +12,7 @@
 //! views are rebuilt over pending entries, so nothing the user did offline goes backwards.
 
 use chrono::Utc;
+use myintress_core::ErrorCode;
 use myintress_core::api::{ChangeKind, Membership, Role, Satker};
 use myintress_core::status::Status;
 use uuid::Uuid;
@@ -82,7 +83,19 @@ impl Client {
         while let Some(entry) = self.next_entry().await? {
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: report.sent, total: Some(total.max(0) as u64) });
             outbox::count_attempt(&mut *self.pool().acquire().await?, entry.seq).await?;
-            let body = self.body(&entry).await?;
+            let body = match self.body(&entry).await {
+                Ok(body) => body,
+                // The letter or decree it sends is gone from this computer: nothing can ever
+                // send it, so it becomes a refused action the person sees, not a wedge that
+                // stops every later entry.
+                Err(ClientError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    self.refused(&entry, &missing_file()).await?;
+                    report.conflicts += 1;
+                    self.publish_counts().await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let path = entry.action.path(entry.membership_id);
             let if_match = match entry.action {
                 Action::Register { .. } => None,
@@ -316,7 +329,16 @@ impl Client {
         let mut fetched = 0;
         for (document_id, membership_id) in wanted {
             let Ok(id) = Uuid::parse_str(&document_id) else { continue };
-            let bytes = self.online(|token| async move { self.api().document(&token, id).await }).await?;
+            let bytes = match self.online(|token| async move { self.api().document(&token, id).await }).await {
+                Ok(bytes) => bytes,
+                // One letter the server will not give (gone, out of scope meanwhile) is
+                // skipped; the verifier opens it online later. Offline ends the prefetch.
+                Err(ClientError::Api(e @ ApiError::Problem { .. })) if !e.is_unauthorized() => {
+                    tracing::warn!(document = %id, error = %e, "letter not prefetched");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let sha = self.documents().save(&bytes).await?;
             let mut tx = self.pool().begin().await?;
             remember_document(&mut tx, id, &sha, bytes.len(), Uuid::parse_str(&membership_id).unwrap_or_default()).await?;
@@ -393,7 +415,11 @@ impl Client {
             }
             self.push().await?;
             self.pull().await?;
-            self.prefetch().await?;
+            // Letters are fetched ahead for offline work; failing that never fails the
+            // round (the sync state stays what push and pull made it).
+            if let Err(e) = self.prefetch().await {
+                tracing::warn!(error = %e, "prefetching letters stopped; the next round tries again");
+            }
             // Actions taken while pulling go out in the same round.
             self.push().await?;
             Ok::<(), ClientError>(())
@@ -468,4 +494,22 @@ async fn remember_document(conn: &mut sqlx::SqliteConnection, id: Uuid, sha: &st
 /// A change the server sent that does not read as the contract says.
 fn bad_answer(e: serde_json::Error) -> ClientError {
     ClientError::Api(ApiError::Decode(e.to_string()))
+}
+
+/// The refusal recorded for an action whose cached letter or decree is missing.
+fn missing_file() -> myintress_core::api::Problem {
+    myintress_core::api::Problem {
+        kind: "about:blank".into(),
+        title: "Berkas tidak ditemukan".into(),
+        status: 422,
+        detail: "Berkas PDF untuk tindakan ini tidak ada lagi di komputer ini, sehingga tidak dapat dikirim. \
+                 Abaikan tindakan ini, lalu lakukan kembali dengan memilih berkas PDF-nya."
+            .into(),
+        code: ErrorCode::FileUnreadable,
+        errors: Vec::new(),
+        score: None,
+        threshold: None,
+        membership: None,
+        request_id: None,
+    }
 }

@@ -83,6 +83,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     IdempotencyKeyReused,
     RateLimited,
+    /// 503: the server sheds load for a moment (`Retry-After` says when to try again);
+    /// nothing was stored.
+    ServiceOverloaded,
     InternalError,
     // The desktop's own refusals, never sent by the server.
     /// The server could not be reached (or answered 5xx/429): the action waits.
@@ -110,7 +113,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 62] = [
+    pub const ALL: [ErrorCode; 63] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -160,6 +163,7 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::IdempotencyKeyReused,
         Self::RateLimited,
+        Self::ServiceOverloaded,
         Self::InternalError,
         Self::Offline,
         Self::BadAnswer,
@@ -233,6 +237,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited => "rate_limited",
+            Self::ServiceOverloaded => "service_overloaded",
             Self::InternalError => "internal_error",
             Self::Offline => "offline",
             Self::BadAnswer => "bad_answer",
@@ -292,6 +297,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
+            Self::ServiceOverloaded => 503,
             Self::InternalError
             | Self::BadAnswer
             | Self::KeychainUnavailable
@@ -375,6 +381,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "Format kiriman tidak didukung untuk alamat ini.",
             Self::IdempotencyKeyReused => "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.",
             Self::RateLimited => "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.",
+            Self::ServiceOverloaded => "Server pusat sedang sibuk. Data belum disimpan; coba lagi sebentar lagi.",
             Self::InternalError => "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.",
             Self::Offline => "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.",
             Self::BadAnswer => "Jawaban server pusat tidak dikenali. Perbarui aplikasi atau hubungi petugas.",

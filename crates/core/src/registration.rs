@@ -57,6 +57,7 @@ impl RegistrationInput {
         let mut errors = Vec::new();
         let nik = collect(&mut errors, "nik", Nik::parse(&self.nik));
         let name = collect(&mut errors, "name", PersonName::parse(&self.name));
+        let nip = collect(&mut errors, "nip", Nip::parse_optional(&self.nip));
         let phone = collect(&mut errors, "phone", PhoneNumber::parse(&self.phone));
         let email = collect(&mut errors, "email", Email::parse(&self.email));
         let satker_code = collect(&mut errors, "satker_code", SatkerCode::parse(&self.satker_code));
@@ -65,20 +66,11 @@ impl RegistrationInput {
             Route::Kppn => collect(&mut errors, "ticket_number", TicketNumber::parse_optional(&self.ticket_number)),
             Route::Satker => Some(None),
         };
-        match (nik, name, phone, email, satker_code, letter_number, ticket_number) {
-            (Some(nik), Some(name), Some(phone), Some(email), Some(satker_code), Some(letter_number), Some(ticket_number))
+        match (nik, name, nip, phone, email, satker_code, letter_number, ticket_number) {
+            (Some(nik), Some(name), Some(nip), Some(phone), Some(email), Some(satker_code), Some(letter_number), Some(ticket_number))
                 if errors.is_empty() =>
             {
-                Ok(RegistrationForm {
-                    nik,
-                    name,
-                    nip: Nip::parse_optional(&self.nip),
-                    phone,
-                    email,
-                    satker_code,
-                    letter_number,
-                    ticket_number,
-                })
+                Ok(RegistrationForm { nik, name, nip, phone, email, satker_code, letter_number, ticket_number })
             }
             _ => Err(errors),
         }

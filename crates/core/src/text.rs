@@ -115,9 +115,10 @@ text_type!(
 );
 
 text_type!(
-    /// NIP or NRP: any characters, no length limit (guide §3). Optional on the form: an
-    /// empty input means "no NIP", see [`Nip::parse_optional`].
-    Nip, max = None, multi_line = false
+    /// NIP or NRP: any characters (guide §3), at most 50 (an 18-digit NIP or an NRP with
+    /// its rank fits many times; a megabyte does not). Optional on the form: an empty input
+    /// means "no NIP", see [`Nip::parse_optional`].
+    Nip, max = Some(50), multi_line = false
 );
 
 text_type!(
@@ -141,9 +142,13 @@ text_type!(
 );
 
 impl Nip {
-    /// An empty or blank NIP is "not given", not an error.
-    pub fn parse_optional(input: &str) -> Option<Nip> {
-        Nip::parse(input).ok()
+    /// An empty or blank NIP is "not given", not an error; a too-long one is.
+    pub fn parse_optional(input: &str) -> Result<Option<Nip>, TextError> {
+        match Nip::parse(input) {
+            Ok(n) => Ok(Some(n)),
+            Err(TextError::Empty) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

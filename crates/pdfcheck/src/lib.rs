@@ -5,8 +5,14 @@
 //! The child is the caller's own executable started with an argument of its choosing
 //! (`myintress-server check-pdf`, the app's hidden `--myintress-check-pdf`); its `main`
 //! calls [`serve_child`] first thing. The PDF goes in on stdin, the outcome comes back on
-//! stdout in core's wire form. On Unix the child's address space and CPU time are capped
-//! with `setrlimit`; everywhere, its wall time is capped with a kill.
+//! stdout in core's wire form. The child gets an empty environment (no database URL, no
+//! SMTP password reaches it). On Unix its address space, CPU time, open files, processes
+//! and file writes are capped with `setrlimit`; everywhere, its wall time is capped with a
+//! kill. How many run at once fits the machine's cores and memory.
+//!
+//! A check that cannot start in time, or runs out of wall time (the machine is loaded: the
+//! CPU limit stops a document that merely computes too long), is [`Busy`], the caller's
+//! "try again" (`503`), never a verdict on the document.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -46,6 +52,22 @@ impl CheckedPdf {
     }
 }
 
+/// The checker had no room for this check, or the machine was too loaded to finish it in
+/// time: try again later. Not the document's fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("pemeriksa PDF sedang sibuk")
+    }
+}
+
+impl std::error::Error for Busy {}
+
+/// How long a check waits for a free slot before it is [`Busy`].
+const QUEUE_WAIT: Duration = Duration::from_secs(20);
+
 /// Starts checks in child processes of `program`, a bounded number at a time.
 #[derive(Clone)]
 pub struct PdfChecker {
@@ -62,18 +84,24 @@ pub struct PdfChecker {
 
 impl PdfChecker {
     /// Checks by running `program args…` (which must call [`serve_child`]): at most 30 s
-    /// of wall time, 20 s of CPU and 1 GiB of address space each, two per core at once.
+    /// of wall time, 20 s of CPU and 1 GiB of address space each; as many at once as there
+    /// are cores, and no more than half the machine's memory can hold.
     pub fn new(program: PathBuf, args: impl IntoIterator<Item = impl Into<OsString>>) -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let memory_bytes: u64 = 1024 * 1024 * 1024;
         PdfChecker {
             program,
             args: args.into_iter().map(Into::into).collect(),
             wall: Duration::from_secs(30),
             cpu_seconds: 20,
-            memory_bytes: 1024 * 1024 * 1024,
-            slots: Arc::new(Semaphore::new(cores * 2)),
+            memory_bytes,
+            slots: Arc::new(Semaphore::new(slots_for(memory_bytes))),
             in_process: false,
         }
+    }
+
+    /// How many checks may run at once.
+    pub fn capacity(&self) -> usize {
+        self.slots.available_permits()
     }
 
     /// The same check without the child process: no limits, so only for measuring what
@@ -94,14 +122,15 @@ impl PdfChecker {
         if let Err(e) = myintress_core::pdf::check_envelope(bytes) {
             return Ok(Err(e));
         }
-        let _slot = self.slots.acquire().await.context("pemeriksa PDF ditutup")?;
+        let _slot = match tokio::time::timeout(QUEUE_WAIT, self.slots.acquire()).await {
+            Ok(slot) => slot.context("pemeriksa PDF ditutup")?,
+            Err(_) => return Err(Busy.into()),
+        };
         if self.in_process {
             let input = bytes.to_vec();
             return tokio::task::spawn_blocking(move || myintress_core::pdf::check(&input)).await.context("pemeriksa PDF");
         }
-        let mut command = tokio::process::Command::new(&self.program);
-        command.args(&self.args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
-        self.limit(&mut command);
+        let mut command = self.command();
         let mut child = command.spawn().with_context(|| format!("menjalankan {}", self.program.display()))?;
         let mut stdin = child.stdin.take().context("stdin pemeriksa PDF")?;
         let mut stdout = child.stdout.take().context("stdout pemeriksa PDF")?;
@@ -122,9 +151,11 @@ impl PdfChecker {
             Ok(Ok(output)) => output,
             Ok(Err(e)) => return Err(e).context("membaca hasil pemeriksa PDF"),
             Err(_) => {
+                // Its CPU limit (shorter than the wall time) stops a document that computes
+                // too long; running out of wall time means the machine is loaded.
                 let _ = child.kill().await;
                 tracing::warn!("PDF check exceeded {:?}; child killed", self.wall);
-                return Ok(Err(PdfError::Unreadable { reason: "pemeriksaan melebihi batas waktu".into() }));
+                return Err(Busy.into());
             }
         };
         let status = child.wait().await?;
@@ -137,6 +168,22 @@ impl PdfChecker {
                 Ok(Err(PdfError::Unreadable { reason: format!("pemeriksa PDF berhenti ({status})") }))
             }
         }
+    }
+
+    /// The child's command: our program and arguments, an empty environment, the limits.
+    fn command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.program);
+        command.args(&self.args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
+        // Nothing of ours reaches the child: no database URL, no SMTP password, no keys.
+        command.env_clear();
+        #[cfg(windows)]
+        for name in ["SystemRoot", "TEMP", "TMP"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        self.limit(&mut command);
+        command
     }
 
     /// [`PdfChecker::check`], keeping the bytes with the report when they pass.
@@ -160,6 +207,11 @@ impl PdfChecker {
                 limit(libc::RLIMIT_AS, memory)?;
                 limit(libc::RLIMIT_CPU, cpu)?;
                 limit(libc::RLIMIT_CORE, 0)?;
+                // No files written (stdout is a pipe), a few descriptors, no new processes.
+                limit(libc::RLIMIT_FSIZE, 0)?;
+                limit(libc::RLIMIT_NOFILE, 16)?;
+                #[cfg(target_os = "linux")]
+                limit(libc::RLIMIT_NPROC, 0)?;
                 Ok(())
             });
         }
@@ -176,6 +228,28 @@ impl PdfChecker {
     fn limit(&self, _command: &mut tokio::process::Command) {}
 }
 
+/// As many checks at once as there are cores, and no more than half the memory can hold
+/// at `memory_bytes` each (at least one).
+fn slots_for(memory_bytes: u64) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let by_memory = total_memory().map(|total| (total / 2 / memory_bytes) as usize).unwrap_or(cores);
+    cores.min(by_memory).max(1)
+}
+
+/// The machine's memory in bytes, where it can be read.
+fn total_memory() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let kib: u64 = text.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
 /// The child's side: reads at most one byte over the size limit from stdin (an oversized
 /// file is refused without reading it all), checks it and prints the outcome.
 pub fn serve_child() -> Result<()> {
@@ -185,4 +259,44 @@ pub fn serve_child() -> Result<()> {
     let outcome = myintress_core::pdf::check_wire(&bytes);
     std::io::stdout().write_all(outcome.as_bytes()).context("menulis stdout")?;
     Ok(())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The child starts with nothing of ours in its environment and under every limit
+    /// (a shell's builtins report what it got; no process is forked).
+    #[tokio::test]
+    async fn the_child_gets_an_empty_environment_and_its_limits() {
+        // Builtins only: a command substitution would fork, which the child may not.
+        let script = "export -p; echo limits; ulimit -n; ulimit -f; ulimit -u; ulimit -t";
+        let checker = PdfChecker::new("/bin/bash".into(), ["-c", script]);
+        let mut command = checker.command();
+        command.stdin(Stdio::null());
+        let output = command.output().await.unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some(), "the test's own environment has something to leak");
+        assert!(!text.contains("CARGO_") && !text.contains("PATH="), "{text}");
+        let limits: Vec<&str> = text.split("limits\n").nth(1).unwrap_or_default().lines().collect();
+        assert_eq!(limits, ["16", "0", "0", "20"], "open files, file size, processes, CPU seconds: {text}");
+    }
+
+    /// Out of wall time (a loaded machine) is "try again", not a verdict on the document.
+    #[tokio::test]
+    async fn running_out_of_wall_time_is_busy() {
+        let mut checker = PdfChecker::new("/bin/sleep".into(), ["5"]);
+        checker.wall = Duration::from_millis(200);
+        let minimal = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/pdf/accepted/minimal-hand-written.pdf")).unwrap();
+        let error = checker.check(&minimal).await.unwrap_err();
+        assert!(error.downcast_ref::<Busy>().is_some(), "{error:#}");
+    }
+
+    #[test]
+    fn as_many_at_once_as_cores_and_memory_allow() {
+        let slots = slots_for(1024 * 1024 * 1024);
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert!((1..=cores).contains(&slots), "{slots}");
+        assert_eq!(slots_for(u64::MAX), 1, "at least one");
+    }
 }

@@ -224,6 +224,21 @@ async fn register(
     }
 }
 
+/// Refuses a database that holds verifiers other than the demo's: demo data goes only
+/// into an empty database or one the demo made.
+pub async fn refuse_real_data(store: &dyn crate::store::Store) -> Result<()> {
+    let demo = [VERIFIER_NIK, OTHER_VERIFIER_NIK];
+    let verifiers = store.read().await?.verifiers().await?;
+    if let Some(real) = verifiers.iter().find(|v| !demo.contains(&v.nik.as_str())) {
+        anyhow::bail!(
+            "Basis data ini sudah berisi data nyata (misalnya akun verifikator {}); data demo hanya dimuat ke basis data kosong. \
+             Jalankan demo dengan --data-dir dan --database-url yang lain.",
+            myintress_core::nik::mask_nik(&real.nik)
+        );
+    }
+    Ok(())
+}
+
 /// Loads the demo data unless it is already there. Returns false when it was.
 pub async fn load(state: &AppState) -> Result<bool> {
     let mut conn = state.store.read().await?;

@@ -134,6 +134,17 @@ impl ApiError {
     }
 }
 
+/// A fault of the letter checker: [`myintress_pdfcheck::Busy`] is the server shedding load
+/// (`503 service_overloaded`, with `Retry-After`; not remembered under an idempotency key),
+/// anything else is ours.
+pub fn checker_fault(e: anyhow::Error) -> ApiError {
+    if e.downcast_ref::<myintress_pdfcheck::Busy>().is_some() {
+        tracing::warn!("letter check shed: the checker is busy");
+        return ApiError::code(ErrorCode::ServiceOverloaded);
+    }
+    ApiError::Internal(e)
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Internal(anyhow::Error::new(e))

@@ -1,6 +1,6 @@
 //! `Idempotency-Key`: the same key with the same body returns the first response again
 //! without doing the work twice; the same key with a different body is
-//! `422 idempotency_key_reused`. Keys are per account and kept 48 hours.
+//! `422 idempotency_key_reused`. Keys are per account and kept 30 days ([`crate::store::IDEMPOTENCY_DAYS`]).
 //!
 //! A state change saves its key in the same transaction as the change, so a retry after a
 //! lost response can never apply it twice. A refusal before any change (validation, PDF,

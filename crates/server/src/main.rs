@@ -137,6 +137,11 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Demo => {
             std::fs::create_dir_all(&settings.data_dir)?;
+            // Never demo people in a database that holds real ones (a production URL in
+            // the environment by mistake).
+            let store = myintress_server::store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
+            myintress_server::demo::refuse_real_data(store.as_ref()).await?;
+            drop(store);
             let (reference, residents) = myintress_server::demo::write_files(&settings.data_dir)?;
             settings.reference_dir.get_or_insert(reference);
             settings.residents.get_or_insert(residents);

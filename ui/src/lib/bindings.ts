@@ -240,7 +240,12 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 /**  404: not there, or not in the caller's scope (indistinguishable on purpose). */
 "not_found" | 
 /**  400: not JSON, a wrong query parameter, a broken multipart body. */
-"bad_request" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | "internal_error" | 
+"bad_request" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | 
+/**
+ *  503: the server sheds load for a moment (`Retry-After` says when to try again);
+ *  nothing was stored.
+ */
+"service_overloaded" | "internal_error" | 
 /**  The server could not be reached (or answered 5xx/429): the action waits. */
 "offline" | 
 /**  The server answered something the contract does not describe. */

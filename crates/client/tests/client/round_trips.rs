@@ -37,6 +37,7 @@ on_both_worlds!(
     two_verifiers_decide_the_same_request_one_wins,
     resubmission_supersedes_an_offline_decision,
     rules_refuse_early_and_queue_nothing,
+    a_queued_registration_whose_letter_vanished_does_not_wedge_the_outbox,
 );
 
 async fn search(desk: &crate::support::Desk, text: &str) -> Vec<ListRow> {
@@ -125,6 +126,12 @@ async fn two_verifiers_decide_the_same_request_one_wins(world: World) {
     assert_eq!(view.status, Status::Active, "the loser's view rolled back to the server's state");
     assert_eq!(b.client.subscribe().borrow().conflicts, 1);
 
+    // "Ulangi" on a reject of what is now active is refused here, and the refused action
+    // stays (it used to be deleted before the new one was checked); signing out warns.
+    assert!(b.client.redo(&outbox[0].key).await.is_err());
+    assert_eq!(b.client.outbox().await.unwrap().len(), 1, "a refused redo keeps the action");
+    assert_eq!(b.client.sign_out(false).await.unwrap_err().code(), ErrorCode::PendingActions, "a conflict is not lost by signing out");
+
     // Dismissing removes it; nothing else changes.
     b.client.dismiss(&outbox[0].key).await.unwrap();
     assert!(b.client.outbox().await.unwrap().is_empty());
@@ -185,4 +192,25 @@ async fn rules_refuse_early_and_queue_nothing(world: World) {
         Ok(m) => panic!("{m:?}"),
     }
     assert_eq!(desk.client.outbox().await.unwrap().len(), 1);
+}
+
+async fn a_queued_registration_whose_letter_vanished_does_not_wedge_the_outbox(world: World) {
+    let desk = world.kppn_desk().await;
+    world.proxy.set_mode(Mode::Refuse);
+    let (first, first_pdf) = input(16, "019001");
+    desk.client.register(first, first_pdf.clone()).await.unwrap();
+    let (second, pdf) = input(17, "019001");
+    let second = desk.client.register(second, pdf).await.unwrap();
+    assert_eq!(desk.client.outbox().await.unwrap().len(), 2);
+    // The first letter's cached file disappears (a cleaner, a disk error, a person).
+    let sha = desk.client.documents().save(&first_pdf).await.unwrap();
+    std::fs::remove_file(desk.client.documents().path(&sha)).unwrap();
+    world.proxy.set_mode(Mode::Pass);
+
+    desk.client.sync_once().await.expect("the round goes on");
+    let outbox = desk.client.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1, "the other registration went up: {outbox:?}");
+    assert_eq!(outbox[0].answer.as_ref().unwrap().code, ErrorCode::FileUnreadable);
+    let kppn = world.server.login(&world.kppn_nik, crate::support::KPPN_PASSWORD).await.unwrap();
+    assert_eq!(kppn.rows_of(&second.nik).await.len(), 1);
 }

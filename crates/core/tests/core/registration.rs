@@ -45,13 +45,17 @@ fn registration_required_fields_are_all_reported_at_once() {
 }
 
 #[test]
-fn nip_is_optional_any_characters_no_length_limit() {
+fn nip_is_optional_any_characters_at_most_fifty() {
     let mut input = valid();
     input.nip = "   ".into();
     assert_eq!(input.validate(Route::Satker).unwrap().nip, None);
-    let long = "NRP/ABC-123 ".repeat(100);
-    assert_eq!(Nip::parse(&long).unwrap().as_str(), long.trim());
-    assert_eq!(Nip::MAX_CHARS, None);
+    let nrp = "NRP/ABC-123 Kapten (Inf)";
+    assert_eq!(Nip::parse(nrp).unwrap().as_str(), nrp);
+    assert_eq!(Nip::MAX_CHARS, Some(50));
+    // A too-long one is refused on its field, never silently dropped.
+    input.nip = "NRP/ABC-123 ".repeat(100);
+    let errors = input.validate(Route::Satker).unwrap_err();
+    assert_eq!((errors[0].field.as_str(), errors[0].code.clone()), ("nip", ErrorCode::FieldTooLong));
 }
 
 #[test]

@@ -92,7 +92,7 @@ pub async fn document(State(state): State<Arc<AppState>>, caller: Caller, Path(i
     let name = format!("inline; filename=\"{}-{}.pdf\"", doc.kind.as_str(), id);
     headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).map_err(anyhow::Error::from)?);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; sandbox"));
     Ok(response)
 }

@@ -257,6 +257,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        // Answers carry people's data and credentials: no cache (a proxy's, a browser's)
+        // keeps one. The desktop keeps its own encrypted copy of what it needs.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(trace)
         .layer(middleware::from_fn_with_state(state.clone(), set_client_addr))
         .layer(PropagateRequestIdLayer::x_request_id())

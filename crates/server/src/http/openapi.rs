@@ -18,7 +18,7 @@ counted for every well-formed NIK whether or not it exists. Sign-in endpoints ar
 per address (10/s, burst 60; `429 rate_limited`).\n\
 - `If-Match` is optional on actions; when given and stale the answer is `409 version_conflict`, \
 or `409 request_superseded` when a newer submission replaced the request.\n\
-- `Idempotency-Key` is per account, kept 48 hours; refusals before any change are replayed \
+- `Idempotency-Key` is per account, kept 30 days; refusals before any change are replayed \
 too, server faults (5xx) are not.\n\
 - Memberships carry `listed`: whether *Daftar Pengguna* shows the row (a rejection stops \
 showing once a later registration of the person in the satker is approved).\n\

@@ -16,8 +16,15 @@ pub fn problem_response(problem: &Problem) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // Nothing was stored: try again in a moment (the desktop retries on its own).
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+    }
     response
 }
+
+/// What a `503` asks the client to wait before trying again.
+pub const RETRY_AFTER_SECONDS: &str = "5";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -37,4 +44,20 @@ pub fn replayed(saved: StoredAnswer) -> Response {
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_checker_is_a_503_with_retry_after() {
+        let error = crate::error::checker_fault(myintress_pdfcheck::Busy.into());
+        assert_eq!(error.problem().code, myintress_core::ErrorCode::ServiceOverloaded);
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_SECONDS);
+        let other = crate::error::checker_fault(anyhow::anyhow!("no such program"));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -161,7 +161,8 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
     drop(conn);
 
     // 3. The letter, in a child process with limits.
-    let report = state.pdf.check(&letter).await?.map_err(|e| ApiError::Fields(vec![e.for_field("letter")]))?;
+    let report =
+        state.pdf.check(&letter).await.map_err(crate::error::checker_fault)?.map_err(|e| ApiError::Fields(vec![e.for_field("letter")]))?;
 
     // 4. The civil registry: the NIK exists and the name matches well enough.
     let resident = match state.dukcapil.lookup(form.nik.as_str()).await {

@@ -359,6 +359,9 @@ pub struct ActivationRow {
     pub purpose: TokenPurpose,
 }
 
+/// How long an `Idempotency-Key` and its first answer are kept.
+pub const IDEMPOTENCY_DAYS: i64 = 30;
+
 /// What a single-use password link is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {

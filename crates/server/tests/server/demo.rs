@@ -69,3 +69,14 @@ impl Drop for KillOnDrop<'_> {
         let _ = self.0.wait();
     }
 }
+
+/// A database with real people in it (a production URL in the environment by mistake) is
+/// refused, before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_refuses_a_database_with_real_data() {
+    let server = crate::support::TestServer::start(&crate::support::Backend::Sqlite).await;
+    server.verifier("019").await;
+    let (ok, out) = server.cli(&["demo", "--listen", "127.0.0.1:0"], "");
+    assert!(!ok && out.contains("sudah berisi data nyata"), "{out}");
+    assert!(server.state().store.read().await.unwrap().account(myintress_server::demo::VERIFIER_NIK).await.unwrap().is_none());
+}

@@ -14,6 +14,7 @@ mod bad_input;
 mod browser;
 mod demo;
 mod dukcapil_http;
+mod hardening;
 mod integrity;
 mod migrations;
 mod pdf_child;

@@ -39,11 +39,33 @@ macro_rules! upkeep_sql {
 
         pub(super) async fn purge_expired(c: &mut <$db as sqlx::Database>::Connection, now: DateTime<Utc>) -> StoreResult<()> {
             let now_us = micros(now);
-            // Idempotency keys are kept 48 h (the contract promises at least 24 h).
-            let keep_keys = now_us - 48 * 3600 * 1_000_000;
+            let days = |n: i64| now_us - n * 24 * 3600 * 1_000_000;
+            // Idempotency keys are kept 30 days (a desktop may come back after a long
+            // weekend and a holiday; the contract promises at least that).
             sqlx::query("DELETE FROM captchas WHERE expires_at <= $1").bind(now_us).execute(&mut *c).await?;
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_us).execute(&mut *c).await?;
-            sqlx::query("DELETE FROM idempotency WHERE created_at <= $1").bind(keep_keys).execute(&mut *c).await?;
+            sqlx::query("DELETE FROM idempotency WHERE created_at <= $1").bind(days(IDEMPOTENCY_DAYS)).execute(&mut *c).await?;
+            // A refresh token is needed until its family expires (a used one detects reuse);
+            // a revoked one a day longer, so its desktop is still told why.
+            sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= $1 OR revoked_at <= $2")
+                .bind(now_us)
+                .bind(days(1))
+                .execute(&mut *c)
+                .await?;
+            // Links: expired, or used (or replaced) a day ago; either way the page says 410.
+            sqlx::query("DELETE FROM activation_tokens WHERE expires_at <= $1 OR used_at <= $2")
+                .bind(now_us)
+                .bind(days(1))
+                .execute(&mut *c)
+                .await?;
+            // Failed sign-ins: no lock running and the counting window long over.
+            sqlx::query("DELETE FROM login_attempts WHERE (locked_until IS NULL OR locked_until <= $1) AND first_failure_at <= $2")
+                .bind(now_us)
+                .bind(days(1))
+                .execute(&mut *c)
+                .await?;
+            // Sent e-mails (their bodies were emptied when sent): a month of delivery record.
+            sqlx::query("DELETE FROM mail_outbox WHERE sent_at <= $1").bind(days(30)).execute(&mut *c).await?;
             Ok(())
         }
 
