@@ -97,9 +97,12 @@ impl Client {
                 Err(e) => return Err(e),
             };
             let path = entry.action.path(entry.membership_id);
-            let if_match = match entry.action {
-                Action::Register { .. } => None,
-                _ => entry.base_version,
+            let if_match = match (&entry.action, entry.base_version) {
+                (Action::Register { .. }, _) => None,
+                (_, Some(seen)) => Some(seen),
+                // An action on a membership this desk registered before the server had it:
+                // the version the registration's answer brought (applied just before).
+                (_, None) => store::server_version(&mut *self.pool().acquire().await?, entry.membership_id).await?,
             };
             let (path, key, body) = (path.as_str(), entry.key.as_str(), &body);
             let answer = self.online(|token| async move { self.api().send_action(&token, path, key, if_match, body).await }).await;

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     LetterEncrypted,
     LetterUnreadable,
     LetterActiveContent,
+    /// 422: a stream inflates beyond the limit, or the file holds too many objects.
+    LetterBomb,
     AlreadyActive,
     DormantExists,
     SatkerOutOfScope,
@@ -80,6 +82,9 @@ pub enum ErrorCode {
     /// 400: not JSON, a wrong query parameter, a broken multipart body.
     BadRequest,
     PayloadTooLarge,
+    /// 428: an action on an existing membership without `If-Match` (the version the
+    /// person saw).
+    PreconditionRequired,
     UnsupportedMediaType,
     IdempotencyKeyReused,
     RateLimited,
@@ -113,7 +118,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 63] = [
+    pub const ALL: [ErrorCode; 65] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -129,6 +134,7 @@ impl ErrorCode {
         Self::LetterEncrypted,
         Self::LetterUnreadable,
         Self::LetterActiveContent,
+        Self::LetterBomb,
         Self::AlreadyActive,
         Self::DormantExists,
         Self::SatkerOutOfScope,
@@ -160,6 +166,7 @@ impl ErrorCode {
         Self::NotFound,
         Self::BadRequest,
         Self::PayloadTooLarge,
+        Self::PreconditionRequired,
         Self::UnsupportedMediaType,
         Self::IdempotencyKeyReused,
         Self::RateLimited,
@@ -203,6 +210,7 @@ impl ErrorCode {
             Self::LetterEncrypted => "letter_encrypted",
             Self::LetterUnreadable => "letter_unreadable",
             Self::LetterActiveContent => "letter_active_content",
+            Self::LetterBomb => "letter_bomb",
             Self::AlreadyActive => "already_active",
             Self::DormantExists => "dormant_exists",
             Self::SatkerOutOfScope => "satker_out_of_scope",
@@ -234,6 +242,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::BadRequest => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::PreconditionRequired => "precondition_required",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited => "rate_limited",
@@ -280,6 +289,7 @@ impl ErrorCode {
             | Self::LetterEncrypted
             | Self::LetterUnreadable
             | Self::LetterActiveContent
+            | Self::LetterBomb
             | Self::ReasonRequired
             | Self::UnknownField
             | Self::PasswordTooWeak
@@ -295,6 +305,7 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::BadRequest | Self::ServerUrlInvalid | Self::ServerNotSet => 400,
             Self::PayloadTooLarge => 413,
+            Self::PreconditionRequired => 428,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::ServiceOverloaded => 503,
@@ -339,6 +350,9 @@ impl ErrorCode {
             Self::LetterEncrypted => "Dokumen PDF dilindungi kata sandi; unggah dokumen yang dapat dibuka tanpa kata sandi",
             Self::LetterUnreadable => "Dokumen PDF rusak atau tidak dapat dibaca",
             Self::LetterActiveContent => "Dokumen PDF berisi konten aktif yang tidak diizinkan",
+            Self::LetterBomb => {
+                "Dokumen PDF tidak wajar: isinya mengembang jauh melebihi ukuran file. Pindai atau cetak ulang dokumen ke PDF lalu unggah kembali"
+            }
             Self::AlreadyActive => "Pengguna sudah aktif pada satker ini, pendaftaran ditolak",
             Self::DormantExists => "Pengguna berstatus Dormant pada satker ini; KPPN mitra kerja dapat mengaktifkan kembali",
             Self::SatkerOutOfScope => "Tidak dapat mendaftarkan pengguna untuk satker lain",
@@ -378,6 +392,7 @@ impl ErrorCode {
             Self::NotFound => "Data tidak ditemukan.",
             Self::BadRequest => "Permintaan tidak valid",
             Self::PayloadTooLarge => "Ukuran kiriman melebihi batas; dokumen maksimal 5MB.",
+            Self::PreconditionRequired => "Versi data yang dilihat (If-Match) wajib disertakan; muat ulang data pengguna lalu ulangi.",
             Self::UnsupportedMediaType => "Format kiriman tidak didukung untuk alamat ini.",
             Self::IdempotencyKeyReused => "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.",
             Self::RateLimited => "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.",

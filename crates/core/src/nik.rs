@@ -159,6 +159,31 @@ pub fn mask_nik(text: &str) -> String {
     text.chars().enumerate().map(|(i, c)| if i + 4 < n { '•' } else { c }).collect()
 }
 
+/// `text` with every run of exactly 16 digits masked as [`mask_nik`] does: for messages
+/// that may carry a NIK somewhere inside (an address of a request, an error's text).
+pub fn mask_niks_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() == 16 {
+            out.push_str(&mask_nik(digits));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
 impl fmt::Display for Nik {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -197,4 +222,17 @@ impl std::str::FromStr for Nik {
 pub fn encode_birth_date(date: NaiveDate, sex: Sex) -> String {
     let day = date.day() + if sex == Sex::Female { 40 } else { 0 };
     format!("{:02}{:02}{:02}", day, date.month(), date.year().rem_euclid(100))
+}
+
+#[cfg(test)]
+mod masking_tests {
+    #[test]
+    fn every_nik_in_a_message_is_masked_and_nothing_else() {
+        let text = "error sending request for url (http://127.0.0.1:8080/api/v1/digit/3171011201900001?x=12345)";
+        assert_eq!(
+            super::mask_niks_in(text),
+            "error sending request for url (http://127.0.0.1:8080/api/v1/digit/••••••••••••0001?x=12345)"
+        );
+        assert_eq!(super::mask_niks_in("31710112019000011"), "31710112019000011", "17 digits are no NIK");
+    }
 }

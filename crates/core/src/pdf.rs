@@ -38,6 +38,13 @@ const MAX_SCAN_DEPTH: usize = 64;
 /// huge text layer does not bloat the stored report.
 const MAX_TEXT_CHARS: usize = 200_000;
 
+/// All Flate streams of a document together may inflate to at most this (a scanned A4
+/// page at 300 dpi in RGB is about 25 MB; a 5 MB letter of many such pages fits).
+pub const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// At most this many objects (a long letter has hundreds; each costs the viewers memory).
+pub const MAX_OBJECTS: usize = 50_000;
+
 /// Which parser read the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -121,6 +128,10 @@ pub enum PdfError {
     Unreadable { reason: String },
     #[error("dokumen berisi konten aktif yang tidak diizinkan: {found:?}")]
     ActiveContent { found: Vec<ActiveContent> },
+    /// Streams that inflate beyond [`MAX_INFLATED_BYTES`], or more than [`MAX_OBJECTS`]
+    /// objects: every desktop that opens it would pay for it.
+    #[error("dokumen mengembang melebihi batas: {reason}")]
+    Bomb { reason: String },
 }
 
 impl Coded for PdfError {
@@ -132,6 +143,7 @@ impl Coded for PdfError {
             PdfError::Encrypted => ErrorCode::LetterEncrypted,
             PdfError::NoPages | PdfError::Unreadable { .. } => ErrorCode::LetterUnreadable,
             PdfError::ActiveContent { .. } => ErrorCode::LetterActiveContent,
+            PdfError::Bomb { .. } => ErrorCode::LetterBomb,
         }
     }
 
@@ -170,8 +182,13 @@ pub fn check(bytes: &[u8]) -> Result<PdfReport, PdfError> {
         return Err(PdfError::Unreadable { reason: "dokumen terpotong: penanda %%EOF tidak ada di akhir file".into() });
     }
 
-    let primary = guarded(|| read_with_pdf_rs(bytes));
+    // lopdf first: it also measures what the streams inflate to, before anything (its own
+    // text extraction, the other parser, a viewer) inflates them.
     let secondary = guarded(|| read_with_lopdf(bytes));
+    if let Err(ReadError::Bomb(reason)) = secondary {
+        return Err(PdfError::Bomb { reason });
+    }
+    let primary = guarded(|| read_with_pdf_rs(bytes));
 
     let (chosen, text) = match (primary, secondary) {
         // Both read it: trust the primary for structure, take the text from lopdf.
@@ -294,6 +311,7 @@ enum ReadError {
     Password,
     NoPages,
     Failed(String),
+    Bomb(String),
 }
 
 impl std::fmt::Display for ReadError {
@@ -301,7 +319,7 @@ impl std::fmt::Display for ReadError {
         match self {
             ReadError::Password => f.write_str("kata sandi diperlukan"),
             ReadError::NoPages => f.write_str("tanpa halaman"),
-            ReadError::Failed(s) => f.write_str(s),
+            ReadError::Failed(s) | ReadError::Bomb(s) => f.write_str(s),
         }
     }
 }
@@ -360,6 +378,7 @@ fn read_with_lopdf(bytes: &[u8]) -> Result<Reading, ReadError> {
     if doc.is_encrypted() {
         return Err(ReadError::Password);
     }
+    inflation_guard(&doc)?;
     let page_numbers: Vec<u32> = doc.get_pages().keys().copied().collect();
     if page_numbers.is_empty() {
         return Err(ReadError::NoPages);
@@ -379,6 +398,39 @@ fn read_with_lopdf(bytes: &[u8]) -> Result<Reading, ReadError> {
         active_content: tree.scan(),
         text,
     })
+}
+
+/// Counts the objects and inflates every Flate stream into nothing, stopping at the
+/// limits: a decompression bomb is refused having cost at most [`MAX_INFLATED_BYTES`] of
+/// work and no memory.
+fn inflation_guard(doc: &lopdf::Document) -> Result<(), ReadError> {
+    if doc.objects.len() > MAX_OBJECTS {
+        return Err(ReadError::Bomb(format!("{} objek, batas {MAX_OBJECTS}", doc.objects.len())));
+    }
+    let mut budget = MAX_INFLATED_BYTES;
+    for object in doc.objects.values() {
+        let lopdf::Object::Stream(stream) = object else { continue };
+        let flate = match stream.dict.get(b"Filter") {
+            Ok(lopdf::Object::Name(name)) => name == b"FlateDecode" || name == b"Fl",
+            Ok(lopdf::Object::Array(filters)) => {
+                matches!(filters.first(), Some(lopdf::Object::Name(name)) if name == b"FlateDecode" || name == b"Fl")
+            }
+            _ => false,
+        };
+        if !flate {
+            continue;
+        }
+        // One byte past the budget is enough to know.
+        let mut inflater = std::io::Read::take(flate2::read::ZlibDecoder::new(stream.content.as_slice()), budget + 1);
+        // A stream that is corrupt part-way counts what it gave until then.
+        let _ = std::io::copy(&mut inflater, &mut std::io::sink());
+        let inflated = budget + 1 - inflater.limit();
+        if inflated > budget {
+            return Err(ReadError::Bomb(format!("aliran data mengembang melebihi {} MB", MAX_INFLATED_BYTES / (1024 * 1024))));
+        }
+        budget -= inflated;
+    }
+    Ok(())
 }
 
 fn short(message: &str) -> String {

@@ -565,9 +565,10 @@ pub async fn authorize(
     if_match: Option<i64>,
 ) -> Result<Authorized, ApiError> {
     let (row, satker) = membership_in_scope(conn, caller, id).await?;
-    if let Some(expected) = if_match
-        && expected != row.version
-    {
+    // Decided on the version the person saw, always (after the scope check: a missing
+    // header tells nothing about a membership out of reach).
+    let Some(expected) = if_match else { return Err(ApiError::code(ErrorCode::PreconditionRequired)) };
+    if expected != row.version {
         let history = conn.history(row.id).await?;
         let superseded = history.iter().any(|h| h.event == Event::Replace && h.version > expected);
         let code = if superseded { ErrorCode::RequestSuperseded } else { ErrorCode::VersionConflict };
@@ -729,9 +730,8 @@ pub async fn correct_contact(
     if caller.role != Role::Kppn || row.deleted_at.is_some() {
         return Err(ApiError::Forbidden);
     }
-    if let Some(expected) = if_match
-        && expected != row.version
-    {
+    let Some(expected) = if_match else { return Err(ApiError::code(ErrorCode::PreconditionRequired)) };
+    if expected != row.version {
         return Err(ApiError::with_membership(ErrorCode::VersionConflict, to_api(&row)));
     }
 

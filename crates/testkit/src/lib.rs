@@ -697,12 +697,28 @@ impl Client {
         serde_json::from_str(&text).unwrap()
     }
 
-    pub async fn act(&self, id: uuid::Uuid, action: &str, reason: Option<&str>) -> reqwest::Response {
-        let path = format!("/api/v1/memberships/{id}/{action}");
-        match reason {
-            Some(r) => self.post_json(&path, serde_json::json!({ "reason": r })).await,
-            None => self.post(&path).await,
+    /// The version of membership `id` as this account sees it now (for `If-Match`);
+    /// `None` when it cannot see it.
+    pub async fn version_of(&self, id: uuid::Uuid) -> Option<i64> {
+        let response = self.get(&format!("/api/v1/memberships/{id}")).await;
+        if !response.status().is_success() {
+            return None;
         }
+        let detail: myintress_core::api::MembershipDetail = response.json().await.ok()?;
+        Some(detail.membership.version)
+    }
+
+    /// An action on membership `id`, on the version this account sees now (`If-Match`),
+    /// as a person acts on what the screen shows.
+    pub async fn act(&self, id: uuid::Uuid, action: &str, reason: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.post(self.url(&format!("/api/v1/memberships/{id}/{action}"))).bearer_auth(&self.token);
+        if let Some(version) = self.version_of(id).await {
+            request = request.header("If-Match", format!("\"{version}\""));
+        }
+        if let Some(r) = reason {
+            request = request.json(&serde_json::json!({ "reason": r }));
+        }
+        request.send().await.unwrap()
     }
 
     pub async fn delete(&self, id: uuid::Uuid, reason: &str, decree_number: &str, decree: Vec<u8>) -> reqwest::Response {
@@ -710,7 +726,11 @@ impl Client {
             .text("reason", reason.to_owned())
             .text("decree_number", decree_number.to_owned())
             .part("decree", reqwest::multipart::Part::bytes(decree).file_name("sk.pdf"));
-        self.http.post(self.url(&format!("/api/v1/memberships/{id}/delete"))).bearer_auth(&self.token).multipart(form).send().await.unwrap()
+        let mut request = self.http.post(self.url(&format!("/api/v1/memberships/{id}/delete"))).bearer_auth(&self.token);
+        if let Some(version) = self.version_of(id).await {
+            request = request.header("If-Match", format!("\"{version}\""));
+        }
+        request.multipart(form).send().await.unwrap()
     }
 
     /// The visible *Daftar Pengguna* rows of one person, as `name status` strings.

@@ -213,7 +213,9 @@ export type DigitAccount = {
  *  `#[non_exhaustive]` with an [`ErrorCode::Unknown`] fallback: a desktop built before a
  *  server learnt a new code still reads the problem (and shows its `detail`).
  */
-export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "dukcapil_unavailable" | "field_required" | "field_too_long" | "email_invalid" | "phone_invalid" | "satker_code_invalid" | "kppn_code_invalid" | "letter_not_pdf" | "letter_too_large" | "letter_encrypted" | "letter_unreadable" | "letter_active_content" | "already_active" | "dormant_exists" | "satker_out_of_scope" | "satker_has_no_active_user" | "invalid_transition" | "cannot_deactivate_self" | "reason_required" | "version_conflict" | "request_superseded" | "captcha_invalid" | "credentials_invalid" | "account_locked" | "account_dormant" | "account_pending" | "account_rejected" | "account_inactive" | "digit_account_not_found" | "unknown_field" | 
+export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "dukcapil_unavailable" | "field_required" | "field_too_long" | "email_invalid" | "phone_invalid" | "satker_code_invalid" | "kppn_code_invalid" | "letter_not_pdf" | "letter_too_large" | "letter_encrypted" | "letter_unreadable" | "letter_active_content" | 
+/**  422: a stream inflates beyond the limit, or the file holds too many objects. */
+"letter_bomb" | "already_active" | "dormant_exists" | "satker_out_of_scope" | "satker_has_no_active_user" | "invalid_transition" | "cannot_deactivate_self" | "reason_required" | "version_conflict" | "request_superseded" | "captcha_invalid" | "credentials_invalid" | "account_locked" | "account_dormant" | "account_pending" | "account_rejected" | "account_inactive" | "digit_account_not_found" | "unknown_field" | 
 /**  422: a new password breaks a rule (too short, too long, too common, not confirmed). */
 "password_too_weak" | 
 /**  410: a password-reset (or activation) link that was used, expired or replaced. */
@@ -240,7 +242,12 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 /**  404: not there, or not in the caller's scope (indistinguishable on purpose). */
 "not_found" | 
 /**  400: not JSON, a wrong query parameter, a broken multipart body. */
-"bad_request" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | 
+"bad_request" | "payload_too_large" | 
+/**
+ *  428: an action on an existing membership without `If-Match` (the version the
+ *  person saw).
+ */
+"precondition_required" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | 
 /**
  *  503: the server sheds load for a moment (`Retry-After` says when to try again);
  *  nothing was stored.

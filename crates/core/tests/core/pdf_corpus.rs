@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use lopdf::dictionary;
 use myintress_core::error::{Coded, ErrorCode};
 use myintress_core::pdf::{self, ActiveContent, MAX_DOCUMENT_BYTES, Parser, PdfError, check, check_envelope};
 
@@ -156,4 +157,68 @@ fn letter_mentions_find_nik_name_and_number() {
     assert!(m.nik && m.name && m.letter_number, "{m:?}");
     let none = pdf::find_mentions(text, "3171011201900002", "Ahmad Fauzi", "ST-13/KPPN.0301/2026");
     assert!(!none.nik && !none.name && !none.letter_number, "{none:?}");
+}
+
+/// A letter whose content stream is a decompression bomb: a few hundred kilobytes that
+/// inflate past the limit. Refused as `letter_bomb` before anything inflates it for real.
+#[test]
+fn a_decompression_bomb_is_refused() {
+    // Raw deflate blocks of 1 MiB of zeros each, ended by a sync flush (byte-aligned), so
+    // copies of one block make a longer valid stream; behind a zlib header.
+    let mut deflate = flate2::Compress::new(flate2::Compression::best(), false);
+    let mut block = Vec::with_capacity(4096);
+    deflate.compress_vec(&vec![0u8; 1024 * 1024], &mut block, flate2::FlushCompress::Sync).unwrap();
+    let copies = (pdf::MAX_INFLATED_BYTES / (1024 * 1024)) as usize + 16;
+    let mut stream = vec![0x78, 0xDA];
+    for _ in 0..copies {
+        stream.extend_from_slice(&block);
+    }
+    let bytes = one_page_pdf(&stream);
+    assert!(bytes.len() < MAX_DOCUMENT_BYTES, "{} bytes", bytes.len());
+    match check(&bytes) {
+        Err(e @ PdfError::Bomb { .. }) => assert_eq!(e.code(), ErrorCode::LetterBomb),
+        other => panic!("a bomb must be refused: {other:?}"),
+    }
+    // The same page with an honest stream is a letter.
+    let mut honest = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut honest, b"BT /F1 12 Tf 72 720 Td (Surat Tugas) Tj ET").unwrap();
+    assert!(check(&one_page_pdf(&honest.finish().unwrap())).is_ok());
+}
+
+#[test]
+fn too_many_objects_are_refused() {
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    for n in 0..pdf::MAX_OBJECTS {
+        doc.add_object(lopdf::Object::Integer(n as i64));
+    }
+    let page =
+        doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] });
+    doc.objects.insert(pages, lopdf::Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap();
+    assert!(bytes.len() < MAX_DOCUMENT_BYTES, "{} bytes", bytes.len());
+    assert_eq!(check(&bytes).unwrap_err().code(), ErrorCode::LetterBomb);
+}
+
+/// A one-page PDF whose page content is `content`, already Flate-compressed.
+fn one_page_pdf(content: &[u8]) -> Vec<u8> {
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+    let stream = lopdf::Stream::new(dictionary! { "Filter" => "FlateDecode" }, content.to_vec()).with_compression(false);
+    let contents = doc.add_object(stream);
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => contents,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    doc.objects.insert(pages, lopdf::Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap();
+    bytes
 }

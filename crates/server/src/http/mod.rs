@@ -88,10 +88,12 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
 }
 
 /// The request's `Idempotency-Key` record, when it carries one.
-pub fn idempotency(headers: &HeaderMap, nik: &str, method: &str, path: &str, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
+pub async fn idempotency(headers: &HeaderMap, nik: &str, method: &str, path: &str, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
     let Some(value) = headers.get(idempotency::HEADER) else { return Ok(None) };
     let key = value.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key bukan teks".into()))?;
-    Idempotency::new(key, nik, method, path, body).map(Some)
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let meaning = idempotency::meaning(content_type, body).await;
+    Idempotency::new(key, nik, method, path, &meaning).map(Some)
 }
 
 /// The request id of the current request, for the audit trail.

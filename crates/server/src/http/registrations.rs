@@ -94,7 +94,7 @@ where
     F: FnOnce(Arc<AppState>, axum::http::request::Parts, axum::body::Bytes, RequestCtx) -> Fut,
     Fut: std::future::Future<Output = Result<Response, ApiError>>,
 {
-    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body)?;
+    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body).await?;
     if let Some(idem) = &idem {
         let mut conn = state.store.read().await?;
         if let Some(replay) = idem.replay(conn.as_mut()).await? {

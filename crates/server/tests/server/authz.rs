@@ -78,10 +78,19 @@ impl World {
         m
     }
 
-    /// Sends `method path` as `who`, with an optional JSON or multipart body.
+    /// Sends `method path` as `who`, with an optional JSON or multipart body. An action on
+    /// a membership carries `If-Match` with its current version (what a screen would
+    /// send), so each cell tests who may act, not whether the header is there.
     async fn send(&self, who: Who, method: reqwest::Method, path: &str, body: Body) -> StatusCode {
         let http = &self.server.http;
-        let mut request = http.request(method, self.server.url(path));
+        let mut request = http.request(method.clone(), self.server.url(path));
+        let on_membership = path.strip_prefix("/api/v1/memberships/").and_then(|rest| rest.split_once('/')).map(|(id, _)| id);
+        if method == reqwest::Method::POST
+            && let Some(id) = on_membership.and_then(|id| Uuid::parse_str(id).ok())
+            && let Some(row) = self.server.state().store.read().await.unwrap().membership(id).await.unwrap()
+        {
+            request = request.header("If-Match", format!("\"{}\"", row.version));
+        }
         if let Some(client) = self.client(who) {
             request = request.bearer_auth(&client.token);
         }

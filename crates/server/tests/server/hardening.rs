@@ -6,7 +6,12 @@ use myintress_server::store::{ActivationRow, LoginFailure, RefreshRow, TokenPurp
 
 use crate::support::{Backend, Registration, TestServer};
 
-myintress_testkit::on_both_backends!(spent_tokens_and_old_failures_are_purged, no_cache_keeps_an_answer);
+myintress_testkit::on_both_backends!(
+    spent_tokens_and_old_failures_are_purged,
+    no_cache_keeps_an_answer,
+    an_idempotency_key_means_the_request_not_its_bytes,
+    an_action_needs_the_version_it_was_decided_on,
+);
 
 async fn spent_tokens_and_old_failures_are_purged(backend: &Backend) {
     let server = TestServer::start(backend).await;
@@ -65,4 +70,62 @@ async fn no_cache_keeps_an_answer(backend: &Backend) {
     for (what, response) in answers {
         assert_eq!(response.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{what}");
     }
+}
+
+/// A client that writes the same request again with a new multipart boundary (reqwest,
+/// curl and browsers all do) or other JSON spacing gets the first answer, not a
+/// `422 idempotency_key_reused`; another request under the same key still gets one.
+async fn an_idempotency_key_means_the_request_not_its_bytes(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let registration = Registration::new(31, "019001");
+    let send = |form: reqwest::multipart::Form, key: &'static str| {
+        kppn.http.post(kppn.url("/api/v1/registrations")).bearer_auth(&kppn.token).header("Idempotency-Key", key).multipart(form).send()
+    };
+    let first = send(registration.form(), "daftar-31").await.unwrap();
+    assert_eq!(first.status().as_u16(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    // reqwest picks a new random boundary for every form.
+    let again = send(registration.form(), "daftar-31").await.unwrap();
+    assert_eq!(again.status().as_u16(), 201, "replayed");
+    assert_eq!(again.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(again.json::<serde_json::Value>().await.unwrap(), first);
+    let other = registration.clone().set("letter_number", "ST-9999/LAIN/2026");
+    assert_eq!(send(other.form(), "daftar-31").await.unwrap().status().as_u16(), 422, "another request under the same key");
+
+    // JSON: spacing and key order do not matter.
+    let id = first["id"].as_str().unwrap();
+    let path = kppn.url(&format!("/api/v1/memberships/{id}/deactivate"));
+    let version = first["version"].as_i64().unwrap();
+    let post = |body: &'static str| {
+        kppn.http
+            .post(&path)
+            .bearer_auth(&kppn.token)
+            .header("Idempotency-Key", "nonaktif-31")
+            .header("If-Match", format!("\"{version}\""))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post(r#"{"reason":"pindah tugas"}"#).await.unwrap().status().as_u16(), 200);
+    let again = post("{ \"reason\" :  \"pindah tugas\" }").await.unwrap();
+    assert_eq!((again.status().as_u16(), again.headers().contains_key("idempotent-replayed")), (200, true));
+}
+
+/// Every action on an existing membership names the version it was decided on
+/// (`If-Match`); without it, `428 precondition_required`, and nothing changes. Out of
+/// scope it is `404` still: the missing header tells nothing.
+async fn an_action_needs_the_version_it_was_decided_on(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let other = server.verifier("020").await;
+    let operator = server.operator(&kppn, "019001", 32).await;
+    let m = operator.registered(&Registration::new(33, "019001")).await;
+    let (status, p) = crate::support::problem(kppn.post(&format!("/api/v1/memberships/{}/approve", m.id)).await).await;
+    assert_eq!((status.as_u16(), p.code), (428, myintress_core::ErrorCode::PreconditionRequired));
+    assert_eq!(other.post(&format!("/api/v1/memberships/{}/approve", m.id)).await.status().as_u16(), 404);
+    let contact = kppn.post_json(&format!("/api/v1/memberships/{}/contact", m.id), serde_json::json!({"phone": "081298765432"})).await;
+    assert_eq!(contact.status().as_u16(), 428);
+    assert_eq!(kppn.version_of(m.id).await, Some(m.version), "nothing changed");
+    assert_eq!(kppn.act(m.id, "approve", None).await.status().as_u16(), 200, "with the version it goes");
 }

@@ -345,6 +345,7 @@ async fn idempotency_key_replays_and_refuses_reuse(backend: &Backend) {
         kppn.http
             .post(kppn.url(&format!("/api/v1/memberships/{}/approve", m.id)))
             .bearer_auth(&kppn.token)
+            .header("If-Match", format!("\"{}\"", m.version))
             .header("Idempotency-Key", key)
             .send()
     };
