@@ -73,17 +73,17 @@ pub async fn start(mut settings: Settings) -> Result<RunningServer> {
         settings.public_url = Some(format!("http://{addr}").parse().context("alamat publik")?);
     }
     let state = AppState::open(settings).await?;
-    let (stop, mut stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(false);
     let app = http::router(state.clone());
     let jobs = jobs::spawn(state.clone(), stop.subscribe());
     let mail = mail::spawn(state.clone(), stop.subscribe());
+    let limits = http::serve::ConnectionLimits {
+        header_read: std::time::Duration::from_secs(state.settings.header_read_timeout.max(1)),
+        max_connections: state.settings.max_connections,
+        shutdown_grace: std::time::Duration::from_secs(state.settings.shutdown_grace),
+    };
     let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-            .context("serve")?;
+        http::serve::serve(listener, app, limits, stopped).await.context("serve")?;
         jobs.abort();
         mail.abort();
         Ok(())

@@ -124,6 +124,28 @@ pub struct Settings {
     /// the load balancers in front of the replicas. From anyone else the header is ignored.
     #[arg(long, env = "MYINTRESS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net, global = true)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Seconds a connection may take to send a request's headers (a slow or idle
+    /// connection is closed after that, so a slowloris holds nothing for long).
+    #[arg(long, env = "MYINTRESS_HEADER_READ_TIMEOUT", default_value_t = 10, global = true)]
+    pub header_read_timeout: u64,
+
+    /// Seconds a request may take in all (its body, the letter check, the answer).
+    #[arg(long, env = "MYINTRESS_REQUEST_TIMEOUT", default_value_t = 90, global = true)]
+    pub request_timeout: u64,
+
+    /// Requests served at once; beyond that an answer is `503 service_overloaded` with
+    /// `Retry-After` at once instead of a queue that grows.
+    #[arg(long, env = "MYINTRESS_MAX_CONCURRENT_REQUESTS", default_value_t = 1024, global = true)]
+    pub max_concurrent_requests: usize,
+
+    /// Open connections at once; beyond that new ones wait to be accepted.
+    #[arg(long, env = "MYINTRESS_MAX_CONNECTIONS", default_value_t = 10_000, global = true)]
+    pub max_connections: usize,
+
+    /// Seconds a stopping server lets requests in flight finish before it closes them.
+    #[arg(long, env = "MYINTRESS_SHUTDOWN_GRACE", default_value_t = 30, global = true)]
+    pub shutdown_grace: u64,
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.1`, i.e. `/32` or `/128`).
@@ -219,6 +241,11 @@ impl Settings {
             ("SESSION_IDLE_HOURS", self.session_idle_hours.to_string()),
             ("VERIFIER_DORMANCY_MONTHS", self.verifier_dormancy_months.to_string()),
             ("DOCUMENTS_GRACE_MINUTES", self.documents_grace_minutes.to_string()),
+            ("HEADER_READ_TIMEOUT", self.header_read_timeout.to_string()),
+            ("REQUEST_TIMEOUT", self.request_timeout.to_string()),
+            ("MAX_CONCURRENT_REQUESTS", self.max_concurrent_requests.to_string()),
+            ("MAX_CONNECTIONS", self.max_connections.to_string()),
+            ("SHUTDOWN_GRACE", self.shutdown_grace.to_string()),
         ];
         let optional: [(&str, Option<String>); 10] = [
             ("DATABASE_URL", self.database_url.as_ref().map(|u| u.expose_secret().to_owned())),
@@ -277,6 +304,11 @@ mod tests {
         s.documents_grace_minutes = 5;
         s.session_idle_hours = 9;
         s.verifier_dormancy_months = 5;
+        s.header_read_timeout = 3;
+        s.request_timeout = 33;
+        s.max_concurrent_requests = 7;
+        s.max_connections = 99;
+        s.shutdown_grace = 4;
         let vars = s.env_vars();
         let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
         let flags: Vec<String> = vars

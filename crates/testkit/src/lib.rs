@@ -811,6 +811,11 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         documents_url: None,
         documents_grace_minutes: 60,
         trusted_proxies: Vec::new(),
+        header_read_timeout: 10,
+        request_timeout: 90,
+        max_concurrent_requests: 1024,
+        max_connections: 10_000,
+        shutdown_grace: 30,
     }
 }
 

@@ -14,6 +14,7 @@ mod memberships;
 pub mod openapi;
 pub mod problem;
 mod registrations;
+pub mod serve;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -262,11 +263,32 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Answers carry people's data and credentials: no cache (a proxy's, a browser's)
         // keeps one. The desktop keeps its own encrypted copy of what it needs.
         .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        // Overload: beyond --max-concurrent-requests, or past --request-timeout, the answer
+        // is 503 service_overloaded with Retry-After at once (nothing was stored), which
+        // the desktop retries; a queue that only grows helps nobody.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .concurrency_limit(state.settings.max_concurrent_requests.max(1))
+                .timeout(std::time::Duration::from_secs(state.settings.request_timeout.max(1))),
+        )
         .layer(trace)
         .layer(middleware::from_fn_with_state(state.clone(), set_client_addr))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The answer to a request shed by the concurrency limit or stopped by the request
+/// timeout.
+async fn overloaded(error: tower::BoxError) -> Response {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        tracing::warn!("request exceeded --request-timeout");
+    } else {
+        tracing::warn!(error = %error, "request shed: too many at once");
+    }
+    ApiError::code(myintress_core::ErrorCode::ServiceOverloaded).into_response()
 }
 
 /// A `multipart/form-data` body: text fields, and at most one file part.
