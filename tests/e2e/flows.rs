@@ -44,8 +44,12 @@ pub fn register(app: &App, n: u32, satker: Option<&str>, number: &str, letter: &
     app.type_into("#nik", &nik);
     app.click("#cari");
     app.wait_for_text("[data-testid=digit]", "DIGIT");
-    if app.find("#nama").attribute("value").unwrap_or_default().is_empty() {
+    // Found in DIGIT: the name is filled in (and, for a KPPN verifier, the e-mail; a satker
+    // operator sees it masked and types it).
+    if app.value("#nama").is_empty() {
         app.type_into("#nama", &name);
+    }
+    if app.value("#email").is_empty() {
         app.type_into("#email", email);
     }
     app.type_into("#telp", "0812 3456 7890");

@@ -380,6 +380,11 @@ pub struct DigitAccount {
     pub name: String,
     pub nip: Option<String>,
     pub email: String,
+    /// Set for a satker operator: the NIP and e-mail are shown masked (`b•••@contoh.go.id`),
+    /// enough to recognise the person, not to copy their data; the form leaves them to be
+    /// typed.
+    #[serde(default)]
+    pub masked: bool,
 }
 
 /// Body of reject and deactivate.

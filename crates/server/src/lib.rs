@@ -19,6 +19,7 @@
 //! The integration-test harness is its own crate, `myintress-testkit` (never in this binary).
 
 pub mod admin;
+pub mod captcha;
 pub mod credentials;
 pub mod demo;
 pub mod documents;

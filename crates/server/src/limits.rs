@@ -10,6 +10,12 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// database and shared.
 pub struct Limits {
     auth: DefaultKeyedRateLimiter<IpAddr>,
+    captcha: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per account: DIGIT lookups (personal data of others).
+    lookups: DefaultKeyedRateLimiter<String>,
+    /// Per account: name mismatches that still show their score (the score is an oracle a
+    /// script could climb towards the registry's spelling).
+    name_scores: DefaultKeyedRateLimiter<String>,
 }
 
 impl Limits {
@@ -18,7 +24,38 @@ impl Limits {
         // a password-guessing script is slowed to a crawl (the lockout stops it).
         let quota =
             Quota::per_second(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(60).expect("nonzero"));
-        Limits { auth: RateLimiter::keyed(quota) }
+        // A captcha costs an image's CPU and no write: 2 a second with a burst of 20 per
+        // address is more than a person reloading it ever needs.
+        let captcha =
+            Quota::per_second(std::num::NonZeroU32::new(2).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(20).expect("nonzero"));
+        // A form's "Cari" now and then: 30 at once, then one every 6 s.
+        let lookups =
+            Quota::per_minute(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(30).expect("nonzero"));
+        // A person fixing a typo sees the score; a script trying names learns nothing
+        // after ten: one more every 6 minutes.
+        let name_scores =
+            Quota::per_hour(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(10).expect("nonzero"));
+        Limits {
+            auth: RateLimiter::keyed(quota),
+            captcha: RateLimiter::keyed(captcha),
+            lookups: RateLimiter::keyed(lookups),
+            name_scores: RateLimiter::keyed(name_scores),
+        }
+    }
+
+    /// Whether `account` may look up another DIGIT account now.
+    pub fn allow_lookup(&self, account: &str) -> bool {
+        self.lookups.check_key(&account.to_owned()).is_ok()
+    }
+
+    /// Whether a name mismatch of `account` may still show its score.
+    pub fn allow_name_score(&self, account: &str) -> bool {
+        self.name_scores.check_key(&account.to_owned()).is_ok()
+    }
+
+    /// Whether a captcha request from `client` is within its address's budget.
+    pub fn allow_captcha(&self, client: IpAddr) -> bool {
+        self.captcha.check_key(&limit_key(client)).is_ok()
     }
 
     /// Whether a sign-in request from `client` is within its address's budget.
@@ -39,11 +76,15 @@ impl Limits {
     pub fn prune(&self) {
         self.auth.retain_recent();
         self.auth.shrink_to_fit();
+        self.captcha.retain_recent();
+        self.captcha.shrink_to_fit();
+        self.lookups.retain_recent();
+        self.name_scores.retain_recent();
     }
 
     /// How many addresses the limiter tracks now.
     pub fn tracked(&self) -> usize {
-        self.auth.len()
+        self.auth.len() + self.captcha.len()
     }
 }
 

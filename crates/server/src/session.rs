@@ -35,31 +35,23 @@ use crate::store::{AccountRow, ActivationRow, LoginFailure, ReadConn, RefreshRow
 pub const MAX_FAILURES: i64 = 10;
 pub const FAILURE_WINDOW_HOURS: i64 = 12;
 pub const LOCK_MINUTES: i64 = 15;
-const CAPTCHA_MINUTES: i64 = 10;
 
 fn credentials_invalid() -> ApiError {
     ApiError::code(ErrorCode::CredentialsInvalid)
 }
 
-/// A new captcha challenge, remembered for ten minutes.
+/// A new captcha challenge: drawn, signed, and stored nowhere (see [`crate::captcha`]).
 pub async fn new_captcha(state: &AppState) -> Result<CaptchaChallenge, ApiError> {
-    let (answer, png) = match state.settings.captcha {
+    let challenge = state.captcha.challenge(Utc::now());
+    let png = match state.settings.captcha {
+        // Drawing takes a few milliseconds of CPU: off the async threads.
         CaptchaMode::Image => {
-            // Rendering takes a few milliseconds of CPU: off the async threads.
-            tokio::task::spawn_blocking(|| {
-                let c = captcha::generate(captcha::Difficulty::Easy);
-                (c.chars_as_string().to_lowercase(), c.as_png().unwrap_or_default())
-            })
-            .await
-            .map_err(anyhow::Error::from)?
+            let answer = challenge.answer.clone();
+            tokio::task::spawn_blocking(move || crate::captcha::image(&answer)).await.map_err(anyhow::Error::from)?
         }
-        CaptchaMode::Disabled => (String::new(), disabled_captcha_png()),
+        CaptchaMode::Disabled => disabled_captcha_png(),
     };
-    let id = new_token();
-    let mut tx = state.store.write().await?;
-    tx.insert_captcha(&id, &answer, Utc::now() + Duration::minutes(CAPTCHA_MINUTES)).await?;
-    tx.commit().await?;
-    Ok(CaptchaChallenge { captcha_id: id, image_png_base64: base64::engine::general_purpose::STANDARD.encode(png) })
+    Ok(CaptchaChallenge { captcha_id: challenge.id, image_png_base64: base64::engine::general_purpose::STANDARD.encode(png) })
 }
 
 /// A 1×1 transparent PNG: with the captcha disabled there is nothing to read.
@@ -70,14 +62,16 @@ fn disabled_captcha_png() -> Vec<u8> {
 }
 
 async fn check_captcha(state: &AppState, id: &str, answer: &str) -> Result<(), ApiError> {
-    let mut tx = state.store.write().await?;
-    let expected = tx.take_captcha(id, Utc::now()).await?;
-    tx.commit().await?;
-    match (state.settings.captcha, expected) {
-        (CaptchaMode::Disabled, _) => Ok(()),
-        (CaptchaMode::Image, Some(expected)) if expected == answer.trim().to_lowercase() => Ok(()),
-        _ => Err(ApiError::code(ErrorCode::CaptchaInvalid)),
+    if state.settings.captcha == CaptchaMode::Disabled {
+        return Ok(());
     }
+    let invalid = || ApiError::code(ErrorCode::CaptchaInvalid);
+    let presented = state.captcha.presented(id, Utc::now()).ok_or_else(invalid)?;
+    // Spent whether the answer is right or not: one guess per challenge.
+    let mut tx = state.store.write().await?;
+    let fresh = tx.spend_captcha(&presented.nonce, presented.expires_at).await?;
+    tx.commit().await?;
+    if fresh && state.captcha.is_answer(&presented, answer) { Ok(()) } else { Err(invalid()) }
 }
 
 /// Signs in with NIK, password and captcha: a new session family.

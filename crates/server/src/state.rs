@@ -24,6 +24,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Wakes the mail sender after a transaction queued mail.
     pub mail_wake: tokio::sync::Notify,
+    /// Signs captcha challenges and derives their answers; one key for every replica.
+    pub captcha: crate::captcha::CaptchaKey,
 }
 
 impl AppState {
@@ -49,6 +51,12 @@ impl AppState {
         if settings.captcha == CaptchaMode::Disabled {
             tracing::warn!("CAPTCHA DISABLED (--captcha disabled): for tests and demos only, never in production");
         }
+        let captcha = {
+            let mut tx = store.write().await?;
+            let key = tx.server_key("captcha", &crate::credentials::new_token()).await?;
+            tx.commit().await?;
+            crate::captcha::CaptchaKey::new(&key)
+        };
         let mailer = mail::Mailer::new(settings.smtp_url(), settings.mail_dir.as_ref(), &settings.mail_from)?;
         let documents = DocumentStore::open(&settings.documents_url()?).context("membuka penyimpanan dokumen")?;
         tracing::info!(store = documents.url(), "documents");
@@ -72,6 +80,7 @@ impl AppState {
             passwords: credentials::CommonPasswords::shipped(),
             limits: Limits::new(),
             mail_wake: tokio::sync::Notify::new(),
+            captcha,
         }))
     }
 }

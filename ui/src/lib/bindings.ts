@@ -205,6 +205,12 @@ export type DigitAccount = {
 	name: string,
 	nip: string | null,
 	email: string,
+	/**
+	 *  Set for a satker operator: the NIP and e-mail are shown masked (`b•••@contoh.go.id`),
+	 *  enough to recognise the person, not to copy their data; the form leaves them to be
+	 *  typed.
+	 */
+	masked?: boolean,
 };
 
 /**

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use myintress_core::api::{DigitAccount, Page, Problem, Satker};
+use myintress_core::api::{DigitAccount, Page, Problem, Role, Satker};
 use myintress_core::error::ErrorCode;
 use myintress_core::nik::Nik;
 
@@ -23,24 +23,43 @@ pub async fn satkers(State(state): State<Arc<AppState>>, caller: Caller) -> Resu
     Ok(AppJson(Page { items: rows.iter().map(satker_to_api).collect(), next_cursor: None }))
 }
 
-/// `GET /api/v1/digit/{nik}`: the DIGIT account of a person ("Cari" on the form).
+/// `GET /api/v1/digit/{nik}`: the DIGIT account of a person ("Cari" on the form). A KPPN
+/// verifier gets what the form fills in; a satker operator the name, with NIP and e-mail
+/// masked. Rate-limited per account and recorded (`digit_lookups`).
 #[utoipa::path(get, path = "/api/v1/digit/{nik}", tag = "reference", security(("bearer" = [])),
     params(("nik" = String, Path, description = "16-digit NIK")),
     responses((status = 200, description = "The person has a DIGIT account", body = DigitAccount),
         (status = 404, description = "digit_account_not_found", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "nik_invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited: too many lookups by this account", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
-pub async fn digit(
-    State(state): State<Arc<AppState>>,
-    _caller: Caller,
-    Path(nik): Path<String>,
-) -> Result<AppJson<DigitAccount>, ApiError> {
+pub async fn digit(State(state): State<Arc<AppState>>, caller: Caller, Path(nik): Path<String>) -> Result<AppJson<DigitAccount>, ApiError> {
     let nik = Nik::parse(&nik).map_err(|e| field_error("nik", e))?;
-    let mut conn = state.store.read().await?;
-    match conn.account(nik.as_str()).await? {
-        Some(a) if a.role == myintress_core::api::Role::Satker => {
-            Ok(AppJson(DigitAccount { nik: a.nik, name: a.name, nip: a.nip, email: a.email }))
-        }
-        _ => Err(ApiError::code(ErrorCode::DigitAccountNotFound)),
+    if !state.limits.allow_lookup(&caller.account.nik) {
+        return Err(ApiError::RateLimited);
     }
+    let mut tx = state.store.write().await?;
+    let account = tx.account(nik.as_str()).await?.filter(|a| a.role == Role::Satker);
+    tx.record_digit_lookup(&caller.account.nik, nik.as_str(), account.is_some(), chrono::Utc::now()).await?;
+    tx.commit().await?;
+    let Some(a) = account else { return Err(ApiError::code(ErrorCode::DigitAccountNotFound)) };
+    let masked = caller.role != Role::Kppn;
+    Ok(AppJson(if masked {
+        DigitAccount { nik: a.nik, name: a.name, nip: a.nip.as_deref().map(mask_tail), email: mask_email(&a.email), masked }
+    } else {
+        DigitAccount { nik: a.nik, name: a.name, nip: a.nip, email: a.email, masked }
+    }))
+}
+
+/// `b•••@contoh.go.id`: the first letter and the domain.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().unwrap_or('•')),
+        None => "•••".into(),
+    }
+}
+
+/// All but the last four characters as dots.
+fn mask_tail(text: &str) -> String {
+    myintress_core::nik::mask_nik(text)
 }

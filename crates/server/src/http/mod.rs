@@ -153,6 +153,16 @@ async fn rate_limit_auth(State(state): State<Arc<AppState>>, request: Request, n
     next.run(request).await
 }
 
+/// The captcha's own per-address limit: it is anonymous and draws an image (with the
+/// captcha disabled, for tests and demos, there is no image to protect).
+async fn rate_limit_captcha(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let client = request.extensions().get::<ClientAddr>().map(|c| c.0).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if state.settings.captcha == crate::settings::CaptchaMode::Image && !state.limits.allow_captcha(client) {
+        return ApiError::RateLimited.into_response();
+    }
+    next.run(request).await
+}
+
 /// Framework answers (unknown route, wrong method, body over the limit) become problem
 /// documents like every other error.
 async fn problems_for_framework_errors(request: Request, next: Next) -> Response {
@@ -194,14 +204,16 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
+    let captcha_routes =
+        OpenApiRouter::new().routes(routes!(auth::captcha)).layer(middleware::from_fn_with_state(state.clone(), rate_limit_captcha));
     let auth_routes = OpenApiRouter::new()
-        .routes(routes!(auth::captcha))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::password_reset))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_auth));
 
     let (api, spec) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(captcha_routes)
         .merge(auth_routes)
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))

@@ -176,12 +176,11 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
     let threshold = NameThreshold::new(state.settings.name_threshold).unwrap_or_default();
     let score = check_name(form.name.as_str(), &resident.nama_lengkap, threshold);
     if !score.passes() {
-        return Err(ApiError::Coded {
-            code: ErrorCode::NameMismatch,
-            detail: None,
-            membership: None,
-            score: Some((score.score, score.threshold)),
-        });
+        // The score helps a person fix a typo; given without limit it would let a script
+        // climb towards the registry's spelling, so an account's later mismatches say
+        // only that the name does not match.
+        let shown = state.limits.allow_name_score(&caller.account.nik).then_some((score.score, score.threshold));
+        return Err(ApiError::Coded { code: ErrorCode::NameMismatch, detail: None, membership: None, score: shown });
     }
 
     Ok((form, CheckedPdf::new(letter, report)))

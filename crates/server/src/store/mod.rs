@@ -514,6 +514,8 @@ pub trait ReadConn: Send {
     async fn idle_verifiers(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>>;
     /// Whether this verifier is (still) idle, by the same rule.
     async fn is_verifier_idle(&mut self, nik: &str, cutoff: DateTime<Utc>) -> StoreResult<bool>;
+    /// How many DIGIT lookups `actor_nik` made.
+    async fn digit_lookups_by(&mut self, actor_nik: &str) -> StoreResult<i64>;
     /// Every KPPN verifier's account, by KPPN and name.
     async fn verifiers(&mut self) -> StoreResult<Vec<AccountRow>>;
     /// What was done to an account, oldest first.
@@ -571,9 +573,14 @@ pub trait WriteConn: ReadConn {
     /// and keep the lock. Returns the row as it now is.
     async fn record_login_failure(&mut self, nik: &str, failure: &LoginFailure) -> StoreResult<LoginAttemptRow>;
     async fn clear_login_attempts(&mut self, nik: &str) -> StoreResult<()>;
-    async fn insert_captcha(&mut self, id: &str, answer: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
-    /// Removes and returns a captcha's answer: each challenge is answerable once.
-    async fn take_captcha(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    /// The shared secret `name` of every replica: the stored one, or `fresh` when there was
+    /// none (the first to ask sets it).
+    async fn server_key(&mut self, name: &str, fresh: &str) -> StoreResult<String>;
+    /// Spends a captcha's nonce: `false` when it was spent before (each challenge is
+    /// answerable once).
+    async fn spend_captcha(&mut self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records that `actor_nik` looked up the DIGIT account of `nik`.
+    async fn record_digit_lookup(&mut self, actor_nik: &str, nik: &str, found: bool, at: DateTime<Utc>) -> StoreResult<()>;
     async fn insert_session(&mut self, token_hash: &str, row: &SessionRow) -> StoreResult<()>;
     async fn insert_refresh(&mut self, token_hash: &str, row: &RefreshRow) -> StoreResult<()>;
     async fn mark_refresh_used(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;

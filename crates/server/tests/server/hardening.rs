@@ -11,6 +11,9 @@ myintress_testkit::on_both_backends!(
     no_cache_keeps_an_answer,
     an_idempotency_key_means_the_request_not_its_bytes,
     an_action_needs_the_version_it_was_decided_on,
+    the_captcha_is_solved_or_nothing,
+    digit_lookups_are_masked_limited_and_recorded,
+    the_name_score_is_no_oracle,
 );
 
 async fn spent_tokens_and_old_failures_are_purged(backend: &Backend) {
@@ -128,4 +131,104 @@ async fn an_action_needs_the_version_it_was_decided_on(backend: &Backend) {
     assert_eq!(contact.status().as_u16(), 428);
     assert_eq!(kppn.version_of(m.id).await, Some(m.version), "nothing changed");
     assert_eq!(kppn.act(m.id, "approve", None).await.status().as_u16(), 200, "with the version it goes");
+}
+
+/// The captcha for real (every other test runs with it disabled): solving nothing, a
+/// wrong answer, a forged or reused challenge all fail; the right answer (read with the
+/// server's key, as only the server can) signs in once. Asking for challenges has its own
+/// per-address limit.
+async fn the_captcha_is_solved_or_nothing(backend: &Backend) {
+    use myintress_server::settings::CaptchaMode;
+    let server = TestServer::start_with(backend, |s| s.captcha = CaptchaMode::Image).await;
+    let nik = "3273015708879000";
+    myintress_server::demo::create_verifier(
+        server.state(),
+        nik,
+        "Verifikator Uji",
+        "uji@kemenkeu.go.id",
+        "019",
+        crate::support::VERIFIER_PASSWORD,
+    )
+    .await
+    .unwrap();
+    let challenge = || async {
+        let c: myintress_core::api::CaptchaChallenge =
+            server.http.get(server.url("/api/v1/auth/captcha")).send().await.unwrap().json().await.unwrap();
+        assert!(c.image_png_base64.len() > 1000, "a drawn image");
+        c.captcha_id
+    };
+    let server = &server;
+    let login = |id: String, answer: String| async move {
+        let body =
+            serde_json::json!({"nik": nik, "password": crate::support::VERIFIER_PASSWORD, "captcha_id": id, "captcha_answer": answer});
+        let response = server.http.post(server.url("/api/v1/auth/login")).json(&body).send().await.unwrap();
+        let status = response.status().as_u16();
+        let code = response.json::<serde_json::Value>().await.unwrap()["code"].as_str().unwrap_or_default().to_owned();
+        (status, code)
+    };
+    let refused = (401, "captcha_invalid".to_owned());
+    let answer_of = |id: &str| server.state().captcha.answer_for(id, Utc::now()).expect("a challenge of this server");
+
+    assert_eq!(login(challenge().await, String::new()).await, refused, "solving nothing");
+    let id = challenge().await;
+    assert_eq!(login(id.clone(), "salah".into()).await, refused, "a wrong answer");
+    assert_eq!(login(id.clone(), answer_of(&id)).await, refused, "a challenge is answerable once");
+    assert_eq!(login("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(), "abcde".into()).await, refused, "a forged id");
+    let id = challenge().await;
+    assert_eq!(login(id.clone(), answer_of(&id).to_uppercase()).await.0, 200, "the right answer, in any case");
+    assert_eq!(login(id.clone(), answer_of(&id)).await, refused, "and only once");
+
+    // Its own limit: a burst of challenges from one address is cut off.
+    let mut limited = 0;
+    for _ in 0..40 {
+        if server.http.get(server.url("/api/v1/auth/captcha")).send().await.unwrap().status().as_u16() == 429 {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "40 challenges at once from one address");
+}
+
+/// "Cari": a KPPN verifier gets what the form fills in, a satker operator the name with
+/// NIP and e-mail masked; each lookup is recorded, and an account's lookups are limited.
+async fn digit_lookups_are_masked_limited_and_recorded(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let operator = server.operator(&kppn, "019001", 34).await;
+    kppn.registered(&Registration::new(35, "019001").set("nip", "198001012005011001")).await;
+    let (nik, name) = myintress_testkit::resident(35);
+    let path = format!("/api/v1/digit/{nik}");
+
+    let full: myintress_core::api::DigitAccount = kppn.get_json(&path).await;
+    assert_eq!((full.name.as_str(), full.nip.as_deref(), full.masked), (name.as_str(), Some("198001012005011001"), false));
+    let masked: myintress_core::api::DigitAccount = operator.get_json(&path).await;
+    assert!(masked.masked && masked.name == name);
+    assert_eq!(masked.nip.as_deref(), Some("••••••••••••••1001"));
+    assert!(masked.email.contains("•••@") && masked.email != full.email, "{}", masked.email);
+    let recorded = server.state().store.read().await.unwrap().digit_lookups_by(&operator.nik).await.unwrap();
+    assert_eq!(recorded, 1);
+
+    let mut limited = 0;
+    for _ in 0..40 {
+        if operator.get(&path).await.status().as_u16() == 429 {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "40 lookups at once by one account");
+    assert_eq!(kppn.get(&path).await.status().as_u16(), 200, "another account is not held back");
+}
+
+/// A script that tries names learns the score of its first ten misses, then only that
+/// the name does not match.
+async fn the_name_score_is_no_oracle(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let mut scores = Vec::new();
+    for i in 0..12 {
+        let wrong = Registration::new(36, "019001").set("name", &format!("Nama Lain Sekali {i}"));
+        let (status, p) = crate::support::problem(kppn.register(&wrong).await).await;
+        assert_eq!((status.as_u16(), p.code), (422, myintress_core::ErrorCode::NameMismatch));
+        scores.push(p.score);
+    }
+    assert!(scores[..10].iter().all(Option::is_some), "{scores:?}");
+    assert!(scores[10..].iter().all(Option::is_none), "{scores:?}");
 }

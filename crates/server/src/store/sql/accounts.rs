@@ -175,32 +175,49 @@ macro_rules! accounts_sql {
             Ok(())
         }
 
-        pub(super) async fn insert_captcha(
+        pub(super) async fn server_key(c: &mut <$db as sqlx::Database>::Connection, name: &str, fresh: &str) -> StoreResult<String> {
+            // The first replica's key wins; every other one reads it.
+            sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(fresh)
+                .execute(&mut *c)
+                .await?;
+            Ok(sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1").bind(name).fetch_one(&mut *c).await?)
+        }
+
+        pub(super) async fn record_digit_lookup(
             c: &mut <$db as sqlx::Database>::Connection,
-            id: &str,
-            answer: &str,
-            expires_at: DateTime<Utc>,
+            actor_nik: &str,
+            nik: &str,
+            found: bool,
+            at: DateTime<Utc>,
         ) -> StoreResult<()> {
-            sqlx::query("INSERT INTO captchas (id, answer, expires_at) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(answer)
-                .bind(micros(expires_at))
+            sqlx::query("INSERT INTO digit_lookups (id, at, actor_nik, nik, found) VALUES ($1, $2, $3, $4, $5)")
+                .bind(Uuid::new_v4().to_string())
+                .bind(micros(at))
+                .bind(actor_nik)
+                .bind(nik)
+                .bind(found)
                 .execute(&mut *c)
                 .await?;
             Ok(())
         }
 
-        pub(super) async fn take_captcha(
+        pub(super) async fn digit_lookups_by(c: &mut <$db as sqlx::Database>::Connection, actor_nik: &str) -> StoreResult<i64> {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM digit_lookups WHERE actor_nik = $1").bind(actor_nik).fetch_one(&mut *c).await?)
+        }
+
+        pub(super) async fn spend_captcha(
             c: &mut <$db as sqlx::Database>::Connection,
-            id: &str,
-            now: DateTime<Utc>,
-        ) -> StoreResult<Option<String>> {
-            let row = sqlx::query("DELETE FROM captchas WHERE id = $1 AND expires_at > $2 RETURNING answer")
-                .bind(id)
-                .bind(micros(now))
-                .fetch_optional(&mut *c)
+            nonce: &str,
+            expires_at: DateTime<Utc>,
+        ) -> StoreResult<bool> {
+            let done = sqlx::query("INSERT INTO captcha_spent (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING")
+                .bind(nonce)
+                .bind(micros(expires_at))
+                .execute(&mut *c)
                 .await?;
-            Ok(row.map(|r| r.try_get("answer")).transpose()?)
+            Ok(done.rows_affected() == 1)
         }
 
         pub(super) async fn insert_session(

@@ -411,6 +411,10 @@ macro_rules! sql_backend {
                     accounts::is_verifier_idle(self.c(), nik, cutoff).await
                 }
 
+                async fn digit_lookups_by(&mut self, actor_nik: &str) -> StoreResult<i64> {
+                    accounts::digit_lookups_by(self.c(), actor_nik).await
+                }
+
                 async fn verifiers(&mut self) -> StoreResult<Vec<AccountRow>> {
                     accounts::verifiers(self.c()).await
                 }
@@ -478,12 +482,16 @@ macro_rules! sql_backend {
                     accounts::clear_login_attempts(self.c(), nik).await
                 }
 
-                async fn insert_captcha(&mut self, id: &str, answer: &str, expires_at: DateTime<Utc>) -> StoreResult<()> {
-                    accounts::insert_captcha(self.c(), id, answer, expires_at).await
+                async fn server_key(&mut self, name: &str, fresh: &str) -> StoreResult<String> {
+                    accounts::server_key(self.c(), name, fresh).await
                 }
 
-                async fn take_captcha(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<String>> {
-                    accounts::take_captcha(self.c(), id, now).await
+                async fn record_digit_lookup(&mut self, actor_nik: &str, nik: &str, found: bool, at: DateTime<Utc>) -> StoreResult<()> {
+                    accounts::record_digit_lookup(self.c(), actor_nik, nik, found, at).await
+                }
+
+                async fn spend_captcha(&mut self, nonce: &str, expires_at: DateTime<Utc>) -> StoreResult<bool> {
+                    accounts::spend_captcha(self.c(), nonce, expires_at).await
                 }
 
                 async fn insert_session(&mut self, token_hash: &str, row: &SessionRow) -> StoreResult<()> {

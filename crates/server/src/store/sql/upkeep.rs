@@ -42,7 +42,7 @@ macro_rules! upkeep_sql {
             let days = |n: i64| now_us - n * 24 * 3600 * 1_000_000;
             // Idempotency keys are kept 30 days (a desktop may come back after a long
             // weekend and a holiday; the contract promises at least that).
-            sqlx::query("DELETE FROM captchas WHERE expires_at <= $1").bind(now_us).execute(&mut *c).await?;
+            sqlx::query("DELETE FROM captcha_spent WHERE expires_at <= $1").bind(now_us).execute(&mut *c).await?;
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_us).execute(&mut *c).await?;
             sqlx::query("DELETE FROM idempotency WHERE created_at <= $1").bind(days(IDEMPOTENCY_DAYS)).execute(&mut *c).await?;
             // A refresh token is needed until its family expires (a used one detects reuse);
