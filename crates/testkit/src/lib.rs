@@ -404,8 +404,11 @@ impl TestServer {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let mut conn = self.state.store.read().await.expect("store");
-            let unsent = conn.unsent_mail().await.expect("outbox");
+            // Requests first: the mail job turns a request into an unsent mail in one
+            // transaction, so "no request, then no unsent mail" cannot miss one in between
+            // (the other order can).
             let requests = conn.reset_requests(1).await.expect("reset requests").len();
+            let unsent = conn.unsent_mail().await.expect("outbox");
             drop(conn);
             if unsent == 0 && requests == 0 {
                 return;
