@@ -69,8 +69,11 @@ pub struct SettingsView {
 pub async fn set_server_url(app: tauri::AppHandle, state: State<'_, AppState>, url: String) -> CommandResult<SettingsView> {
     let url = url.trim().trim_end_matches('/').to_owned();
     let parsed = url::Url::parse(&url).map_err(|_| CommandError::from_code(ErrorCode::ServerUrlInvalid))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(CommandError::new(ErrorCode::ServerUrlInvalid, "Alamat server harus diawali http:// atau https://"));
+    if !matches!(parsed.scheme(), "http" | "https") || !myintress_core::text::server_address_allowed(&url) {
+        return Err(CommandError::new(
+            ErrorCode::ServerUrlInvalid,
+            "Alamat server harus diawali https:// (http:// hanya untuk server di komputer ini)",
+        ));
     }
     let health = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))

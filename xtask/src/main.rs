@@ -13,6 +13,7 @@ mod s3;
 mod setup;
 #[cfg(test)]
 mod tidy;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -196,7 +197,11 @@ fn test(extra: &[String]) -> Result<()> {
     let schemathesis = setup::venv_bin("schemathesis")?;
     let smtpd = setup::venv_bin("aiosmtpd")?;
     let keyring = setup::tools_dir()?.join("keyring");
+    let ca = tls::make(&setup::tools_dir()?)?;
     let mut env: Vec<(&str, &str)> = vec![
+        ("SSL_CERT_FILE", ca.bundle.to_str().context("path")?),
+        ("MYINTRESS_TEST_TLS_CERT", ca.cert.to_str().context("path")?),
+        ("MYINTRESS_TEST_TLS_KEY", ca.key.to_str().context("path")?),
         ("PATH", &path),
         ("MYINTRESS_BENCH_POSTGRES_URL", &cluster.url),
         ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),

@@ -47,6 +47,9 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium-driver",
     // The HTTP load generator of benchmark 4 (also run at a tiny size by the tests).
     "wrk",
+    // The private CA of the TLS tests.
+    "openssl",
+    "ca-certificates",
 ];
 
 /// The oldest Node.js the UI tool chain (Vite 8) runs on.

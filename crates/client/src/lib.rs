@@ -89,6 +89,9 @@ const KEY_WORKING_SATKER: &str = "working_satker";
 
 impl Client {
     pub async fn open(config: ClientConfig) -> ClientResult<Client> {
+        if !myintress_core::text::server_address_allowed(&config.server_url) {
+            return Err(ClientError::refused(myintress_core::ErrorCode::ServerUrlInvalid));
+        }
         std::fs::create_dir_all(&config.data_dir)?;
         let pool = store::open(&config.data_dir.join("myintress.db")).await?;
         let api = ApiClient::new(&config.server_url)?;

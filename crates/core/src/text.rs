@@ -240,3 +240,40 @@ digit_code!(
     /// Kode KPPN: the three-digit code of a state treasury service office, e.g. `019`.
     KppnCode, digits = 3, error = CodeError::Kppn
 );
+
+/// Whether a central server's address may be used: `https://`, or `http://` only to this
+/// computer (a loopback address: a demo, a test). People's data never crosses a network
+/// in the clear.
+pub fn server_address_allowed(url: &str) -> bool {
+    let url = url.trim().to_ascii_lowercase();
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !rest.is_empty() && !rest.starts_with('/');
+    }
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = if authority.starts_with('[') {
+        authority.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default().to_owned()
+    };
+    host == "localhost" || host == "[::1]" || (host.starts_with("127.") && host.split('.').count() == 4)
+}
+
+#[cfg(test)]
+mod server_address_tests {
+    use super::server_address_allowed;
+
+    #[test]
+    fn https_anywhere_and_http_only_to_this_computer() {
+        for ok in
+            ["https://myintress.kemenkeu.go.id", "HTTPS://10.1.2.3:8443/", "http://127.0.0.1:8080", "http://localhost", "http://[::1]:80"]
+        {
+            assert!(server_address_allowed(ok), "{ok}");
+        }
+        for refused in
+            ["http://myintress.kemenkeu.go.id", "http://10.1.2.3", "http://127.0.0.1.evil.example", "ftp://x", "https://", "myintress"]
+        {
+            assert!(!server_address_allowed(refused), "{refused}");
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! app's integration tests and by the benchmarks.
 
 pub mod proxy;
+pub mod tls;
 pub mod webdriver;
 
 use std::path::PathBuf;

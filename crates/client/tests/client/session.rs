@@ -271,3 +271,28 @@ async fn an_administrator_desk_manages_verifiers_and_holds_no_membership_data() 
     operator.sign_in(&world.operator_nik, OPERATOR_PASSWORD).await;
     assert_eq!(operator.client.verifiers().await.unwrap_err().code(), ErrorCode::Forbidden);
 }
+
+/// The central server behind HTTPS with a certificate of the test run's private CA, which
+/// the machine trusts (`SSL_CERT_FILE`, as `cargo xtask test` installs it): the desk signs
+/// in and syncs. A plain `http://` address to another computer is refused outright.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_the_machines_trust_store_and_no_plain_http_across_the_network() {
+    let world = World::new().await;
+    let Some(front) = myintress_testkit::tls::TlsFront::start(world.server.addr()).await else {
+        eprintln!("skipped: no test CA (run through cargo xtask test)");
+        return;
+    };
+    let desk = Desk::open(&front.url()).await;
+    desk.sign_in(&world.kppn_nik, KPPN_PASSWORD).await;
+    desk.client.sync_once().await.expect("a sync over HTTPS");
+    assert_eq!(desk.client.subscribe().borrow().connection, Connection::Online);
+
+    let config = myintress_client::ClientConfig {
+        data_dir: std::env::temp_dir().join(format!("myintress-desk-{}", uuid::Uuid::new_v4())),
+        server_url: "http://myintress.kemenkeu.go.id".into(),
+        keychain_service: "myintress-test-http".into(),
+        cache_limit_bytes: 1024,
+    };
+    let refused = myintress_client::Client::open(config).await.err().expect("plain http to another computer");
+    assert_eq!(refused.code(), ErrorCode::ServerUrlInvalid);
+}

@@ -133,3 +133,93 @@ async fn overload_is_shed_with_retry_after_and_nothing_half_applied() {
     );
     assert!(!accepted.is_empty() && shed > 0, "some served, some shed: {} / {shed}", accepted.len());
 }
+
+/// A replica killed (SIGKILL) in the middle of a stream of registrations, the other one
+/// carrying on behind the balancer: every registration the clients were told about is
+/// there once, every membership's letter is in the store, and after the collector ran no
+/// object is left without its row. PostgreSQL and the S3 store (the test command starts
+/// both); skipped without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_during_registrations_leaves_nothing_half_done() {
+    const REGISTRATIONS: u32 = 60;
+    let Some(mut server) = TestServer::start_replicas(2, |_| {}).await else {
+        eprintln!("skipped: needs PostgreSQL and the S3 server of the test command");
+        return;
+    };
+    let kppn = server.verifier("019").await;
+    let mut tasks = Vec::new();
+    for n in 0..REGISTRATIONS {
+        let kppn = kppn.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(u64::from(n) * 5)).await;
+            let response = kppn
+                .http
+                .post(kppn.url("/api/v1/registrations"))
+                .bearer_auth(&kppn.token)
+                .multipart(Registration::new(400 + n, "019001").form())
+                .send()
+                .await;
+            (n, response.map(|r| r.status().as_u16()).unwrap_or(0))
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let killed_at = Instant::now();
+    server.kill_replica(0);
+    let mut created = Vec::new();
+    let mut cut = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (n, 201) => created.push(n),
+            (_, 0 | 502 | 503) => cut += 1,
+            (n, other) => panic!("registration {n}: {other}"),
+        }
+    }
+    let after_kill = killed_at.elapsed();
+
+    // Checked on the replica still running (the balancer still sends half to the dead one).
+    let mut live = kppn.clone();
+    live.base = server.replica_url(1);
+    let kppn = live;
+    // Every answered registration is there exactly once; the cut ones at most once.
+    let mut present = 0;
+    for n in 0..REGISTRATIONS {
+        let (nik, _) = myintress_testkit::resident(400 + n);
+        let rows = kppn.rows_of(&nik).await;
+        assert!(rows.len() <= 1, "resident {n}: {rows:?}");
+        if created.contains(&n) {
+            assert_eq!(rows.len(), 1, "resident {n} was answered 201");
+        }
+        present += rows.len();
+    }
+    // Every membership's letter is stored; after collection no object lacks its row.
+    let state = server.state();
+    let page: myintress_core::api::Page<myintress_core::api::Membership> = kppn.get_json("/api/v1/memberships?limit=500").await;
+    let stored = server.stored_documents().await;
+    for m in &page.items {
+        let doc = state.store.read().await.unwrap().document(m.letter_document_id).await.unwrap().expect("a document row");
+        assert!(stored.contains(&doc.sha256), "the letter of {} is stored", m.nik);
+    }
+    let collected =
+        myintress_server::documents::collect_garbage(state.store.as_ref(), &state.documents, chrono::Duration::zero(), chrono::Utc::now())
+            .await
+            .unwrap();
+    let referenced = state.store.read().await.unwrap().referenced_documents().await.unwrap();
+    for sha in server.stored_documents().await {
+        assert!(referenced.contains(&sha), "object {sha} has no row after collection");
+    }
+    report(
+        "replica-killed",
+        &[
+            format!(
+                "{REGISTRATIONS} registrations, 25 ms apart, through a balancer over 2 replicas (PostgreSQL, S3 store); replica 0 SIGKILLed after 0.6 s"
+            ),
+            format!(
+                "answered 201: {}, cut (connection lost or 502/503): {cut}, finished {:.1} s after the kill",
+                created.len(),
+                after_kill.as_secs_f64()
+            ),
+            format!("memberships present: {present} (every 201 once, no person twice); every membership's letter stored"),
+            format!("objects without a row after collection: 0 (collector removed {})", collected.removed),
+        ],
+    );
+}
