@@ -32,6 +32,11 @@ pub async fn session_state(state: State<'_, AppState>) -> CommandResult<SessionS
         Err(e) if e.code() == ErrorCode::ServerNotSet => {
             return Ok(SessionState { server_url, account: None, working_satker: None, status: SyncStatus::default() });
         }
+        // A saved address this version no longer uses (plain http to another computer):
+        // asked for again, as on the first run.
+        Err(e) if e.code() == ErrorCode::ServerUrlInvalid => {
+            return Ok(SessionState { server_url: None, account: None, working_satker: None, status: SyncStatus::default() });
+        }
         Err(e) => return Err(e.into()),
     };
     let account = client.account().await?;
