@@ -223,3 +223,165 @@ async fn a_replica_killed_during_registrations_leaves_nothing_half_done() {
         ],
     );
 }
+
+/// What the request was, and the status (and code, when the answer is a problem document)
+/// it must get.
+struct Hostile {
+    what: String,
+    body: Vec<u8>,
+    content_type: String,
+    extra_header: Option<(String, String)>,
+    status: u16,
+    code: Option<&'static str>,
+}
+
+/// At least thirty kinds of hostile or broken registration, each refused with its own
+/// status and code, and nothing stored: no membership, no change in the feed, no
+/// account, no document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_kinds_of_bad_input_are_refused_and_store_nothing() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let kppn = server.verifier("019").await;
+    let corpus = |name: &str| std::fs::read(format!("{}/../core/tests/pdf/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let base = Registration::new(500, "019001");
+    let boundary = "batas-uji";
+    let multipart = |r: &Registration| {
+        let (_, body) = r.encoded(boundary);
+        (body, format!("multipart/form-data; boundary={boundary}"))
+    };
+    let mut cases: Vec<Hostile> = Vec::new();
+    let mut add = |what: &str, r: Registration, status: u16, code: &'static str| {
+        let (body, content_type) = multipart(&r);
+        cases.push(Hostile { what: what.to_owned(), body, content_type, extra_header: None, status, code: Some(code) });
+    };
+    for file in
+        ["not_pdf-png-renamed.pdf", "not_pdf-html-renamed.pdf", "not_pdf-zip-docx-renamed.pdf", "not_pdf-header-not-at-offset-0.pdf"]
+    {
+        add(&format!("not a PDF: {file}"), base.clone().letter(corpus(&format!("bad/{file}"))), 422, "letter_not_pdf");
+    }
+    for file in ["encrypted-user-password-aes128.pdf", "encrypted-user-password-aes256.pdf", "encrypted-user-password-rc4.pdf"] {
+        add(&format!("PDF with a user password: {file}"), base.clone().letter(corpus(&format!("bad/{file}"))), 422, "letter_encrypted");
+    }
+    for file in [
+        "unreadable-deep-nesting.pdf",
+        "unreadable-garbage-after-header.pdf",
+        "unreadable-header-only.pdf",
+        "unreadable-page-tree-loop.pdf",
+        "unreadable-truncated-half.pdf",
+        "unreadable-zero-pages.pdf",
+    ] {
+        add(&format!("broken PDF: {file}"), base.clone().letter(corpus(&format!("bad/{file}"))), 422, "letter_unreadable");
+    }
+    for file in [
+        "active_content-javascript-name-tree.pdf",
+        "active_content-javascript-openaction.pdf",
+        "active_content-launch-action.pdf",
+        "active_content-page-aa-javascript.pdf",
+        "active_content-xfa-form.pdf",
+    ] {
+        add(&format!("PDF with active content: {file}"), base.clone().letter(corpus(&format!("bad/{file}"))), 422, "letter_active_content");
+    }
+    add("no letter", base.clone().without("letter"), 422, "field_required");
+    add("NIK with letters", base.clone().set("nik", "31710112019000AB"), 422, "nik_invalid");
+    add("NIK with an impossible birth date", base.clone().set("nik", "3171013002900001"), 422, "nik_invalid");
+    add("SQL in the NIK", base.clone().set("nik", "1' OR '1'='1"), 422, "nik_invalid");
+    add("a name of 10,000 characters", base.clone().set("name", &"A".repeat(10_000)), 422, "field_too_long");
+    add("a NIP of 60 characters", base.clone().set("nip", &"1".repeat(60)), 422, "field_too_long");
+    add(
+        "a header injected into the e-mail",
+        base.clone().set("email", "warga500@contoh.go.id\r\nBcc: semua@contoh.go.id"),
+        422,
+        "email_invalid",
+    );
+    add("a phone of two digits", base.clone().set("phone", "12"), 422, "phone_invalid");
+    add("a field nobody asked for", base.clone().set("role", "admin"), 422, "unknown_field");
+    add("a satker that does not exist", base.clone().set("satker_code", "999999"), 403, "satker_out_of_scope");
+    add("a letter number of 1,000 characters", base.clone().set("letter_number", &"9".repeat(1000)), 422, "field_too_long");
+    // Bytes that are not UTF-8 in a text field.
+    let (mut body, content_type) = multipart(&base.clone().set("nik", "NIKXXXXXXXXXXXXX"));
+    let at = body.windows(16).position(|w| w == b"NIKXXXXXXXXXXXXX").unwrap();
+    body[at..at + 4].copy_from_slice(&[0xff, 0xfe, 0xc3, 0x28]);
+    cases.push(Hostile {
+        what: "invalid UTF-8 in the NIK".into(),
+        body,
+        content_type,
+        extra_header: None,
+        status: 422,
+        code: Some("nik_invalid"),
+    });
+    // 10,000 form fields.
+    let mut body = Vec::new();
+    for i in 0..10_000 {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nx\r\n").as_bytes());
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    cases.push(Hostile {
+        what: "10,000 form fields".into(),
+        body,
+        content_type: format!("multipart/form-data; boundary={boundary}"),
+        extra_header: None,
+        status: 422,
+        code: Some("unknown_field"),
+    });
+    let (body, content_type) = multipart(&base);
+    cases.push(Hostile {
+        what: "JSON declared, multipart sent".into(),
+        body: body.clone(),
+        content_type: "application/json".into(),
+        extra_header: None,
+        status: 415,
+        code: Some("unsupported_media_type"),
+    });
+    cases.push(Hostile {
+        what: "a 1 MB header".into(),
+        body,
+        content_type,
+        extra_header: Some(("x-besar".into(), "a".repeat(1024 * 1024))),
+        status: 431,
+        code: None,
+    });
+
+    let mut refused = Vec::new();
+    for case in cases {
+        let mut request = kppn
+            .http
+            .post(kppn.url("/api/v1/registrations"))
+            .bearer_auth(&kppn.token)
+            .header("content-type", case.content_type.clone())
+            .body(case.body.clone());
+        if let Some((name, value)) = &case.extra_header {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{}: {e}", case.what));
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert_eq!(status, case.status, "{}: {body}", case.what);
+        if let Some(code) = case.code {
+            assert_eq!(body["code"], code, "{}", case.what);
+            assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}: a sentence to read", case.what);
+        }
+        refused.push(format!("{} → {status} {}", case.what, case.code.unwrap_or("(no document)")));
+    }
+    let kinds = refused.len();
+    assert!(kinds >= 30, "{kinds} kinds");
+
+    // Nothing stored.
+    let page: myintress_core::api::Page<myintress_core::api::Membership> = kppn.get_json("/api/v1/memberships").await;
+    let changes: myintress_core::api::ChangesPage = kppn.get_json("/api/v1/changes?limit=2000").await;
+    let memberships_in_feed = changes.changes.iter().filter(|c| c.kind == myintress_core::api::ChangeKind::Membership).count();
+    let stored = server.stored_documents().await;
+    assert!(
+        page.items.is_empty() && memberships_in_feed == 0 && stored.is_empty(),
+        "stored: {:?}, {memberships_in_feed}, {stored:?}",
+        page.items
+    );
+    assert!(server.state().store.read().await.unwrap().account(&base_nik()).await.unwrap().is_none(), "no account");
+    let mut lines = vec![format!("{kinds} kinds of bad registration, each refused with its own status and code:")];
+    lines.extend(refused.iter().map(|r| format!("  {r}")));
+    lines.push("stored afterwards: 0 memberships, 0 membership changes in the feed, 0 accounts, 0 documents".into());
+    report("bad-input", &lines);
+}
+
+fn base_nik() -> String {
+    myintress_testkit::resident(500).0
+}
