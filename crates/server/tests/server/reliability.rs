@@ -385,3 +385,96 @@ async fn thirty_kinds_of_bad_input_are_refused_and_store_nothing() {
 fn base_nik() -> String {
     myintress_testkit::resident(500).0
 }
+
+/// A flood of anonymous captcha requests (the one endpoint anyone may call as often as
+/// they like) while a verifier keeps registering: the flood is cut off per address, costs
+/// the database nothing, and the registrations go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captcha_flood_does_not_stop_registrations() {
+    const FLOOD: usize = 10_000;
+    const REGISTRATIONS: u32 = 20;
+    let server = TestServer::start_with(&Backend::Sqlite, |s| s.captcha = myintress_server::settings::CaptchaMode::Image).await;
+    let nik = "3273015708879001";
+    myintress_server::demo::create_verifier(
+        server.state(),
+        nik,
+        "Verifikator Banjir",
+        "banjir@kemenkeu.go.id",
+        "019",
+        crate::support::VERIFIER_PASSWORD,
+    )
+    .await
+    .unwrap();
+    // Signed in through the real captcha (its answer read with the server's key).
+    let challenge: myintress_core::api::CaptchaChallenge =
+        server.http.get(server.url("/api/v1/auth/captcha")).send().await.unwrap().json().await.unwrap();
+    let answer = server.state().captcha.answer_for(&challenge.captcha_id, chrono::Utc::now()).unwrap();
+    let body = serde_json::json!({"nik": nik, "password": crate::support::VERIFIER_PASSWORD, "captcha_id": challenge.captcha_id, "captcha_answer": answer});
+    let pair: myintress_core::api::TokenPair =
+        server.http.post(server.url("/api/v1/auth/login")).json(&body).send().await.unwrap().json().await.unwrap();
+    let token = pair.access_token;
+
+    let started = Instant::now();
+    let flood = {
+        let (http, url) = (server.http.clone(), server.url("/api/v1/auth/captcha"));
+        tokio::spawn(async move {
+            let mut served = 0;
+            let mut limited = 0;
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..FLOOD {
+                let (http, url) = (http.clone(), url.clone());
+                tasks.spawn(async move { http.get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0) });
+                // 50 in flight at a time.
+                while tasks.len() >= 50 {
+                    match tasks.join_next().await {
+                        Some(Ok(200)) => served += 1,
+                        Some(Ok(429)) => limited += 1,
+                        other => panic!("captcha flood: {other:?}"),
+                    }
+                }
+            }
+            while let Some(done) = tasks.join_next().await {
+                match done {
+                    Ok(200) => served += 1,
+                    Ok(429) => limited += 1,
+                    other => panic!("captcha flood: {other:?}"),
+                }
+            }
+            (served, limited)
+        })
+    };
+    let mut latencies = Vec::new();
+    for n in 0..REGISTRATIONS {
+        let begun = Instant::now();
+        let response = server
+            .http
+            .post(server.url("/api/v1/registrations"))
+            .bearer_auth(&token)
+            .multipart(Registration::new(600 - n, "019001").form())
+            .send()
+            .await
+            .unwrap();
+        latencies.push(begun.elapsed());
+        assert_eq!(response.status(), StatusCode::CREATED, "registration {n} during the flood");
+    }
+    let (served, limited) = flood.await.unwrap();
+    let took = started.elapsed();
+    latencies.sort();
+    report(
+        "captcha-flood",
+        &[
+            format!("{FLOOD} captcha requests from one address, 50 at a time, with the captcha drawn (not disabled)"),
+            format!(
+                "served: {served}, cut off by the per-address limit (429): {limited}, in {:.1} s; no database write per challenge",
+                took.as_secs_f64()
+            ),
+            format!(
+                "registrations meanwhile: {REGISTRATIONS}/{REGISTRATIONS} created; p50 {:.0} ms, p99 {:.0} ms",
+                percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+                percentile(&latencies, 0.99).as_secs_f64() * 1e3
+            ),
+        ],
+    );
+    assert_eq!(served + limited, FLOOD);
+    assert!(limited > FLOOD / 2, "the flood is cut off: {served} served");
+}
