@@ -93,6 +93,9 @@ impl Client {
             return Err(ClientError::refused(myintress_core::ErrorCode::ServerUrlInvalid));
         }
         std::fs::create_dir_all(&config.data_dir)?;
+        // People's data: only this OS account may enter the folder.
+        #[cfg(unix)]
+        std::fs::set_permissions(&config.data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
         let pool = store::open(&config.data_dir.join("myintress.db")).await?;
         let api = ApiClient::new(&config.server_url)?;
         let docs = DocumentCache::new(config.data_dir.join("dokumen"))?;

@@ -296,3 +296,14 @@ async fn https_with_the_machines_trust_store_and_no_plain_http_across_the_networ
     let refused = myintress_client::Client::open(config).await.err().expect("plain http to another computer");
     assert_eq!(refused.code(), ErrorCode::ServerUrlInvalid);
 }
+
+/// The data folder (the local store, the cached letters) is this OS account's alone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_folder_is_the_accounts_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::new().await;
+    let desk = world.kppn_desk().await;
+    let mode = std::fs::metadata(&desk.dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
+}
