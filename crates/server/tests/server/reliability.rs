@@ -352,7 +352,17 @@ async fn thirty_kinds_of_bad_input_are_refused_and_store_nothing() {
         if let Some((name, value)) = &case.extra_header {
             request = request.header(name.as_str(), value.as_str());
         }
-        let response = request.send().await.unwrap_or_else(|e| panic!("{}: {e}", case.what));
+        let response = match request.send().await {
+            Ok(response) => response,
+            // A header section over the server's limit is answered 431 and the connection
+            // closed; the client may still be writing the rest of it, and then sees only the
+            // close. Either way the request was refused before it was read.
+            Err(e) if case.status == 431 => {
+                refused.push(format!("{} → connection closed by the server ({e})", case.what));
+                continue;
+            }
+            Err(e) => panic!("{}: {e}", case.what),
+        };
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         assert_eq!(status, case.status, "{}: {body}", case.what);
