@@ -74,7 +74,7 @@ impl ApiClient {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| ApiError::Transient(myintress_core::nik::mask_niks_in(&e.to_string())))?;
+            .map_err(transient)?;
         Ok(ApiClient { base: base.trim_end_matches('/').to_owned(), http })
     }
 
@@ -99,7 +99,7 @@ impl ApiClient {
         };
         match request().send().await {
             Err(e) if e.is_request() && !e.is_timeout() => {
-                let (error, path) = (myintress_core::nik::mask_niks_in(&e.to_string()), myintress_core::nik::mask_niks_in(path));
+                let (error, path) = (masked(&e), myintress_core::nik::mask_niks_in(path));
                 tracing::debug!(error, path, "GET failed before an answer; sending once more");
                 request().send().await
             }
@@ -113,10 +113,10 @@ impl ApiClient {
     }
 
     async fn read_bytes(response: Result<reqwest::Response, reqwest::Error>) -> Result<Vec<u8>, ApiError> {
-        let response = response.map_err(|e| ApiError::Transient(myintress_core::nik::mask_niks_in(&e.to_string())))?;
+        let response = response.map_err(transient)?;
         let status = response.status();
         // A body cut mid-way is as good as no answer.
-        let bytes = response.bytes().await.map_err(|e| ApiError::Transient(myintress_core::nik::mask_niks_in(&e.to_string())))?;
+        let bytes = response.bytes().await.map_err(transient)?;
         if status.is_success() {
             return Ok(bytes.to_vec());
         }
@@ -290,4 +290,14 @@ pub fn encode_multipart(boundary: &str, fields: &[(&str, &str)], file: (&str, &s
     body.extend(bytes);
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
     body
+}
+
+/// A request that got no usable answer, in words without a whole NIK (a request's address
+/// may carry one).
+fn transient(e: reqwest::Error) -> ApiError {
+    ApiError::Transient(masked(&e))
+}
+
+fn masked(e: &reqwest::Error) -> String {
+    myintress_core::nik::mask_niks_in(&e.to_string())
 }

@@ -411,7 +411,7 @@ impl Client {
     pub async fn sync_once(&self) -> ClientResult<()> {
         let _one = self.syncing.lock().await;
         let result = async {
-            if self.account().await?.is_some_and(|a| a.role == myintress_core::api::Role::Admin) {
+            if self.account().await?.is_some_and(|a| a.role == Role::Admin) {
                 // A central operator's desktop keeps no membership data: only whether the
                 // server answers.
                 return self.online(|token| async move { self.api.me(&token).await }).await.map(|_| ());

@@ -86,8 +86,7 @@ pub async fn create_account(
             if state.passwords.check(p, p).is_err() {
                 return Err(ApiError::Fields(vec![FieldError::new("password", ErrorCode::PasswordTooWeak)]));
             }
-            let p = p.to_owned();
-            Some(tokio::task::spawn_blocking(move || crate::credentials::hash_password(&p)).await.map_err(anyhow::Error::from)??)
+            Some(crate::credentials::hash_off_thread(p).await?)
         }
         None => None,
     };

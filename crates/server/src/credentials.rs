@@ -35,6 +35,27 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     }
 }
 
+/// [`hash_password`] on the blocking pool: argon2 takes tens of milliseconds of CPU, which
+/// no async worker (and no transaction) should wait on.
+pub async fn hash_off_thread(password: &str) -> anyhow::Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password)).await?
+}
+
+/// [`verify_password`] against `hash` on the blocking pool; without a hash (no account, or
+/// no password yet) the same work against nothing, and `false`.
+pub async fn verify_off_thread(password: &str, hash: Option<&str>) -> anyhow::Result<bool> {
+    let (password, hash) = (password.to_owned(), hash.map(str::to_owned));
+    Ok(tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            verify_against_nothing(&password);
+            false
+        }
+    })
+    .await?)
+}
+
 /// Spends the same time as a real check when there is no account or no password yet, so
 /// the response time does not tell whether a NIK exists.
 pub fn verify_against_nothing(password: &str) {

@@ -22,19 +22,15 @@ impl Limits {
     pub fn new() -> Self {
         // 10 requests a second with a burst of 60 per address: a person never notices,
         // a password-guessing script is slowed to a crawl (the lockout stops it).
-        let quota =
-            Quota::per_second(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(60).expect("nonzero"));
+        let quota = Quota::per_second(nonzero(10)).allow_burst(nonzero(60));
         // A captcha costs an image's CPU and no write: 2 a second with a burst of 20 per
         // address is more than a person reloading it ever needs.
-        let captcha =
-            Quota::per_second(std::num::NonZeroU32::new(2).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(20).expect("nonzero"));
+        let captcha = Quota::per_second(nonzero(2)).allow_burst(nonzero(20));
         // A form's "Cari" now and then: 30 at once, then one every 6 s.
-        let lookups =
-            Quota::per_minute(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(30).expect("nonzero"));
+        let lookups = Quota::per_minute(nonzero(10)).allow_burst(nonzero(30));
         // A person fixing a typo sees the score; a script trying names learns nothing
         // after ten: one more every 6 minutes.
-        let name_scores =
-            Quota::per_hour(std::num::NonZeroU32::new(10).expect("nonzero")).allow_burst(std::num::NonZeroU32::new(10).expect("nonzero"));
+        let name_scores = Quota::per_hour(nonzero(10)).allow_burst(nonzero(10));
         Limits {
             auth: RateLimiter::keyed(quota),
             captcha: RateLimiter::keyed(captcha),
@@ -86,6 +82,11 @@ impl Limits {
     pub fn tracked(&self) -> usize {
         self.auth.len() + self.captcha.len()
     }
+}
+
+/// A quota's count, written as a number.
+fn nonzero(n: u32) -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::new(n).expect("a quota counts at least one")
 }
 
 /// What the rate limiter counts by: an IPv4 address, or an IPv6 address's /64 (one

@@ -25,7 +25,7 @@ use myintress_core::error::{ErrorCode, FieldError};
 use myintress_core::nik::Nik;
 use myintress_core::status::Status;
 
-use crate::credentials::{new_token, token_hash, verify_against_nothing, verify_password};
+use crate::credentials::{hash_off_thread, new_token, token_hash, verify_off_thread};
 use crate::error::{ApiError, SESSION_EXPIRED};
 use crate::registry::{Caller, access_refused, to_api};
 use crate::settings::CaptchaMode;
@@ -79,9 +79,8 @@ pub async fn login(state: &AppState, body: &LoginRequest) -> Result<TokenPair, A
     check_captcha(state, &body.captcha_id, &body.captcha_answer).await?;
     let now = Utc::now();
     let Ok(nik) = Nik::parse(&body.nik) else {
-        // The same time as a real check, on the blocking pool like every argon2 run.
-        let password = body.password.clone();
-        tokio::task::spawn_blocking(move || verify_against_nothing(&password)).await.map_err(anyhow::Error::from)?;
+        // The same time as a real check.
+        verify_off_thread(&body.password, None).await?;
         return Err(credentials_invalid());
     };
     let nik = nik.as_str().to_owned();
@@ -94,17 +93,7 @@ pub async fn login(state: &AppState, body: &LoginRequest) -> Result<TokenPair, A
     }
     let account = conn.account(&nik).await?;
     drop(conn);
-    let password_ok = match account.as_ref().and_then(|a| a.password_hash.as_deref()) {
-        Some(hash) => {
-            let (password, hash) = (body.password.clone(), hash.to_owned());
-            tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(anyhow::Error::from)?
-        }
-        None => {
-            let password = body.password.clone();
-            tokio::task::spawn_blocking(move || verify_against_nothing(&password)).await.map_err(anyhow::Error::from)?;
-            false
-        }
-    };
+    let password_ok = verify_off_thread(&body.password, account.as_ref().and_then(|a| a.password_hash.as_deref())).await?;
 
     let mut tx = state.store.write().await?;
     let Some(account) = account.filter(|_| password_ok) else {
@@ -383,17 +372,13 @@ pub async fn resolve_reset_requests(state: &AppState) -> Result<usize, ApiError>
 /// A signed-in person changes their password: the current one must be right, the new one
 /// follow the rules; every other session of the account ends.
 pub async fn change_password(state: &AppState, caller: &SignedIn, body: &PasswordChange) -> Result<(), ApiError> {
-    let current = caller.account.password_hash.clone().unwrap_or_default();
-    let given = body.current_password.clone();
-    let right = tokio::task::spawn_blocking(move || verify_password(&given, &current)).await.map_err(anyhow::Error::from)?;
-    if !right {
+    if !verify_off_thread(&body.current_password, caller.account.password_hash.as_deref()).await? {
         return Err(ApiError::field("current_password", ErrorCode::CredentialsInvalid));
     }
     if let Err(rule) = state.passwords.check(&body.new_password, &body.new_password) {
         return Err(ApiError::Fields(vec![FieldError::with_detail("new_password", ErrorCode::PasswordTooWeak, rule.to_string())]));
     }
-    let password = body.new_password.clone();
-    let hash = tokio::task::spawn_blocking(move || crate::credentials::hash_password(&password)).await.map_err(anyhow::Error::from)??;
+    let hash = hash_off_thread(&body.new_password).await?;
     let mut tx = state.store.write().await?;
     tx.set_password(&caller.account.nik, &hash).await?;
     tx.revoke_other_sessions(&caller.account.nik, &caller.family_id, Utc::now()).await?;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::credentials::{hash_password, token_hash};
+use crate::credentials::{hash_off_thread, token_hash};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::TokenPurpose;
@@ -142,8 +142,7 @@ async fn set_password(
     if let Err(rule) = state.passwords.check(&data.password, &data.password_confirmation) {
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, title(purpose), &form(purpose, token, Some(&rule.to_string()))));
     }
-    let password = data.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(anyhow::Error::from)??;
+    let hash = hash_off_thread(&data.password).await?;
     let now = Utc::now();
     let mut tx = state.store.write().await?;
     // The conditional update is the single-use guarantee: of two concurrent posts, one wins.

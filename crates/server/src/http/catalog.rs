@@ -45,7 +45,13 @@ pub async fn digit(State(state): State<Arc<AppState>>, caller: Caller, Path(nik)
     let Some(a) = account else { return Err(ApiError::code(ErrorCode::DigitAccountNotFound)) };
     let masked = caller.role != Role::Kppn;
     Ok(AppJson(if masked {
-        DigitAccount { nik: a.nik, name: a.name, nip: a.nip.as_deref().map(mask_tail), email: mask_email(&a.email), masked }
+        DigitAccount {
+            nik: a.nik,
+            name: a.name,
+            nip: a.nip.as_deref().map(myintress_core::nik::mask_nik),
+            email: mask_email(&a.email),
+            masked,
+        }
     } else {
         DigitAccount { nik: a.nik, name: a.name, nip: a.nip, email: a.email, masked }
     }))
@@ -57,9 +63,4 @@ fn mask_email(email: &str) -> String {
         Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().unwrap_or('•')),
         None => "•••".into(),
     }
-}
-
-/// All but the last four characters as dots.
-fn mask_tail(text: &str) -> String {
-    myintress_core::nik::mask_nik(text)
 }

@@ -146,17 +146,22 @@ async fn set_client_addr(State(state): State<Arc<AppState>>, mut request: Reques
 }
 
 async fn rate_limit_auth(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let client = request.extensions().get::<ClientAddr>().map(|c| c.0).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let client = client_of(&request);
     if !state.limits.allow_auth(client) {
         return ApiError::RateLimited.into_response();
     }
     next.run(request).await
 }
 
+/// The address a request came from, as `set_client_addr` recorded it.
+fn client_of(request: &Request) -> IpAddr {
+    request.extensions().get::<ClientAddr>().map(|c| c.0).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
 /// The captcha's own per-address limit: it is anonymous and draws an image (with the
 /// captcha disabled, for tests and demos, there is no image to protect).
 async fn rate_limit_captcha(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let client = request.extensions().get::<ClientAddr>().map(|c| c.0).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let client = client_of(&request);
     if state.settings.captcha == crate::settings::CaptchaMode::Image && !state.limits.allow_captcha(client) {
         return ApiError::RateLimited.into_response();
     }
