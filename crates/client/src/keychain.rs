@@ -2,6 +2,15 @@
 //! Keychain, Secret Service on Linux) through `keyring`, never in the database or a file.
 //! One entry per server and account. Windows caps a credential at 2,560 bytes; a refresh
 //! token is 43 characters, and [`Keychain::store`] refuses anything near the cap.
+//!
+//! The keychain also holds the key of each data folder ([`Keychain::local_key`]): 32
+//! random bytes that encrypt the local store (SQLCipher) and the cached letters, so the
+//! folder alone, copied off a laptop, reads as noise.
+
+use std::path::Path;
+
+use hkdf::Hkdf;
+use sha2::{Digest, Sha256};
 
 /// Largest secret stored, well under Windows' 2,560-byte credential limit.
 pub const MAX_SECRET_BYTES: usize = 2048;
@@ -44,10 +53,64 @@ impl Keychain {
         }
     }
 
+    /// The key of the data folder `folder`, made (from the OS's random source) and stored
+    /// on first use. The flag says whether it was made now: a new key cannot read what an
+    /// older one encrypted.
+    pub fn local_key(&self, folder: &Path) -> Result<(LocalKey, bool), KeychainError> {
+        // Two clients of one process opening the same folder must not both make a key.
+        static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+        let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_owned());
+        let name = format!("penyimpanan-lokal:{}", &hex::encode(Sha256::digest(folder.to_string_lossy().as_bytes()))[..32]);
+        let entry = keyring::Entry::new(&self.service, &name).map_err(|e| KeychainError::Unavailable(e.to_string()))?;
+        match entry.get_password() {
+            Ok(stored) => {
+                let mut bytes = [0u8; 32];
+                hex::decode_to_slice(stored.trim(), &mut bytes)
+                    .map_err(|_| KeychainError::Unavailable("kunci penyimpanan lokal di keychain rusak".into()))?;
+                Ok((LocalKey(bytes), false))
+            }
+            Err(keyring::Error::NoEntry) => {
+                let bytes: [u8; 32] = rand::random();
+                entry.set_password(&hex::encode(bytes)).map_err(|e| KeychainError::Unavailable(e.to_string()))?;
+                Ok((LocalKey(bytes), true))
+            }
+            Err(e) => Err(KeychainError::Unavailable(e.to_string())),
+        }
+    }
+
     pub fn remove(&self, server: &str, nik: &str) -> Result<(), KeychainError> {
         match self.entry(server, nik)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(KeychainError::Unavailable(e.to_string())),
         }
+    }
+}
+
+/// The 32-byte key of one data folder. Its two uses get keys of their own (HKDF-SHA256).
+#[derive(Clone)]
+pub struct LocalKey([u8; 32]);
+
+impl LocalKey {
+    fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        Hkdf::<Sha256>::new(None, &self.0).expand(purpose, &mut out).expect("32 bytes is a valid HKDF length");
+        out
+    }
+
+    /// SQLCipher's raw-key form (`"x'…'"`, no passphrase derivation on open).
+    pub fn sqlcipher(&self) -> String {
+        format!("\"x'{}'\"", hex::encode(self.derive(b"myintress penyimpanan lokal v1")))
+    }
+
+    /// The key of the cached letters (XChaCha20-Poly1305).
+    pub fn documents(&self) -> [u8; 32] {
+        self.derive(b"myintress dokumen v1")
+    }
+}
+
+impl std::fmt::Debug for LocalKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocalKey(…)")
     }
 }

@@ -11,7 +11,7 @@
 //! - [`outbox`]: actions, their optimistic effect on the local view, and every statement
 //!   on the `outbox` table.
 //! - [`sync`]: pushing the outbox, pulling the change feed, prefetching PDFs.
-//! - [`keychain`]: the refresh token in the OS keychain.
+//! - [`keychain`]: the refresh token and the data folder's key in the OS keychain.
 
 mod actions;
 mod admin;
@@ -65,6 +65,8 @@ pub struct Client {
     pool: SqlitePool,
     api: ApiClient,
     keychain: Keychain,
+    /// The data folder's key (local store and cached letters).
+    key: keychain::LocalKey,
     /// The NIK whose refresh token this process last saw in (or put into) the keychain:
     /// every action checks who is signed in, and a keychain lookup is a D-Bus or system
     /// call costing milliseconds, so it is asked once and remembered until sign-out or
@@ -96,11 +98,17 @@ impl Client {
         // People's data: only this OS account may enter the folder.
         #[cfg(unix)]
         std::fs::set_permissions(&config.data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-        let pool = store::open(&config.data_dir.join("myintress.db")).await?;
+        let keychain = Keychain::new(&config.keychain_service);
+        // The folder's key, made on first start. Asked before the store is touched: with the
+        // keychain locked or gone the app stops here instead of making a key that could not
+        // read what the old one wrote.
+        let (key, _) = keychain.local_key(&config.data_dir)?;
+        let pool = store::open(&config.data_dir.join("myintress.db"), &key).await?;
         let api = ApiClient::new(&config.server_url)?;
-        let docs = DocumentCache::new(config.data_dir.join("dokumen"))?;
+        let docs = DocumentCache::new(config.data_dir.join("dokumen"), &key.documents())?;
         let client = Client {
-            keychain: Keychain::new(&config.keychain_service),
+            keychain,
+            key,
             confirmed: std::sync::Mutex::new(None),
             api,
             docs,
@@ -114,6 +122,11 @@ impl Client {
         };
         client.publish_counts().await?;
         Ok(client)
+    }
+
+    /// Closes the local store (its log checkpointed), as the app does on exit.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     pub fn config(&self) -> &ClientConfig {

@@ -1,5 +1,6 @@
-//! The local store: SQLite in the app data dir (WAL, `synchronous=FULL`), holding the
-//! memberships and satkers in scope, the sync cursor and the outbox.
+//! The local store: SQLite in the app data dir (WAL, `synchronous=FULL`), encrypted with
+//! SQLCipher under the data folder's key from the keychain, holding the memberships and
+//! satkers in scope, the sync cursor and the outbox.
 //!
 //! Each membership row keeps the server's last state (`server_json`, never replaced by
 //! an older version) and the view the user sees (`view_json` and its indexed columns):
@@ -7,7 +8,7 @@
 //! [`rebuild_view`] whenever either side changes. So a pull never undoes an action the
 //! user took offline, and a conflict rolls the view back to the server's state.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -15,20 +16,59 @@ use myintress_core::api::{Membership, Satker};
 use myintress_core::reregistration::{RowFacts, is_visible};
 use myintress_core::status::Status;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 use uuid::Uuid;
 
+use crate::ClientError;
+use crate::keychain::LocalKey;
 use crate::outbox::{Acting, overlay};
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
-pub async fn open(path: &Path) -> crate::ClientResult<SqlitePool> {
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .create_if_missing(true)
+/// Opens (creating, migrating) the store at `path`, encrypted by SQLCipher with `key`. A
+/// plaintext store of an older version is encrypted in place first; a store this key
+/// cannot read (the keychain lost its key) is set aside under a new name, never deleted,
+/// and an empty one takes its place.
+pub async fn open(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool> {
+    if is_plaintext(path)? {
+        encrypt_in_place(path, key).await?;
+    }
+    let pool = match connect(path, key).await {
+        Err(ClientError::Store(sqlx::Error::Database(e))) if e.code().as_deref() == Some(SQLITE_NOTADB) => {
+            let aside = path.with_extension(format!("db.tidak-terbaca-{}", Utc::now().format("%Y%m%d%H%M%S")));
+            tracing::warn!(store = %path.display(), aside = %aside.display(), "the local store does not open with the keychain's key; set aside");
+            for suffix in ["", "-wal", "-shm"] {
+                let from = PathBuf::from(format!("{}{suffix}", path.display()));
+                if from.exists() {
+                    std::fs::rename(&from, format!("{}{suffix}", aside.display()))?;
+                }
+            }
+            connect(path, key).await?
+        }
+        other => other?,
+    };
+    sqlx::migrate!().run(&pool).await?;
+    Ok(pool)
+}
+
+/// SQLite's "file is not a database": what a wrong key (or no key) looks like.
+const SQLITE_NOTADB: &str = "26";
+/// The first bytes of an unencrypted SQLite file.
+const PLAINTEXT_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+fn options(path: &Path) -> crate::ClientResult<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(std::time::Duration::from_secs(30))
+        .busy_timeout(std::time::Duration::from_secs(30)))
+}
+
+async fn connect(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool> {
+    let options = options(path)?
+        // First of all pragmas (sqlx sends `key` first), so every page read is decrypted.
+        .pragma("key", key.sqlcipher())
+        .create_if_missing(true)
         // 100,000 memberships are about 150 MB: SQLite's default 2 MB page cache makes
         // every index insert and list page a read. Up to 32 MB of cache per connection,
         // and reads through the OS page cache by mmap (clean, shared, reclaimable pages).
@@ -36,8 +76,41 @@ pub async fn open(path: &Path) -> crate::ClientResult<SqlitePool> {
         .pragma("mmap_size", "268435456")
         .pragma("temp_store", "memory");
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-    sqlx::migrate!().run(&pool).await?;
+    // The key is only checked when a page is read.
+    sqlx::query("SELECT count(*) FROM sqlite_master").execute(&pool).await?;
     Ok(pool)
+}
+
+fn is_plaintext(path: &Path) -> std::io::Result<bool> {
+    let mut header = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut file) => Ok(std::io::Read::read_exact(&mut file, &mut header).is_ok() && &header == PLAINTEXT_HEADER),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Encrypts an unencrypted store (from a version before SQLCipher): `sqlcipher_export`
+/// into a new file beside it, then that file replaces the old one in one rename, so a
+/// crash leaves either the old store or the encrypted one, whole.
+async fn encrypt_in_place(path: &Path, key: &LocalKey) -> crate::ClientResult<()> {
+    let fresh = path.with_extension("db.enkripsi");
+    let _ = std::fs::remove_file(&fresh);
+    // With the create flag, or ATTACH cannot make the new file.
+    let mut conn = options(path)?.create_if_missing(true).connect().await?;
+    let target = fresh.to_str().ok_or_else(|| ClientError::corrupt("nama folder data bukan UTF-8"))?.replace('\'', "''");
+    sqlx::query(&format!("ATTACH DATABASE '{target}' AS terenkripsi KEY {}", key.sqlcipher())).execute(&mut conn).await?;
+    sqlx::query("SELECT sqlcipher_export('terenkripsi')").execute(&mut conn).await?;
+    sqlx::query("DETACH DATABASE terenkripsi").execute(&mut conn).await?;
+    conn.close().await?;
+    std::fs::File::open(&fresh)?.sync_all()?;
+    // The plaintext store's log was checkpointed when its last connection closed.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    std::fs::rename(&fresh, path)?;
+    tracing::info!(store = %path.display(), "the local store is now encrypted");
+    Ok(())
 }
 
 pub async fn meta(conn: &mut SqliteConnection, key: &str) -> DbResult<Option<String>> {

@@ -57,7 +57,7 @@ pub async fn bulk_insert_baseline(client: &Client, path: &std::path::Path) -> Cl
     )
     .fetch_all(&client.pool)
     .await?;
-    let pool = store::open(path).await?;
+    let pool = store::open(path, &client.key).await?;
     let started = Instant::now();
     let mut tx = pool.begin().await?;
     for r in &rows {
@@ -133,4 +133,15 @@ pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientRes
         let _: myintress_core::api::Membership = serde_json::from_str(&json)?;
     }
     Ok(rows.len())
+}
+
+/// An unencrypted copy of the client's store at `path`: the store as a version before
+/// SQLCipher left it, for the test that such a store is encrypted on open.
+pub async fn plaintext_copy(client: &Client, path: &std::path::Path) -> ClientResult<()> {
+    let mut conn = client.pool.acquire().await?;
+    let target = path.to_str().ok_or_else(|| crate::ClientError::corrupt("path is not UTF-8"))?.replace('\'', "''");
+    sqlx::query(&format!("ATTACH DATABASE '{target}' AS polos KEY ''")).execute(&mut *conn).await?;
+    sqlx::query("SELECT sqlcipher_export('polos')").execute(&mut *conn).await?;
+    sqlx::query("DETACH DATABASE polos").execute(&mut *conn).await?;
+    Ok(())
 }
