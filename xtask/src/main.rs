@@ -8,6 +8,7 @@
 //! - `bindings`: regenerate `ui/src/lib/bindings.ts` from the Rust commands.
 //! - `fuzz [--seconds N] [TARGET]`: run a core fuzz target (nightly + cargo-fuzz).
 
+#[path = "../../crates/testkit/src/postgres.rs"]
 mod postgres;
 mod s3;
 mod setup;

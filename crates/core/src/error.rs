@@ -91,6 +91,11 @@ pub enum ErrorCode {
     /// 503: the server sheds load for a moment (`Retry-After` says when to try again);
     /// nothing was stored.
     ServiceOverloaded,
+    /// The server's database or document store cannot be reached (restarting, away):
+    /// nothing was stored.
+    StorageUnavailable,
+    /// The server's document volume is full: nothing was stored.
+    StorageFull,
     InternalError,
     // The desktop's own refusals, never sent by the server.
     /// The server could not be reached (or answered 5xx/429): the action waits.
@@ -118,7 +123,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 65] = [
+    pub const ALL: [ErrorCode; 67] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -171,6 +176,8 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::RateLimited,
         Self::ServiceOverloaded,
+        Self::StorageUnavailable,
+        Self::StorageFull,
         Self::InternalError,
         Self::Offline,
         Self::BadAnswer,
@@ -247,6 +254,8 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited => "rate_limited",
             Self::ServiceOverloaded => "service_overloaded",
+            Self::StorageUnavailable => "storage_unavailable",
+            Self::StorageFull => "storage_full",
             Self::InternalError => "internal_error",
             Self::Offline => "offline",
             Self::BadAnswer => "bad_answer",
@@ -308,7 +317,8 @@ impl ErrorCode {
             Self::PreconditionRequired => 428,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
-            Self::ServiceOverloaded => 503,
+            Self::ServiceOverloaded | Self::StorageUnavailable => 503,
+            Self::StorageFull => 507,
             Self::InternalError
             | Self::BadAnswer
             | Self::KeychainUnavailable
@@ -397,6 +407,10 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "Idempotency-Key ini sudah dipakai untuk permintaan yang berbeda.",
             Self::RateLimited => "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.",
             Self::ServiceOverloaded => "Server pusat sedang sibuk. Data belum disimpan; coba lagi sebentar lagi.",
+            Self::StorageUnavailable => {
+                "Penyimpanan server pusat sedang tidak dapat dihubungi. Data belum disimpan; aplikasi mencoba lagi sebentar lagi."
+            }
+            Self::StorageFull => "Ruang penyimpanan dokumen di server pusat penuh. Data belum disimpan; hubungi pengelola server pusat.",
             Self::InternalError => "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.",
             Self::Offline => "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.",
             Self::BadAnswer => "Jawaban server pusat tidak dikenali. Perbarui aplikasi atau hubungi petugas.",

@@ -25,6 +25,47 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Why the document store did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// The volume of a `file://` store is full (or over quota): nothing was written.
+    #[error("ruang penyimpanan dokumen penuh: {0:#}")]
+    Full(anyhow::Error),
+    /// An `s3://` store did not answer in time (away, restarting, refusing): retry later.
+    #[error("penyimpanan dokumen tidak dapat dihubungi: {0:#}")]
+    Unavailable(anyhow::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl DocumentError {
+    /// Sorts a failure of the object store by what the caller can do about it.
+    fn of(e: impl Into<anyhow::Error>, remote: bool) -> DocumentError {
+        let e: anyhow::Error = e.into();
+        let full = e.chain().any(|cause| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| matches!(io.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded))
+        });
+        let missing = e.chain().any(|c| matches!(c.downcast_ref::<object_store::Error>(), Some(object_store::Error::NotFound { .. })));
+        if full {
+            DocumentError::Full(e)
+        } else if remote && !missing {
+            // Every other failure of a remote store (connection refused or cut, time-outs,
+            // 5xx after its retries) is the store being away from here.
+            DocumentError::Unavailable(e)
+        } else {
+            DocumentError::Other(e)
+        }
+    }
+}
+
+/// How long one request to an `s3://` store may take, retries included, before the store
+/// counts as away: a request then answers `503` instead of holding its transaction.
+const REMOTE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+const REMOTE_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const REMOTE_RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6);
+
 /// Where documents live: `<prefix>/<first two hex>/<sha256>.pdf` in an object store.
 #[derive(Clone)]
 pub struct DocumentStore {
@@ -56,7 +97,21 @@ impl DocumentStore {
             }
             "s3" => {
                 let bucket = url.host_str().filter(|b| !b.is_empty()).with_context(|| format!("{url}: nama bucket kosong"))?;
-                let objects = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+                use object_store::ClientConfigKey;
+                use object_store::aws::AmazonS3ConfigKey;
+                let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+                // Our time-outs, unless the environment (`AWS_CONNECT_TIMEOUT`, `AWS_TIMEOUT`) sets its own.
+                for (key, value) in
+                    [(ClientConfigKey::ConnectTimeout, REMOTE_CONNECT_TIMEOUT), (ClientConfigKey::Timeout, REMOTE_REQUEST_TIMEOUT)]
+                {
+                    let key = AmazonS3ConfigKey::Client(key);
+                    if builder.get_config_value(&key).is_none() {
+                        builder = builder.with_config(key, format!("{}s", value.as_secs()));
+                    }
+                }
+                let objects = builder
+                    .with_retry(object_store::RetryConfig { max_retries: 3, retry_timeout: REMOTE_RETRY_TIMEOUT, ..Default::default() })
+                    .build()?;
                 let prefix = ObjectPath::from(url.path().trim_matches('/'));
                 Ok(DocumentStore { objects: Arc::new(objects), prefix, local: None, url: url.to_string() })
             }
@@ -76,32 +131,49 @@ impl DocumentStore {
     /// Writes the bytes under their SHA-256. Always written (also when the same content is
     /// there), which renews the object's time so the garbage collector's grace period
     /// starts again.
-    pub async fn put(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+    fn fault(&self, e: impl Into<anyhow::Error>) -> DocumentError {
+        DocumentError::of(e, self.local.is_none())
+    }
+
+    /// Writes the bytes under their SHA-256. Always written (also when the same content is
+    /// there), which renews the object's time so the garbage collector's grace period
+    /// starts again. A full volume leaves no partial object under the name (the local
+    /// store writes a staging file and renames it; a failed write removes the staging file).
+    pub async fn put(&self, sha256: &str, bytes: &[u8]) -> Result<(), DocumentError> {
         let key = self.key(sha256);
-        self.objects.put(&key, bytes.to_vec().into()).await.with_context(|| format!("menyimpan dokumen {key}"))?;
+        self.objects
+            .put(&key, bytes.to_vec().into())
+            .await
+            .map_err(|e| self.fault(anyhow::Error::new(e).context(format!("menyimpan dokumen {key}"))))?;
         if let Some(dir) = &self.local {
             let path = dir.join(&sha256[..2]).join(format!("{sha256}.pdf"));
-            tokio::task::spawn_blocking(move || sync_durably(&path)).await??;
+            tokio::task::spawn_blocking(move || sync_durably(&path))
+                .await
+                .map_err(anyhow::Error::from)?
+                .map_err(|e| self.fault(anyhow::Error::new(e).context(format!("menyinkronkan dokumen {key}"))))?;
         }
         Ok(())
     }
 
-    pub async fn get(&self, sha256: &str) -> Result<Vec<u8>> {
+    pub async fn get(&self, sha256: &str) -> Result<Vec<u8>, DocumentError> {
         let key = self.key(sha256);
-        let found = self.objects.get(&key).await.with_context(|| format!("membaca dokumen {key}"))?;
-        Ok(found.bytes().await?.to_vec())
+        let read = async {
+            let found = self.objects.get(&key).await?;
+            Ok::<_, object_store::Error>(found.bytes().await?.to_vec())
+        };
+        read.await.map_err(|e| self.fault(anyhow::Error::new(e).context(format!("membaca dokumen {key}"))))
     }
 
-    pub async fn delete(&self, sha256: &str) -> Result<()> {
+    pub async fn delete(&self, sha256: &str) -> Result<(), DocumentError> {
         let key = self.key(sha256);
-        self.objects.delete(&key).await.with_context(|| format!("menghapus dokumen {key}"))?;
+        self.objects.delete(&key).await.map_err(|e| self.fault(anyhow::Error::new(e).context(format!("menghapus dokumen {key}"))))?;
         Ok(())
     }
 
     /// Every document object under the prefix (other names are not ours and are left).
-    pub async fn list(&self) -> Result<Vec<StoredObject>> {
+    pub async fn list(&self) -> Result<Vec<StoredObject>, DocumentError> {
         let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
-        let metas: Vec<object_store::ObjectMeta> = self.objects.list(prefix).try_collect().await?;
+        let metas: Vec<object_store::ObjectMeta> = self.objects.list(prefix).try_collect().await.map_err(|e| self.fault(e))?;
         Ok(metas
             .into_iter()
             .filter_map(|m| {

@@ -134,6 +134,23 @@ impl ApiError {
     }
 }
 
+impl From<crate::documents::DocumentError> for ApiError {
+    fn from(e: crate::documents::DocumentError) -> Self {
+        use crate::documents::DocumentError;
+        match e {
+            DocumentError::Full(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "the document volume is full");
+                ApiError::code(ErrorCode::StorageFull)
+            }
+            DocumentError::Unavailable(cause) => {
+                tracing::warn!(error = %format!("{cause:#}"), "the document store is unavailable; answered 503");
+                ApiError::code(ErrorCode::StorageUnavailable)
+            }
+            DocumentError::Other(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
 /// A fault of the letter checker: [`myintress_pdfcheck::Busy`] is the server shedding load
 /// (`503 service_overloaded`, with `Retry-After`; not remembered under an idempotency key),
 /// anything else is ours.
@@ -147,6 +164,14 @@ pub fn checker_fault(e: anyhow::Error) -> ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if e.is_full() {
+            tracing::error!(error = %e, "the database's disk is full");
+            return ApiError::code(ErrorCode::StorageFull);
+        }
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "the database is unavailable; answered 503");
+            return ApiError::code(ErrorCode::StorageUnavailable);
+        }
         ApiError::Internal(anyhow::Error::new(e))
     }
 }

@@ -6,6 +6,7 @@
 //! is removed on drop, also when a test fails. Used by the server's, the client's and the
 //! app's integration tests and by the benchmarks.
 
+pub mod postgres;
 pub mod proxy;
 pub mod tls;
 pub mod webdriver;
@@ -104,7 +105,23 @@ pub fn letter(nik: &str, name: &str, number: &str) -> Vec<u8> {
 }
 
 /// Scratch space for test servers: `MYINTRESS_TEST_TMP` if set, else the system temp dir.
-fn scratch_dir() -> PathBuf {
+/// Writes a reliability scenario's figures where the test command leaves its artifacts
+/// (`test-artifacts/reliability/<scenario>.txt`, which RELIABILITY.md quotes), and prints them.
+pub fn report(scenario: &str, lines: &[String]) {
+    let text = lines.join("\n") + "\n";
+    println!("== {scenario}\n{text}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/reliability");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join(format!("{scenario}.txt")), text);
+}
+
+/// The `p` quantile (0–1) of sorted durations.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Where tests put their throwaway folders (`MYINTRESS_TEST_TMP`, or the system's).
+pub fn scratch_dir() -> PathBuf {
     std::env::var_os("MYINTRESS_TEST_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir)
 }
 
@@ -175,6 +192,12 @@ impl TestServer {
     /// stateless replicas run behind a load balancer. Each replica runs the background
     /// jobs. `None` when the test command did not start PostgreSQL and the S3 server.
     pub async fn start_replicas(count: usize, adjust: impl FnOnce(&mut Settings)) -> Option<TestServer> {
+        Self::start_replicas_env(count, &[], adjust).await
+    }
+
+    /// [`TestServer::start_replicas`] with extra environment variables for the replica
+    /// processes (e.g. `AWS_ENDPOINT_URL` through a fault proxy in front of the S3 server).
+    pub async fn start_replicas_env(count: usize, env: &[(&str, String)], adjust: impl FnOnce(&mut Settings)) -> Option<TestServer> {
         let backend = Backend::postgres()?;
         s3_base()?;
         let (dir, mut settings, postgres) = prepare(&backend, adjust).await;
@@ -192,6 +215,7 @@ impl TestServer {
             let child = std::process::Command::new(checker_binary())
                 .arg("serve")
                 .envs(s.env_vars())
+                .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
                 .env("RUST_LOG", "warn,myintress_server=info")
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)

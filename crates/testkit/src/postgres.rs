@@ -1,6 +1,10 @@
-//! A throwaway PostgreSQL cluster for the test run: `initdb` in a fresh folder, started on
-//! a free port on 127.0.0.1 with trust authentication, stopped and removed on drop.
-//! Run as the `postgres` user when we are root (PostgreSQL refuses to run as root).
+//! A throwaway PostgreSQL cluster: `initdb` in a fresh folder, started on a free port on
+//! 127.0.0.1 with trust authentication, stopped and removed on drop. Run as the
+//! `postgres` user when we are root (PostgreSQL refuses to run as root).
+//!
+//! The test command starts one for the whole run; a test that must stop and start
+//! PostgreSQL under load starts its own. This file is also compiled into `xtask` (by
+//! path, so xtask stays free of the test kit's dependencies): it uses only std and anyhow.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +16,8 @@ pub struct Cluster {
     dir: PathBuf,
     pub url: String,
     as_postgres: bool,
+    /// `postgres` options (port, socket folder, fsync) for every start.
+    options: String,
 }
 
 fn pg_bin() -> Result<PathBuf> {
@@ -65,27 +71,38 @@ impl Cluster {
                 bail!("chown {} gagal", dir.display());
             }
         }
-        let cluster = Cluster { bin, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), dir, as_postgres };
-        let data = cluster.dir.join("data");
-        let data = data.to_str().context("path")?;
-        cluster.run("initdb", &["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])?;
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=300",
-            cluster.dir.display(),
+            dir.display(),
             if durable { "on" } else { "off" }
         );
-        let log = cluster.dir.join("postgres.log");
-        cluster.run("pg_ctl", &["-D", data, "-o", &options, "-l", log.to_str().context("path")?, "-w", "start"])?;
+        let cluster = Cluster { bin, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), dir, as_postgres, options };
+        let data = cluster.data()?;
+        cluster.run("initdb", &["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])?;
+        cluster.start_again()?;
         Ok(cluster)
+    }
+
+    fn data(&self) -> Result<String> {
+        Ok(self.dir.join("data").to_str().context("path")?.to_owned())
+    }
+
+    /// Stops the server the way an operator's restart does (`-m fast`: sessions are ended
+    /// with an error, open transactions rolled back).
+    pub fn stop(&self) -> Result<()> {
+        self.run("pg_ctl", &["-D", &self.data()?, "-m", "fast", "-w", "stop"])
+    }
+
+    /// Starts the (stopped) server again on the same port and data.
+    pub fn start_again(&self) -> Result<()> {
+        let log = self.dir.join("postgres.log");
+        self.run("pg_ctl", &["-D", &self.data()?, "-o", &self.options, "-l", log.to_str().context("path")?, "-w", "start"])
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let data = self.dir.join("data");
-        if let Some(data) = data.to_str() {
-            let _ = self.run("pg_ctl", &["-D", data, "-m", "fast", "-w", "stop"]);
-        }
+        let _ = self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -258,7 +258,14 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
  *  503: the server sheds load for a moment (`Retry-After` says when to try again);
  *  nothing was stored.
  */
-"service_overloaded" | "internal_error" | 
+"service_overloaded" | 
+/**
+ *  The server's database or document store cannot be reached (restarting, away):
+ *  nothing was stored.
+ */
+"storage_unavailable" | 
+/**  The server's document volume is full: nothing was stored. */
+"storage_full" | "internal_error" | 
 /**  The server could not be reached (or answered 5xx/429): the action waits. */
 "offline" | 
 /**  The server answered something the contract does not describe. */

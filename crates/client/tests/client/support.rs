@@ -79,7 +79,7 @@ impl World {
         Some(Self::around(TestServer::start_replicas(2, |_| {}).await?).await)
     }
 
-    async fn around(server: TestServer) -> World {
+    pub async fn around(server: TestServer) -> World {
         let kppn = server.verifier("019").await;
         let operator = server.operator(&kppn, "019001", 1).await;
         let upstream = server.base.trim_start_matches("http://").parse().unwrap();

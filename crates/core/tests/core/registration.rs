@@ -131,7 +131,7 @@ fn every_error_code_has_a_stable_name_status_and_indonesian_text() {
         assert_eq!(serde_json::to_string(code).unwrap(), format!("\"{}\"", code.as_str()));
         assert_eq!(&serde_json::from_str::<ErrorCode>(&format!("\"{}\"", code.as_str())).unwrap(), code);
         assert_eq!(&ErrorCode::parse(code.as_str()), code);
-        assert!(matches!(code.http_status(), 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 428 | 422 | 423 | 429 | 500 | 503));
+        assert!(matches!(code.http_status(), 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 428 | 422 | 423 | 429 | 500 | 503 | 507));
         assert!(!code.detail().is_empty());
     }
 }

@@ -51,6 +51,45 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// The database cannot be used now but may be in a moment: connections cut or refused
+    /// (PostgreSQL restarting, the network between), the pool exhausted, SQLite busy past
+    /// its timeout. What the request did is rolled back (unless only the answer to its
+    /// commit was lost, which an `Idempotency-Key` covers), so it is a `503` to retry.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else { return false };
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                true
+            }
+            sqlx::Error::Database(db) => {
+                if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    // 08: connection exception; 57P: shutdown, crash, cannot connect now;
+                    // 53300: too many connections.
+                    let code = pg.code();
+                    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                } else {
+                    // SQLITE_BUSY and SQLITE_LOCKED (primary codes of the extended ones).
+                    matches!(sqlite_primary_code(db.as_ref()), Some(5 | 6))
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The database's disk is full (PostgreSQL `53100`, `SQLITE_FULL`).
+    pub fn is_full(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(db)) = self else { return false };
+        match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            Some(pg) => pg.code() == "53100",
+            None => sqlite_primary_code(db.as_ref()) == Some(13),
+        }
+    }
+}
+
+fn sqlite_primary_code(db: &dyn sqlx::error::DatabaseError) -> Option<i32> {
+    let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    sqlx::error::DatabaseError::code(sqlite)?.parse::<i32>().ok().map(|c| c & 0xff)
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -8,20 +8,9 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use myintress_testkit::{percentile, report};
+
 use crate::support::{Backend, Registration, TestServer};
-
-/// Writes a scenario's figures where the test command leaves its artifacts, and prints them.
-fn report(scenario: &str, lines: &[String]) {
-    let text = lines.join("\n") + "\n";
-    println!("== {scenario}\n{text}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/reliability");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join(format!("{scenario}.txt")), text);
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 /// 1,000 connections that send half a request line and then nothing (slowloris) do not
 /// stop a signed-in verifier's approvals; the server closes them after the header-read
@@ -487,4 +476,219 @@ async fn a_captcha_flood_does_not_stop_registrations() {
     );
     assert_eq!(served + limited, FLOOD);
     assert!(limited > FLOOD / 2, "the flood is cut off: {served} served");
+}
+
+/// A small tmpfs mounted for one test (needs root, as the test command runs on its
+/// machines; elsewhere the scenario is skipped, or fails when the test command requires
+/// its tools). Unmounted on drop.
+struct SmallVolume {
+    path: std::path::PathBuf,
+}
+
+impl SmallVolume {
+    fn mount(bytes: u64) -> Option<SmallVolume> {
+        let path = myintress_testkit::scratch_dir().join(format!("volume-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes},mode=0700"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            let _ = std::fs::remove_dir(&path);
+            assert!(std::env::var_os("MYINTRESS_TEST_TOOLS_REQUIRED").is_none(), "mounting a tmpfs needs root, which the test command has");
+            eprintln!("skipped: cannot mount a tmpfs here (not root)");
+            return None;
+        }
+        Some(SmallVolume { path })
+    }
+
+    /// Fills the volume to the last byte with one file; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.path.join("pengisi");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        loop {
+            match file.write(&block) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::StorageFull => break,
+                Err(e) => panic!("filling the volume: {e}"),
+            }
+        }
+        // Byte by byte to the very end, so not even a small letter fits.
+        while file.write(&[0u8]).is_ok_and(|n| n == 1) {}
+        filler
+    }
+}
+
+impl Drop for SmallVolume {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A registration whose answer came back: status, code, `Retry-After`.
+async fn register_with_key(kppn: &myintress_testkit::Client, n: u32, key: &str) -> (u16, String, bool) {
+    let response = kppn
+        .http
+        .post(kppn.url("/api/v1/registrations"))
+        .bearer_auth(&kppn.token)
+        .header("Idempotency-Key", key)
+        .multipart(Registration::new(n, "019001").form())
+        .send()
+        .await;
+    match response {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let retry_after = r.headers().contains_key("retry-after");
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            (status, body["code"].as_str().unwrap_or_default().to_owned(), retry_after)
+        }
+        Err(_) => (0, String::new(), false),
+    }
+}
+
+/// The documents volume full (a 1 MB tmpfs, filled): registrations are refused `507
+/// storage_full` with `Retry-After`, and nothing is half-written — no membership, no feed
+/// entry, no partial file. Once space is freed, the same requests (same keys) succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_documents_volume_refuses_with_507_and_writes_nothing_half() {
+    const TRIED: u32 = 10;
+    let Some(volume) = SmallVolume::mount(1024 * 1024) else { return };
+    let documents = url::Url::from_directory_path(&volume.path).unwrap();
+    let server = TestServer::start_with(&Backend::Sqlite, |s| s.documents_url = Some(documents)).await;
+    let kppn = server.verifier("019").await;
+    let before = kppn.registered(&Registration::new(500, "019001")).await;
+    let feed_before: serde_json::Value = kppn.get_json("/api/v1/changes?limit=2000").await;
+    let filler = volume.fill();
+    let files_full = myintress_testkit::files_under(&volume.path);
+
+    let keys: Vec<String> = (0..TRIED).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let mut refused = 0;
+    for (n, key) in (0..TRIED).zip(&keys) {
+        let (status, code, retry_after) = register_with_key(&kppn, 501 + n, key).await;
+        assert_eq!((status, code.as_str()), (507, "storage_full"), "registration {n} on a full volume");
+        assert!(retry_after, "a 507 says when to try again");
+        refused += 1;
+    }
+    // Nothing half-written: no row, no feed entry, no file beyond what was there.
+    for n in 0..TRIED {
+        let (nik, _) = myintress_testkit::resident(501 + n);
+        assert!(kppn.rows_of(&nik).await.is_empty(), "resident {n} was not stored");
+    }
+    let feed_full: serde_json::Value = kppn.get_json("/api/v1/changes?limit=2000").await;
+    assert_eq!(feed_full, feed_before, "no feed entry for a refused registration");
+    assert_eq!(myintress_testkit::files_under(&volume.path), files_full, "no partial or staging file left");
+    // Reads go on: the letter stored before the volume filled is served.
+    assert_eq!(kppn.get(&format!("/api/v1/documents/{}", before.letter_document_id)).await.status(), StatusCode::OK);
+
+    // Space freed: the same requests land, each once.
+    std::fs::remove_file(filler).unwrap();
+    let mut landed = 0;
+    for (n, key) in (0..TRIED).zip(&keys) {
+        let (status, _, _) = register_with_key(&kppn, 501 + n, key).await;
+        assert_eq!(status, 201, "registration {n} after space was freed");
+        let (again, _, _) = register_with_key(&kppn, 501 + n, key).await;
+        assert_eq!(again, 201, "the retry replays the answer");
+        let (nik, _) = myintress_testkit::resident(501 + n);
+        assert_eq!(kppn.rows_of(&nik).await.len(), 1);
+        landed += 1;
+    }
+    report(
+        "disk-full",
+        &[
+            "documents volume: a 1 MB tmpfs, filled to the last byte; the database on another volume".into(),
+            format!("{TRIED} registrations on the full volume: {refused} refused 507 storage_full with Retry-After"),
+            "half-written: 0 (no membership, no feed entry, no partial or staging file); reads of stored letters went on".into(),
+            format!("after freeing space: the same {landed} requests (same Idempotency-Key) created once each"),
+        ],
+    );
+}
+
+/// The S3-compatible store away for 30 seconds (a proxy in front of it refuses every
+/// connection) under a replica on PostgreSQL: registrations answer `503
+/// storage_unavailable` with `Retry-After` in bounded time, lists that need no document
+/// go on, and afterwards every refused request (same key) lands once with its letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_store_away_for_30_seconds_is_503_then_recovers_losing_nothing() {
+    use myintress_testkit::proxy::{FaultProxy, Mode};
+    const AWAY: Duration = Duration::from_secs(30);
+    let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL").ok().filter(|_| myintress_testkit::s3_base().is_some()) else {
+        eprintln!("skipped: needs the S3 server of the test command");
+        return;
+    };
+    let upstream: std::net::SocketAddr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+    let s3_proxy = FaultProxy::start(upstream).await;
+    let Some(server) = TestServer::start_replicas_env(1, &[("AWS_ENDPOINT_URL", s3_proxy.url())], |_| {}).await else {
+        eprintln!("skipped: needs PostgreSQL and the S3 server of the test command");
+        return;
+    };
+    let kppn = server.verifier("019").await;
+    let before = kppn.registered(&Registration::new(540, "019001")).await;
+
+    s3_proxy.set_mode(Mode::Refuse);
+    let away_since = Instant::now();
+    let mut refused = Vec::new();
+    let mut latencies = Vec::new();
+    let mut lists_ok = 0;
+    let mut n = 0;
+    while away_since.elapsed() < AWAY - Duration::from_secs(8) {
+        let key = uuid::Uuid::new_v4().to_string();
+        let started = Instant::now();
+        let (status, code, retry_after) = register_with_key(&kppn, 541 + n, &key).await;
+        latencies.push(started.elapsed());
+        assert_eq!((status, code.as_str()), (503, "storage_unavailable"), "registration {n} while the store is away");
+        assert!(retry_after, "a 503 says when to try again");
+        refused.push((541 + n, key));
+        if kppn.get("/api/v1/memberships?limit=5").await.status() == StatusCode::OK {
+            lists_ok += 1;
+        }
+        n += 1;
+    }
+    let document = kppn.get(&format!("/api/v1/documents/{}", before.letter_document_id)).await;
+    assert_eq!(document.status(), StatusCode::SERVICE_UNAVAILABLE, "a letter cannot be read while the store is away");
+    tokio::time::sleep(AWAY.saturating_sub(away_since.elapsed())).await;
+    s3_proxy.set_mode(Mode::Pass);
+    let back_after = away_since.elapsed();
+
+    // Back: every refused request, sent again with its key, lands once with its letter.
+    for (resident, key) in &refused {
+        let (status, code, _) = register_with_key(&kppn, *resident, key).await;
+        assert_eq!(status, 201, "resident {resident} after the store came back: {code}");
+    }
+    let mut letters = 0;
+    for (resident, _) in &refused {
+        let (nik, _) = myintress_testkit::resident(*resident);
+        let rows = kppn.rows_of(&nik).await;
+        assert_eq!(rows.len(), 1, "resident {resident} once");
+        let letter = kppn.get(&format!("/api/v1/documents/{}", rows[0].letter_document_id)).await;
+        assert_eq!(letter.status(), StatusCode::OK);
+        letters += 1;
+    }
+    assert_eq!(kppn.get(&format!("/api/v1/documents/{}", before.letter_document_id)).await.status(), StatusCode::OK);
+    assert!(!refused.is_empty());
+    latencies.sort();
+    report(
+        "s3-away",
+        &[
+            format!(
+                "S3-compatible store unreachable for {:.0} s (a proxy refusing every connection) under a replica on PostgreSQL",
+                back_after.as_secs_f64()
+            ),
+            format!(
+                "{} registrations meanwhile: all 503 storage_unavailable with Retry-After; answer time p50 {:.1} s, max {:.1} s (the store client's retries, bounded)",
+                refused.len(),
+                percentile(&latencies, 0.5).as_secs_f64(),
+                latencies.last().unwrap().as_secs_f64()
+            ),
+            format!("lists (no document needed) meanwhile: {lists_ok}/{} answered 200", refused.len()),
+            format!(
+                "after it came back: {letters}/{} sent again with their keys, each created once with its letter readable",
+                refused.len()
+            ),
+        ],
+    );
 }
