@@ -26,6 +26,8 @@ macro_rules! for_each_command {
             data::membership_detail,
             data::audit,
             data::digit_lookup,
+            data::check_registration,
+            actions::correction_draft,
             data::document,
             files::pick_pdf,
             files::discard_staged,

@@ -20,10 +20,18 @@ fn id(text: &str) -> CommandResult<Uuid> {
 /// "Kirim" on Tambah Pengguna, with the staged letter.
 #[tauri::command]
 #[specta::specta]
-pub async fn register(state: State<'_, AppState>, input: RegistrationInput, letter_token: String) -> CommandResult<Membership> {
+pub async fn register(
+    state: State<'_, AppState>,
+    input: RegistrationInput,
+    letter_token: String,
+    replaces: Option<String>,
+) -> CommandResult<Membership> {
     let client = client(&state).await?;
     let letter = files::checked(&state, &letter_token, "letter").await?;
-    let membership = client.register_checked(input, letter).await?;
+    let membership = match replaces {
+        Some(key) => client.register_correction(input, letter, &key).await?,
+        None => client.register_checked(input, letter).await?,
+    };
     files::forget(&state, &letter_token).await;
     Ok(membership)
 }
@@ -80,4 +88,23 @@ pub async fn correct_contact(
 #[specta::specta]
 pub async fn resend_activation(state: State<'_, AppState>, id: String) -> CommandResult<()> {
     Ok(client(&state).await?.resend_activation(self::id(&id)?).await?)
+}
+
+/// A registration the server refused after it was queued, to correct in Tambah Pengguna:
+/// its form as sent and its letter, staged again. Sending the corrected form replaces the
+/// refusal in the outbox.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+pub struct CorrectionDraft {
+    pub input: RegistrationInput,
+    pub letter: files::StagedFile,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn correction_draft(state: State<'_, AppState>, key: String) -> CommandResult<CorrectionDraft> {
+    let client = client(&state).await?;
+    let (input, letter) = client.correction(&key).await?;
+    let name = format!("{}.pdf", input.letter_number.replace(['/', '\\'], "-"));
+    let letter = files::stage_bytes(&state, name, letter).await;
+    Ok(CorrectionDraft { input, letter })
 }

@@ -2,8 +2,8 @@
 //! history when online and shows the last copy otherwise).
 
 use base64::Engine;
-use myintress_client::{ListFilter, ListPage, ListRow};
-use myintress_core::api::{AuditEntry, DigitAccount, HistoryEntry, Membership, Satker};
+use myintress_client::{ListFilter, ListPage, QueueRow};
+use myintress_core::api::{AuditEntry, DigitAccount, HistoryEntry, Membership, RegistrationCheck, RegistrationCheckRequest, Satker};
 use myintress_core::nik::Nik;
 use myintress_core::status::{Action, available_actions};
 use serde::Serialize;
@@ -59,6 +59,8 @@ pub struct QueueItem {
     /// The name as a letter would write it without titles, which the letter's text is
     /// searched for ([`myintress_core::name_match::without_titles`]).
     pub name_in_letter: String,
+    /// Age in working days, overdue, escalated (the server's flags, kept offline).
+    pub flags: myintress_core::workday::QueueFlags,
 }
 
 /// Verifikasi: pending registrations, oldest first.
@@ -68,10 +70,11 @@ pub async fn queue(state: State<'_, AppState>) -> CommandResult<Vec<QueueItem>> 
     let rows = client(&state).await?.queue().await?;
     Ok(rows
         .into_iter()
-        .map(|ListRow { membership, pending }| QueueItem {
+        .map(|QueueRow { membership, pending, flags }| QueueItem {
             name_in_letter: myintress_core::name_match::without_titles(&membership.name),
             membership,
             pending,
+            flags,
         })
         .collect())
 }
@@ -129,6 +132,17 @@ pub async fn digit_lookup(state: State<'_, AppState>, nik: String) -> CommandRes
     let nik = Nik::parse(&nik)?;
     let (client, nik) = (&client, &nik);
     Ok(client.online(|token| async move { client.api().digit(&token, nik.as_str()).await }).await?)
+}
+
+/// Tambah Pengguna, while typing: the NIK and name checked against the civil registry (and
+/// the DIGIT account) before a letter is chosen. Online only; offline the form queues as
+/// before and the UI shows nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_registration(state: State<'_, AppState>, request: RegistrationCheckRequest) -> CommandResult<RegistrationCheck> {
+    let client = client(&state).await?;
+    let (client, request) = (&client, &request);
+    Ok(client.online(|token| async move { client.api().check_registration(&token, request).await }).await?)
 }
 
 /// A stored document's bytes (base64), from the cache or the server. The PDF viewer

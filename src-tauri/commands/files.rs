@@ -47,9 +47,22 @@ pub async fn stage(state: &AppState, path: &Path) -> StagedFile {
         error: Some(message),
         error_code: Some(code),
     };
-    let bytes = match read {
-        Ok(b) => b,
-        Err(e) => return refused(ErrorCode::FileUnreadable, format!("{} {e}", ErrorCode::FileUnreadable.detail())),
+    match read {
+        Ok(bytes) => stage_bytes(state, name, bytes).await,
+        Err(e) => refused(ErrorCode::FileUnreadable, format!("{} {e}", ErrorCode::FileUnreadable.detail())),
+    }
+}
+
+/// Checks bytes already in hand (a refused registration's cached letter, to correct it) and
+/// stages them when the check passes.
+pub async fn stage_bytes(state: &AppState, name: String, bytes: Vec<u8>) -> StagedFile {
+    let refused = |code: ErrorCode, message: String| StagedFile {
+        token: String::new(),
+        name: name.clone(),
+        size: 0,
+        pages: 0,
+        error: Some(message),
+        error_code: Some(code),
     };
     let size = bytes.len() as u32;
     match state.pdf.check_document(bytes).await {
@@ -102,6 +115,7 @@ pub async fn checked(state: &AppState, token: &str, field: &str) -> CommandResul
             code: ErrorCode::FieldRequired,
             message: message.into(),
             fields: vec![myintress_core::error::FieldError::with_detail(field, ErrorCode::FieldRequired, message.into())],
+            explanation: None,
         }
     })
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use myintress_client::{Client, ClientError};
 use myintress_core::error::{Coded, ErrorCode, FieldError};
+use myintress_core::name_match::NameExplanation;
 use serde::Serialize;
 use specta::Type;
 
@@ -29,11 +30,13 @@ pub struct CommandError {
     pub message: String,
     /// Field errors of a form, to show beside each field.
     pub fields: Vec<FieldError>,
+    /// On `name_mismatch`: why, to show beside the Nama field.
+    pub explanation: Option<Box<NameExplanation>>,
 }
 
 impl CommandError {
     pub fn new(code: ErrorCode, message: &str) -> Self {
-        CommandError { code, message: message.into(), fields: Vec::new() }
+        CommandError { code, message: message.into(), fields: Vec::new(), explanation: None }
     }
 
     /// The code with its own sentence.
@@ -51,18 +54,20 @@ impl CommandError {
 
 impl From<ClientError> for CommandError {
     fn from(e: ClientError) -> Self {
-        let fields = match &e {
-            ClientError::Fields(f) => f.clone(),
-            ClientError::Api(myintress_client::api::ApiError::Problem { problem, .. }) => problem.errors.clone(),
-            _ => Vec::new(),
+        let (fields, explanation) = match &e {
+            ClientError::Fields(f) => (f.clone(), None),
+            ClientError::Api(myintress_client::api::ApiError::Problem { problem, .. }) => {
+                (problem.errors.clone(), problem.explanation.clone())
+            }
+            _ => (Vec::new(), None),
         };
-        CommandError { code: e.code(), message: e.message(), fields }
+        CommandError { code: e.code(), message: e.message(), fields, explanation }
     }
 }
 
 impl From<myintress_core::nik::NikError> for CommandError {
     fn from(e: myintress_core::nik::NikError) -> Self {
-        CommandError { code: e.code(), message: e.detail(), fields: vec![e.for_field("nik")] }
+        CommandError { code: e.code(), message: e.detail(), fields: vec![e.for_field("nik")], explanation: None }
     }
 }
 

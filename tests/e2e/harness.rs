@@ -199,6 +199,15 @@ impl App {
         self.find(css).type_text(text);
     }
 
+    /// Presses one key on the page, as a person does (W3C key actions): the screens'
+    /// shortcuts listen on the window.
+    pub fn press(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "papan-ketik", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
+        ]}]});
+        self.session.call(reqwest::Method::POST, "/actions", Some(actions)).unwrap();
+    }
+
     /// The current value of an input or select (the property, as the person sees it).
     pub fn value(&self, css: &str) -> String {
         self.find(css);
@@ -209,7 +218,8 @@ impl App {
 
     /// Chooses an option of a `<select>` the way a person does, firing `change`.
     pub fn select(&self, css: &str, value: &str) {
-        self.find(css);
+        // Options may arrive after the field (a list read from the store): wait for this one.
+        self.wait_count(&format!("{css} option[value=\"{value}\"]"), 1);
         let script = "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
                       s.dispatchEvent(new Event('change', { bubbles: true })); return s.value;";
         let chosen =

@@ -68,3 +68,66 @@ fn two_verifiers_decide_the_same_request() {
     app.click("[data-testid=kirim-conflict] button.tombol");
     app.wait_for_text("[data-testid=antrean-kirim-kosong]", "Semua tindakan sudah terkirim");
 }
+
+/// Beranda counts the overdue requests (the server's flags, synced) and opens the Antrean
+/// filtered to them; each request shows its age in working days and its flag.
+#[test]
+fn overdue_requests_are_counted_on_beranda_and_flagged_in_the_antrean() {
+    let world = World::new("antrean");
+    let kppn = world.verifier("019");
+    let operator = world.block_on(world.server.operator(&kppn, "019001", 1));
+    world.register(&operator, &Registration::new(4, "019001"));
+    // A week on, the request is overdue and escalated: the round sends its flags.
+    let week_on = chrono::Utc::now() + chrono::Duration::days(7);
+    world.block_on(myintress_server::queue::refresh_flags(world.server.state(), week_on)).unwrap();
+    world.register(&operator, &Registration::new(5, "019001"));
+
+    let app = App::launch_with("antrean", Some(&world.url()));
+    sign_in(&app, &kppn.nik, KPPN_PASSWORD);
+    app.wait_for_text("[data-testid=jumlah-terlambat]", "1 terlambat, 1 eskalasi ke supervisor");
+    app.screenshot("beranda-terlambat");
+    app.click("[data-testid=jumlah-terlambat]");
+    app.wait_for_text("[data-testid=antrean-eskalasi]", "Eskalasi");
+    assert_eq!(app.count("[data-testid=antrean-butir]"), 1, "only the overdue one");
+    app.wait_for_text("[data-testid=antrean-butir]", "hari kerja");
+    app.screenshot("antrean-terlambat");
+    app.click("[data-testid=antrean-semua]");
+    app.wait_count("[data-testid=antrean-butir]", 2);
+}
+
+/// A key-press approval (A) waits a few seconds before it is queued: "Batalkan" takes it
+/// back and nothing is sent; left alone, it is queued and reaches the server.
+#[test]
+fn a_key_press_approval_can_be_taken_back() {
+    let world = World::new("batalkan");
+    let kppn = world.verifier("019");
+    let operator = world.block_on(world.server.operator(&kppn, "019001", 1));
+    let first = world.register(&operator, &Registration::new(6, "019001"));
+    world.register(&operator, &Registration::new(7, "019001"));
+
+    let app = App::launch_with("batalkan", Some(&world.url()));
+    sign_in(&app, &kppn.nik, KPPN_PASSWORD);
+    go(&app, "verifikasi");
+    app.wait_count("[data-testid=antrean-butir]", 2);
+    app.wait_for_text("[data-testid=verifikasi-data] h3", &first.name);
+    app.press("a");
+    app.wait_for_text("[data-testid=batal-setujui]", "akan disetujui");
+    app.screenshot("batalkan");
+    app.click("#batalkan");
+    assert_eq!(app.count("[data-testid=batal-setujui]"), 0);
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert_eq!(app.count("[data-testid=antrean-butir]"), 2, "taken back: both still wait");
+    let detail: MembershipDetail = world.block_on(kppn.get_json(&format!("/api/v1/memberships/{}", first.id)));
+    assert_eq!(detail.membership.status.code(), 1, "nothing reached the server");
+
+    // Left alone, it is queued after the countdown and sent.
+    app.click("[data-testid=antrean-butir]");
+    app.press("a");
+    app.wait_for_text("[data-testid=batal-setujui]", "akan disetujui");
+    myintress_testkit::webdriver::wait_for("the countdown to run out", std::time::Duration::from_secs(15), || {
+        (app.count("[data-testid=antrean-butir]") == 1).then_some(())
+    });
+    crate::flows::wait_synced(&app);
+    let detail: MembershipDetail = world.block_on(kppn.get_json(&format!("/api/v1/memberships/{}", first.id)));
+    assert_eq!(detail.membership.status.code(), 2, "approved once the countdown ran out");
+}

@@ -63,6 +63,10 @@ fn registration_verification_rejection_and_deletion() {
     register(&app, 3, None, "ST-0003-REVISI", &world.letter_file(3, "ST-0003-REVISI"), "warga3@satker.go.id");
     assert_eq!(statuses_of(&app, &resident(3).0), vec!["5", "1"], "Ali 5, Ali 1");
     app.screenshot("06-baris-ali");
+    // The reason is in the row, as in the guide's table ("5 – ditolak dengan alasan: …").
+    app.wait_count("[data-testid=alasan-tolak]", 1);
+    let whole = app.find("[data-testid=alasan-tolak]").attribute("title").unwrap_or_default();
+    assert_eq!(whole, "5 – ditolak dengan alasan: Nomor surat tidak sesuai dengan isian No. ST");
     sign_out(&app);
 
     // 6. The verifier deletes the rejected row with an SK; it leaves Daftar Pengguna.

@@ -174,6 +174,24 @@ impl Client {
         self.publish_counts().await
     }
 
+    /// A refused registration's form and letter, for the person to correct and send again
+    /// with [`Client::register_correction`] ("Perbaiki"), instead of resending the same data.
+    pub async fn correction(&self, key: &str) -> ClientResult<(RegistrationInput, Vec<u8>)> {
+        match outbox::conflict(&mut *self.pool.acquire().await?, key).await? {
+            Some((Action::Register { input, letter_sha256 }, _)) => Ok((input, self.docs.read(&letter_sha256).await?)),
+            _ => Err(ClientError::Refused(ErrorCode::NotFound, "Pendaftaran yang ditolak tidak ditemukan.".into())),
+        }
+    }
+
+    /// The corrected registration: queued like a new one, and the refused one it corrects
+    /// (`key`) leaves the outbox in the same transaction (it stays when this is refused).
+    pub async fn register_correction(&self, input: RegistrationInput, letter: CheckedPdf, key: &str) -> ClientResult<Membership> {
+        if outbox::conflict(&mut *self.pool.acquire().await?, key).await?.is_none() {
+            return Err(ClientError::Refused(ErrorCode::NotFound, "Pendaftaran yang ditolak tidak ditemukan.".into()));
+        }
+        self.register_letter(input, Ok(letter), Some(key)).await
+    }
+
     /// Queues a refused action again, based on the server's current state (a new
     /// idempotency key: it is a new request). Checked as a new action would be; the
     /// conflict leaves the outbox only in the transaction that queues the new one, so a

@@ -8,7 +8,8 @@ use std::time::Duration;
 use myintress_core::ErrorCode;
 use myintress_core::api::{
     CaptchaChallenge, ContactCorrection, DigitAccount, Kppn, LoginRequest, Me, Membership, MembershipDetail, NewVerifier, Page,
-    PasswordChange, PasswordResetRequest, Problem, RawChangesPage, ReferenceLoaded, RefreshRequest, TokenPair, Verifier, VerifierMove,
+    PasswordChange, PasswordResetRequest, Problem, RawChangesPage, ReferenceLoaded, RefreshRequest, RegistrationCheck,
+    RegistrationCheckRequest, TokenPair, Verifier, VerifierMove,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -228,6 +229,11 @@ impl ApiClient {
             Err(e) if e.code() == ErrorCode::DigitAccountNotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The civil registry's word on a NIK and name before a registration is sent.
+    pub async fn check_registration(&self, token: &str, request: &RegistrationCheckRequest) -> Result<RegistrationCheck, ApiError> {
+        Self::read(self.http.post(self.url("/api/v1/registrations/check")).bearer_auth(token).json(request).send().await).await
     }
 
     pub async fn changes(&self, token: &str, after: i64, limit: i64) -> Result<RawChangesPage, ApiError> {

@@ -40,13 +40,24 @@ pub struct SyncStatus {
     pub conflicts: i64,
     /// Registrations waiting for the KPPN (status 1) in scope.
     pub pending_registrations: i64,
+    /// Of those, overdue and escalated (the server's flags, so the same offline).
+    pub overdue_registrations: i64,
+    pub escalated_registrations: i64,
     /// When the last pull finished (RFC 3339).
     pub last_sync: Option<String>,
 }
 
 impl Default for SyncStatus {
     fn default() -> Self {
-        SyncStatus { connection: Connection::Idle, outbox: 0, conflicts: 0, pending_registrations: 0, last_sync: None }
+        SyncStatus {
+            connection: Connection::Idle,
+            outbox: 0,
+            conflicts: 0,
+            pending_registrations: 0,
+            overdue_registrations: 0,
+            escalated_registrations: 0,
+            last_sync: None,
+        }
     }
 }
 

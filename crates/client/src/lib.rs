@@ -43,7 +43,7 @@ pub use crate::error::{ClientError, ClientResult};
 use crate::events::{Notice, SyncStatus};
 use crate::keychain::Keychain;
 use crate::outbox::OutboxState;
-pub use crate::queries::{ListFilter, ListPage, ListRow};
+pub use crate::queries::{ListFilter, ListPage, ListRow, QueueRow};
 use crate::session::AccessToken;
 pub use crate::session::Account;
 
@@ -163,8 +163,8 @@ impl Client {
         Ok(queries::list(&mut *self.pool.acquire().await?, filter).await?)
     }
 
-    /// The verification queue: pending registrations, oldest first.
-    pub async fn queue(&self) -> ClientResult<Vec<ListRow>> {
+    /// The Antrean: pending registrations, oldest first, with their age and flags.
+    pub async fn queue(&self) -> ClientResult<Vec<QueueRow>> {
         Ok(queries::queue(&mut *self.pool.acquire().await?).await?)
     }
 
@@ -198,10 +198,13 @@ impl Client {
         let outbox = outbox::count(&mut conn, OutboxState::Pending).await?;
         let conflicts = outbox::count(&mut conn, OutboxState::Conflict).await?;
         let pending = store::count_status(&mut conn, Status::Registered).await?;
+        let (overdue, escalated) = queries::overdue_counts(&mut conn).await?;
         self.status.send_modify(|s| {
             s.outbox = outbox;
             s.conflicts = conflicts;
             s.pending_registrations = pending;
+            s.overdue_registrations = overdue;
+            s.escalated_registrations = escalated;
         });
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use myintress_core::api::Membership;
 use myintress_core::status::Status;
+use myintress_core::workday::QueueFlags;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -108,13 +109,49 @@ fn decode_row(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<ListRow> {
     Ok(ListRow { membership: serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?, pending: r.try_get("pending")? })
 }
 
-/// The verification queue: pending registrations, oldest first.
-pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ListRow>> {
-    let rows = sqlx::query("SELECT view_json, pending FROM memberships WHERE status = $1 ORDER BY created_at, id")
-        .bind(myintress_core::Status::Registered.code())
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter().map(decode_row).collect()
+/// One request of the Antrean: the row, and its age and flags as the server last sent
+/// them (zero and unflagged until it has).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct QueueRow {
+    pub membership: Membership,
+    pub pending: i64,
+    pub flags: QueueFlags,
+}
+
+/// The Antrean: pending registrations, oldest first, with their flags.
+pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
+    let rows = sqlx::query(
+        "SELECT m.view_json, m.pending, q.working_days_pending, q.overdue, q.escalated FROM memberships m \
+         LEFT JOIN queue_flags q ON q.membership_id = m.id WHERE m.status = $1 ORDER BY m.created_at, m.id",
+    )
+    .bind(myintress_core::Status::Registered.code())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let days: Option<i64> = r.try_get("working_days_pending")?;
+            let flags = QueueFlags {
+                working_days_pending: days.and_then(|d| u32::try_from(d).ok()).unwrap_or(0),
+                overdue: r.try_get::<Option<bool>, _>("overdue")?.unwrap_or(false),
+                escalated: r.try_get::<Option<bool>, _>("escalated")?.unwrap_or(false),
+            };
+            let row = decode_row(r)?;
+            Ok(QueueRow { membership: row.membership, pending: row.pending, flags })
+        })
+        .collect()
+}
+
+/// Pending registrations flagged overdue, and escalated, for Beranda.
+pub async fn overdue_counts(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(q.overdue), 0) AS overdue, COALESCE(SUM(q.escalated), 0) AS escalated FROM memberships m \
+         JOIN queue_flags q ON q.membership_id = m.id WHERE m.status = $1",
+    )
+    .bind(myintress_core::Status::Registered.code())
+    .fetch_one(conn)
+    .await?;
+    Ok((row.try_get("overdue")?, row.try_get("escalated")?))
 }
 
 /// Counts of listed rows by status, for Beranda.

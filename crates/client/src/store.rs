@@ -218,6 +218,22 @@ pub async fn statuses(conn: &mut SqliteConnection, ids: &[String]) -> DbResult<s
 }
 
 /// How many local rows (as the user sees them) have `status`.
+/// The Antrean flags of a membership, as a `queue_flags` change sent them.
+pub async fn set_queue_flags(conn: &mut SqliteConnection, id: &str, flags: myintress_core::workday::QueueFlags) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO queue_flags (membership_id, working_days_pending, overdue, escalated) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (membership_id) DO UPDATE SET working_days_pending = excluded.working_days_pending, \
+         overdue = excluded.overdue, escalated = excluded.escalated",
+    )
+    .bind(id)
+    .bind(i64::from(flags.working_days_pending))
+    .bind(flags.overdue)
+    .bind(flags.escalated)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn count_status(conn: &mut SqliteConnection, status: Status) -> DbResult<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE status = $1").bind(status.code()).fetch_one(conn).await
 }

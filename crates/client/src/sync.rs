@@ -284,6 +284,12 @@ impl Client {
                         store::upsert_satker(&mut tx, &s).await?;
                     }
                 }
+                ChangeKind::QueueFlags => {
+                    let entity: serde_json::Value = serde_json::from_str(change.entity.get()).map_err(bad_answer)?;
+                    let flags: myintress_core::workday::QueueFlags = serde_json::from_value(entity.clone()).map_err(bad_answer)?;
+                    let id = entity["id"].as_str().ok_or_else(|| ApiError::Decode("queue_flags tanpa id".into()))?;
+                    store::set_queue_flags(&mut tx, id, flags).await?;
+                }
                 ChangeKind::SatkerRemoved => {
                     // The satker left this KPPN's scope: its people and letters leave this
                     // desktop. Rows of it written earlier in this page go first.
@@ -513,6 +519,7 @@ fn missing_file() -> myintress_core::api::Problem {
         score: None,
         threshold: None,
         membership: None,
+        explanation: None,
         request_id: None,
     }
 }

@@ -116,6 +116,9 @@ pub enum ChangeKind {
     /// The satker left this KPPN's scope (it moved to another KPPN in the reference
     /// data): the desktop drops it, its memberships and their cached letters.
     SatkerRemoved,
+    /// A pending request's age in working days and its overdue / escalated flags changed
+    /// (entity: `{id, satker_code, working_days_pending, overdue, escalated}`).
+    QueueFlags,
 }
 
 impl ChangeKind {
@@ -126,12 +129,13 @@ impl ChangeKind {
             ChangeKind::MembershipRemoved => "membership_removed",
             ChangeKind::Satker => "satker",
             ChangeKind::SatkerRemoved => "satker_removed",
+            ChangeKind::QueueFlags => "queue_flags",
         }
     }
 
     /// The kind named `text`, if any.
     pub fn parse(text: &str) -> Option<ChangeKind> {
-        [ChangeKind::Membership, ChangeKind::MembershipRemoved, ChangeKind::Satker, ChangeKind::SatkerRemoved]
+        [ChangeKind::Membership, ChangeKind::MembershipRemoved, ChangeKind::Satker, ChangeKind::SatkerRemoved, ChangeKind::QueueFlags]
             .into_iter()
             .find(|k| k.as_str() == text)
     }
@@ -371,6 +375,48 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// What waits in a KPPN's Antrean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum QueueItemKind {
+    Registration,
+}
+
+/// One request of `GET /api/v1/queue`, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct QueueItem {
+    pub kind: QueueItemKind,
+    pub membership: Membership,
+    #[serde(flatten)]
+    pub flags: crate::workday::QueueFlags,
+}
+
+/// `POST /api/v1/registrations/check`: the person and name a registration would send, to
+/// check while the form is typed (before a letter is chosen). Nothing is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RegistrationCheckRequest {
+    pub nik: String,
+    pub name: String,
+    pub satker_code: String,
+}
+
+/// The answer when the NIK exists in the civil registry and the name matches well enough.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RegistrationCheck {
+    /// The person's DIGIT account, if any (masked for a satker operator, as "Cari" gives it).
+    pub digit_account: Option<DigitAccount>,
+    pub score: u8,
+    pub threshold: u8,
+}
+
 /// `GET /digit/{nik}` when the person has a DIGIT account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -443,6 +489,9 @@ pub struct Problem {
     pub score: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<u8>,
+    /// On `name_mismatch`: why, without the registry's spelling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Box<crate::name_match::NameExplanation>>,
     /// On `version_conflict` and `request_superseded`: the membership as it now is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub membership: Option<Box<Membership>>,

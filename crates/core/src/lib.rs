@@ -15,6 +15,7 @@
 //! - [`registration`]: the whole registration form, validated at once.
 //! - [`pdf`]: checks on an uploaded letter (size, type, encryption, pages, active content).
 //! - [`vocabulary`]: the labels of statuses, actions and history steps, collected for the UI.
+//! - [`workday`]: working days (holidays given) and the Antrean's overdue / escalated flags.
 
 pub mod account;
 pub mod api;
@@ -29,6 +30,7 @@ pub mod scope;
 pub mod status;
 pub mod text;
 pub mod vocabulary;
+pub mod workday;
 
 pub use contact::{Email, PhoneNumber};
 pub use error::{ErrorCode, FieldError};

@@ -118,19 +118,120 @@ pub fn without_titles(name: &str) -> String {
 }
 
 fn titleless_words(name: &str) -> Vec<&str> {
-    // Names as the civil registry writes them have no commas.
-    let name = name.split(',').next().unwrap_or("");
+    split_titles(name).0
+}
+
+/// The name's words without its titles, and the titles as typed ("Drs.", "S.E.").
+fn split_titles(name: &str) -> (Vec<&str>, Vec<&str>) {
+    // Names as the civil registry writes them have no commas: what follows is degrees.
+    let mut parts = name.splitn(2, ',');
+    let name = parts.next().unwrap_or("");
+    let after_comma = parts.next().unwrap_or("");
     // A dotted abbreviation is one word ("s.e." → "se"), so titles can be recognised.
     let key = |w: &str| -> String { w.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase() };
     let mut words: Vec<&str> = name.split(char::is_whitespace).filter(|w| w.chars().any(char::is_alphanumeric)).collect();
+    let mut titles = Vec::new();
     while words.len() > 1 && PREFIX_TITLES.contains(&key(words[0]).as_str()) {
-        words.remove(0);
+        titles.push(words.remove(0));
     }
+    let mut after = Vec::new();
     while words.len() > 1 && SUFFIX_TITLES.contains(&key(words[words.len() - 1]).as_str()) {
-        words.pop();
+        after.extend(words.pop());
     }
-    words
+    titles.extend(after.into_iter().rev());
+    titles.extend(after_comma.split([',', ' ']).map(str::trim).filter(|t| t.chars().any(char::is_alphanumeric)));
+    (words, titles)
 }
+
+/// Why a name did not match, told without the registry's spelling (that is the civil
+/// registry's data, not the operator's): the typed name as it was compared, what was set
+/// aside before comparing, and for each compared word whether the registry's name has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NameExplanation {
+    /// The typed name after normalisation: lower case, no accents, today's spelling.
+    pub compared: String,
+    /// Titles and degrees set aside, as typed (`Drs.`, `S.E.`).
+    pub titles: Vec<String>,
+    /// Punctuation set aside, each mark once (`.`, `,`, `'`).
+    pub punctuation: Vec<String>,
+    /// Each compared word and whether the registry's name has it. Empty when the account
+    /// asked too often (the answers would let a script spell the registry's name).
+    pub words: Vec<NameWord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NameWord {
+    pub word: String,
+    pub found: bool,
+}
+
+/// Explains the comparison of `entered` with `registered` (see [`NameExplanation`]).
+pub fn explain(entered: &str, registered: &str) -> NameExplanation {
+    let compared = normalize(entered);
+    let theirs = normalize(registered);
+    let theirs: Vec<&str> = theirs.split(' ').collect();
+    let words =
+        compared.split(' ').filter(|w| !w.is_empty()).map(|w| NameWord { word: w.to_owned(), found: theirs.contains(&w) }).collect();
+    let (_, titles) = split_titles(entered);
+    let mut punctuation: Vec<String> = Vec::new();
+    for c in entered.chars().filter(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+        if !punctuation.iter().any(|p| p.starts_with(c)) {
+            punctuation.push(c.to_string());
+        }
+    }
+    NameExplanation { compared, titles: titles.into_iter().map(str::to_owned).collect(), punctuation, words }
+}
+
+impl NameExplanation {
+    /// The explanation without the per-word answers (for an account over its hourly share).
+    pub fn without_words(mut self) -> NameExplanation {
+        self.words.clear();
+        self
+    }
+
+    /// The explanation as one Indonesian sentence (the outbox's refusals, logs-free).
+    pub fn sentence(&self) -> String {
+        let mut text = format!("{} “{}”.", NAME_CHECK_WORDS.compared, self.compared);
+        let mut aside: Vec<String> = self.titles.iter().map(|t| format!("gelar {t}")).collect();
+        if !self.punctuation.is_empty() {
+            aside.push(format!("tanda baca “{}”", self.punctuation.join(" ")));
+        }
+        if !aside.is_empty() {
+            text.push_str(&format!(" {}: {}.", NAME_CHECK_WORDS.set_aside, aside.join(", ")));
+        }
+        let list = |found: bool| self.words.iter().filter(|w| w.found == found).map(|w| w.word.as_str()).collect::<Vec<_>>().join(", ");
+        let (missing, present) = (list(false), list(true));
+        if !missing.is_empty() {
+            text.push_str(&format!(" {}: {missing}.", NAME_CHECK_WORDS.not_found));
+        }
+        if !present.is_empty() {
+            text.push_str(&format!(" {}: {present}.", NAME_CHECK_WORDS.found));
+        }
+        text
+    }
+}
+
+/// The words of the name check's explanation, on the form and in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NameCheckWords {
+    pub compared: &'static str,
+    pub set_aside: &'static str,
+    pub found: &'static str,
+    pub not_found: &'static str,
+    pub hidden: &'static str,
+}
+
+pub const NAME_CHECK_WORDS: NameCheckWords = NameCheckWords {
+    compared: "Nama yang dibandingkan",
+    set_aside: "Dikesampingkan",
+    found: "Kata yang ada pada data DUKCAPIL",
+    not_found: "Kata yang tidak ada pada data DUKCAPIL",
+    hidden: "Rincian per kata tidak ditampilkan untuk sementara karena terlalu banyak percobaan dari akun ini.",
+};
 
 /// Lower-cases, strips accents, titles and punctuation, maps old spellings, and collapses
 /// spaces. The result is words of letters and digits separated by single spaces.

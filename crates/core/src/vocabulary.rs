@@ -33,6 +33,24 @@ pub struct Vocabulary {
     pub actions: BTreeMap<String, &'static str>,
     /// How the history names each step, keyed by its wire name.
     pub events: BTreeMap<String, String>,
+    /// The name check's explanation (beside the Nama field and in Sinkronisasi).
+    pub name_check: crate::name_match::NameCheckWords,
+    /// Before a rejection's reason in Daftar Pengguna's row, as the guide's table writes
+    /// it ("5 – ditolak dengan alasan: kurang lengkap").
+    pub rejected_with_reason: &'static str,
+    /// The Antrean's age and flags.
+    pub queue: QueueWords,
+}
+
+/// The words of the Antrean's deadlines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueWords {
+    /// After the number: "3 hari kerja".
+    pub working_days: &'static str,
+    /// A request past the reminder deadline.
+    pub overdue: &'static str,
+    /// A request past the escalation deadline (its KPPN's supervisors are told).
+    pub escalated: &'static str,
 }
 
 pub fn vocabulary() -> Vocabulary {
@@ -42,5 +60,12 @@ pub fn vocabulary() -> Vocabulary {
         Action::ALL.into_iter().filter(|a| *a != Action::MarkDormant).map(|a| (a.as_str().to_owned(), a.label())).collect();
     actions.insert(Event::Register.as_str().to_owned(), REGISTER_LABEL);
     let events = Event::ALL.iter().map(|e| (e.as_str().to_owned(), e.label().to_owned())).collect();
-    Vocabulary { statuses, actions, events }
+    Vocabulary {
+        statuses,
+        actions,
+        events,
+        name_check: crate::name_match::NAME_CHECK_WORDS,
+        rejected_with_reason: "ditolak dengan alasan",
+        queue: QueueWords { working_days: "hari kerja", overdue: "Terlambat", escalated: "Eskalasi" },
+    }
 }

@@ -122,7 +122,7 @@ pub fn residents() -> Vec<Person> {
         .collect()
 }
 
-/// Writes `kppn.csv`, `satker.csv` and `residents.csv` under `dir`.
+/// Writes `kppn.csv`, `satker.csv`, `libur.csv` and `residents.csv` under `dir`.
 pub fn write_files(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     let reference = dir.join("reference");
     std::fs::create_dir_all(&reference)?;
@@ -135,6 +135,14 @@ pub fn write_files(dir: &Path) -> Result<(PathBuf, PathBuf)> {
          019003,Badan Pendidikan dan Pelatihan Contoh,019\n\
          020001,Kantor Wilayah Contoh Jakarta,020\n\
          045001,Balai Besar Contoh Bandung,045\n",
+    )?;
+    // National holidays (fixed dates) of the demo's years; a real deployment lists every
+    // holiday and joint leave day the government decrees.
+    std::fs::write(
+        reference.join("libur.csv"),
+        "tanggal,keterangan\n2026-01-01,Tahun Baru Masehi\n2026-05-01,Hari Buruh Internasional\n\
+         2026-06-01,Hari Lahir Pancasila\n2026-08-17,Hari Kemerdekaan RI\n2026-12-25,Hari Raya Natal\n\
+         2027-01-01,Tahun Baru Masehi\n",
     )?;
     let residents = dir.join("residents.csv");
     let mut w = csv::Writer::from_path(&residents)?;
@@ -271,10 +279,23 @@ pub async fn load(state: &AppState) -> Result<bool> {
     let operator = caller_for(operator_account, Scope::Satker { active_satkers: vec![satker] }, ScopeFilter::ActiveIn(OPERATOR_NIK.into()));
 
     let people = residents();
-    // Pending requests by the satker itself (route B), waiting for the KPPN.
+    // Pending requests by the satker itself (route B), waiting for the KPPN: two of them
+    // for long enough that the Antrean shows one overdue and one escalated.
+    let now = Utc::now();
     for (i, p) in people.iter().skip(2).take(4).enumerate() {
-        register(state, &operator, p, "019001", &format!("ST-{:03}/SJ/2026", i + 10)).await?;
+        let m = register(state, &operator, p, "019001", &format!("ST-{:03}/SJ/2026", i + 10)).await?;
+        let waited = match i {
+            0 => Some(chrono::Duration::days(9)),
+            1 => Some(chrono::Duration::days(4)),
+            _ => None,
+        };
+        if let Some(waited) = waited {
+            let mut tx = state.store.write().await?;
+            tx.backdate_membership(m.id, now - waited).await?;
+            tx.commit().await?;
+        }
     }
+    crate::queue::refresh_flags(state, now).await?;
     // Active users registered by the KPPN in another satker.
     for (i, p) in people.iter().skip(6).take(3).enumerate() {
         register(state, &verifier, p, "019002", &format!("ND-{:03}/DJP/2026", i + 1)).await?;

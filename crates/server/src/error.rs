@@ -8,6 +8,7 @@
 use http::StatusCode;
 use myintress_core::api::{Membership, Problem};
 use myintress_core::error::{ErrorCode, FieldError};
+use myintress_core::name_match::NameExplanation;
 
 use crate::store::StoreError;
 
@@ -15,7 +16,13 @@ use crate::store::StoreError;
 pub enum ApiError {
     /// A refusal from the contract's code list (status from [`ErrorCode::http_status`]).
     #[error("{code}")]
-    Coded { code: ErrorCode, detail: Option<String>, membership: Option<Box<Membership>>, score: Option<(u8, u8)> },
+    Coded {
+        code: ErrorCode,
+        detail: Option<String>,
+        membership: Option<Box<Membership>>,
+        score: Option<(u8, u8)>,
+        explanation: Option<Box<NameExplanation>>,
+    },
     /// 422: one or more form fields are wrong; the code is the first field's.
     #[error("validation")]
     Fields(Vec<FieldError>),
@@ -53,11 +60,11 @@ pub const SESSION_EXPIRED: ApiError = ApiError::Unauthorized(ErrorCode::Unauthor
 
 impl ApiError {
     pub fn code(code: ErrorCode) -> Self {
-        ApiError::Coded { code, detail: None, membership: None, score: None }
+        ApiError::Coded { code, detail: None, membership: None, score: None, explanation: None }
     }
 
     pub fn with_membership(code: ErrorCode, membership: Membership) -> Self {
-        ApiError::Coded { code, detail: None, membership: Some(Box::new(membership)), score: None }
+        ApiError::Coded { code, detail: None, membership: Some(Box::new(membership)), score: None, explanation: None }
     }
 
     pub fn field(field: &str, code: ErrorCode) -> Self {
@@ -127,6 +134,10 @@ impl ApiError {
             threshold,
             membership: match self {
                 ApiError::Coded { membership, .. } => membership.clone(),
+                _ => None,
+            },
+            explanation: match self {
+                ApiError::Coded { explanation, .. } => explanation.clone(),
                 _ => None,
             },
             request_id: None,

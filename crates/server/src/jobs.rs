@@ -1,6 +1,7 @@
 //! The background round: the dormancy job (memberships, and verifiers' accounts), the purge of expired captchas, sessions and
-//! idempotency keys, the collection of unreferenced documents, and the compaction of the
-//! change feed.
+//! idempotency keys, the collection of unreferenced documents, the compaction of the
+//! change feed, and the Antrean's overdue / escalated flags and the day's reminder and
+//! escalation e-mails (`queue`).
 //!
 //! Every replica ticks every `--dormancy-interval` seconds, but one round runs per interval
 //! between them all: a replica first takes the job's lock (a PostgreSQL session advisory
@@ -39,6 +40,10 @@ pub struct RoundReport {
     pub purged: bool,
     pub documents: Option<Collected>,
     pub compacted: Option<u64>,
+    /// Pending requests whose Antrean flags changed (and went to the feed).
+    pub queue_flags: Option<usize>,
+    /// The day's reminder and escalation e-mails queued.
+    pub reminded: Option<crate::queue::Reminded>,
 }
 
 /// Runs one round at `now`, unless another replica holds the job's lock or ran a round
@@ -84,6 +89,14 @@ async fn claimed_round(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<O
     match compact(state).await {
         Ok(n) => report.compacted = Some(n),
         Err(e) => tracing::error!(error = %e, "change-feed compaction failed"),
+    }
+    match crate::queue::refresh_flags(state, now).await {
+        Ok(n) => report.queue_flags = Some(n),
+        Err(e) => tracing::error!(error = %e, "Antrean flags not refreshed"),
+    }
+    match crate::queue::send_reminders(state, now).await {
+        Ok(r) => report.reminded = Some(r),
+        Err(e) => tracing::error!(error = %e, "Antrean reminders not sent"),
     }
 
     let mut tx = state.store.write().await?;

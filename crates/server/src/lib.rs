@@ -12,7 +12,8 @@
 //! - [`limits`]: per-address rate limits.
 //! - [`http`]: routes, handlers, middleware, OpenAPI; the only module that knows axum.
 //! - [`jobs`]: the background round (dormancy, purge, document collection, feed
-//!   compaction), one per interval across all replicas.
+//!   compaction, Antrean flags), one per interval across all replicas.
+//! - [`queue`]: the Antrean's working-day deadlines (overdue, escalated) and their flags.
 //! - [`dukcapil`], [`mail`], [`documents`], [`credentials`], [`reference`]: the adapters.
 //! - [`demo`]: demo data for `cargo xtask demo`.
 //!
@@ -30,6 +31,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod limits;
 pub mod mail;
+pub mod queue;
 pub mod reference;
 pub mod registry;
 pub mod session;

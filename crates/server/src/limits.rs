@@ -28,9 +28,10 @@ impl Limits {
         let captcha = Quota::per_second(nonzero(2)).allow_burst(nonzero(20));
         // A form's "Cari" now and then: 30 at once, then one every 6 s.
         let lookups = Quota::per_minute(nonzero(10)).allow_burst(nonzero(30));
-        // A person fixing a typo sees the score; a script trying names learns nothing
-        // after ten: one more every 6 minutes.
-        let name_scores = Quota::per_hour(nonzero(10)).allow_burst(nonzero(10));
+        // A person fixing a typo (the form checks while the name is typed, so a half-typed
+        // name is a miss too) sees the score and the per-word explanation; a script trying
+        // names learns nothing after thirty: one more a minute.
+        let name_scores = Quota::per_minute(nonzero(1)).allow_burst(nonzero(30));
         Limits {
             auth: RateLimiter::keyed(quota),
             captcha: RateLimiter::keyed(captcha),

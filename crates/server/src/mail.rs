@@ -20,8 +20,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use myintress_core::workday::{Deadlines, QueueFlags};
+
 use crate::state::AppState;
-use crate::store::{MailKind, MailRow};
+use crate::store::{MailKind, MailRow, MembershipRow};
 
 /// How long a claimed row is held by its sender before another may try it.
 const LEASE_SECONDS: i64 = 60;
@@ -221,4 +223,58 @@ pub fn spawn(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> tokio::ta
             }
         }
     })
+}
+
+/// The daily list of a KPPN's requests past a deadline: to its verifiers (overdue) or its
+/// supervisors (escalated). Names, satkers and letter numbers only, never a whole NIK.
+pub fn queue_reminder(
+    kind: crate::queue::ReminderKind,
+    to_name: &str,
+    to_email: &str,
+    kppn: &str,
+    requests: &[(MembershipRow, QueueFlags, String)],
+    deadlines: Deadlines,
+    now: DateTime<Utc>,
+) -> MailRow {
+    use crate::queue::ReminderKind;
+    let lines: Vec<String> = requests
+        .iter()
+        .map(|(m, f, satker)| {
+            format!(
+                "- {} — satker {} {}, No. ST {}, menunggu {} hari kerja sejak {}",
+                m.name,
+                m.satker_code,
+                satker,
+                m.letter_number,
+                f.working_days_pending,
+                myintress_core::workday::office_date(m.created_at).format("%d-%m-%Y")
+            )
+        })
+        .collect();
+    let (subject, intro, mail_kind) = match kind {
+        ReminderKind::Overdue => (
+            format!("Pengingat: {} permintaan menunggu verifikasi KPPN {kppn}", requests.len()),
+            format!(
+                "Permintaan berikut di Antrean KPPN {kppn} telah menunggu {} hari kerja atau lebih dan belum diputuskan:",
+                deadlines.reminder_days
+            ),
+            MailKind::QueueReminder,
+        ),
+        ReminderKind::Escalated => (
+            format!("Eskalasi: {} permintaan KPPN {kppn} belum diputuskan", requests.len()),
+            format!(
+                "Sebagai supervisor KPPN {kppn}, Anda menerima eskalasi permintaan yang telah menunggu {} hari kerja atau lebih:",
+                deadlines.escalation_days
+            ),
+            MailKind::QueueEscalation,
+        ),
+    };
+    let body = format!(
+        "Yth. {to_name},\n\n{intro}\n\n{}\n\n\
+         Buka aplikasi MyIntress Satker, menu Verifikasi, untuk memeriksa dan memutuskannya. \
+         Tidak ada permintaan yang diputuskan secara otomatis.\n\n\
+         Salam,\nMyIntress — Kementerian Keuangan Republik Indonesia\n",
+        lines.join("\n")
+    );
+    mail(mail_kind, to_name, to_email, &subject, body, now)
 }

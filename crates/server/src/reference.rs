@@ -1,6 +1,6 @@
 //! Reference data: the KPPN list and the satker list, each satker with its KPPN (*mitra
-//! kerja*), loaded from `kppn.csv` (`kode,nama`) and `satker.csv` (`kode,nama,kode_kppn`)
-//! at start, on `SIGHUP` and by `myintress-server reload-reference`. New or changed
+//! kerja*), loaded from `kppn.csv` (`kode,nama`) and `satker.csv` (`kode,nama,kode_kppn`),
+//! and the public holidays of `libur.csv` (`tanggal`, optional), at start, on `SIGHUP` and by `myintress-server reload-reference`. New or changed
 //! satkers go to the change feed so desktops learn of them.
 //!
 //! Scope follows the current lists: a satker moved to another KPPN is seen by the new
@@ -23,6 +23,13 @@ use crate::store::{KppnRow, LockKey, NewChange, Store};
 struct KppnCsv {
     kode: String,
     nama: String,
+}
+
+/// `libur.csv`: the public holidays working days leave out (`tanggal` as `YYYY-MM-DD`; any
+/// other column, such as `keterangan`, is for people).
+#[derive(Debug, Deserialize)]
+struct HolidayCsv {
+    tanggal: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +55,22 @@ pub struct Loaded {
 pub struct Lists {
     kppns: Vec<KppnCsv>,
     satkers: Vec<SatkerCsv>,
+    /// `None`: the holidays stay as they are (an upload without `libur.csv`).
+    holidays: Option<Vec<chrono::NaiveDate>>,
+}
+
+/// Reads `libur.csv`: each line's `tanggal` a date `YYYY-MM-DD`.
+pub fn parse_holidays(text: &str) -> Result<Vec<chrono::NaiveDate>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+    let mut days = Vec::new();
+    for (i, row) in reader.deserialize::<HolidayCsv>().enumerate() {
+        let row = row.map_err(|e| format!("libur.csv baris {}: {}", i + 2, csv_problem(&e)))?;
+        let day = chrono::NaiveDate::parse_from_str(&row.tanggal, "%Y-%m-%d")
+            .map_err(|_| format!("libur.csv baris {}: tanggal {:?} harus berbentuk TTTT-BB-HH, mis. 2026-12-25", i + 2, row.tanggal))?;
+        days.push(day);
+    }
+    Ok(days)
 }
 
 impl Lists {
@@ -78,23 +101,32 @@ impl Lists {
                 return Err(format!("satker.csv: satker {} menyebut KPPN {} yang tidak ada di kppn.csv", s.kode, s.kode_kppn));
             }
         }
-        Ok(Lists { kppns, satkers })
+        Ok(Lists { kppns, satkers, holidays: None })
     }
 }
 
 /// Loads both files from `dir` in one transaction (see [`apply`]).
 pub async fn load(store: &dyn Store, dir: &Path) -> Result<Loaded> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).with_context(|| format!("membaca {}", dir.join(name).display()));
-    let lists = Lists::parse(Some(&read("kppn.csv")?), Some(&read("satker.csv")?), &[]).map_err(anyhow::Error::msg)?;
+    let mut lists = Lists::parse(Some(&read("kppn.csv")?), Some(&read("satker.csv")?), &[]).map_err(anyhow::Error::msg)?;
+    // Holidays are optional: without `libur.csv` only weekends are days off.
+    let holidays = match dir.join("libur.csv").exists() {
+        true => parse_holidays(&read("libur.csv")?).map_err(anyhow::Error::msg)?,
+        false => Vec::new(),
+    };
+    lists.holidays = Some(holidays);
     apply(store, &lists).await
 }
 
 /// Writes checked lists in one transaction, under the reference lock (replicas reloading
 /// at the same moment apply each change once).
 pub async fn apply(store: &dyn Store, lists: &Lists) -> Result<Loaded> {
-    let Lists { kppns, satkers } = lists;
+    let Lists { kppns, satkers, holidays } = lists;
     let mut tx = store.write().await?;
     tx.lock(LockKey::Reference).await?;
+    if let Some(days) = holidays {
+        tx.replace_holidays(days).await?;
+    }
     for k in kppns {
         tx.upsert_kppn(&KppnRow { code: k.kode.trim().to_owned(), name: k.nama.trim().to_owned() }).await?;
     }
@@ -125,6 +157,8 @@ pub async fn apply(store: &dyn Store, lists: &Lists) -> Result<Loaded> {
         });
         for m in tx.memberships_of_satker(code).await? {
             changes.push(crate::registry::membership_change(&m));
+            // Its Antrean flags are sent again by the next round, for the new KPPN.
+            tx.forget_queue_flags(&m.id.to_string()).await?;
         }
         tracing::info!(satker = code, from = %before.kppn_code, to = kppn, "satker moved to another KPPN");
         loaded.moved.push((code.to_owned(), before.kppn_code, kppn.to_owned()));

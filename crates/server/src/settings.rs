@@ -104,6 +104,15 @@ pub struct Settings {
     #[arg(long, env = "MYINTRESS_VERIFIER_DORMANCY_MONTHS", default_value_t = 6, global = true)]
     pub verifier_dormancy_months: u32,
 
+    /// Working days (Monday–Friday less the holidays of `libur.csv`) after which a pending
+    /// request is overdue in the Antrean and the KPPN's verifiers are reminded.
+    #[arg(long, env = "MYINTRESS_PENDING_REMINDER_DAYS", default_value_t = 2, global = true)]
+    pub pending_reminder_days: u32,
+
+    /// Working days after which a pending request is escalated to the KPPN's supervisors.
+    #[arg(long, env = "MYINTRESS_PENDING_ESCALATION_DAYS", default_value_t = 5, global = true)]
+    pub pending_escalation_days: u32,
+
     /// Hours without use after which a refresh-token family expires (ASVS L2); the person
     /// signs in again, and actions queued meanwhile go after that.
     #[arg(long, env = "MYINTRESS_SESSION_IDLE_HOURS", default_value_t = 12, global = true)]
@@ -240,6 +249,8 @@ impl Settings {
             ("SESSION_DAYS", self.session_days.to_string()),
             ("SESSION_IDLE_HOURS", self.session_idle_hours.to_string()),
             ("VERIFIER_DORMANCY_MONTHS", self.verifier_dormancy_months.to_string()),
+            ("PENDING_REMINDER_DAYS", self.pending_reminder_days.to_string()),
+            ("PENDING_ESCALATION_DAYS", self.pending_escalation_days.to_string()),
             ("DOCUMENTS_GRACE_MINUTES", self.documents_grace_minutes.to_string()),
             ("HEADER_READ_TIMEOUT", self.header_read_timeout.to_string()),
             ("REQUEST_TIMEOUT", self.request_timeout.to_string()),
@@ -304,6 +315,8 @@ mod tests {
         s.documents_grace_minutes = 5;
         s.session_idle_hours = 9;
         s.verifier_dormancy_months = 5;
+        s.pending_reminder_days = 3;
+        s.pending_escalation_days = 8;
         s.header_read_timeout = 3;
         s.request_timeout = 33;
         s.max_concurrent_requests = 7;

@@ -333,18 +333,30 @@ impl TestServer {
     /// and every access token expired.
     pub async fn idle_sessions(&self, hours: i64) {
         let shift = hours * 3_600_000_000;
-        let sql = format!("UPDATE refresh_tokens SET issued_at = issued_at - {shift} WHERE issued_at IS NOT NULL");
+        self.execute(&format!("UPDATE refresh_tokens SET issued_at = issued_at - {shift} WHERE issued_at IS NOT NULL")).await;
+        self.expire_access_tokens().await;
+    }
+
+    /// Makes the memberships of `nik` look made `days` days earlier (the Antrean's clock
+    /// moved on for them).
+    pub async fn age_requests(&self, nik: &str, days: i64) {
+        assert!(nik.bytes().all(|b| b.is_ascii_digit()));
+        let shift = days * 86_400_000_000;
+        self.execute(&format!("UPDATE memberships SET created_at = created_at - {shift} WHERE nik = '{nik}'")).await;
+    }
+
+    /// Runs one statement on the server's database, as an operator with a SQL shell would.
+    async fn execute(&self, sql: &str) {
         let url = self.settings.database_url();
         if url.starts_with("postgres") {
             let pool = sqlx::PgPool::connect(&url).await.expect("database");
-            sqlx::query(&sql).execute(&pool).await.expect("age sessions");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
             pool.close().await;
         } else {
             let pool = sqlx::SqlitePool::connect(&url).await.expect("database");
-            sqlx::query(&sql).execute(&pool).await.expect("age sessions");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
             pool.close().await;
         }
-        self.expire_access_tokens().await;
     }
 
     /// Runs `myintress-server <args>` on this server's database and data dir (the server
@@ -836,6 +848,8 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         session_days: 30,
         session_idle_hours: 12,
         verifier_dormancy_months: 6,
+        pending_reminder_days: 2,
+        pending_escalation_days: 5,
         documents_url: None,
         documents_grace_minutes: 60,
         trusted_proxies: Vec::new(),

@@ -5,9 +5,9 @@ import { commands, events, type Account, type CommandError, type SyncStatus } fr
 
 export type Screen =
   | { name: "beranda" }
-  | { name: "daftar" }
-  | { name: "tambah" }
-  | { name: "verifikasi"; id?: string }
+  | { name: "daftar"; status?: number }
+  | { name: "tambah"; koreksi?: string }
+  | { name: "verifikasi"; id?: string; overdueOnly?: boolean }
   | { name: "detail"; id: string }
   | { name: "hapus"; id: string }
   | { name: "sinkronisasi" }
@@ -27,6 +27,8 @@ const emptyStatus: SyncStatus = {
   outbox: 0,
   conflicts: 0,
   pending_registrations: 0,
+  overdue_registrations: 0,
+  escalated_registrations: 0,
   last_sync: null,
 };
 

@@ -53,6 +53,13 @@ export const commands = {
 	/**  "Cari": the person's DIGIT account (online). */
 	digitLookup: (nik: string) => typedError<DigitAccount | null, CommandError>(__TAURI_INVOKE("digit_lookup", { nik })),
 	/**
+	 *  Tambah Pengguna, while typing: the NIK and name checked against the civil registry (and
+	 *  the DIGIT account) before a letter is chosen. Online only; offline the form queues as
+	 *  before and the UI shows nothing.
+	 */
+	checkRegistration: (request: RegistrationCheckRequest) => typedError<RegistrationCheck, CommandError>(__TAURI_INVOKE("check_registration", { request })),
+	correctionDraft: (key: string) => typedError<CorrectionDraft, CommandError>(__TAURI_INVOKE("correction_draft", { key })),
+	/**
 	 *  A stored document's bytes (base64), from the cache or the server. The PDF viewer
 	 *  renders these bytes; no file URL ever reaches the web view.
 	 */
@@ -65,7 +72,7 @@ export const commands = {
 	/**  Forgets a staged file (the person chose another, or left the form). */
 	discardStaged: (token: string) => typedError<null, CommandError>(__TAURI_INVOKE("discard_staged", { token })),
 	/**  "Kirim" on Tambah Pengguna, with the staged letter. */
-	register: (input: RegistrationInput, letterToken: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("register", { input, letterToken })),
+	register: (input: RegistrationInput, letterToken: string, replaces: string | null) => typedError<Membership, CommandError>(__TAURI_INVOKE("register", { input, letterToken, replaces })),
 	approve: (id: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("approve", { id })),
 	reject: (id: string, reason: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("reject", { id, reason })),
 	deactivate: (id: string, reason: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("deactivate", { id, reason })),
@@ -106,7 +113,7 @@ export const events = {
 };
 
 /* Constants */
-export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak"},"events":{"approve":"Disetujui","contact_corrected":"Kontak diperbaiki KPPN","deactivate":"Dinonaktifkan","delete":"Dihapus","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
+export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak"},"events":{"approve":"Disetujui","contact_corrected":"Kontak diperbaiki KPPN","deactivate":"Dinonaktifkan","delete":"Dihapus","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"name_check":{"compared":"Nama yang dibandingkan","found":"Kata yang ada pada data DUKCAPIL","hidden":"Rincian per kata tidak ditampilkan untuk sementara karena terlalu banyak percobaan dari akun ini.","not_found":"Kata yang tidak ada pada data DUKCAPIL","set_aside":"Dikesampingkan"},"queue":{"escalated":"Eskalasi","overdue":"Terlambat","working_days":"hari kerja"},"rejected_with_reason":"ditolak dengan alasan","statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
 
 /* Types */
 /**  The signed-in account, kept in the local store so the app opens offline. */
@@ -163,6 +170,8 @@ export type CommandError = {
 	message: string,
 	/**  Field errors of a form, to show beside each field. */
 	fields: FieldError[],
+	/**  On `name_mismatch`: why, to show beside the Nama field. */
+	explanation: NameExplanation | null,
 };
 
 export type Connection = 
@@ -176,6 +185,16 @@ export type Connection =
 { state: "sign_in_needed"; reason: string } | 
 /**  Something unexpected; sync retries. */
 { state: "error"; message: string };
+
+/**
+ *  A registration the server refused after it was queued, to correct in Tambah Pengguna:
+ *  its form as sent and its letter, staged again. Sending the corrected form replaces the
+ *  refusal in the outbox.
+ */
+export type CorrectionDraft = {
+	input: RegistrationInput,
+	letter: StagedFile,
+};
 
 /**
  *  The deletion form (Penghapusan Pengguna): reason and decree (SK) number; the SK PDF is
@@ -382,6 +401,30 @@ export type Membership = {
 };
 
 /**
+ *  Why a name did not match, told without the registry's spelling (that is the civil
+ *  registry's data, not the operator's): the typed name as it was compared, what was set
+ *  aside before comparing, and for each compared word whether the registry's name has it.
+ */
+export type NameExplanation = {
+	/**  The typed name after normalisation: lower case, no accents, today's spelling. */
+	compared: string,
+	/**  Titles and degrees set aside, as typed (`Drs.`, `S.E.`). */
+	titles: string[],
+	/**  Punctuation set aside, each mark once (`.`, `,`, `'`). */
+	punctuation: string[],
+	/**
+	 *  Each compared word and whether the registry's name has it. Empty when the account
+	 *  asked too often (the answers would let a script spell the registry's name).
+	 */
+	words: NameWord[],
+};
+
+export type NameWord = {
+	word: string,
+	found: boolean,
+};
+
+/**
  *  `POST /api/v1/admin/verifiers`: a new verifier account; the activation link goes to
  *  `email`.
  */
@@ -459,9 +502,20 @@ export type Problem = {
 	errors?: FieldError[],
 	score?: number | null,
 	threshold?: number | null,
+	/**  On `name_mismatch`: why, without the registry's spelling. */
+	explanation?: NameExplanation | null,
 	/**  On `version_conflict` and `request_superseded`: the membership as it now is. */
 	membership?: Membership | null,
 	request_id?: string | null,
+};
+
+/**  A pending request's age and flags, as the Antrean shows them. */
+export type QueueFlags = {
+	working_days_pending: number,
+	/**  Waited `reminder_days` working days or more: the KPPN's verifiers are reminded. */
+	overdue: boolean,
+	/**  Waited `escalation_days` working days or more: the KPPN's supervisors are told. */
+	escalated: boolean,
 };
 
 /**  A pending registration on the Verifikasi screen. */
@@ -473,6 +527,8 @@ export type QueueItem = {
 	 *  searched for ([`myintress_core::name_match::without_titles`]).
 	 */
 	name_in_letter: string,
+	/**  Age in working days, overdue, escalated (the server's flags, kept offline). */
+	flags: QueueFlags,
 };
 
 /**  Which reference list a file is. */
@@ -486,6 +542,24 @@ export type ReferenceLoaded = {
 	changed: number,
 	/**  Satkers moved to another KPPN. */
 	moved: number,
+};
+
+/**  The answer when the NIK exists in the civil registry and the name matches well enough. */
+export type RegistrationCheck = {
+	/**  The person's DIGIT account, if any (masked for a satker operator, as "Cari" gives it). */
+	digit_account: DigitAccount | null,
+	score: number,
+	threshold: number,
+};
+
+/**
+ *  `POST /api/v1/registrations/check`: the person and name a registration would send, to
+ *  check while the form is typed (before a letter is chosen). Nothing is stored.
+ */
+export type RegistrationCheckRequest = {
+	nik: string,
+	name: string,
+	satker_code: string,
 };
 
 /**  The form as typed: every field a string, nothing checked yet. */
@@ -564,6 +638,9 @@ export type SyncStatus = {
 	conflicts: number,
 	/**  Registrations waiting for the KPPN (status 1) in scope. */
 	pending_registrations: number,
+	/**  Of those, overdue and escalated (the server's flags, so the same offline). */
+	overdue_registrations: number,
+	escalated_registrations: number,
 	/**  When the last pull finished (RFC 3339). */
 	last_sync: string | null,
 };

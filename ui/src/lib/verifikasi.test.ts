@@ -3,11 +3,12 @@ import { nextIndex, shortcut } from "./verifikasi";
 import { pagesFor, visibleRange } from "./virtual";
 
 describe("shortcut", () => {
-  it("maps J, K, A, R", () => {
+  it("maps J, K, A, R, Z", () => {
     expect(shortcut({ key: "j" })).toBe("next");
     expect(shortcut({ key: "K" })).toBe("previous");
     expect(shortcut({ key: "a" })).toBe("approve");
     expect(shortcut({ key: "r" })).toBe("reject");
+    expect(shortcut({ key: "z" })).toBe("undo");
     expect(shortcut({ key: "x" })).toBeNull();
   });
   it("stays out of the way while typing or with modifiers", () => {

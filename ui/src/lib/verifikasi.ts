@@ -1,8 +1,13 @@
 // Verification screen logic: keyboard shortcuts and common rejection reasons.
 
-export type Command = "next" | "previous" | "approve" | "reject";
+export type Command = "next" | "previous" | "approve" | "reject" | "undo";
 
-/** Shortcuts shown on screen: J/K next/previous, A approve, R reject. Ignored while the
+/** Seconds a key-press approval (A) waits before it is queued, so "Batalkan" (or Z) can
+ * take back a slip of the finger. */
+export const UNDO_SECONDS = 5;
+
+/** Shortcuts shown on screen: J/K next/previous, A approve, R reject, Z take back the last
+ * key-press approval while it waits. Ignored while the
  * person types in a field, and when a modifier is held (browser shortcuts stay intact). */
 export function shortcut(event: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean; target?: unknown }): Command | null {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
@@ -18,6 +23,8 @@ export function shortcut(event: { key: string; ctrlKey?: boolean; metaKey?: bool
       return "approve";
     case "r":
       return "reject";
+    case "z":
+      return "undo";
     default:
       return null;
   }

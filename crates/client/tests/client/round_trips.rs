@@ -10,6 +10,7 @@ use myintress_core::registration::RegistrationInput;
 use myintress_core::status::Status;
 use myintress_testkit::{letter, resident};
 
+use crate::faults::assert_exactly_once;
 use crate::on_both_worlds;
 use crate::support::World;
 use myintress_testkit::proxy::Mode;
@@ -38,6 +39,8 @@ on_both_worlds!(
     resubmission_supersedes_an_offline_decision,
     rules_refuse_early_and_queue_nothing,
     a_queued_registration_whose_letter_vanished_does_not_wedge_the_outbox,
+    a_queued_name_the_registry_refuses_comes_back_explained,
+    the_antrean_flags_reach_the_desk_and_stay_offline,
 );
 
 async fn search(desk: &crate::support::Desk, text: &str) -> Vec<ListRow> {
@@ -213,4 +216,57 @@ async fn a_queued_registration_whose_letter_vanished_does_not_wedge_the_outbox(w
     assert_eq!(outbox[0].answer.as_ref().unwrap().code, ErrorCode::FileUnreadable);
     let kppn = world.server.login(&world.kppn_nik, crate::support::KPPN_PASSWORD).await.unwrap();
     assert_eq!(kppn.rows_of(&second.nik).await.len(), 1);
+}
+
+/// Queued offline with a name the registry does not know: the refusal comes back into the
+/// outbox with its explanation (for Sinkronisasi), naming the typed words only.
+async fn a_queued_name_the_registry_refuses_comes_back_explained(world: World) {
+    let desk = world.kppn_desk().await;
+    let (mut person, pdf) = input(12, "019001");
+    person.name = "Bambang Sutrisno".into();
+    desk.client.register(person, pdf).await.unwrap();
+    desk.client.sync_once().await.unwrap();
+    let items = desk.client.outbox().await.unwrap();
+    let answer = items[0].answer.as_ref().expect("the refusal is kept");
+    assert_eq!(answer.code, myintress_core::ErrorCode::NameMismatch);
+    let explanation = answer.explanation.as_ref().expect("explained");
+    assert_eq!(explanation.compared, "bambang sutrisno");
+    assert_eq!(explanation.words.len(), 2);
+
+    // "Perbaiki": the form and letter come back; the corrected registration replaces the
+    // refusal and lands once.
+    let key = items[0].key.clone();
+    let (mut form, letter) = desk.client.correction(&key).await.unwrap();
+    assert_eq!((form.name.as_str(), letter.starts_with(b"%PDF")), ("Bambang Sutrisno", true));
+    form.name = resident(12).1;
+    desk.client.register_correction(form, myintress_client::CheckedPdf::check_here(letter).unwrap(), &key).await.unwrap();
+    let items = desk.client.outbox().await.unwrap();
+    assert_eq!(items.len(), 1, "the correction replaced the refusal");
+    assert_eq!(items[0].state, myintress_client::outbox::OutboxState::Pending);
+    desk.client.sync_once().await.unwrap();
+    assert!(desk.client.outbox().await.unwrap().is_empty());
+    assert_exactly_once(&world, &desk, &[resident(12).0]).await;
+}
+
+/// The server's overdue / escalated flags reach the desk through the feed and are there
+/// offline: the Antrean shows each request's age, Beranda's counts the overdue ones.
+async fn the_antrean_flags_reach_the_desk_and_stay_offline(world: World) {
+    let operator = world.operator_desk().await;
+    let (person, pdf) = input(13, "019001");
+    operator.client.register(person.clone(), pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+    let desk = world.kppn_desk().await;
+    let row = desk.client.queue().await.unwrap().into_iter().find(|r| r.membership.nik == person.nik).unwrap();
+    assert_eq!(row.flags, myintress_core::workday::QueueFlags::default(), "new: no flags yet");
+
+    // A week on (whatever the weekday today), at least five working days have passed.
+    let week_on = chrono::Utc::now() + chrono::Duration::days(7);
+    myintress_server::queue::refresh_flags(world.server.state(), week_on).await.unwrap();
+    desk.client.sync_once().await.unwrap();
+    world.proxy.set_mode(Mode::Refuse);
+    let row = desk.client.queue().await.unwrap().into_iter().find(|r| r.membership.nik == person.nik).unwrap();
+    assert!(row.flags.overdue && row.flags.escalated && row.flags.working_days_pending >= 5, "{:?}", row.flags);
+    let status = desk.client.subscribe().borrow().clone();
+    assert_eq!((status.overdue_registrations, status.escalated_registrations), (1, 1));
+    world.proxy.set_mode(Mode::Pass);
 }

@@ -10,3 +10,4 @@ mod properties;
 mod registration;
 mod reregistration;
 mod status;
+mod workday;

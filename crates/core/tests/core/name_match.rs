@@ -150,3 +150,24 @@ fn the_vocabulary_collects_every_label_from_its_value() {
     }
     assert_eq!(Event::parse("contact_changed"), Event::Other("contact_changed".into()), "a newer server's step is kept by name");
 }
+
+#[test]
+fn a_name_mismatch_is_explained_without_the_registrys_spelling() {
+    use myintress_core::name_match::{NameWord, explain};
+    let why = explain("Drs. H. Budi Santosa, M.M.", "BUDI SANTOSO");
+    assert_eq!(why.compared, "budi santosa");
+    assert_eq!(why.titles, ["Drs.", "H.", "M.M."]);
+    assert_eq!(why.punctuation, [".", ","]);
+    assert_eq!(why.words, [NameWord { word: "budi".into(), found: true }, NameWord { word: "santosa".into(), found: false }]);
+    // Nothing of the registry's own spelling appears.
+    let text = serde_json::to_string(&why).unwrap() + &why.sentence();
+    assert!(!text.contains("santoso"), "{text}");
+    assert_eq!(
+        why.sentence(),
+        "Nama yang dibandingkan “budi santosa”. Dikesampingkan: gelar Drs., gelar H., gelar M.M., tanda baca “. ,”. \
+         Kata yang tidak ada pada data DUKCAPIL: santosa. Kata yang ada pada data DUKCAPIL: budi."
+    );
+    // Old spellings and accents are compared as today's: "Soekarno" is found in "SUKARNO".
+    assert!(explain("Soekarno", "SUKARNO").words.iter().all(|w| w.found));
+    assert!(explain("x", "y").without_words().words.is_empty());
+}

@@ -38,13 +38,20 @@ pub async fn digit(State(state): State<Arc<AppState>>, caller: Caller, Path(nik)
     if !state.limits.allow_lookup(&caller.account.nik) {
         return Err(ApiError::RateLimited);
     }
+    let account = digit_account(&state, &caller, &nik).await?;
+    account.map(AppJson).ok_or(ApiError::code(ErrorCode::DigitAccountNotFound))
+}
+
+/// The DIGIT account of `nik` as `caller` may see it (masked for a satker operator),
+/// recorded in `digit_lookups`. The caller has already passed the lookup limit.
+pub async fn digit_account(state: &AppState, caller: &Caller, nik: &Nik) -> Result<Option<DigitAccount>, ApiError> {
     let mut tx = state.store.write().await?;
     let account = tx.account(nik.as_str()).await?.filter(|a| a.role == Role::Satker);
     tx.record_digit_lookup(&caller.account.nik, nik.as_str(), account.is_some(), chrono::Utc::now()).await?;
     tx.commit().await?;
-    let Some(a) = account else { return Err(ApiError::code(ErrorCode::DigitAccountNotFound)) };
+    let Some(a) = account else { return Ok(None) };
     let masked = caller.role != Role::Kppn;
-    Ok(AppJson(if masked {
+    Ok(Some(if masked {
         DigitAccount {
             nik: a.nik,
             name: a.name,

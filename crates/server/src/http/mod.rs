@@ -13,6 +13,7 @@ mod feed;
 mod memberships;
 pub mod openapi;
 pub mod problem;
+mod queue;
 mod registrations;
 pub mod serve;
 
@@ -227,7 +228,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(catalog::satkers))
         .routes(routes!(catalog::digit))
         .routes(routes!(registrations::register))
+        .routes(routes!(registrations::check_registration))
         .routes(routes!(memberships::list))
+        .routes(routes!(queue::queue))
         .routes(routes!(memberships::detail))
         .routes(routes!(memberships::approve))
         .routes(routes!(memberships::reject))

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use myintress_core::api::{Membership, Problem};
+use myintress_core::api::{Membership, Problem, RegistrationCheck, RegistrationCheckRequest};
 use myintress_core::error::{Coded, ErrorCode, FieldError};
-use myintress_core::name_match::{NameThreshold, check_name};
+use myintress_core::name_match::{NameScore, NameThreshold, check_name};
 use myintress_core::registration::RegistrationInput;
 
 use crate::dukcapil::DukcapilError;
@@ -165,7 +165,16 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
         state.pdf.check(&letter).await.map_err(crate::error::checker_fault)?.map_err(|e| ApiError::Fields(vec![e.for_field("letter")]))?;
 
     // 4. The civil registry: the NIK exists and the name matches well enough.
-    let resident = match state.dukcapil.lookup(form.nik.as_str()).await {
+    civil_registry(state, caller, &form.nik, form.name.as_str()).await?;
+
+    Ok((form, CheckedPdf::new(letter, report)))
+}
+
+/// The civil registry's word on a NIK and a typed name: `nik_not_found` (on the `nik`
+/// field), `dukcapil_unavailable`, or `name_mismatch` explained (its score and per-word
+/// answers held back once the account has had its share this hour).
+async fn civil_registry(state: &AppState, caller: &Caller, nik: &myintress_core::nik::Nik, name: &str) -> Result<NameScore, ApiError> {
+    let resident = match state.dukcapil.lookup(nik.as_str()).await {
         Ok(Some(r)) => r,
         Ok(None) => return Err(ApiError::Fields(vec![FieldError::new("nik", ErrorCode::NikNotFound)])),
         Err(DukcapilError::Unavailable(why)) => {
@@ -174,16 +183,60 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
         }
     };
     let threshold = NameThreshold::new(state.settings.name_threshold).unwrap_or_default();
-    let score = check_name(form.name.as_str(), &resident.nama_lengkap, threshold);
+    let score = check_name(name, &resident.nama_lengkap, threshold);
     if !score.passes() {
         // The score helps a person fix a typo; given without limit it would let a script
         // climb towards the registry's spelling, so an account's later mismatches say
         // only that the name does not match.
-        let shown = state.limits.allow_name_score(&caller.account.nik).then_some((score.score, score.threshold));
-        return Err(ApiError::Coded { code: ErrorCode::NameMismatch, detail: None, membership: None, score: shown });
+        // The same holds for the explanation's per-word answers.
+        let explanation = myintress_core::name_match::explain(name, &resident.nama_lengkap);
+        let (shown, explanation) = if state.limits.allow_name_score(&caller.account.nik) {
+            (Some((score.score, score.threshold)), explanation)
+        } else {
+            (None, explanation.without_words())
+        };
+        return Err(ApiError::Coded {
+            code: ErrorCode::NameMismatch,
+            detail: None,
+            membership: None,
+            score: shown,
+            explanation: Some(Box::new(explanation)),
+        });
     }
+    Ok(score)
+}
 
-    Ok((form, CheckedPdf::new(letter, report)))
+/// `POST /api/v1/registrations/check`: what a registration of this person would be told
+/// about the NIK, the name and the unit, before a letter is chosen. Stores nothing but the
+/// DIGIT lookup's record; limited per account with "Cari".
+#[utoipa::path(post, path = "/api/v1/registrations/check", tag = "registrations", security(("bearer" = [])),
+    request_body = RegistrationCheckRequest,
+    responses(
+        (status = 200, description = "The NIK exists and the name matches: the score, and the DIGIT account if any", body = RegistrationCheck),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "satker_out_of_scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "nik_invalid and other field errors, nik_not_found, name_mismatch (with explanation), unknown_field", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited: too many checks and lookups by this account", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "dukcapil_unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn check_registration(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    AppJson(request): AppJson<RegistrationCheckRequest>,
+) -> Result<AppJson<RegistrationCheck>, ApiError> {
+    if !state.limits.allow_lookup(&caller.account.nik) {
+        return Err(ApiError::RateLimited);
+    }
+    let mut errors = Vec::new();
+    let nik = myintress_core::nik::Nik::parse(&request.nik).map_err(|e| errors.push(e.for_field("nik"))).ok();
+    let name = myintress_core::text::PersonName::parse(&request.name).map_err(|e| errors.push(e.for_field("name"))).ok();
+    let (Some(nik), Some(name)) = (nik, name) else { return Err(ApiError::Fields(errors)) };
+    let mut conn = state.store.read().await?;
+    registry::registration_satker(conn.as_mut(), &caller, &request.satker_code).await?;
+    drop(conn);
+    let score = civil_registry(&state, &caller, &nik, name.as_str()).await?;
+    let digit_account = super::catalog::digit_account(&state, &caller, &nik).await?;
+    Ok(AppJson(RegistrationCheck { digit_account, score: score.score, threshold: score.threshold }))
 }
 
 /// Reads the multipart form: the text fields and exactly one `letter` file.

@@ -24,9 +24,12 @@
 mod sql;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use myintress_core::api::{ChangeKind, Role};
 use myintress_core::status::{Event, Route, Status};
+use myintress_core::workday::QueueFlags;
 use uuid::Uuid;
 
 pub use sql::{JobLock, connect, migrate_and_open};
@@ -432,6 +435,10 @@ pub enum MailKind {
     ContactNotice,
     /// The KPPN approved or rejected the registration.
     Decision,
+    /// The daily list of a KPPN's overdue requests, to its verifiers.
+    QueueReminder,
+    /// The daily list of a KPPN's escalated requests, to its supervisors.
+    QueueEscalation,
 }
 
 impl MailKind {
@@ -441,13 +448,22 @@ impl MailKind {
             MailKind::PasswordReset => "password_reset",
             MailKind::ContactNotice => "contact_notice",
             MailKind::Decision => "decision",
+            MailKind::QueueReminder => "queue_reminder",
+            MailKind::QueueEscalation => "queue_escalation",
         }
     }
 
     pub fn parse(text: &str) -> Option<MailKind> {
-        [MailKind::Activation, MailKind::PasswordReset, MailKind::ContactNotice, MailKind::Decision]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            MailKind::Activation,
+            MailKind::PasswordReset,
+            MailKind::ContactNotice,
+            MailKind::Decision,
+            MailKind::QueueReminder,
+            MailKind::QueueEscalation,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -586,6 +602,12 @@ pub trait ReadConn: Send {
     async fn referenced_documents(&mut self) -> StoreResult<std::collections::HashSet<String>>;
     async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>>;
     async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;
+    /// The public holidays of the reference data (`libur.csv`).
+    async fn holidays(&mut self) -> StoreResult<BTreeSet<NaiveDate>>;
+    /// Pending registrations (status 1), oldest first; in `scope`, or all.
+    async fn pending_registrations(&mut self, scope: Option<&ScopeFilter>) -> StoreResult<Vec<MembershipRow>>;
+    /// The Antrean flags last sent, by membership id.
+    async fn queue_flags(&mut self) -> StoreResult<HashMap<String, QueueFlags>>;
 }
 
 /// A write transaction: every read, the writes, the locks, and commit. Nothing is visible
@@ -672,6 +694,15 @@ pub trait WriteConn: ReadConn {
     /// round started after `due_before`, i.e. another replica ran it this interval.
     async fn claim_job(&mut self, job: &str, now: DateTime<Utc>, due_before: DateTime<Utc>) -> StoreResult<bool>;
     async fn finish_job(&mut self, job: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Replaces the public holidays.
+    async fn replace_holidays(&mut self, days: &[NaiveDate]) -> StoreResult<()>;
+    async fn set_queue_flags(&mut self, membership_id: &str, flags: QueueFlags) -> StoreResult<()>;
+    async fn forget_queue_flags(&mut self, membership_id: &str) -> StoreResult<()>;
+    /// Claims the daily e-mail `kind` of `kppn` on `day` (`YYYY-MM-DD`); `false` when it was
+    /// claimed before (by this round, an earlier one or another replica).
+    async fn claim_reminder(&mut self, kppn: &str, day: &str, kind: &str) -> StoreResult<bool>;
+    /// Moves a membership's creation time (the demo's requests that have waited days).
+    async fn backdate_membership(&mut self, id: Uuid, created_at: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// One failed sign-in, for [`WriteConn::record_login_failure`].

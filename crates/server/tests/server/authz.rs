@@ -168,6 +168,13 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
             Who::Anonymous => 401,
         };
 
+        check("GET /queue", who, w.send(who, Method::GET, "/api/v1/queue", Body::None).await, expect(200, 200, 403, 403));
+
+        let (nik, name) = myintress_testkit::resident(w.resident());
+        let request = serde_json::json!({"nik": nik, "name": name, "satker_code": "019001"});
+        let got = w.send(who, Method::POST, "/api/v1/registrations/check", Body::Json(request)).await;
+        check("POST /registrations/check", who, got, expect(200, 403, 200, 403));
+
         let registration = Registration::new(w.resident(), "019001");
         let got = w.send(who, Method::POST, "/api/v1/registrations", Body::Registration(registration)).await;
         check("POST /registrations", who, got, expect(201, 403, 201, 403));

@@ -217,18 +217,21 @@ async fn digit_lookups_are_masked_limited_and_recorded(backend: &Backend) {
     assert_eq!(kppn.get(&path).await.status().as_u16(), 200, "another account is not held back");
 }
 
-/// A script that tries names learns the score of its first ten misses, then only that
+/// A script that tries names learns the score of its first thirty misses, then only that
 /// the name does not match.
 async fn the_name_score_is_no_oracle(backend: &Backend) {
     let server = TestServer::start(backend).await;
     let kppn = server.verifier("019").await;
     let mut scores = Vec::new();
-    for i in 0..12 {
+    for i in 0..32 {
         let wrong = Registration::new(36, "019001").set("name", &format!("Nama Lain Sekali {i}"));
         let (status, p) = crate::support::problem(kppn.register(&wrong).await).await;
         assert_eq!((status.as_u16(), p.code), (422, myintress_core::ErrorCode::NameMismatch));
-        scores.push(p.score);
+        // The explanation's per-word answers are an oracle as well: held back alike.
+        let explanation = p.explanation.expect("a name mismatch is explained");
+        assert_eq!(explanation.compared, format!("nama lain sekali {i}"));
+        scores.push((p.score, explanation.words.len()));
     }
-    assert!(scores[..10].iter().all(Option::is_some), "{scores:?}");
-    assert!(scores[10..].iter().all(Option::is_none), "{scores:?}");
+    assert!(scores[..30].iter().all(|(s, words)| s.is_some() && *words == 4), "{scores:?}");
+    assert!(scores[30..].iter().all(|(s, words)| s.is_none() && *words == 0), "{scores:?}");
 }

@@ -18,6 +18,7 @@ mod hardening;
 mod integrity;
 mod migrations;
 mod pdf_child;
+mod queue;
 mod reliability;
 mod replicas;
 mod schema;

@@ -9,6 +9,7 @@ use crate::support::{Backend, Registration, TestServer, letter, problem, residen
 use myintress_testkit::on_both_backends;
 
 on_both_backends!(
+    registrations_are_checked_while_typing_storing_nothing,
     registration_through_kppn_is_active_at_once,
     self_registration_by_active_operator_waits_for_kppn,
     self_registration_needs_an_active_user_of_that_satker,
@@ -233,6 +234,17 @@ async fn name_score_below_threshold_is_refused_with_the_exact_text(backend: &Bac
     let (score, threshold) = (p.score.unwrap(), p.threshold.unwrap());
     assert!(score < 80 && threshold == 80);
     assert_eq!(p.detail, format!("Berdasarkan pengecekan di DUKCAPIL: Nama lengkap tidak valid {score}/80"));
+    // Explained without the registry's spelling: the typed words, each found or not.
+    let explanation = p.explanation.expect("explained");
+    assert_eq!(explanation.compared, "bambang sutrisno");
+    let registry_words: Vec<String> = myintress_core::name_match::normalize(&resident(80).1).split(' ').map(String::from).collect();
+    for w in &explanation.words {
+        assert_eq!(w.found, registry_words.contains(&w.word), "{w:?}");
+    }
+    let body = serde_json::to_string(&explanation).unwrap();
+    for word in &registry_words {
+        assert!(explanation.words.iter().any(|w| &w.word == word) || !body.contains(word.as_str()), "the registry's {word} leaked: {body}");
+    }
     assert_eq!(kppn.get_json::<ChangesPage>("/api/v1/changes").await.changes.len(), before, "nothing stored");
 
     // A typo and a title are within 80%.
@@ -499,4 +511,48 @@ async fn documents_are_served_only_in_scope(backend: &Backend) {
     let url = server.url("/healthz");
     server.stop().await;
     assert!(reqwest::get(url).await.is_err());
+}
+
+/// `POST /registrations/check`: the civil registry's word on the NIK and the name before a
+/// letter is chosen — the same codes a registration would get, the DIGIT account when
+/// there is one, and nothing stored.
+async fn registrations_are_checked_while_typing_storing_nothing(backend: &Backend) {
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let operator = server.operator(&kppn, "019001", 90).await;
+    let before = kppn.get_json::<ChangesPage>("/api/v1/changes").await.changes.len();
+    let (nik, name) = resident(91);
+    let check = |who: &crate::support::Client, nik: &str, name: &str, satker: &str| {
+        let body = serde_json::json!({"nik": nik, "name": name, "satker_code": satker});
+        let who = who.clone();
+        async move { who.post_json("/api/v1/registrations/check", body).await }
+    };
+
+    // A match: its score, no DIGIT account yet.
+    let ok: myintress_core::api::RegistrationCheck = check(&kppn, &nik, &format!("Drs. {name}"), "019001").await.json().await.unwrap();
+    assert!(ok.score >= 80 && ok.threshold == 80 && ok.digit_account.is_none(), "{ok:?}");
+    // A mismatch, explained; an unknown NIK on its field; a bad NIK; another KPPN's satker.
+    let (status, p) = problem(check(&kppn, &nik, "Bambang Sutrisno", "019001").await).await;
+    assert_eq!((status, p.code), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NameMismatch));
+    assert_eq!(p.explanation.expect("explained").compared, "bambang sutrisno");
+    let (status, p) = problem(check(&kppn, "3171011201990999", "Siapa Saja", "019001").await).await;
+    assert_eq!(
+        (status, p.errors[0].field.as_str(), p.errors[0].code.clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "nik", ErrorCode::NikNotFound)
+    );
+    let (status, p) = problem(check(&kppn, "12345", &name, "019001").await).await;
+    assert_eq!((status, p.errors[0].field.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "nik"));
+    let (status, p) = problem(check(&kppn, &nik, &name, "020001").await).await;
+    assert_eq!((status, p.code), (StatusCode::FORBIDDEN, ErrorCode::SatkerOutOfScope));
+    let unknown =
+        kppn.post_json("/api/v1/registrations/check", serde_json::json!({"nik": nik, "name": name, "satker_code": "019001", "x": 1})).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(kppn.get_json::<ChangesPage>("/api/v1/changes").await.changes.len(), before, "nothing stored");
+
+    // Once the person has a DIGIT account the check names it — masked for a satker operator.
+    kppn.registered(&Registration::new(91, "019002")).await;
+    let for_kppn: myintress_core::api::RegistrationCheck = check(&kppn, &nik, &name, "019001").await.json().await.unwrap();
+    assert!(!for_kppn.digit_account.expect("a DIGIT account").masked);
+    let for_operator: myintress_core::api::RegistrationCheck = check(&operator, &nik, &name, "019001").await.json().await.unwrap();
+    assert!(for_operator.digit_account.expect("a DIGIT account").masked);
 }

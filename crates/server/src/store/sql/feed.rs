@@ -86,6 +86,7 @@ macro_rules! feed_sql {
                  SELECT 1 FROM changes d WHERE d.entity_id = c.entity_id AND d.seq > c.seq AND ( \
                  (c.kind IN ('membership', 'membership_removed') AND d.kind IN ('membership', 'membership_removed')) \
                  OR (c.kind = 'satker' AND d.kind = 'satker') \
+                 OR (c.kind = 'queue_flags' AND d.kind IN ('queue_flags', 'membership_removed')) \
                  OR (c.kind = 'satker_removed' AND d.kind = 'satker_removed' AND d.kppn_code = c.kppn_code))) \
                  ORDER BY c.seq LIMIT $1)",
             )

@@ -22,6 +22,7 @@ mod documents;
 mod feed;
 mod mail;
 mod memberships;
+mod queue;
 mod reference;
 mod upkeep;
 
@@ -304,6 +305,11 @@ macro_rules! sql_backend {
                 crate::store::sql::upkeep::upkeep_sql!($db);
             }
 
+            mod queue {
+                use super::*;
+                crate::store::sql::queue::queue_sql!($db);
+            }
+
             #[async_trait]
             impl ReadConn for SqlConn {
                 async fn ping(&mut self) -> StoreResult<()> {
@@ -401,6 +407,18 @@ macro_rules! sql_backend {
 
                 async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
                     upkeep::idempotency(self.c(), nik, key).await
+                }
+
+                async fn holidays(&mut self) -> StoreResult<BTreeSet<NaiveDate>> {
+                    queue::holidays(self.c()).await
+                }
+
+                async fn pending_registrations(&mut self, scope: Option<&ScopeFilter>) -> StoreResult<Vec<MembershipRow>> {
+                    queue::pending_registrations(self.c(), scope).await
+                }
+
+                async fn queue_flags(&mut self) -> StoreResult<HashMap<String, QueueFlags>> {
+                    queue::queue_flags(self.c()).await
                 }
 
                 async fn idle_verifiers(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>> {
@@ -572,6 +590,26 @@ macro_rules! sql_backend {
 
                 async fn finish_job(&mut self, job: &str, now: DateTime<Utc>) -> StoreResult<()> {
                     upkeep::finish_job(self.c(), job, now).await
+                }
+
+                async fn replace_holidays(&mut self, days: &[NaiveDate]) -> StoreResult<()> {
+                    queue::replace_holidays(self.c(), days).await
+                }
+
+                async fn set_queue_flags(&mut self, membership_id: &str, flags: QueueFlags) -> StoreResult<()> {
+                    queue::set_queue_flags(self.c(), membership_id, flags).await
+                }
+
+                async fn forget_queue_flags(&mut self, membership_id: &str) -> StoreResult<()> {
+                    queue::forget_queue_flags(self.c(), membership_id).await
+                }
+
+                async fn claim_reminder(&mut self, kppn: &str, day: &str, kind: &str) -> StoreResult<bool> {
+                    queue::claim_reminder(self.c(), kppn, day, kind).await
+                }
+
+                async fn backdate_membership(&mut self, id: Uuid, created_at: DateTime<Utc>) -> StoreResult<()> {
+                    queue::backdate_membership(self.c(), id, created_at).await
                 }
 
                 async fn set_disabled(&mut self, nik: &str, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
