@@ -39,31 +39,23 @@ pub async fn stage(state: &AppState, path: &Path) -> StagedFile {
         // Never more than one byte past the limit: a huge file is refused without reading it.
         f.take(limit).read_to_end(&mut bytes).map(|_| bytes)
     });
-    let refused = |code: ErrorCode, message: String| StagedFile {
-        token: String::new(),
-        name: name.clone(),
-        size: 0,
-        pages: 0,
-        error: Some(message),
-        error_code: Some(code),
-    };
     match read {
         Ok(bytes) => stage_bytes(state, name, bytes).await,
-        Err(e) => refused(ErrorCode::FileUnreadable, format!("{} {e}", ErrorCode::FileUnreadable.detail())),
+        Err(e) => StagedFile::refused(name, ErrorCode::FileUnreadable, format!("{} {e}", ErrorCode::FileUnreadable.detail())),
+    }
+}
+
+impl StagedFile {
+    /// A file the check refused: nothing staged, the reason to show.
+    fn refused(name: String, code: ErrorCode, message: String) -> StagedFile {
+        StagedFile { token: String::new(), name, size: 0, pages: 0, error: Some(message), error_code: Some(code) }
     }
 }
 
 /// Checks bytes already in hand (a refused registration's cached letter, to correct it) and
 /// stages them when the check passes.
 pub async fn stage_bytes(state: &AppState, name: String, bytes: Vec<u8>) -> StagedFile {
-    let refused = |code: ErrorCode, message: String| StagedFile {
-        token: String::new(),
-        name: name.clone(),
-        size: 0,
-        pages: 0,
-        error: Some(message),
-        error_code: Some(code),
-    };
+    let refused = |code: ErrorCode, message: String| StagedFile::refused(name.clone(), code, message);
     let size = bytes.len() as u32;
     match state.pdf.check_document(bytes).await {
         Ok(Ok(pdf)) => {
