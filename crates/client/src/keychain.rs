@@ -23,6 +23,15 @@ pub enum KeychainError {
     TooLarge(usize),
 }
 
+/// One keychain call at a time in this process: the Secret Service daemon (gnome-keyring)
+/// has been seen to crash under many concurrent sessions, and a call takes milliseconds.
+/// Also makes "load, or make and store" of a folder's key atomic within the process.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The keychain entries of one installation (`service`), e.g. `id.go.kemenkeu.myintress.satker`.
 #[derive(Debug, Clone)]
 pub struct Keychain {
@@ -42,10 +51,12 @@ impl Keychain {
         if secret.len() > MAX_SECRET_BYTES {
             return Err(KeychainError::TooLarge(secret.len()));
         }
+        let _one = one_at_a_time();
         self.entry(server, nik)?.set_password(secret).map_err(|e| KeychainError::Unavailable(e.to_string()))
     }
 
     pub fn load(&self, server: &str, nik: &str) -> Result<Option<String>, KeychainError> {
+        let _one = one_at_a_time();
         match self.entry(server, nik)?.get_password() {
             Ok(secret) => Ok(Some(secret)),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -58,8 +69,7 @@ impl Keychain {
     /// older one encrypted.
     pub fn local_key(&self, folder: &Path) -> Result<(LocalKey, bool), KeychainError> {
         // Two clients of one process opening the same folder must not both make a key.
-        static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = one_at_a_time();
         let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_owned());
         let name = format!("penyimpanan-lokal:{}", &hex::encode(Sha256::digest(folder.to_string_lossy().as_bytes()))[..32]);
         let entry = keyring::Entry::new(&self.service, &name).map_err(|e| KeychainError::Unavailable(e.to_string()))?;
@@ -80,6 +90,7 @@ impl Keychain {
     }
 
     pub fn remove(&self, server: &str, nik: &str) -> Result<(), KeychainError> {
+        let _one = one_at_a_time();
         match self.entry(server, nik)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(KeychainError::Unavailable(e.to_string())),

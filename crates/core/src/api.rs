@@ -375,6 +375,61 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// Most requests one bulk decision may carry.
+pub const BULK_MAX_ITEMS: usize = 500;
+
+/// The decision of `POST /api/v1/memberships/bulk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Approve,
+    Reject,
+}
+
+/// One request of a bulk decision, with the version the verifier decided on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BulkItem {
+    pub id: Uuid,
+    pub version: i64,
+}
+
+/// `POST /api/v1/memberships/bulk`: one decision (and one reason, for a rejection) for
+/// several requests, each applied on its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct BulkRequest {
+    pub action: Option<BulkAction>,
+    pub reason: String,
+    pub items: Vec<BulkItem>,
+}
+
+/// What happened to one request of a bulk decision: `200` with the membership, or the
+/// status and problem a single decision would have got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BulkResult {
+    pub id: Uuid,
+    pub status: u16,
+    pub membership: Option<Membership>,
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BulkAnswer {
+    /// Ties the batch's entries in the audit trail.
+    pub batch_id: Uuid,
+    pub results: Vec<BulkResult>,
+}
+
 /// What waits in a KPPN's Antrean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -466,6 +521,8 @@ pub struct AuditEntry {
     pub to_status: Option<Status>,
     pub reason: Option<String>,
     pub request_id: String,
+    /// The bulk decision this entry was part of.
+    pub batch_id: Option<Uuid>,
 }
 
 /// An RFC 9457 problem as the API sends it (`application/problem+json`).

@@ -96,6 +96,8 @@ pub enum ErrorCode {
     StorageUnavailable,
     /// The server's document volume is full: nothing was stored.
     StorageFull,
+    /// A bulk decision with more than [`crate::api::BULK_MAX_ITEMS`] requests.
+    BulkTooLarge,
     InternalError,
     // The desktop's own refusals, never sent by the server.
     /// The server could not be reached (or answered 5xx/429): the action waits.
@@ -123,7 +125,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 67] = [
+    pub const ALL: [ErrorCode; 68] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -178,6 +180,7 @@ impl ErrorCode {
         Self::ServiceOverloaded,
         Self::StorageUnavailable,
         Self::StorageFull,
+        Self::BulkTooLarge,
         Self::InternalError,
         Self::Offline,
         Self::BadAnswer,
@@ -256,6 +259,7 @@ impl ErrorCode {
             Self::ServiceOverloaded => "service_overloaded",
             Self::StorageUnavailable => "storage_unavailable",
             Self::StorageFull => "storage_full",
+            Self::BulkTooLarge => "bulk_too_large",
             Self::InternalError => "internal_error",
             Self::Offline => "offline",
             Self::BadAnswer => "bad_answer",
@@ -319,6 +323,7 @@ impl ErrorCode {
             Self::RateLimited => 429,
             Self::ServiceOverloaded | Self::StorageUnavailable => 503,
             Self::StorageFull => 507,
+            Self::BulkTooLarge => 422,
             Self::InternalError
             | Self::BadAnswer
             | Self::KeychainUnavailable
@@ -411,6 +416,7 @@ impl ErrorCode {
                 "Penyimpanan server pusat sedang tidak dapat dihubungi. Data belum disimpan; aplikasi mencoba lagi sebentar lagi."
             }
             Self::StorageFull => "Ruang penyimpanan dokumen di server pusat penuh. Data belum disimpan; hubungi pengelola server pusat.",
+            Self::BulkTooLarge => "Paling banyak 500 permintaan dapat diputuskan sekaligus.",
             Self::InternalError => "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.",
             Self::Offline => "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.",
             Self::BadAnswer => "Jawaban server pusat tidak dikenali. Perbarui aplikasi atau hubungi petugas.",

@@ -543,6 +543,8 @@ pub struct ActionInput {
     pub if_match: Option<i64>,
     pub reason: Option<Reason>,
     pub deletion: Option<(DeletionForm, CheckedPdf)>,
+    /// The bulk decision this one is part of (recorded in the audit entry's detail).
+    pub batch: Option<Uuid>,
 }
 
 /// An action the caller may take on a membership as the store holds it now.
@@ -668,6 +670,9 @@ pub async fn act(
         }
     }
     update_guarded(tx.as_mut(), &updated, row.version).await?;
+    if let Some(batch) = input.batch {
+        detail["batch_id"] = serde_json::json!(batch);
+    }
 
     let mut changeset = Changeset {
         caller_nik: Some(caller.account.nik.clone()),

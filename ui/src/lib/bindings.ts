@@ -155,6 +155,8 @@ export type AuditEntry = {
 	to_status: 0 | 1 | 2 | 3 | 5 | null,
 	reason: string | null,
 	request_id: string,
+	/**  The bulk decision this entry was part of. */
+	batch_id: string | null,
 };
 
 export type CaptchaChallenge = {
@@ -284,7 +286,9 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
  */
 "storage_unavailable" | 
 /**  The server's document volume is full: nothing was stored. */
-"storage_full" | "internal_error" | 
+"storage_full" | 
+/**  A bulk decision with more than [`crate::api::BULK_MAX_ITEMS`] requests. */
+"bulk_too_large" | "internal_error" | 
 /**  The server could not be reached (or answered 5xx/429): the action waits. */
 "offline" | 
 /**  The server answered something the contract does not describe. */

@@ -138,6 +138,9 @@ pub async fn audit(
             from_status: a.from_status,
             to_status: a.to_status,
             reason: a.reason,
+            batch_id: serde_json::from_str::<serde_json::Value>(&a.detail)
+                .ok()
+                .and_then(|d| d["batch_id"].as_str().and_then(|b| uuid::Uuid::parse_str(b).ok())),
             request_id: a.request_id,
         })
         .collect();

@@ -6,7 +6,10 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use myintress_core::api::{ContactCorrection, HistoryEntry, Membership, MembershipDetail, Page, Problem, ReasonBody};
+use myintress_core::api::{
+    BULK_MAX_ITEMS, BulkAction, BulkAnswer, BulkRequest, BulkResult, ContactCorrection, HistoryEntry, Membership, MembershipDetail, Page,
+    Problem, ReasonBody, Role,
+};
 use myintress_core::error::{Coded, ErrorCode, FieldError};
 use myintress_core::registration::{DeletionInput, parse_reason};
 use myintress_core::status::{Action, Status};
@@ -16,8 +19,8 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::http::problem::replayed;
 use crate::http::registrations::idempotent_write;
-use crate::http::{AppJson, body_bytes, if_match, parse_json, read_multipart};
-use crate::registry::{self, ActionInput, Caller, CheckedPdf, Written, membership_in_scope, to_api};
+use crate::http::{AppJson, body_bytes, idempotency, if_match, parse_json, read_multipart, request_id};
+use crate::registry::{self, ActionInput, Caller, CheckedPdf, RequestCtx, Written, membership_in_scope, to_api};
 use crate::state::AppState;
 use crate::store::ListFilter;
 
@@ -149,7 +152,7 @@ async fn run(
     let caller = &caller;
     idempotent_write(&state, caller, parts, body, |state, parts, body, ctx| async move {
         let if_match = if_match(&parts.headers)?;
-        let mut input = ActionInput { action, if_match, reason: None, deletion: None };
+        let mut input = ActionInput { action, if_match, reason: None, deletion: None, batch: None };
         match body_kind {
             Body::None => {}
             Body::Reason => {
@@ -355,4 +358,68 @@ pub async fn contact(
 pub async fn resend_activation(State(state): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     registry::resend_activation(&state, &caller, parse_id(&id)?).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/v1/memberships/bulk`: one decision for several requests, each applied on its
+/// own (one may conflict while the others succeed), tied by a `batch_id` in the audit
+/// trail. An `Idempotency-Key` covers the batch: a retry gets the first answer; a batch cut
+/// short is safe to send again, as every item is guarded by its version.
+#[utoipa::path(post, path = "/api/v1/memberships/bulk", tag = "memberships", security(("bearer" = [])),
+    request_body = BulkRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first response")),
+    responses((status = 200, description = "Each item's outcome", body = BulkAnswer),
+        (status = 403, description = "not a KPPN verifier", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "field_required (action, items), reason_required, bulk_too_large, unknown_field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn bulk(State(state): State<Arc<AppState>>, caller: Caller, request: Request) -> Result<Response, ApiError> {
+    if caller.role != Role::Kppn {
+        return Err(ApiError::Forbidden);
+    }
+    let (parts, body) = body_bytes(request).await?;
+    let idem = idempotency(&parts.headers, &caller.account.nik, "POST", parts.uri.path(), &body).await?;
+    if let Some(idem) = &idem
+        && let Some(replay) = idem.replay(state.store.read().await?.as_mut()).await?
+    {
+        return Ok(replayed(replay));
+    }
+    let request: BulkRequest = parse_json(&parts.headers, &body)?;
+    let Some(kind) = request.action else { return Err(ApiError::field("action", ErrorCode::FieldRequired)) };
+    if request.items.is_empty() {
+        return Err(ApiError::field("items", ErrorCode::FieldRequired));
+    }
+    if request.items.len() > BULK_MAX_ITEMS {
+        return Err(ApiError::code(ErrorCode::BulkTooLarge));
+    }
+    let (action, reason) = match kind {
+        BulkAction::Approve => (Action::Approve, None),
+        BulkAction::Reject => {
+            (Action::Reject, Some(parse_reason(&request.reason).map_err(|e| ApiError::Fields(vec![e.for_field("reason")]))?))
+        }
+    };
+    let batch_id = uuid::Uuid::new_v4();
+    let ctx = RequestCtx { request_id: request_id(&parts.headers), idempotency: None };
+    let mut results = Vec::with_capacity(request.items.len());
+    for item in &request.items {
+        let input = ActionInput { action, if_match: Some(item.version), reason: reason.clone(), deletion: None, batch: Some(batch_id) };
+        results.push(match registry::act(&state, &caller, item.id, input, &ctx).await {
+            Ok(Written::Created(m) | Written::Updated(m)) => BulkResult { id: item.id, status: 200, membership: Some(m), problem: None },
+            Ok(Written::Replayed(_)) => return Err(ApiError::Internal(anyhow::anyhow!("a bulk item replayed without a key"))),
+            Err(e) => BulkResult { id: item.id, status: e.status().as_u16(), membership: None, problem: Some(e.problem()) },
+        });
+    }
+    let answer = BulkAnswer { batch_id, results };
+    if let Some(idem) = &idem {
+        let body = serde_json::to_string(&answer).map_err(anyhow::Error::from)?;
+        let saved = async {
+            let mut tx = state.store.write().await?;
+            idem.save(tx.as_mut(), 200, &body).await?;
+            tx.commit().await
+        };
+        if let Err(e) = saved.await
+            && !e.is_unique_violation()
+        {
+            tracing::warn!(error = %e, "bulk idempotency record not saved");
+        }
+    }
+    Ok(AppJson(answer).into_response())
 }

@@ -230,6 +230,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(registrations::register))
         .routes(routes!(registrations::check_registration))
         .routes(routes!(memberships::list))
+        .routes(routes!(memberships::bulk))
         .routes(routes!(queue::queue))
         .routes(routes!(memberships::detail))
         .routes(routes!(memberships::approve))

@@ -169,6 +169,14 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         };
 
         check("GET /queue", who, w.send(who, Method::GET, "/api/v1/queue", Body::None).await, expect(200, 200, 403, 403));
+        let decided = w.active().await;
+        let bulk = serde_json::json!({"action": "approve", "items": [{"id": decided.id, "version": decided.version}]});
+        check(
+            "POST /memberships/bulk",
+            who,
+            w.send(who, Method::POST, "/api/v1/memberships/bulk", Body::Json(bulk)).await,
+            expect(200, 200, 403, 403),
+        );
 
         let (nik, name) = myintress_testkit::resident(w.resident());
         let request = serde_json::json!({"nik": nik, "name": name, "satker_code": "019001"});

@@ -15,6 +15,7 @@ myintress_testkit::on_both_backends!(
     the_antrean_is_oldest_first_with_working_days_and_flags,
     queue_flags_travel_in_the_feed_when_they_change,
     overdue_and_escalated_requests_are_mailed_once_a_working_day,
+    a_bulk_decision_applies_each_request_on_its_own,
 );
 
 async fn the_antrean_is_oldest_first_with_working_days_and_flags(backend: &Backend) {
@@ -151,4 +152,66 @@ async fn overdue_and_escalated_requests_are_mailed_once_a_working_day(backend: &
 
 async fn supervisor_email(server: &TestServer, nik: &str) -> String {
     server.state().store.read().await.unwrap().account(nik).await.unwrap().unwrap().email
+}
+
+/// One decision for several requests: each applied on its own (one that another verifier
+/// decided first conflicts, the others succeed), tied by one batch id in the audit; the
+/// same `Idempotency-Key` replays the answer.
+async fn a_bulk_decision_applies_each_request_on_its_own(backend: &Backend) {
+    use myintress_core::api::{AuditEntry, BulkAnswer};
+    let server = TestServer::start(backend).await;
+    let kppn = server.verifier("019").await;
+    let other = server.verifier("019").await;
+    let operator = server.operator(&kppn, "019001", 90).await;
+    let mut pending = Vec::new();
+    for n in 91..95 {
+        pending.push(operator.registered(&Registration::new(n, "019001")).await);
+    }
+    // Another verifier decides the first one meanwhile.
+    assert_eq!(other.act(pending[0].id, "approve", None).await.status(), StatusCode::OK);
+    let items: Vec<serde_json::Value> = pending.iter().map(|m| serde_json::json!({"id": m.id, "version": m.version})).collect();
+    let body = serde_json::json!({"action": "approve", "items": items});
+    let send = |key: &'static str| {
+        let (kppn, body) = (kppn.clone(), body.clone());
+        async move {
+            kppn.http
+                .post(kppn.url("/api/v1/memberships/bulk"))
+                .bearer_auth(&kppn.token)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = send("bulk-1").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: BulkAnswer = response.json().await.unwrap();
+    let statuses: Vec<u16> = answer.results.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [409, 200, 200, 200]);
+    assert_eq!(answer.results[0].problem.as_ref().unwrap().code, myintress_core::ErrorCode::VersionConflict);
+    for r in &answer.results[1..] {
+        assert_eq!(r.membership.as_ref().unwrap().status, myintress_core::Status::Active);
+    }
+    let audit: Page<AuditEntry> = kppn.get_json(&format!("/api/v1/audit?nik={}", resident(92).0)).await;
+    let approval = audit.items.iter().find(|a| a.event == myintress_core::status::Event::Approve).unwrap();
+    assert_eq!(approval.batch_id, Some(answer.batch_id));
+    // The same key: the first answer again, nothing applied twice.
+    let again = send("bulk-1").await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<BulkAnswer>().await.unwrap(), answer);
+
+    // Refused as a whole: no action, no reason for a rejection, too many, not a verifier.
+    let post = |who: &crate::support::Client, body: serde_json::Value| {
+        let who = who.clone();
+        async move { who.post_json("/api/v1/memberships/bulk", body).await.status().as_u16() }
+    };
+    assert_eq!(post(&kppn, serde_json::json!({"items": items})).await, 422);
+    assert_eq!(post(&kppn, serde_json::json!({"action": "reject", "items": items})).await, 422);
+    let many: Vec<serde_json::Value> = (0..501).map(|_| items[1].clone()).collect();
+    let (status, problem) =
+        crate::support::problem(kppn.post_json("/api/v1/memberships/bulk", serde_json::json!({"action": "approve", "items": many})).await)
+            .await;
+    assert_eq!((status, problem.code), (StatusCode::UNPROCESSABLE_ENTITY, myintress_core::ErrorCode::BulkTooLarge));
+    assert_eq!(post(&operator, serde_json::json!({"action": "approve", "items": items})).await, 403);
 }
