@@ -290,6 +290,10 @@ impl Client {
                     let id = entity["id"].as_str().ok_or_else(|| ApiError::Decode("queue_flags tanpa id".into()))?;
                     store::set_queue_flags(&mut tx, id, flags).await?;
                 }
+                ChangeKind::Unknown => {
+                    // A newer server's kind: nothing this build can apply.
+                    tracing::warn!(seq = change.seq, "change of an unknown kind skipped");
+                }
                 ChangeKind::SatkerRemoved => {
                     // The satker left this KPPN's scope: its people and letters leave this
                     // desktop. Rows of it written earlier in this page go first.

@@ -119,6 +119,10 @@ pub enum ChangeKind {
     /// A pending request's age in working days and its overdue / escalated flags changed
     /// (entity: `{id, satker_code, working_days_pending, overdue, escalated}`).
     QueueFlags,
+    /// A kind a newer server sends that this build does not know: skipped, so an older
+    /// desktop keeps syncing what it understands. Never sent.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ChangeKind {
@@ -130,6 +134,7 @@ impl ChangeKind {
             ChangeKind::Satker => "satker",
             ChangeKind::SatkerRemoved => "satker_removed",
             ChangeKind::QueueFlags => "queue_flags",
+            ChangeKind::Unknown => "unknown",
         }
     }
 
