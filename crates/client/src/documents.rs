@@ -30,28 +30,27 @@ impl std::fmt::Debug for DocumentCache {
 }
 
 impl DocumentCache {
-    /// The cache in `dir`, encrypted with `key`. Letters cached unencrypted by an older
-    /// version are encrypted now (each checked against its name first).
+    /// The cache in `dir`, encrypted with `key`.
     pub fn new(dir: PathBuf, key: &[u8; 32]) -> std::io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
-        let cache = DocumentCache { dir, cipher: XChaCha20Poly1305::new(key.into()) };
-        for entry in std::fs::read_dir(&cache.dir)? {
+        Ok(DocumentCache { dir, cipher: XChaCha20Poly1305::new(key.into()) })
+    }
+
+    /// Seals the letters an older version cached in the clear (each checked against its
+    /// name first; anything else is left as it is).
+    pub fn seal_plaintext_files(&self) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(&self.dir)? {
             let path = entry?.path();
             let Some(sha) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".pdf")) else { continue };
-            let mut head = [0u8; MAGIC.len()];
-            let sealed = std::io::Read::read_exact(&mut std::fs::File::open(&path)?, &mut head).is_ok() && &head == MAGIC;
-            if sealed {
-                continue;
-            }
             let bytes = std::fs::read(&path)?;
-            if hex::encode(Sha256::digest(&bytes)) == sha {
-                let tmp = cache.dir.join(format!(".{sha}.{}.tmp", uuid::Uuid::new_v4()));
-                std::fs::write(&tmp, cache.seal(sha, &bytes)?)?;
+            if !bytes.starts_with(MAGIC) && hex::encode(Sha256::digest(&bytes)) == sha {
+                let tmp = self.dir.join(format!(".{sha}.{}.tmp", uuid::Uuid::new_v4()));
+                std::fs::write(&tmp, self.seal(sha, &bytes)?)?;
                 std::fs::File::open(&tmp)?.sync_all()?;
                 std::fs::rename(&tmp, &path)?;
             }
         }
-        Ok(cache)
+        Ok(())
     }
 
     fn seal(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<Vec<u8>> {

@@ -44,7 +44,11 @@ impl Keychain {
     }
 
     fn entry(&self, server: &str, nik: &str) -> Result<keyring::Entry, KeychainError> {
-        keyring::Entry::new(&self.service, &format!("{nik}@{server}")).map_err(|e| KeychainError::Unavailable(e.to_string()))
+        self.entry_named(&format!("{nik}@{server}"))
+    }
+
+    fn entry_named(&self, user: &str) -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(&self.service, user).map_err(|e| KeychainError::Unavailable(e.to_string()))
     }
 
     pub fn store(&self, server: &str, nik: &str, secret: &str) -> Result<(), KeychainError> {
@@ -65,25 +69,25 @@ impl Keychain {
     }
 
     /// The key of the data folder `folder`, made (from the OS's random source) and stored
-    /// on first use. The flag says whether it was made now: a new key cannot read what an
-    /// older one encrypted.
-    pub fn local_key(&self, folder: &Path) -> Result<(LocalKey, bool), KeychainError> {
+    /// on first use. Made only when the keychain says there is none: a locked or unreachable
+    /// keychain is an error, never a new key that could not read what the old one wrote.
+    pub fn local_key(&self, folder: &Path) -> Result<LocalKey, KeychainError> {
         // Two clients of one process opening the same folder must not both make a key.
         let _one = one_at_a_time();
         let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_owned());
         let name = format!("penyimpanan-lokal:{}", &hex::encode(Sha256::digest(folder.to_string_lossy().as_bytes()))[..32]);
-        let entry = keyring::Entry::new(&self.service, &name).map_err(|e| KeychainError::Unavailable(e.to_string()))?;
+        let entry = self.entry_named(&name)?;
         match entry.get_password() {
             Ok(stored) => {
                 let mut bytes = [0u8; 32];
                 hex::decode_to_slice(stored.trim(), &mut bytes)
                     .map_err(|_| KeychainError::Unavailable("kunci penyimpanan lokal di keychain rusak".into()))?;
-                Ok((LocalKey(bytes), false))
+                Ok(LocalKey(bytes))
             }
             Err(keyring::Error::NoEntry) => {
                 let bytes: [u8; 32] = rand::random();
                 entry.set_password(&hex::encode(bytes)).map_err(|e| KeychainError::Unavailable(e.to_string()))?;
-                Ok((LocalKey(bytes), true))
+                Ok(LocalKey(bytes))
             }
             Err(e) => Err(KeychainError::Unavailable(e.to_string())),
         }

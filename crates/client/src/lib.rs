@@ -102,10 +102,17 @@ impl Client {
         // The folder's key, made on first start. Asked before the store is touched: with the
         // keychain locked or gone the app stops here instead of making a key that could not
         // read what the old one wrote.
-        let (key, _) = keychain.local_key(&config.data_dir)?;
-        let pool = store::open(&config.data_dir.join("myintress.db"), &key).await?;
-        let api = ApiClient::new(&config.server_url)?;
+        let key = keychain.local_key(&config.data_dir)?;
+        let db = config.data_dir.join("myintress.db");
         let docs = DocumentCache::new(config.data_dir.join("dokumen"), &key.documents())?;
+        // A store of a version before encryption: its letters are sealed first, then the
+        // store is encrypted (a crash in between redoes both on the next start). Later
+        // starts touch no cached file.
+        if store::is_plaintext(&db)? {
+            docs.seal_plaintext_files()?;
+        }
+        let pool = store::open(&db, &key).await?;
+        let api = ApiClient::new(&config.server_url)?;
         let client = Client {
             keychain,
             key,
@@ -197,8 +204,7 @@ impl Client {
         let mut conn = self.pool.acquire().await?;
         let outbox = outbox::count(&mut conn, OutboxState::Pending).await?;
         let conflicts = outbox::count(&mut conn, OutboxState::Conflict).await?;
-        let pending = store::count_status(&mut conn, Status::Registered).await?;
-        let (overdue, escalated) = queries::overdue_counts(&mut conn).await?;
+        let (pending, overdue, escalated) = queries::pending_counts(&mut conn).await?;
         self.status.send_modify(|s| {
             s.outbox = outbox;
             s.conflicts = conflicts;

@@ -142,16 +142,17 @@ pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
         .collect()
 }
 
-/// Pending registrations flagged overdue, and escalated, for Beranda.
-pub async fn overdue_counts(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i64)> {
+/// Pending registrations, and of those the overdue and the escalated, in one statement
+/// (it runs after every action, for the status line and Beranda).
+pub async fn pending_counts(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i64, i64)> {
     let row = sqlx::query(
-        "SELECT COALESCE(SUM(q.overdue), 0) AS overdue, COALESCE(SUM(q.escalated), 0) AS escalated FROM memberships m \
-         JOIN queue_flags q ON q.membership_id = m.id WHERE m.status = $1",
+        "SELECT COUNT(*) AS pending, COALESCE(SUM(q.overdue), 0) AS overdue, COALESCE(SUM(q.escalated), 0) AS escalated \
+         FROM memberships m LEFT JOIN queue_flags q ON q.membership_id = m.id WHERE m.status = $1",
     )
     .bind(myintress_core::Status::Registered.code())
     .fetch_one(conn)
     .await?;
-    Ok((row.try_get("overdue")?, row.try_get("escalated")?))
+    Ok((row.try_get("pending")?, row.try_get("overdue")?, row.try_get("escalated")?))
 }
 
 /// Counts of listed rows by status, for Beranda.

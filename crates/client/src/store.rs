@@ -81,7 +81,8 @@ async fn connect(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool>
     Ok(pool)
 }
 
-fn is_plaintext(path: &Path) -> std::io::Result<bool> {
+/// Whether the store at `path` is an unencrypted one (a version before SQLCipher).
+pub fn is_plaintext(path: &Path) -> std::io::Result<bool> {
     let mut header = [0u8; 16];
     match std::fs::File::open(path) {
         Ok(mut file) => Ok(std::io::Read::read_exact(&mut file, &mut header).is_ok() && &header == PLAINTEXT_HEADER),
@@ -98,10 +99,7 @@ async fn encrypt_in_place(path: &Path, key: &LocalKey) -> crate::ClientResult<()
     let _ = std::fs::remove_file(&fresh);
     // With the create flag, or ATTACH cannot make the new file.
     let mut conn = options(path)?.create_if_missing(true).connect().await?;
-    let target = fresh.to_str().ok_or_else(|| ClientError::corrupt("nama folder data bukan UTF-8"))?.replace('\'', "''");
-    sqlx::query(&format!("ATTACH DATABASE '{target}' AS terenkripsi KEY {}", key.sqlcipher())).execute(&mut conn).await?;
-    sqlx::query("SELECT sqlcipher_export('terenkripsi')").execute(&mut conn).await?;
-    sqlx::query("DETACH DATABASE terenkripsi").execute(&mut conn).await?;
+    export(&mut conn, &fresh, &key.sqlcipher()).await?;
     conn.close().await?;
     std::fs::File::open(&fresh)?.sync_all()?;
     // The plaintext store's log was checkpointed when its last connection closed.
@@ -110,6 +108,16 @@ async fn encrypt_in_place(path: &Path, key: &LocalKey) -> crate::ClientResult<()
     }
     std::fs::rename(&fresh, path)?;
     tracing::info!(store = %path.display(), "the local store is now encrypted");
+    Ok(())
+}
+
+/// Copies the whole database of `conn` into a new file `target` under `key_sql` (SQLCipher's
+/// key expression; `''` for no encryption), with `sqlcipher_export`.
+pub(crate) async fn export(conn: &mut SqliteConnection, target: &Path, key_sql: &str) -> crate::ClientResult<()> {
+    let target = target.to_str().ok_or_else(|| ClientError::corrupt("nama folder data bukan UTF-8"))?.replace('\'', "''");
+    sqlx::query(&format!("ATTACH DATABASE '{target}' AS salinan KEY {key_sql}")).execute(&mut *conn).await?;
+    sqlx::query("SELECT sqlcipher_export('salinan')").execute(&mut *conn).await?;
+    sqlx::query("DETACH DATABASE salinan").execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -232,10 +240,6 @@ pub async fn set_queue_flags(conn: &mut SqliteConnection, id: &str, flags: myint
     .execute(conn)
     .await?;
     Ok(())
-}
-
-pub async fn count_status(conn: &mut SqliteConnection, status: Status) -> DbResult<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE status = $1").bind(status.code()).fetch_one(conn).await
 }
 
 /// Removes a local row the server's row replaced (a new registration got its server id).

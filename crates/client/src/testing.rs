@@ -138,10 +138,5 @@ pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientRes
 /// An unencrypted copy of the client's store at `path`: the store as a version before
 /// SQLCipher left it, for the test that such a store is encrypted on open.
 pub async fn plaintext_copy(client: &Client, path: &std::path::Path) -> ClientResult<()> {
-    let mut conn = client.pool.acquire().await?;
-    let target = path.to_str().ok_or_else(|| crate::ClientError::corrupt("path is not UTF-8"))?.replace('\'', "''");
-    sqlx::query(&format!("ATTACH DATABASE '{target}' AS polos KEY ''")).execute(&mut *conn).await?;
-    sqlx::query("SELECT sqlcipher_export('polos')").execute(&mut *conn).await?;
-    sqlx::query("DETACH DATABASE polos").execute(&mut *conn).await?;
-    Ok(())
+    store::export(&mut *client.pool.acquire().await?, path, "''").await
 }

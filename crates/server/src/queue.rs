@@ -92,13 +92,19 @@ pub async fn send_reminders(state: &AppState, now: DateTime<Utc>) -> Result<Remi
     let verifiers = conn.verifiers().await?;
     // Each flagged request under its satker's current KPPN.
     let mut by_kppn: std::collections::BTreeMap<String, Vec<(MembershipRow, QueueFlags, String)>> = Default::default();
+    let mut satkers = std::collections::HashMap::new();
     for row in pending {
         let flags = flags_of(deadlines, &row, now, &holidays);
         if !flags.overdue {
             continue;
         }
-        let Some(satker) = conn.satker(&row.satker_code).await? else { continue };
-        by_kppn.entry(satker.kppn_code.clone()).or_default().push((row, flags, satker.name));
+        // Each satker read once, however many of its requests wait.
+        if !satkers.contains_key(&row.satker_code) {
+            let found = conn.satker(&row.satker_code).await?;
+            satkers.insert(row.satker_code.clone(), found);
+        }
+        let Some(Some(satker)) = satkers.get(&row.satker_code) else { continue };
+        by_kppn.entry(satker.kppn_code.clone()).or_default().push((row, flags, satker.name.clone()));
     }
     drop(conn);
     let day = today.format("%Y-%m-%d").to_string();
