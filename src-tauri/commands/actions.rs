@@ -3,6 +3,8 @@
 //! by the client; it reaches the server when the network allows.
 
 use myintress_client::outbox::Action;
+use myintress_client::{BatchItemState, BulkQueued};
+use myintress_core::api::BulkAction;
 use myintress_core::api::Membership;
 use myintress_core::registration::{DeletionInput, RegistrationInput};
 use tauri::State;
@@ -69,6 +71,46 @@ pub async fn delete_membership(state: State<'_, AppState>, id: String, input: De
     client.delete_checked(self::id(&id)?, input, decree).await?;
     files::forget(&state, &decree_token).await;
     Ok(())
+}
+
+/// The letter of a request was drawn on screen in Verifikasi: from now on the request may
+/// join a bulk decision.
+#[tauri::command]
+#[specta::specta]
+pub async fn letter_seen(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+    Ok(client(&state).await?.letter_seen(self::id(&id)?).await?)
+}
+
+/// "Setujui terpilih" / "Tolak terpilih": one decision for the selected requests, each
+/// checked and queued on its own under one batch id.
+#[tauri::command]
+#[specta::specta]
+pub async fn bulk_decide(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+    action: BulkAction,
+    reason: Option<String>,
+) -> CommandResult<BulkQueued> {
+    let ids = ids.iter().map(|i| self::id(i)).collect::<CommandResult<Vec<_>>>()?;
+    Ok(client(&state).await?.bulk(&ids, action, reason).await?)
+}
+
+/// One request of a bulk decision and where it is now.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+pub struct BatchItem {
+    pub id: String,
+    #[serde(flatten)]
+    pub state: BatchItemState,
+}
+
+/// Where each request of a bulk decision is (waiting, done, refused by the server).
+#[tauri::command]
+#[specta::specta]
+pub async fn batch_state(state: State<'_, AppState>, batch_id: String, ids: Vec<String>) -> CommandResult<Vec<BatchItem>> {
+    let batch = self::id(&batch_id)?;
+    let ids = ids.iter().map(|i| self::id(i)).collect::<CommandResult<Vec<_>>>()?;
+    let states = client(&state).await?.batch(batch, &ids).await?;
+    Ok(states.into_iter().map(|(id, state)| BatchItem { id: id.to_string(), state }).collect())
 }
 
 /// "Perbaiki kontak" (KPPN verifiers): a new phone or e-mail, sent to the server at once.

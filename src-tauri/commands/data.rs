@@ -61,6 +61,8 @@ pub struct QueueItem {
     pub name_in_letter: String,
     /// Age in working days, overdue, escalated (the server's flags, kept offline).
     pub flags: myintress_core::workday::QueueFlags,
+    /// Its letter was opened in this app, so it may be selected for a bulk decision.
+    pub letter_seen: bool,
 }
 
 /// Verifikasi: pending registrations, oldest first.
@@ -70,11 +72,12 @@ pub async fn queue(state: State<'_, AppState>) -> CommandResult<Vec<QueueItem>> 
     let rows = client(&state).await?.queue().await?;
     Ok(rows
         .into_iter()
-        .map(|QueueRow { membership, pending, flags }| QueueItem {
+        .map(|QueueRow { membership, pending, flags, letter_seen }| QueueItem {
             name_in_letter: myintress_core::name_match::without_titles(&membership.name),
             membership,
             pending,
             flags,
+            letter_seen,
         })
         .collect())
 }

@@ -131,3 +131,53 @@ fn a_key_press_approval_can_be_taken_back() {
     let detail: MembershipDetail = world.block_on(kppn.get_json(&format!("/api/v1/memberships/{}", first.id)));
     assert_eq!(detail.membership.status.code(), 2, "approved once the countdown ran out");
 }
+
+/// A verifier clears an Antrean of 20 with one bulk approval after opening every letter
+/// (J through the list); meanwhile, while the desk is offline, another verifier rejects
+/// one of them. Each request ends on its own: 19 approved, the one decided first shown
+/// refused by the server, with its answer in Sinkronisasi.
+#[test]
+fn an_antrean_of_twenty_is_cleared_with_one_bulk_approval() {
+    let world = World::new("sekaligus");
+    let kppn = world.verifier("019");
+    let other = world.verifier("019");
+    let operator = world.block_on(world.server.operator(&kppn, "019001", 1));
+    let requests: Vec<_> = (40..60).map(|n| world.register(&operator, &Registration::new(n, "019001"))).collect();
+
+    let app = App::launch_with("sekaligus", Some(&world.url()));
+    sign_in(&app, &kppn.nik, KPPN_PASSWORD);
+    go(&app, "verifikasi");
+    app.wait_count("[data-testid=antrean-butir]", 20);
+    assert_eq!(app.count("[data-testid=antrean-pilih]:enabled"), 0, "no letter opened yet: nothing may be selected");
+    for (i, request) in requests.iter().enumerate() {
+        app.wait_for_text("[data-testid=verifikasi-data] h3", &request.name);
+        app.wait_for_text("[data-testid=tanda-nik]", "NIK ditemukan");
+        app.wait_count("[data-testid=antrean-pilih]:enabled", i + 1);
+        app.press("j");
+    }
+    app.screenshot("sekaligus-dilihat");
+
+    world.offline();
+    let response = world.block_on(other.act(requests[7].id, "reject", Some("Surat tugas kedaluwarsa")));
+    assert_eq!(response.status().as_u16(), 200);
+    app.click("[data-testid=pilih-dilihat]");
+    app.wait_for_text("[data-testid=jumlah-terpilih]", "20 dipilih");
+    app.screenshot("sekaligus-terpilih");
+    app.click("#setujui-terpilih");
+    app.wait_for_text("[data-testid=hasil-sekaligus]", "20 diantrekan");
+    app.wait_for_text("[data-testid=antrean-kosong]", "Tidak ada pendaftaran");
+
+    world.online();
+    go(&app, "sinkronisasi");
+    app.click("#sinkron-sekarang");
+    app.wait_for_text("[data-testid=kirim-conflict]", "Jawaban server");
+    go(&app, "verifikasi");
+    app.wait_for_text("[data-testid=hasil-selesai]", "19 dari 20 selesai di server");
+    let refused = app.find("[data-testid=hasil-butir][data-state=refused]").text();
+    assert!(refused.contains(&requests[7].name) && refused.contains("ditolak server"), "{refused}");
+    app.screenshot("sekaligus-hasil");
+    for (i, request) in requests.iter().enumerate() {
+        let detail: MembershipDetail = world.block_on(kppn.get_json(&format!("/api/v1/memberships/{}", request.id)));
+        assert_eq!(detail.membership.status.code(), if i == 7 { 5 } else { 2 }, "request {i}");
+    }
+}

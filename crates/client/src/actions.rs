@@ -133,7 +133,13 @@ impl Client {
         Ok(())
     }
 
-    async fn check_transition(&self, conn: &mut sqlx::SqliteConnection, account: &Account, id: Uuid, action: &Action) -> ClientResult<()> {
+    pub(crate) async fn check_transition(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        account: &Account,
+        id: Uuid,
+        action: &Action,
+    ) -> ClientResult<()> {
         let (view, _) =
             store::view(conn, id).await?.ok_or(ClientError::Refused(ErrorCode::NotFound, "Data pengguna tidak ditemukan.".into()))?;
         let core = action.core().expect("not a registration");
@@ -157,7 +163,7 @@ impl Client {
             // Queued again meanwhile (another click): nothing twice.
             return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
         }
-        outbox::push(&mut *conn, membership_id, &action, base_version).await?;
+        outbox::push(&mut *conn, membership_id, &action, base_version, None).await?;
         store::rebuild_view(conn, membership_id, &account.acting()?).await?;
         Ok(())
     }

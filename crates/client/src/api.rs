@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use myintress_core::ErrorCode;
 use myintress_core::api::{
-    CaptchaChallenge, ContactCorrection, DigitAccount, Kppn, LoginRequest, Me, Membership, MembershipDetail, NewVerifier, Page,
-    PasswordChange, PasswordResetRequest, Problem, RawChangesPage, ReferenceLoaded, RefreshRequest, RegistrationCheck,
+    BulkAnswer, BulkRequest, CaptchaChallenge, ContactCorrection, DigitAccount, Kppn, LoginRequest, Me, Membership, MembershipDetail,
+    NewVerifier, Page, PasswordChange, PasswordResetRequest, Problem, RawChangesPage, ReferenceLoaded, RefreshRequest, RegistrationCheck,
     RegistrationCheckRequest, TokenPair, Verifier, VerifierMove,
 };
 use reqwest::StatusCode;
@@ -234,6 +234,12 @@ impl ApiClient {
     /// The civil registry's word on a NIK and name before a registration is sent.
     pub async fn check_registration(&self, token: &str, request: &RegistrationCheckRequest) -> Result<RegistrationCheck, ApiError> {
         Self::read(self.http.post(self.url("/api/v1/registrations/check")).bearer_auth(token).json(request).send().await).await
+    }
+
+    /// One decision for a batch of requests; the batch's key replays the first answer.
+    pub async fn bulk(&self, token: &str, idempotency_key: &str, request: &BulkRequest) -> Result<BulkAnswer, ApiError> {
+        let post = self.http.post(self.url("/api/v1/memberships/bulk")).bearer_auth(token).header("Idempotency-Key", idempotency_key);
+        Self::read(post.json(request).send().await).await
     }
 
     pub async fn changes(&self, token: &str, after: i64, limit: i64) -> Result<RawChangesPage, ApiError> {

@@ -16,6 +16,7 @@
 mod actions;
 mod admin;
 pub mod api;
+mod bulk;
 pub mod documents;
 mod error;
 pub mod events;
@@ -38,6 +39,7 @@ use uuid::Uuid;
 
 pub use crate::admin::VerifierChange;
 use crate::api::ApiClient;
+pub use crate::bulk::{BatchItemState, BulkQueued, BulkQueuedItem, Refusal};
 use crate::documents::DocumentCache;
 pub use crate::error::{ClientError, ClientResult};
 use crate::events::{Notice, SyncStatus};

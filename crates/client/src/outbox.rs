@@ -167,12 +167,18 @@ pub(crate) async fn count_all(conn: &mut SqliteConnection) -> sqlx::Result<i64> 
 }
 
 /// Appends a pending action on `membership_id`, based on `base_version` (the `If-Match`
-/// the user saw), under a new idempotency key.
-pub(crate) async fn push(conn: &mut SqliteConnection, membership_id: Uuid, action: &Action, base_version: Option<i64>) -> sqlx::Result<()> {
+/// the user saw), under a new idempotency key; `batch` ties the entries of one bulk decision.
+pub(crate) async fn push(
+    conn: &mut SqliteConnection,
+    membership_id: Uuid,
+    action: &Action,
+    base_version: Option<i64>,
+    batch: Option<Uuid>,
+) -> sqlx::Result<()> {
     let now = Utc::now().to_rfc3339();
     sqlx::query(
-        "INSERT INTO outbox (key, kind, membership_id, base_version, payload, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        "INSERT INTO outbox (key, kind, membership_id, base_version, payload, state, created_at, updated_at, batch_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
     )
     .bind(Uuid::new_v4().to_string())
     .bind(action.kind())
@@ -181,27 +187,65 @@ pub(crate) async fn push(conn: &mut SqliteConnection, membership_id: Uuid, actio
     .bind(serde_json::to_string(action).expect("serialises"))
     .bind(OutboxState::Pending.as_str())
     .bind(&now)
+    .bind(batch.map(|b| b.to_string()))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// The next entry to send: the oldest pending one.
-pub(crate) async fn next_pending(conn: &mut SqliteConnection) -> sqlx::Result<Option<Entry>> {
-    let row = sqlx::query("SELECT seq, key, membership_id, base_version, payload FROM outbox WHERE state = $1 ORDER BY seq LIMIT 1")
-        .bind(OutboxState::Pending.as_str())
-        .fetch_optional(conn)
-        .await?;
-    let Some(r) = row else { return Ok(None) };
+/// The next entries to send: the oldest pending one, or when it belongs to a bulk
+/// decision, every pending entry of its batch (in order), sent together.
+pub(crate) async fn next_pending(conn: &mut SqliteConnection) -> sqlx::Result<Vec<Entry>> {
+    let row =
+        sqlx::query("SELECT seq, key, membership_id, base_version, payload, batch_id FROM outbox WHERE state = $1 ORDER BY seq LIMIT 1")
+            .bind(OutboxState::Pending.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(first) = row else { return Ok(Vec::new()) };
+    let batch: Option<String> = first.try_get("batch_id")?;
+    let Some(batch) = batch else { return Ok(vec![entry(first)?]) };
+    let rows = sqlx::query(
+        "SELECT seq, key, membership_id, base_version, payload, batch_id FROM outbox WHERE batch_id = $1 AND state = $2 ORDER BY seq",
+    )
+    .bind(batch)
+    .bind(OutboxState::Pending.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(entry).collect()
+}
+
+fn entry(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<Entry> {
     let payload: String = r.try_get("payload")?;
     let membership_id: String = r.try_get("membership_id")?;
-    Ok(Some(Entry {
+    let batch: Option<String> = r.try_get("batch_id")?;
+    Ok(Entry {
         seq: r.try_get("seq")?,
         key: r.try_get("key")?,
         membership_id: Uuid::parse_str(&membership_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         base_version: r.try_get("base_version")?,
         action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-    }))
+        batch: batch.map(|b| Uuid::parse_str(&b)).transpose().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+    })
+}
+
+/// What of bulk decision `batch` is still in the outbox: each entry's membership, key,
+/// state and (for a refused one) the server's answer. Entries the server accepted have left.
+pub(crate) async fn batch(conn: &mut SqliteConnection, batch: Uuid) -> sqlx::Result<Vec<(Uuid, String, OutboxState, Option<Problem>)>> {
+    let rows: Vec<(String, String, String, Option<String>)> =
+        sqlx::query_as("SELECT membership_id, key, state, answer FROM outbox WHERE batch_id = $1 ORDER BY seq")
+            .bind(batch.to_string())
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|(id, key, state, answer)| {
+            Ok((
+                Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                key,
+                OutboxState::decode(&state)?,
+                answer.and_then(|a| serde_json::from_str(&a).ok()),
+            ))
+        })
+        .collect()
 }
 
 /// One more attempt at sending entry `seq`.
@@ -379,4 +423,6 @@ pub(crate) struct Entry {
     pub membership_id: Uuid,
     pub base_version: Option<i64>,
     pub action: Action,
+    /// The bulk decision the entry belongs to; its idempotency key for `/memberships/bulk`.
+    pub batch: Option<Uuid>,
 }

@@ -117,13 +117,17 @@ pub struct QueueRow {
     pub membership: Membership,
     pub pending: i64,
     pub flags: QueueFlags,
+    /// Its current letter was opened in this app: it may join a bulk decision.
+    pub letter_seen: bool,
 }
 
 /// The Antrean: pending registrations, oldest first, with their flags.
 pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
     let rows = sqlx::query(
-        "SELECT m.view_json, m.pending, q.working_days_pending, q.overdue, q.escalated FROM memberships m \
-         LEFT JOIN queue_flags q ON q.membership_id = m.id WHERE m.status = $1 ORDER BY m.created_at, m.id",
+        "SELECT m.view_json, m.pending, q.working_days_pending, q.overdue, q.escalated, s.seen_at IS NOT NULL AS letter_seen \
+         FROM memberships m LEFT JOIN queue_flags q ON q.membership_id = m.id \
+         LEFT JOIN letters_seen s ON s.membership_id = m.id AND s.document_id = json_extract(m.view_json, '$.letter_document_id') \
+         WHERE m.status = $1 ORDER BY m.created_at, m.id",
     )
     .bind(myintress_core::Status::Registered.code())
     .fetch_all(conn)
@@ -136,8 +140,9 @@ pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
                 overdue: r.try_get::<Option<bool>, _>("overdue")?.unwrap_or(false),
                 escalated: r.try_get::<Option<bool>, _>("escalated")?.unwrap_or(false),
             };
+            let letter_seen = r.try_get("letter_seen")?;
             let row = decode_row(r)?;
-            Ok(QueueRow { membership: row.membership, pending: row.pending, flags })
+            Ok(QueueRow { membership: row.membership, pending: row.pending, flags, letter_seen })
         })
         .collect()
 }

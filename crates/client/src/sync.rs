@@ -13,7 +13,7 @@
 
 use chrono::Utc;
 use myintress_core::ErrorCode;
-use myintress_core::api::{ChangeKind, Membership, Role, Satker};
+use myintress_core::api::{BulkAction, BulkItem, BulkRequest, BulkResult, ChangeKind, Membership, Role, Satker};
 use myintress_core::status::Status;
 use uuid::Uuid;
 
@@ -41,7 +41,7 @@ struct PullOutcome {
 }
 
 impl Client {
-    async fn next_entry(&self) -> ClientResult<Option<Entry>> {
+    async fn next_entries(&self) -> ClientResult<Vec<Entry>> {
         Ok(outbox::next_pending(&mut *self.pool().acquire().await?).await?)
     }
 
@@ -80,8 +80,15 @@ impl Client {
     pub async fn push(&self) -> ClientResult<PushReport> {
         let mut report = PushReport::default();
         let total = outbox::count(&mut *self.pool().acquire().await?, OutboxState::Pending).await?;
-        while let Some(entry) = self.next_entry().await? {
+        loop {
+            let mut entries = self.next_entries().await?;
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: report.sent, total: Some(total.max(0) as u64) });
+            if let Some(batch) = entries.first().and_then(|e| e.batch) {
+                self.push_batch(batch, entries, &mut report).await?;
+                self.publish_counts().await?;
+                continue;
+            }
+            let Some(entry) = entries.pop() else { break };
             outbox::count_attempt(&mut *self.pool().acquire().await?, entry.seq).await?;
             let body = match self.body(&entry).await {
                 Ok(body) => body,
@@ -135,27 +142,114 @@ impl Client {
         serde_json::from_str(&json).map_err(ClientError::from)
     }
 
+    /// Sends the pending entries of one bulk decision together (`/memberships/bulk`, the
+    /// batch id as idempotency key) and applies each item's answer on its own, in one
+    /// transaction: accepted ones leave the outbox, refused ones become conflicts. A refusal
+    /// of the whole request refuses every entry; no answer leaves them all waiting.
+    async fn push_batch(&self, batch: Uuid, entries: Vec<Entry>, report: &mut PushReport) -> ClientResult<()> {
+        let (action, reason) = match &entries[0].action {
+            Action::Approve => (BulkAction::Approve, String::new()),
+            Action::Reject { reason } => (BulkAction::Reject, reason.clone()),
+            other => return Err(ClientError::corrupt(format!("a bulk decision holds a {} action", other.kind()))),
+        };
+        let mut items = Vec::with_capacity(entries.len());
+        {
+            let mut conn = self.pool().acquire().await?;
+            for e in &entries {
+                outbox::count_attempt(&mut conn, e.seq).await?;
+                // A request registered at this desk and never accepted has no version: the
+                // server answers that it does not know it.
+                let version = match e.base_version {
+                    Some(v) => Some(v),
+                    None => store::server_version(&mut conn, e.membership_id).await?,
+                };
+                items.push(BulkItem { id: e.membership_id, version: version.unwrap_or(0) });
+            }
+        }
+        let request = BulkRequest { action: Some(action), reason, items };
+        let (key, request) = (batch.to_string(), &request);
+        let key = key.as_str();
+        let answer = self.online(|token| async move { self.api().bulk(&token, key, request).await }).await;
+        let acting = self.account_now().await?.acting()?;
+        let mut conflicts = Vec::new();
+        match answer {
+            Ok(answer) => {
+                let mut results: std::collections::HashMap<Uuid, myintress_core::api::BulkResult> =
+                    answer.results.into_iter().map(|r| (r.id, r)).collect();
+                let mut tx = self.pool().begin().await?;
+                for entry in &entries {
+                    match results.remove(&entry.membership_id) {
+                        Some(BulkResult { membership: Some(m), status: 200, .. }) => {
+                            self.accepted_in(&mut tx, &acting, entry, &m).await?;
+                            report.sent += 1;
+                        }
+                        Some(BulkResult { problem: Some(problem), .. }) => conflicts.push((entry, problem)),
+                        _ => conflicts.push((entry, bad_item())),
+                    }
+                }
+                for (entry, problem) in &conflicts {
+                    refused_in(&mut tx, &acting, entry, problem).await?;
+                }
+                tx.commit().await?;
+            }
+            Err(ClientError::Api(ApiError::Problem { status, problem })) if status != 401 => {
+                let mut tx = self.pool().begin().await?;
+                for entry in &entries {
+                    refused_in(&mut tx, &acting, entry, &problem).await?;
+                    conflicts.push((entry, (*problem).clone()));
+                }
+                tx.commit().await?;
+            }
+            Err(ClientError::Api(e)) => {
+                let mut conn = self.pool().acquire().await?;
+                for entry in &entries {
+                    outbox::note_error(&mut conn, entry.seq, &e.to_string()).await?;
+                }
+                drop(conn);
+                self.publish_counts().await?;
+                return Err(e.into());
+            }
+            Err(e) => return Err(e),
+        }
+        report.conflicts += conflicts.len() as u64;
+        for (entry, problem) in conflicts {
+            let _ = self.notices.send(Notice::Conflict { key: entry.key.clone(), detail: problem.detail });
+        }
+        Ok(())
+    }
+
     /// The server accepted an entry: record its answer and drop the entry, together.
     async fn accepted(&self, entry: &Entry, membership: &Membership) -> ClientResult<()> {
         let acting = self.account_now().await?.acting()?;
         let mut tx = self.pool().begin().await?;
+        self.accepted_in(&mut tx, &acting, entry, membership).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn accepted_in(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        acting: &crate::outbox::Acting,
+        entry: &Entry,
+        membership: &Membership,
+    ) -> ClientResult<()> {
         // The entry goes; a new registration's later actions address the server's id, and
         // later entries on this membership are based on the version it now has.
-        outbox::accepted(&mut tx, entry.seq, entry.membership_id, membership).await?;
+        outbox::accepted(&mut *tx, entry.seq, entry.membership_id, membership).await?;
         if entry.membership_id != membership.id {
-            store::remove_local(&mut tx, entry.membership_id).await?;
+            store::remove_local(&mut *tx, entry.membership_id).await?;
         }
         if let Action::Register { letter_sha256, .. } = &entry.action {
             let size = tokio::fs::metadata(self.documents().path(letter_sha256)).await.map(|m| m.len() as usize).unwrap_or(0);
-            remember_document(&mut tx, membership.letter_document_id, letter_sha256, size, membership.id).await?;
+            remember_document(&mut *tx, membership.letter_document_id, letter_sha256, size, membership.id).await?;
         }
         if let Action::Delete { .. } = &entry.action {
-            store::remove_server(&mut tx, membership.id).await?;
+            store::remove_server(&mut *tx, membership.id).await?;
         } else {
-            store::apply_server(&mut tx, membership).await?;
+            store::apply_server(&mut *tx, membership).await?;
         }
-        store::rebuild_view(&mut tx, membership.id, &acting).await?;
-        tx.commit().await?;
+        store::rebuild_view(tx, membership.id, acting).await?;
         Ok(())
     }
 
@@ -164,11 +258,7 @@ impl Client {
     async fn refused(&self, entry: &Entry, problem: &myintress_core::api::Problem) -> ClientResult<()> {
         let acting = self.account_now().await?.acting()?;
         let mut tx = self.pool().begin().await?;
-        outbox::refused(&mut tx, entry.seq, problem).await?;
-        if let Some(current) = &problem.membership {
-            store::apply_server(&mut tx, current).await?;
-        }
-        store::rebuild_view(&mut tx, entry.membership_id, &acting).await?;
+        refused_in(&mut tx, &acting, entry, problem).await?;
         tx.commit().await?;
         let _ = self.notices.send(Notice::Conflict { key: entry.key.clone(), detail: problem.detail.clone() });
         Ok(())
@@ -510,6 +600,32 @@ fn bad_answer(e: serde_json::Error) -> ClientError {
 }
 
 /// The refusal recorded for an action whose cached letter or decree is missing.
+async fn refused_in(
+    tx: &mut sqlx::SqliteConnection,
+    acting: &crate::outbox::Acting,
+    entry: &Entry,
+    problem: &myintress_core::api::Problem,
+) -> ClientResult<()> {
+    outbox::refused(&mut *tx, entry.seq, problem).await?;
+    if let Some(current) = &problem.membership {
+        store::apply_server(&mut *tx, current).await?;
+    }
+    store::rebuild_view(tx, entry.membership_id, acting).await?;
+    Ok(())
+}
+
+/// A bulk answer without this item's outcome: the server's word is missing, so the entry
+/// is shown as refused (to redo or dismiss) rather than resent under the same key forever.
+fn bad_item() -> myintress_core::api::Problem {
+    myintress_core::api::Problem {
+        title: "Jawaban server tidak lengkap".into(),
+        status: 502,
+        detail: ErrorCode::BadAnswer.detail().into(),
+        code: ErrorCode::BadAnswer,
+        ..missing_file()
+    }
+}
+
 fn missing_file() -> myintress_core::api::Problem {
     myintress_core::api::Problem {
         kind: "about:blank".into(),

@@ -98,6 +98,8 @@ pub enum ErrorCode {
     StorageFull,
     /// A bulk decision with more than [`crate::api::BULK_MAX_ITEMS`] requests.
     BulkTooLarge,
+    /// A deletion of this membership has already been asked for and is still open.
+    DeletionRequestExists,
     InternalError,
     // The desktop's own refusals, never sent by the server.
     /// The server could not be reached (or answered 5xx/429): the action waits.
@@ -117,6 +119,8 @@ pub enum ErrorCode {
     SettingsNotSaved,
     /// Actions still wait in the outbox, so the session cannot end or change hands yet.
     PendingActions,
+    /// A bulk decision includes a request whose letter was not opened in this app.
+    LetterNotSeen,
     /// A code this build does not know (sent by a newer server).
     #[serde(untagged)]
     #[cfg_attr(feature = "specta", specta(skip))]
@@ -125,7 +129,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 68] = [
+    pub const ALL: [ErrorCode; 70] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -181,6 +185,7 @@ impl ErrorCode {
         Self::StorageUnavailable,
         Self::StorageFull,
         Self::BulkTooLarge,
+        Self::DeletionRequestExists,
         Self::InternalError,
         Self::Offline,
         Self::BadAnswer,
@@ -194,6 +199,7 @@ impl ErrorCode {
         Self::ExportFailed,
         Self::SettingsNotSaved,
         Self::PendingActions,
+        Self::LetterNotSeen,
     ];
 
     /// The code spelled `text` on the wire; a code this build does not know is kept as
@@ -260,6 +266,7 @@ impl ErrorCode {
             Self::StorageUnavailable => "storage_unavailable",
             Self::StorageFull => "storage_full",
             Self::BulkTooLarge => "bulk_too_large",
+            Self::DeletionRequestExists => "deletion_request_exists",
             Self::InternalError => "internal_error",
             Self::Offline => "offline",
             Self::BadAnswer => "bad_answer",
@@ -273,6 +280,7 @@ impl ErrorCode {
             Self::ExportFailed => "export_failed",
             Self::SettingsNotSaved => "settings_not_saved",
             Self::PendingActions => "pending_actions",
+            Self::LetterNotSeen => "letter_not_seen",
             Self::Unknown(text) => text,
         }
     }
@@ -323,7 +331,8 @@ impl ErrorCode {
             Self::RateLimited => 429,
             Self::ServiceOverloaded | Self::StorageUnavailable => 503,
             Self::StorageFull => 507,
-            Self::BulkTooLarge => 422,
+            Self::BulkTooLarge | Self::LetterNotSeen => 422,
+            Self::DeletionRequestExists => 409,
             Self::InternalError
             | Self::BadAnswer
             | Self::KeychainUnavailable
@@ -417,6 +426,7 @@ impl ErrorCode {
             }
             Self::StorageFull => "Ruang penyimpanan dokumen di server pusat penuh. Data belum disimpan; hubungi pengelola server pusat.",
             Self::BulkTooLarge => "Paling banyak 500 permintaan dapat diputuskan sekaligus.",
+            Self::DeletionRequestExists => "Permintaan penghapusan pengguna ini sudah diajukan dan masih menunggu KPPN.",
             Self::InternalError => "Terjadi kesalahan pada server. Silakan coba lagi; bila berulang, hubungi petugas.",
             Self::Offline => "Server pusat tidak dapat dihubungi. Periksa jaringan, lalu coba lagi.",
             Self::BadAnswer => "Jawaban server pusat tidak dikenali. Perbarui aplikasi atau hubungi petugas.",
@@ -430,6 +440,7 @@ impl ErrorCode {
             Self::ExportFailed => "File tidak dapat disimpan.",
             Self::SettingsNotSaved => "Pengaturan tidak dapat disimpan.",
             Self::PendingActions => "Masih ada tindakan yang menunggu sinkronisasi. Sinkronkan dahulu.",
+            Self::LetterNotSeen => "Buka dan periksa suratnya di aplikasi ini dahulu sebelum memutuskan beberapa permintaan sekaligus.",
             Self::Unknown(_) => "Permintaan ditolak server pusat.",
         }
     }

@@ -1,7 +1,7 @@
 // The app's shared state: which screen, who is signed in, the sync state, and short
 // messages ("toasts"). Svelte 5 runes in a module, so every screen reads the same state.
 
-import { commands, events, type Account, type CommandError, type SyncStatus } from "./bindings";
+import { commands, events, type Account, type BulkQueued, type CommandError, type SyncStatus } from "./bindings";
 
 export type Screen =
   | { name: "beranda" }
@@ -43,6 +43,8 @@ export const app = $state({
   toasts: [] as Toast[],
   /** Bumped when local data changed (an action, a pull), so lists reload. */
   revision: 0,
+  /** The last bulk decision in Verifikasi, followed until closed (also across screens). */
+  lastBatch: null as { queued: BulkQueued; label: string } | null,
 });
 
 let nextToast = 1;
@@ -124,6 +126,8 @@ export async function chooseSatker(code: string): Promise<void> {
 export async function refreshSession(): Promise<void> {
   const s = await call(commands.sessionState());
   app.serverUrl = s.server_url;
+  // Another account's bulk decision is not shown to the next one.
+  if (s.account?.nik !== app.account?.nik) app.lastBatch = null;
   app.account = s.account;
   app.status = s.status;
   if (!s.server_url) app.phase = "server";

@@ -74,6 +74,18 @@ export const commands = {
 	/**  "Kirim" on Tambah Pengguna, with the staged letter. */
 	register: (input: RegistrationInput, letterToken: string, replaces: string | null) => typedError<Membership, CommandError>(__TAURI_INVOKE("register", { input, letterToken, replaces })),
 	approve: (id: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("approve", { id })),
+	/**
+	 *  The letter of a request was drawn on screen in Verifikasi: from now on the request may
+	 *  join a bulk decision.
+	 */
+	letterSeen: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("letter_seen", { id })),
+	/**
+	 *  "Setujui terpilih" / "Tolak terpilih": one decision for the selected requests, each
+	 *  checked and queued on its own under one batch id.
+	 */
+	bulkDecide: (ids: string[], action: BulkAction, reason: string | null) => typedError<BulkQueued, CommandError>(__TAURI_INVOKE("bulk_decide", { ids, action, reason })),
+	/**  Where each request of a bulk decision is (waiting, done, refused by the server). */
+	batchState: (batchId: string, ids: string[]) => typedError<BatchItem[], CommandError>(__TAURI_INVOKE("batch_state", { batchId, ids })),
 	reject: (id: string, reason: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("reject", { id, reason })),
 	deactivate: (id: string, reason: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("deactivate", { id, reason })),
 	reactivate: (id: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("reactivate", { id })),
@@ -157,6 +169,40 @@ export type AuditEntry = {
 	request_id: string,
 	/**  The bulk decision this entry was part of. */
 	batch_id: string | null,
+};
+
+/**  One request of a bulk decision and where it is now. */
+export type BatchItem = {
+	id: string,
+} & BatchItemState;
+
+/**  Where a request of a bulk decision is now. */
+export type BatchItemState = 
+/**  Queued, waiting for the server. */
+{ state: "waiting" } | 
+/**  The server applied it. */
+{ state: "done" } | 
+/**
+ *  The server refused it (another verifier decided first, …): to redo or dismiss in
+ *  Sinkronisasi.
+ */
+{ state: "refused"; key: string; detail: string };
+
+/**  The decision of `POST /api/v1/memberships/bulk`. */
+export type BulkAction = "approve" | "reject";
+
+/**  A bulk decision as queued: its batch id and every request's outcome here. */
+export type BulkQueued = {
+	batch_id: string,
+	items: BulkQueuedItem[],
+};
+
+/**  One request of a bulk decision as it was queued: refused here (with the reason) or queued. */
+export type BulkQueuedItem = {
+	id: string,
+	name: string,
+	/**  Why this request was not queued (its letter not opened, already decided, …). */
+	refused: Refusal | null,
 };
 
 export type CaptchaChallenge = {
@@ -288,7 +334,9 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 /**  The server's document volume is full: nothing was stored. */
 "storage_full" | 
 /**  A bulk decision with more than [`crate::api::BULK_MAX_ITEMS`] requests. */
-"bulk_too_large" | "internal_error" | 
+"bulk_too_large" | 
+/**  A deletion of this membership has already been asked for and is still open. */
+"deletion_request_exists" | "internal_error" | 
 /**  The server could not be reached (or answered 5xx/429): the action waits. */
 "offline" | 
 /**  The server answered something the contract does not describe. */
@@ -298,7 +346,9 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 /**  The file dialog of the operating system failed. */
 "dialog_failed" | "export_failed" | "settings_not_saved" | 
 /**  Actions still wait in the outbox, so the session cannot end or change hands yet. */
-"pending_actions";
+"pending_actions" | 
+/**  A bulk decision includes a request whose letter was not opened in this app. */
+"letter_not_seen";
 
 /**
  *  What happened to a membership: a step of its history and an entry of the audit trail.
@@ -533,6 +583,8 @@ export type QueueItem = {
 	name_in_letter: string,
 	/**  Age in working days, overdue, escalated (the server's flags, kept offline). */
 	flags: QueueFlags,
+	/**  Its letter was opened in this app, so it may be selected for a bulk decision. */
+	letter_seen: boolean,
 };
 
 /**  Which reference list a file is. */
@@ -546,6 +598,11 @@ export type ReferenceLoaded = {
 	changed: number,
 	/**  Satkers moved to another KPPN. */
 	moved: number,
+};
+
+export type Refusal = {
+	code: ErrorCode,
+	detail: string,
 };
 
 /**  The answer when the NIK exists in the civil registry and the name matches well enough. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextIndex, shortcut } from "./verifikasi";
+import { keepPresent, nextIndex, selectSeen, shortcut, toggleSelection } from "./verifikasi";
 import { pagesFor, visibleRange } from "./virtual";
 
 describe("shortcut", () => {
@@ -41,5 +41,30 @@ describe("pagesFor", () => {
   it("asks for the pages a range touches", () => {
     expect(pagesFor({ start: 95, end: 205 }, 100)).toEqual([0, 1, 2]);
     expect(pagesFor({ start: 0, end: 0 }, 100)).toEqual([]);
+  });
+});
+
+describe("selection for a bulk decision", () => {
+  const rows = [
+    { id: "a", selectable: true },
+    { id: "b", selectable: true },
+    { id: "c", selectable: false },
+    { id: "d", selectable: true },
+  ];
+  it("toggles one row, never a row whose letter was not opened", () => {
+    const one = toggleSelection(new Set(), rows, 1, null, false);
+    expect([...one]).toEqual(["b"]);
+    expect([...toggleSelection(one, rows, 1, null, false)]).toEqual([]);
+    expect([...toggleSelection(new Set(), rows, 2, null, false)]).toEqual([]);
+  });
+  it("shift-click selects the selectable rows between the two clicks, in both directions", () => {
+    expect([...toggleSelection(new Set(["a"]), rows, 3, 0, true)].sort()).toEqual(["a", "b", "d"]);
+    expect([...toggleSelection(new Set(), rows, 0, 3, true)].sort()).toEqual(["a", "b", "d"]);
+    expect([...toggleSelection(new Set(["a", "b", "d"]), rows, 3, 1, true)]).toEqual(["a"]);
+    expect([...toggleSelection(new Set(), rows, 3, 0, false)]).toEqual(["d"]);
+  });
+  it("selects every opened letter, and forgets requests that left the list", () => {
+    expect([...selectSeen(rows)]).toEqual(["a", "b", "d"]);
+    expect([...keepPresent(new Set(["a", "x", "c"]), rows)]).toEqual(["a"]);
   });
 });

@@ -46,3 +46,37 @@ export function nextIndex(current: number, length: number, command: "next" | "pr
   const step = command === "next" ? 1 : -1;
   return Math.min(Math.max(current + step, 0), length - 1);
 }
+
+/** A request as the selection for a bulk decision sees it: only one whose letter was
+ * opened in this app may be selected. */
+export interface Selectable {
+  id: string;
+  selectable: boolean;
+}
+
+/** A click on the checkbox of row `at`: toggles it; with Shift held, every selectable row
+ * between the previous click (`anchor`) and this one takes the same new state. */
+export function toggleSelection(selected: ReadonlySet<string>, rows: readonly Selectable[], at: number, anchor: number | null, shift: boolean): Set<string> {
+  const next = new Set(selected);
+  const row = rows[at];
+  if (!row?.selectable) return next;
+  const on = !selected.has(row.id);
+  const [from, to] = shift && anchor !== null && anchor < rows.length ? [Math.min(anchor, at), Math.max(anchor, at)] : [at, at];
+  for (const r of rows.slice(from, to + 1)) {
+    if (!r.selectable) continue;
+    if (on) next.add(r.id);
+    else next.delete(r.id);
+  }
+  return next;
+}
+
+/** "Pilih semua yang sudah dilihat": every request whose letter was opened here. */
+export function selectSeen(rows: readonly Selectable[]): Set<string> {
+  return new Set(rows.filter((r) => r.selectable).map((r) => r.id));
+}
+
+/** Keeps only the selected ids still in the list (decided ones leave it). */
+export function keepPresent(selected: ReadonlySet<string>, rows: readonly Selectable[]): Set<string> {
+  const present = new Set(rows.filter((r) => r.selectable).map((r) => r.id));
+  return new Set([...selected].filter((id) => present.has(id)));
+}

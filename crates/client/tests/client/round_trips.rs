@@ -41,6 +41,7 @@ on_both_worlds!(
     a_queued_registration_whose_letter_vanished_does_not_wedge_the_outbox,
     a_queued_name_the_registry_refuses_comes_back_explained,
     the_antrean_flags_reach_the_desk_and_stay_offline,
+    a_bulk_approval_offline_goes_up_as_one_batch_one_conflicting,
 );
 
 async fn search(desk: &crate::support::Desk, text: &str) -> Vec<ListRow> {
@@ -269,4 +270,81 @@ async fn the_antrean_flags_reach_the_desk_and_stay_offline(world: World) {
     let status = desk.client.subscribe().borrow().clone();
     assert_eq!((status.overdue_registrations, status.escalated_registrations), (1, 1));
     world.proxy.set_mode(Mode::Pass);
+}
+
+/// A bulk approval taken offline: only requests whose letter was opened here are queued
+/// (one entry each, one batch id), shown approved at once; online, the batch goes up in one
+/// request and each item ends on its own — the one another verifier rejected meanwhile
+/// becomes a conflict, the others are approved under one batch id in the audit trail.
+async fn a_bulk_approval_offline_goes_up_as_one_batch_one_conflicting(world: World) {
+    use myintress_client::BatchItemState;
+    use myintress_core::api::{AuditEntry, BulkAction, Page};
+
+    let operator = world.operator_desk().await;
+    let people: Vec<_> = (30..35).map(|n| input(n, "019001")).collect();
+    for (person, pdf) in &people {
+        operator.client.register(person.clone(), pdf.clone()).await.unwrap();
+    }
+    operator.client.sync_once().await.unwrap();
+    let a = world.kppn_desk().await;
+    let b = world.second_kppn_desk().await;
+    let rows_now = a.client.queue().await.unwrap();
+    let ids: Vec<_> = people.iter().map(|(p, _)| rows_now.iter().find(|r| r.membership.nik == p.nik).unwrap().membership.id).collect();
+    // The last request's letter is never opened on desk A.
+    for id in &ids[..4] {
+        a.client.letter_seen(*id).await.unwrap();
+    }
+    let rows = a.client.queue().await.unwrap();
+    assert_eq!(rows.iter().filter(|r| ids.contains(&r.membership.id) && r.letter_seen).count(), 4);
+
+    // Meanwhile another verifier rejects the second one.
+    b.client.act(ids[1], Action::Reject { reason: "Surat tugas kedaluwarsa".into() }).await.unwrap();
+    b.client.sync_once().await.unwrap();
+
+    world.proxy.set_mode(Mode::Refuse);
+    let queued = a.client.bulk(&ids, BulkAction::Approve, None).await.unwrap();
+    let refused: Vec<_> = queued.items.iter().filter_map(|i| i.refused.as_ref().map(|r| (i.id, r.code.clone()))).collect();
+    assert_eq!(refused, vec![(ids[4], ErrorCode::LetterNotSeen)], "only the unopened letter is refused here");
+    let outbox = a.client.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 4, "one entry per queued request");
+    for id in &ids[..4] {
+        assert_eq!(a.client.view(*id).await.unwrap().unwrap().0.status, Status::Active, "shown approved at once");
+    }
+    let states = a.client.batch(queued.batch_id, &ids[..4]).await.unwrap();
+    assert!(states.iter().all(|(_, s)| *s == BatchItemState::Waiting), "{states:?}");
+    // A rejection needs its one reason.
+    assert!(matches!(a.client.bulk(&ids, BulkAction::Reject, Some(" ".into())).await, Err(ClientError::Fields(_))));
+
+    world.proxy.set_mode(Mode::Pass);
+    a.client.sync_once().await.unwrap();
+    let states = a.client.batch(queued.batch_id, &ids[..4]).await.unwrap();
+    for (id, state) in &states {
+        match state {
+            BatchItemState::Refused { .. } => assert_eq!(*id, ids[1], "only the request decided meanwhile conflicts"),
+            other => assert_eq!(*other, BatchItemState::Done, "{id}"),
+        }
+    }
+    let outbox = a.client.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].answer.as_ref().unwrap().code, ErrorCode::VersionConflict);
+    assert_eq!(a.client.view(ids[1]).await.unwrap().unwrap().0.status, Status::Rejected, "rolled back to the server's state");
+
+    let kppn = world.server.login(&world.kppn_nik, crate::support::KPPN_PASSWORD).await.unwrap();
+    let mut batches = std::collections::HashSet::new();
+    for (i, (person, _)) in people.iter().enumerate() {
+        let detail: MembershipDetail = kppn.get_json(&format!("/api/v1/memberships/{}", ids[i])).await;
+        let expected = if i == 1 {
+            Status::Rejected
+        } else if i == 4 {
+            Status::Registered
+        } else {
+            Status::Active
+        };
+        assert_eq!(detail.membership.status, expected, "request {i}");
+        let audit: Page<AuditEntry> = kppn.get_json(&format!("/api/v1/audit?nik={}", person.nik)).await;
+        let approvals: Vec<_> = audit.items.iter().filter(|e| e.to_status == Some(Status::Active)).collect();
+        assert_eq!(approvals.len(), usize::from(expected == Status::Active), "request {i} approved exactly once");
+        batches.extend(approvals.iter().map(|e| e.batch_id.expect("approved in the batch")));
+    }
+    assert_eq!(batches.len(), 1, "one batch id ties the approvals");
 }
