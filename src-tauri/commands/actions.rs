@@ -4,9 +4,9 @@
 
 use myintress_client::outbox::Action;
 use myintress_client::{BatchItemState, BulkQueued};
-use myintress_core::api::BulkAction;
 use myintress_core::api::Membership;
-use myintress_core::registration::{DeletionInput, RegistrationInput};
+use myintress_core::api::{BulkAction, DeletionRequest};
+use myintress_core::registration::{DeletionInput, DeletionRequestInput, RegistrationInput};
 use tauri::State;
 use uuid::Uuid;
 
@@ -111,6 +111,30 @@ pub async fn batch_state(state: State<'_, AppState>, batch_id: String, ids: Vec<
     let ids = ids.iter().map(|i| self::id(i)).collect::<CommandResult<Vec<_>>>()?;
     let states = client(&state).await?.batch(batch, &ids).await?;
     Ok(states.into_iter().map(|(id, state)| BatchItem { id: id.to_string(), state }).collect())
+}
+
+/// "Kirim" on Permintaan Penghapusan (satker operators): the reason, the number of the
+/// request letter, and the staged letter.
+#[tauri::command]
+#[specta::specta]
+pub async fn request_deletion(
+    state: State<'_, AppState>,
+    id: String,
+    input: DeletionRequestInput,
+    letter_token: String,
+) -> CommandResult<DeletionRequest> {
+    let client = client(&state).await?;
+    let letter = files::checked(&state, &letter_token, "letter").await?;
+    let request = client.request_deletion_checked(self::id(&id)?, input, letter).await?;
+    files::forget(&state, &letter_token).await;
+    Ok(request)
+}
+
+/// "Tolak permintaan" in the Antrean (KPPN verifiers): the satker sees the reason.
+#[tauri::command]
+#[specta::specta]
+pub async fn decline_deletion(state: State<'_, AppState>, request_id: String, reason: String) -> CommandResult<DeletionRequest> {
+    Ok(client(&state).await?.decline_deletion(self::id(&request_id)?, reason).await?)
 }
 
 /// "Perbaiki kontak" (KPPN verifiers): a new phone or e-mail, sent to the server at once.

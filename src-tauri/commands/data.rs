@@ -63,6 +63,16 @@ pub struct QueueItem {
     pub flags: myintress_core::workday::QueueFlags,
     /// Its letter was opened in this app, so it may be selected for a bulk decision.
     pub letter_seen: bool,
+    /// A satker's request to delete this user (its letter is the request's), not a registration.
+    pub deletion_request: Option<myintress_core::api::DeletionRequest>,
+}
+
+/// The satkers' deletion requests in scope as this desk knows them (Daftar Pengguna marks
+/// the rows; the satker reads why one was declined).
+#[tauri::command]
+#[specta::specta]
+pub async fn deletion_requests(state: State<'_, AppState>) -> CommandResult<Vec<myintress_client::DeletionRequestRow>> {
+    Ok(client(&state).await?.deletion_requests().await?)
 }
 
 /// Verifikasi: pending registrations, oldest first.
@@ -72,12 +82,13 @@ pub async fn queue(state: State<'_, AppState>) -> CommandResult<Vec<QueueItem>> 
     let rows = client(&state).await?.queue().await?;
     Ok(rows
         .into_iter()
-        .map(|QueueRow { membership, pending, flags, letter_seen }| QueueItem {
+        .map(|QueueRow { membership, pending, flags, letter_seen, deletion_request }| QueueItem {
             name_in_letter: myintress_core::name_match::without_titles(&membership.name),
             membership,
             pending,
             flags,
             letter_seen,
+            deletion_request,
         })
         .collect())
 }

@@ -20,10 +20,11 @@ pub async fn dismiss_conflict(state: State<'_, AppState>, key: String) -> Comman
     Ok(client(&state).await?.dismiss(&key).await?)
 }
 
-/// Queues a refused action again, on the server's current state.
+/// Queues a refused action again, on the server's current state; the membership as it now
+/// shows (none once a deletion is queued).
 #[tauri::command]
 #[specta::specta]
-pub async fn redo_conflict(state: State<'_, AppState>, key: String) -> CommandResult<Membership> {
+pub async fn redo_conflict(state: State<'_, AppState>, key: String) -> CommandResult<Option<Membership>> {
     Ok(client(&state).await?.redo(&key).await?)
 }
 

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod bad_input;
+mod deletions;
 mod flows;
 mod harness;
 mod offline;

@@ -80,8 +80,8 @@ impl Client {
             Action::Reject { reason } | Action::Deactivate { reason } => {
                 parse_reason(reason).map_err(|e| ClientError::Fields(vec![e.for_field("reason")]))?;
             }
-            Action::Register { .. } | Action::Delete { .. } => {
-                unreachable!("registrations and deletions have their own calls: register, delete");
+            Action::Register { .. } | Action::Delete { .. } | Action::RequestDeletion { .. } | Action::DeclineDeletion { .. } => {
+                unreachable!("registrations, deletions and deletion requests have their own calls");
             }
             _ => {}
         }
@@ -201,23 +201,32 @@ impl Client {
     /// Queues a refused action again, based on the server's current state (a new
     /// idempotency key: it is a new request). Checked as a new action would be; the
     /// conflict leaves the outbox only in the transaction that queues the new one, so a
-    /// refusal here (or a crash) keeps it.
-    pub async fn redo(&self, key: &str) -> ClientResult<Membership> {
+    /// refusal here (or a crash) keeps it. Answers the membership as it now shows (none
+    /// once a deletion is queued).
+    pub async fn redo(&self, key: &str) -> ClientResult<Option<Membership>> {
         let Some((action, id)) = outbox::conflict(&mut *self.pool.acquire().await?, key).await? else {
             return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
         };
         match action {
             Action::Register { input, letter_sha256 } => {
                 let letter = self.docs.read(&letter_sha256).await?;
-                self.register_letter(input, CheckedPdf::check_here(letter), Some(key)).await
+                return self.register_letter(input, CheckedPdf::check_here(letter), Some(key)).await.map(Some);
             }
             Action::Delete { reason, decree_number, decree_sha256 } => {
                 let decree = self.docs.read(&decree_sha256).await?;
                 self.delete_with(id, DeletionInput { reason, decree_number }, CheckedPdf::check_here(decree), Some(key)).await?;
-                store::view(&mut *self.pool.acquire().await?, id).await?.map(|(m, _)| m).ok_or(ClientError::NotSignedIn)
             }
-            other => self.act_replacing(id, other, Some(key)).await,
+            Action::RequestDeletion { reason, letter_number, letter_sha256, .. } => {
+                let letter = self.docs.read(&letter_sha256).await?;
+                let input = myintress_core::registration::DeletionRequestInput { reason, letter_number };
+                self.request_deletion_with(id, input, CheckedPdf::check_here(letter), Some(key)).await?;
+            }
+            Action::DeclineDeletion { request_id, reason } => {
+                self.decline_deletion_replacing(request_id, reason, Some(key)).await?;
+            }
+            other => return self.act_replacing(id, other, Some(key)).await.map(Some),
         }
+        Ok(store::view(&mut *self.pool.acquire().await?, id).await?.map(|(m, _)| m))
     }
 
     /// A KPPN verifier corrects a person's phone or e-mail. Online only (the server decides

@@ -262,14 +262,14 @@ impl ApiClient {
 
     /// Sends one outbox action. The same `idempotency_key` and body replay the first
     /// answer, so a retry after a lost response is safe.
-    pub async fn send_action(
+    pub async fn send_action<T: DeserializeOwned>(
         &self,
         token: &str,
         path: &str,
         idempotency_key: &str,
         if_match: Option<i64>,
         body: &Body,
-    ) -> Result<Membership, ApiError> {
+    ) -> Result<T, ApiError> {
         let mut request = self.http.post(self.url(path)).bearer_auth(token).header("Idempotency-Key", idempotency_key);
         if let Some(version) = if_match {
             request = request.header("If-Match", format!("\"{version}\""));

@@ -45,12 +45,36 @@ impl OutboxState {
 #[serde(rename = "OutboxAction")]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
-    Register { input: RegistrationInput, letter_sha256: String },
+    Register {
+        input: RegistrationInput,
+        letter_sha256: String,
+    },
     Approve,
-    Reject { reason: String },
-    Deactivate { reason: String },
+    Reject {
+        reason: String,
+    },
+    Deactivate {
+        reason: String,
+    },
     Reactivate,
-    Delete { reason: String, decree_number: String, decree_sha256: String },
+    Delete {
+        reason: String,
+        decree_number: String,
+        decree_sha256: String,
+    },
+    /// A satker operator asks the KPPN to delete the membership (`request_id`: this desk's
+    /// id for the request until the server gives its own).
+    RequestDeletion {
+        request_id: Uuid,
+        reason: String,
+        letter_number: String,
+        letter_sha256: String,
+    },
+    /// A KPPN verifier declines a satker's deletion request.
+    DeclineDeletion {
+        request_id: Uuid,
+        reason: String,
+    },
 }
 
 impl Action {
@@ -62,13 +86,23 @@ impl Action {
             Action::Deactivate { .. } => "deactivate",
             Action::Reactivate => "reactivate",
             Action::Delete { .. } => "delete",
+            Action::RequestDeletion { .. } => "request_deletion",
+            Action::DeclineDeletion { .. } => "decline_deletion",
         }
     }
 
-    /// The core's action for everything but a registration.
+    /// The deletion request the action is about, if it is one of those.
+    pub fn deletion_request(&self) -> Option<Uuid> {
+        match self {
+            Action::RequestDeletion { request_id, .. } | Action::DeclineDeletion { request_id, .. } => Some(*request_id),
+            _ => None,
+        }
+    }
+
+    /// The core's action on the membership (none for a registration or a deletion request).
     pub fn core(&self) -> Option<status::Action> {
         match self {
-            Action::Register { .. } => None,
+            Action::Register { .. } | Action::RequestDeletion { .. } | Action::DeclineDeletion { .. } => None,
             Action::Approve => Some(status::Action::Approve),
             Action::Reject { .. } => Some(status::Action::Reject),
             Action::Deactivate { .. } => Some(status::Action::Deactivate),
@@ -81,6 +115,8 @@ impl Action {
     pub fn path(&self, membership_id: Uuid) -> String {
         match self {
             Action::Register { .. } => "/api/v1/registrations".to_owned(),
+            Action::RequestDeletion { .. } => format!("/api/v1/memberships/{membership_id}/deletion-request"),
+            Action::DeclineDeletion { request_id, .. } => format!("/api/v1/deletion-requests/{request_id}/decline"),
             other => format!("/api/v1/memberships/{membership_id}/{}", other.kind()),
         }
     }
@@ -88,7 +124,9 @@ impl Action {
     /// The Indonesian word for the action, for the sync screen.
     pub fn label(&self) -> &'static str {
         match self {
-            Action::Register { .. } => "Tambah Pengguna",
+            Action::Register { .. } => myintress_core::vocabulary::REGISTER_LABEL,
+            Action::RequestDeletion { .. } => myintress_core::vocabulary::REQUEST_DELETION_LABEL,
+            Action::DeclineDeletion { .. } => myintress_core::vocabulary::DECLINE_DELETION_LABEL,
             other => other.core().map(|a| a.label()).unwrap_or_default(),
         }
     }
@@ -122,6 +160,8 @@ pub fn overlay(view: Option<Membership>, action: &Action, membership_id: Uuid, a
                 None => Some(effect.new_membership(membership_id, at, &acting.name)),
             }
         }
+        // A deletion request leaves the membership as it is (its own view is kept apart).
+        Action::RequestDeletion { .. } | Action::DeclineDeletion { .. } => view,
         other => {
             let mut m = view?;
             let core = other.core().expect("not a registration");
@@ -331,7 +371,7 @@ pub(crate) async fn clear(conn: &mut SqliteConnection) -> sqlx::Result<()> {
 pub(crate) async fn files_needed(conn: &mut SqliteConnection) -> sqlx::Result<std::collections::HashSet<String>> {
     let files: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT COALESCE(json_extract(payload, '$.letter_sha256'), json_extract(payload, '$.decree_sha256')) \
-         FROM outbox WHERE kind IN ('register', 'delete')",
+         FROM outbox WHERE kind IN ('register', 'delete', 'request_deletion')",
     )
     .fetch_all(conn)
     .await?;
@@ -349,6 +389,37 @@ pub(crate) async fn people_with_pending(conn: &mut SqliteConnection) -> sqlx::Re
     Ok(rows.into_iter().collect())
 }
 
+/// The pending entries on deletion request `id`, oldest first (its view is the server's
+/// state with these applied).
+pub(crate) async fn pending_for_request(conn: &mut SqliteConnection, id: Uuid) -> sqlx::Result<Vec<PendingEntry>> {
+    let rows = sqlx::query(
+        "SELECT seq, payload, created_at FROM outbox WHERE state = $1 AND kind IN ('request_deletion', 'decline_deletion') \
+         AND json_extract(payload, '$.request_id') = $2 ORDER BY seq",
+    )
+    .bind(OutboxState::Pending.as_str())
+    .bind(id.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(pending_entry).collect()
+}
+
+/// The server accepted entry `seq`, which was not about a membership's state (a deletion
+/// request): it leaves the outbox.
+pub(crate) async fn done(conn: &mut SqliteConnection, seq: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM outbox WHERE seq = $1").bind(seq).execute(conn).await?;
+    Ok(())
+}
+
+fn pending_entry(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<PendingEntry> {
+    let payload: String = r.try_get("payload")?;
+    let created: String = r.try_get("created_at")?;
+    Ok(PendingEntry {
+        seq: r.try_get("seq")?,
+        action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        created_at: DateTime::parse_from_rfc3339(&created).map(|d| d.with_timezone(&Utc)).unwrap_or_default(),
+    })
+}
+
 /// A pending outbox entry as the view needs it.
 pub struct PendingEntry {
     pub seq: i64,
@@ -362,17 +433,7 @@ pub(crate) async fn pending_for(conn: &mut SqliteConnection, id: Uuid) -> sqlx::
         .bind(OutboxState::Pending.as_str())
         .fetch_all(conn)
         .await?;
-    rows.into_iter()
-        .map(|r| {
-            let payload: String = r.try_get("payload")?;
-            let created: String = r.try_get("created_at")?;
-            Ok(PendingEntry {
-                seq: r.try_get("seq")?,
-                action: serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                created_at: DateTime::parse_from_rfc3339(&created).map(|d| d.with_timezone(&Utc)).unwrap_or_default(),
-            })
-        })
-        .collect()
+    rows.into_iter().map(pending_entry).collect()
 }
 
 /// One outbox entry as the sync screen shows it.

@@ -2,7 +2,7 @@
 //! paged), the verification queue, counts for Beranda. The outbox's own reads are in
 //! [`crate::outbox`].
 
-use myintress_core::api::Membership;
+use myintress_core::api::{DeletionRequest, Membership};
 use myintress_core::status::Status;
 use myintress_core::workday::QueueFlags;
 use serde::{Deserialize, Serialize};
@@ -119,10 +119,40 @@ pub struct QueueRow {
     pub flags: QueueFlags,
     /// Its current letter was opened in this app: it may join a bulk decision.
     pub letter_seen: bool,
+    /// For a satker's deletion request (the membership is the user to delete): the request.
+    pub deletion_request: Option<DeletionRequest>,
 }
 
-/// The Antrean: pending registrations, oldest first, with their flags.
+/// The Antrean: pending registrations and open deletion requests, oldest first, with their
+/// flags.
 pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
+    let mut rows = registrations_waiting(&mut *conn).await?;
+    for open in crate::deletions::open(&mut *conn).await? {
+        let request = open.request;
+        let Some((membership, pending)) = crate::store::view(&mut *conn, request.membership_id).await? else { continue };
+        let flags = flags_of(&mut *conn, request.membership_id).await?;
+        rows.push(QueueRow { membership, pending: pending + open.pending, flags, letter_seen: false, deletion_request: Some(request) });
+    }
+    rows.sort_by_key(|r| r.deletion_request.as_ref().map_or(r.membership.created_at, |d| d.requested_at));
+    Ok(rows)
+}
+
+/// The flags the server last sent for a membership (none yet: zero, unflagged).
+async fn flags_of(conn: &mut SqliteConnection, id: uuid::Uuid) -> sqlx::Result<QueueFlags> {
+    let row: Option<(i64, bool, bool)> =
+        sqlx::query_as("SELECT working_days_pending, overdue, escalated FROM queue_flags WHERE membership_id = $1")
+            .bind(id.to_string())
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map_or_else(QueueFlags::default, |(days, overdue, escalated)| QueueFlags {
+        working_days_pending: u32::try_from(days).unwrap_or(0),
+        overdue,
+        escalated,
+    }))
+}
+
+/// Pending registrations, oldest first, with their flags.
+async fn registrations_waiting(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
     let rows = sqlx::query(
         "SELECT m.view_json, m.pending, q.working_days_pending, q.overdue, q.escalated, s.seen_at IS NOT NULL AS letter_seen \
          FROM memberships m LEFT JOIN queue_flags q ON q.membership_id = m.id \
@@ -142,7 +172,7 @@ pub async fn queue(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
             };
             let letter_seen = r.try_get("letter_seen")?;
             let row = decode_row(r)?;
-            Ok(QueueRow { membership: row.membership, pending: row.pending, flags, letter_seen })
+            Ok(QueueRow { membership: row.membership, pending: row.pending, flags, letter_seen, deletion_request: None })
         })
         .collect()
 }

@@ -369,7 +369,7 @@ async fn unsent_actions(conn: &mut sqlx::SqliteConnection) -> ClientResult<Optio
 async fn clear_local(conn: &mut sqlx::SqliteConnection) -> ClientResult<Vec<String>> {
     let files: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM documents").fetch_all(&mut *conn).await?;
     outbox::clear(&mut *conn).await?;
-    for table in ["memberships", "satkers", "details", "documents", "queue_flags", "letters_seen"] {
+    for table in ["memberships", "satkers", "details", "documents", "queue_flags", "letters_seen", "deletion_requests"] {
         sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await?;
     }
     sqlx::query("DELETE FROM meta WHERE key IN ('cursor', 'account', 'working_satker')").execute(&mut *conn).await?;

@@ -408,6 +408,7 @@ pub async fn forget_satkers(conn: &mut SqliteConnection, satkers: &[String], whi
             .bind(&list)
             .fetch_all(&mut *conn)
             .await?;
+    sqlx::query(&format!("DELETE FROM deletion_requests WHERE membership_id IN ({gone})")).bind(&list).execute(&mut *conn).await?;
     sqlx::query(&format!("DELETE FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))"))
         .bind(&list)
         .execute(&mut *conn)

@@ -13,7 +13,7 @@
 
 use chrono::Utc;
 use myintress_core::ErrorCode;
-use myintress_core::api::{BulkAction, BulkItem, BulkRequest, BulkResult, ChangeKind, Membership, Role, Satker};
+use myintress_core::api::{BulkAction, BulkItem, BulkRequest, BulkResult, ChangeKind, DeletionRequest, Membership, Role, Satker};
 use myintress_core::status::Status;
 use uuid::Uuid;
 
@@ -24,6 +24,12 @@ use crate::{Account, Client, ClientError, ClientResult, store};
 
 /// Changes per page of the pull.
 const PAGE: i64 = 1000;
+
+/// The server's answer to one action: a membership, or a deletion request.
+enum Answer {
+    Membership(Membership),
+    DeletionRequest(DeletionRequest),
+}
 
 /// What a push did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -70,7 +76,14 @@ impl Client {
                 let fields = [("reason", reason.as_str()), ("decree_number", decree_number.as_str())];
                 Body::Multipart { bytes: encode_multipart(&boundary, &fields, ("decree", "sk.pdf", &decree)), boundary }
             }
-            Action::Reject { reason } | Action::Deactivate { reason } => Body::Json(serde_json::json!({ "reason": reason })),
+            Action::RequestDeletion { reason, letter_number, letter_sha256, .. } => {
+                let letter = self.documents().read(letter_sha256).await?;
+                let fields = [("reason", reason.as_str()), ("letter_number", letter_number.as_str())];
+                Body::Multipart { bytes: encode_multipart(&boundary, &fields, ("letter", "permohonan-penghapusan.pdf", &letter)), boundary }
+            }
+            Action::Reject { reason } | Action::Deactivate { reason } | Action::DeclineDeletion { reason, .. } => {
+                Body::Json(serde_json::json!({ "reason": reason }))
+            }
             Action::Approve | Action::Reactivate => Body::Empty,
         })
     }
@@ -105,17 +118,28 @@ impl Client {
             };
             let path = entry.action.path(entry.membership_id);
             let if_match = match (&entry.action, entry.base_version) {
-                (Action::Register { .. }, _) => None,
+                // A registration creates; a deletion request is not a change of the membership.
+                (Action::Register { .. } | Action::RequestDeletion { .. } | Action::DeclineDeletion { .. }, _) => None,
                 (_, Some(seen)) => Some(seen),
                 // An action on a membership this desk registered before the server had it:
                 // the version the registration's answer brought (applied just before).
                 (_, None) => store::server_version(&mut *self.pool().acquire().await?, entry.membership_id).await?,
             };
             let (path, key, body) = (path.as_str(), entry.key.as_str(), &body);
-            let answer = self.online(|token| async move { self.api().send_action(&token, path, key, if_match, body).await }).await;
+            let answer = if entry.action.deletion_request().is_some() {
+                let sent = self.online(|token| async move { self.api().send_action(&token, path, key, None, body).await }).await;
+                sent.map(Answer::DeletionRequest)
+            } else {
+                let sent = self.online(|token| async move { self.api().send_action(&token, path, key, if_match, body).await }).await;
+                sent.map(Answer::Membership)
+            };
             match answer {
-                Ok(membership) => {
+                Ok(Answer::Membership(membership)) => {
                     self.accepted(&entry, &membership).await?;
+                    report.sent += 1;
+                }
+                Ok(Answer::DeletionRequest(request)) => {
+                    self.request_accepted(&entry, &request).await?;
                     report.sent += 1;
                 }
                 // A 401 is about the session (also when the refresh itself was refused),
@@ -215,6 +239,25 @@ impl Client {
         for (entry, problem) in conflicts {
             let _ = self.notices.send(Notice::Conflict { key: entry.key.clone(), detail: problem.detail });
         }
+        Ok(())
+    }
+
+    /// The server accepted a deletion request or its decline: the entry goes and the
+    /// server's request replaces this desk's (under the server's id), together.
+    async fn request_accepted(&self, entry: &Entry, request: &DeletionRequest) -> ClientResult<()> {
+        let acting = self.account_now().await?.acting()?;
+        let mut tx = self.pool().begin().await?;
+        outbox::done(&mut tx, entry.seq).await?;
+        crate::deletions::apply_server(&mut tx, request, &acting).await?;
+        if let Some(local) = entry.action.deletion_request().filter(|local| *local != request.id) {
+            crate::deletions::rebuild(&mut tx, local, entry.membership_id, &acting).await?;
+        }
+        if let Action::RequestDeletion { letter_sha256, .. } = &entry.action {
+            let size = tokio::fs::metadata(self.documents().path(letter_sha256)).await.map(|m| m.len() as usize).unwrap_or(0);
+            remember_document(&mut tx, request.letter_document_id, letter_sha256, size, entry.membership_id).await?;
+        }
+        store::rebuild_view(&mut tx, entry.membership_id, &acting).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -379,6 +422,10 @@ impl Client {
                     let flags: myintress_core::workday::QueueFlags = serde_json::from_value(entity.clone()).map_err(bad_answer)?;
                     let id = entity["id"].as_str().ok_or_else(|| ApiError::Decode("queue_flags tanpa id".into()))?;
                     store::set_queue_flags(&mut tx, id, flags).await?;
+                }
+                ChangeKind::DeletionRequest => {
+                    let request: DeletionRequest = serde_json::from_str(change.entity.get()).map_err(bad_answer)?;
+                    crate::deletions::apply_server(&mut tx, &request, acting).await?;
                 }
                 ChangeKind::Unknown => {
                     // A newer server's kind: nothing this build can apply.
@@ -609,6 +656,9 @@ async fn refused_in(
     outbox::refused(&mut *tx, entry.seq, problem).await?;
     if let Some(current) = &problem.membership {
         store::apply_server(&mut *tx, current).await?;
+    }
+    if let Some(request) = entry.action.deletion_request() {
+        crate::deletions::rebuild(&mut *tx, request, entry.membership_id, acting).await?;
     }
     store::rebuild_view(tx, entry.membership_id, acting).await?;
     Ok(())

@@ -119,6 +119,8 @@ pub enum ChangeKind {
     /// A pending request's age in working days and its overdue / escalated flags changed
     /// (entity: `{id, satker_code, working_days_pending, overdue, escalated}`).
     QueueFlags,
+    /// A satker's request to delete a membership, as it now is (open, declined or done).
+    DeletionRequest,
     /// A kind a newer server sends that this build does not know: skipped, so an older
     /// desktop keeps syncing what it understands. Never sent.
     #[serde(other)]
@@ -134,15 +136,23 @@ impl ChangeKind {
             ChangeKind::Satker => "satker",
             ChangeKind::SatkerRemoved => "satker_removed",
             ChangeKind::QueueFlags => "queue_flags",
+            ChangeKind::DeletionRequest => "deletion_request",
             ChangeKind::Unknown => "unknown",
         }
     }
 
     /// The kind named `text`, if any.
     pub fn parse(text: &str) -> Option<ChangeKind> {
-        [ChangeKind::Membership, ChangeKind::MembershipRemoved, ChangeKind::Satker, ChangeKind::SatkerRemoved, ChangeKind::QueueFlags]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            ChangeKind::Membership,
+            ChangeKind::MembershipRemoved,
+            ChangeKind::Satker,
+            ChangeKind::SatkerRemoved,
+            ChangeKind::QueueFlags,
+            ChangeKind::DeletionRequest,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -442,17 +452,83 @@ pub struct BulkAnswer {
 #[serde(rename_all = "snake_case")]
 pub enum QueueItemKind {
     Registration,
+    DeletionRequest,
 }
 
-/// One request of `GET /api/v1/queue`, oldest first.
+/// One request of `GET /api/v1/queue`, oldest first: a pending registration, or an open
+/// deletion request with the membership it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct QueueItem {
     pub kind: QueueItemKind,
     pub membership: Membership,
+    pub deletion_request: Option<DeletionRequest>,
     #[serde(flatten)]
     pub flags: crate::workday::QueueFlags,
+}
+
+/// Where a deletion request is: waiting for the KPPN, declined (with a reason the satker
+/// sees), or done (the membership was deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionRequestState {
+    Open,
+    Declined,
+    Done,
+}
+
+impl DeletionRequestState {
+    pub const ALL: [DeletionRequestState; 3] = [DeletionRequestState::Open, DeletionRequestState::Declined, DeletionRequestState::Done];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeletionRequestState::Open => "open",
+            DeletionRequestState::Declined => "declined",
+            DeletionRequestState::Done => "done",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeletionRequestState> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The words a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            DeletionRequestState::Open => "Menunggu KPPN",
+            DeletionRequestState::Declined => "Ditolak KPPN",
+            DeletionRequestState::Done => "Sudah dihapus",
+        }
+    }
+}
+
+/// A satker operator's request that the KPPN delete a membership in status 0 or 5
+/// (`POST /api/v1/memberships/{id}/deletion-request`), with the request letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DeletionRequest {
+    pub id: Uuid,
+    pub membership_id: Uuid,
+    pub satker_code: String,
+    /// The person whose membership is to be deleted.
+    pub nik: String,
+    pub name: String,
+    pub reason: String,
+    pub letter_number: String,
+    /// The satker's request letter and form (one PDF).
+    pub letter_document_id: Uuid,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub state: DeletionRequestState,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    /// Why the KPPN declined.
+    pub decline_reason: Option<String>,
+    pub version: i64,
 }
 
 /// `POST /api/v1/registrations/check`: the person and name a registration would send, to

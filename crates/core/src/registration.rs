@@ -199,6 +199,32 @@ impl DeletionInput {
     }
 }
 
+/// A satker operator's deletion request as typed: why, and the number of the request letter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DeletionRequestInput {
+    pub reason: String,
+    pub letter_number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionRequestForm {
+    pub reason: Reason,
+    pub letter_number: LetterNumber,
+}
+
+impl DeletionRequestInput {
+    pub fn validate(&self) -> Result<DeletionRequestForm, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let reason = collect(&mut errors, "reason", parse_reason(&self.reason));
+        let letter_number = collect(&mut errors, "letter_number", LetterNumber::parse(&self.letter_number));
+        match (reason, letter_number) {
+            (Some(reason), Some(letter_number)) => Ok(DeletionRequestForm { reason, letter_number }),
+            _ => Err(errors),
+        }
+    }
+}
+
 /// A reason for a rejection, deactivation or deletion; an empty one is `reason_required`.
 pub fn parse_reason(input: &str) -> Result<Reason, ReasonError> {
     Reason::parse(input).map_err(ReasonError)

@@ -203,13 +203,17 @@ pub enum Event {
     MarkDormant,
     /// A KPPN verifier corrected the phone or e-mail.
     ContactCorrected,
+    /// The satker asked the KPPN to delete the membership (a deletion request).
+    DeletionRequested,
+    /// The KPPN declined the satker's deletion request, with a reason.
+    DeletionDeclined,
     #[serde(untagged)]
     #[cfg_attr(feature = "specta", specta(skip))]
     Other(String),
 }
 
 impl Event {
-    pub const ALL: [Event; 9] = [
+    pub const ALL: [Event; 11] = [
         Event::Register,
         Event::Replace,
         Event::Approve,
@@ -219,6 +223,8 @@ impl Event {
         Event::Delete,
         Event::MarkDormant,
         Event::ContactCorrected,
+        Event::DeletionRequested,
+        Event::DeletionDeclined,
     ];
 
     /// The name on the wire and in the store.
@@ -233,6 +239,8 @@ impl Event {
             Event::Delete => Action::Delete.as_str(),
             Event::MarkDormant => Action::MarkDormant.as_str(),
             Event::ContactCorrected => "contact_corrected",
+            Event::DeletionRequested => "deletion_requested",
+            Event::DeletionDeclined => "deletion_declined",
             Event::Other(name) => name,
         }
     }
@@ -254,6 +262,8 @@ impl Event {
             Event::Delete => "Dihapus",
             Event::MarkDormant => "Menjadi Dormant",
             Event::ContactCorrected => "Kontak diperbaiki KPPN",
+            Event::DeletionRequested => "Penghapusan diminta satker",
+            Event::DeletionDeclined => "Permintaan penghapusan ditolak KPPN",
             Event::Other(name) => name,
         }
     }
@@ -346,6 +356,20 @@ pub fn decide(actor: Actor, action: Action, from: Status, own_membership: bool) 
         return Err(TransitionError::InvalidTransition { action, from });
     }
     Ok(Transition { action, from, to })
+}
+
+/// Whether `actor` may ask the KPPN to delete a membership in status `from` (SPEC §8): a
+/// satker operator, for exactly the statuses a KPPN may delete (0 and 5). The deletion
+/// itself stays the KPPN's ([`decide`] with [`Action::Delete`]).
+pub fn may_request_deletion(actor: Actor, from: Status) -> Result<(), TransitionError> {
+    if actor != Actor::SatkerOperator {
+        return Err(TransitionError::WrongRole(Action::Delete));
+    }
+    let (sources, _) = Action::Delete.edge();
+    if !sources.contains(&from) {
+        return Err(TransitionError::InvalidTransition { action: Action::Delete, from });
+    }
+    Ok(())
 }
 
 /// The actions `actor` could take now on a membership in status `from`, for the buttons

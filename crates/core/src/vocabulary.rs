@@ -13,6 +13,10 @@ use crate::status::{Action, Event, Status};
 
 /// The name of adding a user (guide A and B), on its screen and in the outbox.
 pub const REGISTER_LABEL: &str = "Tambah Pengguna";
+/// A satker operator's deletion request (outbox kind `request_deletion`).
+pub const REQUEST_DELETION_LABEL: &str = "Minta penghapusan";
+/// A KPPN verifier declining it (outbox kind `decline_deletion`).
+pub const DECLINE_DELETION_LABEL: &str = "Tolak permintaan penghapusan";
 
 /// One status as the screens show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +63,8 @@ pub fn vocabulary() -> Vocabulary {
     let mut actions: BTreeMap<String, &'static str> =
         Action::ALL.into_iter().filter(|a| *a != Action::MarkDormant).map(|a| (a.as_str().to_owned(), a.label())).collect();
     actions.insert(Event::Register.as_str().to_owned(), REGISTER_LABEL);
+    actions.insert("request_deletion".to_owned(), REQUEST_DELETION_LABEL);
+    actions.insert("decline_deletion".to_owned(), DECLINE_DELETION_LABEL);
     let events = Event::ALL.iter().map(|e| (e.as_str().to_owned(), e.label().to_owned())).collect();
     Vocabulary {
         statuses,

@@ -12,7 +12,7 @@ use myintress_core::api::{NewVerifier, Role};
 use myintress_core::nik::{Sex, encode_birth_date};
 use myintress_core::registration::RegistrationInput;
 use myintress_core::scope::Scope;
-use myintress_core::status::Route;
+use myintress_core::status::{Action, Route};
 
 use crate::admin::By;
 use crate::credentials::hash_password;
@@ -295,6 +295,32 @@ pub async fn load(state: &AppState) -> Result<bool> {
             tx.commit().await?;
         }
     }
+    // A user who left the satker, deactivated, whose deletion the satker asked for with
+    // its request letter: a deletion request in the Antrean.
+    let leaver = people.get(9).context("demo residents")?;
+    let m = register(state, &verifier, leaver, "019001", "ST-020/SJ/2026").await?;
+    let ctx = RequestCtx { request_id: "demo".into(), idempotency: None };
+    let reason = Some(myintress_core::registration::parse_reason("Pindah tugas ke satker lain").map_err(|e| anyhow::anyhow!("{e}"))?);
+    let deactivate = registry::ActionInput { action: Action::Deactivate, if_match: Some(m.version), reason, deletion: None, batch: None };
+    registry::act(state, &verifier, m.id, deactivate, &ctx).await.map_err(explain)?;
+    let request_letter = letter_pdf(
+        "NOTA DINAS",
+        &[
+            "Nomor: ND-031/SJ/2026".into(),
+            "Hal: Permohonan penghapusan pengguna MyIntress".into(),
+            format!("Nama : {}", leaver.name),
+            format!("NIK  : {}", leaver.nik),
+            "Alasan: pindah tugas ke satker lain.".into(),
+        ],
+    );
+    let report = state.pdf.check(&request_letter).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let form = myintress_core::registration::DeletionRequestInput {
+        reason: "Pegawai pindah tugas ke satker lain".into(),
+        letter_number: "ND-031/SJ/2026".into(),
+    }
+    .validate()
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    crate::deletions::request(state, &operator, m.id, &form, &CheckedPdf::new(request_letter, report), &ctx).await.map_err(explain)?;
     crate::queue::refresh_flags(state, now).await?;
     // Active users registered by the KPPN in another satker.
     for (i, p) in people.iter().skip(6).take(3).enumerate() {

@@ -6,6 +6,7 @@
 //! - [`store`]: the storage trait and its SQLite and PostgreSQL backends.
 //! - [`state`]: [`AppState`], what every request and job shares.
 //! - [`registry`]: registering and deciding, applying the core's rules in transactions.
+//! - [`deletions`]: the satkers' deletion requests, declined or closed by the deletion.
 //! - [`session`]: sign-in, captcha, sessions, lockout.
 //! - [`error`]: the server's one error type, in the contract's codes.
 //! - [`idempotency`]: `Idempotency-Key` records.
@@ -22,6 +23,7 @@
 pub mod admin;
 pub mod captcha;
 pub mod credentials;
+pub mod deletions;
 pub mod demo;
 pub mod documents;
 pub mod dukcapil;

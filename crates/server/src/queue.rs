@@ -9,8 +9,9 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use myintress_core::api::ChangeKind;
+use myintress_core::api::{ChangeKind, DeletionRequestState};
 use myintress_core::workday::{Deadlines, QueueFlags};
+use uuid::Uuid;
 
 use crate::state::AppState;
 use crate::store::{MembershipRow, NewChange, StoreError};
@@ -25,16 +26,17 @@ pub fn flags_of(deadlines: Deadlines, row: &MembershipRow, now: DateTime<Utc>, h
     deadlines.flags(row.created_at, now, holidays)
 }
 
-/// The `queue_flags` change of a membership: what the desktop stores beside it.
-pub fn flags_change(row: &MembershipRow, flags: QueueFlags) -> NewChange {
+/// The `queue_flags` change of a membership (a pending registration, or one with an open
+/// deletion request): what the desktop stores beside it.
+pub fn flags_change(id: Uuid, satker_code: &str, flags: QueueFlags) -> NewChange {
     NewChange {
         kind: ChangeKind::QueueFlags,
-        entity_id: row.id.to_string(),
-        satker_code: row.satker_code.clone(),
+        entity_id: id.to_string(),
+        satker_code: satker_code.to_owned(),
         addressed_to: None,
         entity: serde_json::json!({
-            "id": row.id,
-            "satker_code": row.satker_code,
+            "id": id,
+            "satker_code": satker_code,
             "working_days_pending": flags.working_days_pending,
             "overdue": flags.overdue,
             "escalated": flags.escalated,
@@ -49,17 +51,25 @@ pub async fn refresh_flags(state: &AppState, now: DateTime<Utc>) -> Result<usize
     let mut tx = state.store.write().await?;
     let holidays = tx.holidays().await?;
     let pending = tx.pending_registrations(None).await?;
+    let deletions = tx.deletion_requests(None, Some(DeletionRequestState::Open)).await?;
     let known = tx.queue_flags().await?;
     let mut changes = Vec::new();
-    for row in &pending {
-        let flags = flags_of(deadlines, row, now, &holidays);
-        let before = known.get(&row.id.to_string()).copied().unwrap_or_default();
+    // A membership waits either as a registration (status 1) or with an open deletion
+    // request (status 0 or 5), never both: one set of flags per membership.
+    let waiting = pending
+        .iter()
+        .map(|r| (r.id, r.satker_code.as_str(), r.created_at))
+        .chain(deletions.iter().map(|d| (d.membership_id, d.satker_code.as_str(), d.created_at)));
+    let mut pending_ids = BTreeSet::new();
+    for (id, satker, since) in waiting {
+        let flags = deadlines.flags(since, now, &holidays);
+        let before = known.get(&id.to_string()).copied().unwrap_or_default();
         if flags != before {
-            tx.set_queue_flags(&row.id.to_string(), flags).await?;
-            changes.push(flags_change(row, flags));
+            tx.set_queue_flags(&id.to_string(), flags).await?;
+            changes.push(flags_change(id, satker, flags));
         }
+        pending_ids.insert(id.to_string());
     }
-    let pending_ids: BTreeSet<String> = pending.iter().map(|r| r.id.to_string()).collect();
     for id in known.keys().filter(|id| !pending_ids.contains(*id)) {
         tx.forget_queue_flags(id).await?;
     }

@@ -169,18 +169,18 @@ pub fn membership_change(row: &MembershipRow) -> NewChange {
 }
 
 /// Everything one write transaction changes, recorded together.
-struct Changeset<'a> {
-    caller_nik: Option<String>,
-    caller_name: String,
-    satker: &'a SatkerRow,
-    ctx: &'a RequestCtx,
-    now: DateTime<Utc>,
-    changes: Vec<NewChange>,
+pub(crate) struct Changeset<'a> {
+    pub caller_nik: Option<String>,
+    pub caller_name: String,
+    pub satker: &'a SatkerRow,
+    pub ctx: &'a RequestCtx,
+    pub now: DateTime<Utc>,
+    pub changes: Vec<NewChange>,
 }
 
 impl Changeset<'_> {
     #[allow(clippy::too_many_arguments)]
-    async fn record(
+    pub(crate) async fn record(
         &mut self,
         tx: &mut dyn WriteConn,
         row: &MembershipRow,
@@ -250,7 +250,7 @@ impl Changeset<'_> {
 
     /// Saves the idempotency record (`status` and `body` are the answer a retry gets), the
     /// change feed entries, and commits.
-    async fn finish(self, mut tx: Box<dyn WriteConn>, status: u16, body: &str) -> Result<(), ApiError> {
+    pub(crate) async fn finish(self, mut tx: Box<dyn WriteConn>, status: u16, body: &str) -> Result<(), ApiError> {
         if let Some(idem) = &self.ctx.idempotency {
             idem.save(tx.as_mut(), status, body).await?;
         }
@@ -303,7 +303,7 @@ impl CheckedPdf {
 /// was checked and authorized, so a refused request stores nothing. The document lock
 /// keeps the garbage collector from removing the same content meanwhile; a transaction
 /// that fails after this leaves an unreferenced object, which the collector removes.
-async fn store_document(
+pub(crate) async fn store_document(
     state: &AppState,
     tx: &mut dyn WriteConn,
     pdf: &CheckedPdf,
@@ -588,7 +588,7 @@ pub async fn authorize(
 /// A write transaction on membership `id`'s person, opened as every change of an existing
 /// membership opens it; or the first answer again when the request's `Idempotency-Key`
 /// was used before.
-enum Opened {
+pub(crate) enum Opened {
     Replayed(StoredAnswer),
     Locked { tx: Box<dyn WriteConn>, caller: Box<Caller> },
 }
@@ -598,7 +598,7 @@ enum Opened {
 /// since taking it reveals nothing), the idempotency key checked before the lock and after
 /// it (a concurrent request with the key may have committed meanwhile), and the caller read
 /// again inside the transaction.
-async fn open_person_write(state: &AppState, caller: &Caller, id: Uuid, ctx: Option<&RequestCtx>) -> Result<Opened, ApiError> {
+pub(crate) async fn open_person_write(state: &AppState, caller: &Caller, id: Uuid, ctx: Option<&RequestCtx>) -> Result<Opened, ApiError> {
     let mut tx = state.store.write().await?;
     if let Some(ctx) = ctx
         && let Some(replay) = replayed(tx.as_mut(), ctx).await?
@@ -683,6 +683,11 @@ pub async fn act(
         changes: Vec::new(),
     };
     changeset.record(tx.as_mut(), &updated, Event::from(input.action), Some(from), reason.as_deref(), document, detail).await?;
+    if to == Outcome::Removed
+        && let Some(closed) = crate::deletions::close_on_delete(tx.as_mut(), id, &caller.account.name, now).await?
+    {
+        changeset.changes.push(closed);
+    }
     changeset.refresh_visibility(tx.as_mut(), &row.nik).await?;
     end_sessions_without_access(tx.as_mut(), &row.nik, now).await?;
     // The registered person hears the KPPN's decision (with the reason of a rejection).

@@ -773,6 +773,21 @@ impl Client {
         request.multipart(form).send().await.unwrap()
     }
 
+    /// A satker operator asks the KPPN to delete membership `id`, with the request letter.
+    pub async fn ask_deletion(&self, id: uuid::Uuid, reason: &str, letter_number: &str, letter: Vec<u8>) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .text("reason", reason.to_owned())
+            .text("letter_number", letter_number.to_owned())
+            .part("letter", reqwest::multipart::Part::bytes(letter).file_name("permohonan.pdf"));
+        self.http
+            .post(self.url(&format!("/api/v1/memberships/{id}/deletion-request")))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The visible *Daftar Pengguna* rows of one person, as `name status` strings.
     pub async fn rows_of(&self, nik: &str) -> Vec<Membership> {
         let page: myintress_core::api::Page<Membership> = self.get_json(&format!("/api/v1/memberships?q={nik}&limit=500")).await;

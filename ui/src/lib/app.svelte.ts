@@ -9,7 +9,7 @@ export type Screen =
   | { name: "tambah"; koreksi?: string }
   | { name: "verifikasi"; id?: string; overdueOnly?: boolean }
   | { name: "detail"; id: string }
-  | { name: "hapus"; id: string }
+  | { name: "hapus"; id: string; reason?: string }
   | { name: "sinkronisasi" }
   | { name: "pengaturan" }
   | { name: "administrasi" };

@@ -47,6 +47,11 @@ export const commands = {
 	listMemberships: (filter: ListFilter) => typedError<ListPage, CommandError>(__TAURI_INVOKE("list_memberships", { filter })),
 	/**  Verifikasi: pending registrations, oldest first. */
 	queue: () => typedError<QueueItem[], CommandError>(__TAURI_INVOKE("queue")),
+	/**
+	 *  The satkers' deletion requests in scope as this desk knows them (Daftar Pengguna marks
+	 *  the rows; the satker reads why one was declined).
+	 */
+	deletionRequests: () => typedError<DeletionRequestRow[], CommandError>(__TAURI_INVOKE("deletion_requests")),
 	membershipDetail: (id: string) => typedError<Detail, CommandError>(__TAURI_INVOKE("membership_detail", { id })),
 	/**  The audit trail of a person (KPPN verifiers, online). */
 	audit: (nik: string) => typedError<AuditEntry[], CommandError>(__TAURI_INVOKE("audit", { nik })),
@@ -86,6 +91,13 @@ export const commands = {
 	bulkDecide: (ids: string[], action: BulkAction, reason: string | null) => typedError<BulkQueued, CommandError>(__TAURI_INVOKE("bulk_decide", { ids, action, reason })),
 	/**  Where each request of a bulk decision is (waiting, done, refused by the server). */
 	batchState: (batchId: string, ids: string[]) => typedError<BatchItem[], CommandError>(__TAURI_INVOKE("batch_state", { batchId, ids })),
+	/**
+	 *  "Kirim" on Permintaan Penghapusan (satker operators): the reason, the number of the
+	 *  request letter, and the staged letter.
+	 */
+	requestDeletion: (id: string, input: DeletionRequestInput, letterToken: string) => typedError<DeletionRequest, CommandError>(__TAURI_INVOKE("request_deletion", { id, input, letterToken })),
+	/**  "Tolak permintaan" in the Antrean (KPPN verifiers): the satker sees the reason. */
+	declineDeletion: (requestId: string, reason: string) => typedError<DeletionRequest, CommandError>(__TAURI_INVOKE("decline_deletion", { requestId, reason })),
 	reject: (id: string, reason: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("reject", { id, reason })),
 	deactivate: (id: string, reason: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("deactivate", { id, reason })),
 	reactivate: (id: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("reactivate", { id })),
@@ -98,8 +110,11 @@ export const commands = {
 	outbox: () => typedError<OutboxItem[], CommandError>(__TAURI_INVOKE("outbox")),
 	/**  Drops a refused action (the view already shows the server's state). */
 	dismissConflict: (key: string) => typedError<null, CommandError>(__TAURI_INVOKE("dismiss_conflict", { key })),
-	/**  Queues a refused action again, on the server's current state. */
-	redoConflict: (key: string) => typedError<Membership, CommandError>(__TAURI_INVOKE("redo_conflict", { key })),
+	/**
+	 *  Queues a refused action again, on the server's current state; the membership as it now
+	 *  shows (none once a deletion is queued).
+	 */
+	redoConflict: (key: string) => typedError<Membership | null, CommandError>(__TAURI_INVOKE("redo_conflict", { key })),
 	/**  Asks the background sync to run now. */
 	syncNow: () => typedError<null, CommandError>(__TAURI_INVOKE("sync_now")),
 	/**  Writes every row matching `filter`; returns the saved path, or `None` when cancelled. */
@@ -125,7 +140,7 @@ export const events = {
 };
 
 /* Constants */
-export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak"},"events":{"approve":"Disetujui","contact_corrected":"Kontak diperbaiki KPPN","deactivate":"Dinonaktifkan","delete":"Dihapus","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"name_check":{"compared":"Nama yang dibandingkan","found":"Kata yang ada pada data DUKCAPIL","hidden":"Rincian per kata tidak ditampilkan untuk sementara karena terlalu banyak percobaan dari akun ini.","not_found":"Kata yang tidak ada pada data DUKCAPIL","set_aside":"Dikesampingkan"},"queue":{"escalated":"Eskalasi","overdue":"Terlambat","working_days":"hari kerja"},"rejected_with_reason":"ditolak dengan alasan","statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
+export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","decline_deletion":"Tolak permintaan penghapusan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak","request_deletion":"Minta penghapusan"},"events":{"approve":"Disetujui","contact_corrected":"Kontak diperbaiki KPPN","deactivate":"Dinonaktifkan","delete":"Dihapus","deletion_declined":"Permintaan penghapusan ditolak KPPN","deletion_requested":"Penghapusan diminta satker","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"name_check":{"compared":"Nama yang dibandingkan","found":"Kata yang ada pada data DUKCAPIL","hidden":"Rincian per kata tidak ditampilkan untuk sementara karena terlalu banyak percobaan dari akun ini.","not_found":"Kata yang tidak ada pada data DUKCAPIL","set_aside":"Dikesampingkan"},"queue":{"escalated":"Eskalasi","overdue":"Terlambat","working_days":"hari kerja"},"rejected_with_reason":"ditolak dengan alasan","statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
 
 /* Types */
 /**  The signed-in account, kept in the local store so the app opens offline. */
@@ -254,6 +269,52 @@ export type DeletionInput = {
 };
 
 /**
+ *  A satker operator's request that the KPPN delete a membership in status 0 or 5
+ *  (`POST /api/v1/memberships/{id}/deletion-request`), with the request letter.
+ */
+export type DeletionRequest = {
+	id: string,
+	membership_id: string,
+	satker_code: string,
+	/**  The person whose membership is to be deleted. */
+	nik: string,
+	name: string,
+	reason: string,
+	letter_number: string,
+	/**  The satker's request letter and form (one PDF). */
+	letter_document_id: string,
+	requested_by: string,
+	requested_at: string,
+	state: DeletionRequestState,
+	decided_at: string | null,
+	decided_by: string | null,
+	/**  Why the KPPN declined. */
+	decline_reason: string | null,
+	version: number,
+};
+
+/**  A satker operator's deletion request as typed: why, and the number of the request letter. */
+export type DeletionRequestInput = {
+	reason: string,
+	letter_number: string,
+};
+
+/**
+ *  A deletion request as the screens show it: the view, and whether this desk's action on
+ *  it still waits for the server.
+ */
+export type DeletionRequestRow = {
+	request: DeletionRequest,
+	pending: number,
+};
+
+/**
+ *  Where a deletion request is: waiting for the KPPN, declined (with a reason the satker
+ *  sees), or done (the membership was deleted).
+ */
+export type DeletionRequestState = "open" | "declined" | "done";
+
+/**
  *  Detail pengguna: the row, the person's other rows in the satker, the actions the
  *  signed-in role may take now, and the history (fresh when online).
  */
@@ -362,7 +423,11 @@ export type Event =
 /**  A rejected or waiting registration was sent again with a new letter. */
 "replace" | "approve" | "reject" | "deactivate" | "reactivate" | "delete" | "mark_dormant" | 
 /**  A KPPN verifier corrected the phone or e-mail. */
-"contact_corrected";
+"contact_corrected" | 
+/**  The satker asked the KPPN to delete the membership (a deletion request). */
+"deletion_requested" | 
+/**  The KPPN declined the satker's deletion request, with a reason. */
+"deletion_declined";
 
 export type ExportFormat = "csv" | "xlsx";
 
@@ -522,7 +587,14 @@ export type NoticeRaised = Notice;
  *  One action, as stored in the outbox (`payload`). `OutboxAction` in the bindings, beside
  *  the core's [`status::Action`].
  */
-export type OutboxAction = { kind: "register"; input: RegistrationInput; letter_sha256: string } | { kind: "approve" } | { kind: "reject"; reason: string } | { kind: "deactivate"; reason: string } | { kind: "reactivate" } | { kind: "delete"; reason: string; decree_number: string; decree_sha256: string };
+export type OutboxAction = { kind: "register"; input: RegistrationInput; letter_sha256: string } | { kind: "approve" } | { kind: "reject"; reason: string } | { kind: "deactivate"; reason: string } | { kind: "reactivate" } | { kind: "delete"; reason: string; decree_number: string; decree_sha256: string } | 
+/**
+ *  A satker operator asks the KPPN to delete the membership (`request_id`: this desk's
+ *  id for the request until the server gives its own).
+ */
+{ kind: "request_deletion"; request_id: string; reason: string; letter_number: string; letter_sha256: string } | 
+/**  A KPPN verifier declines a satker's deletion request. */
+{ kind: "decline_deletion"; request_id: string; reason: string };
 
 /**  One outbox entry as the sync screen shows it. */
 export type OutboxItem = {
@@ -585,6 +657,8 @@ export type QueueItem = {
 	flags: QueueFlags,
 	/**  Its letter was opened in this app, so it may be selected for a bulk decision. */
 	letter_seen: boolean,
+	/**  A satker's request to delete this user (its letter is the request's), not a registration. */
+	deletion_request: DeletionRequest | null,
 };
 
 /**  Which reference list a file is. */

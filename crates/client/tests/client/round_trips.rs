@@ -42,6 +42,7 @@ on_both_worlds!(
     a_queued_name_the_registry_refuses_comes_back_explained,
     the_antrean_flags_reach_the_desk_and_stay_offline,
     a_bulk_approval_offline_goes_up_as_one_batch_one_conflicting,
+    a_deletion_request_goes_both_ways_offline,
 );
 
 async fn search(desk: &crate::support::Desk, text: &str) -> Vec<ListRow> {
@@ -167,7 +168,7 @@ async fn resubmission_supersedes_an_offline_decision(world: World) {
     assert_eq!(answer.membership.as_ref().unwrap().letter_number, "ST-0013/REVISI/2026");
 
     // Redo: a new decision on the newest letter.
-    let redone = desk.client.redo(&outbox[0].key).await.unwrap();
+    let redone = desk.client.redo(&outbox[0].key).await.unwrap().expect("still shown");
     assert_eq!(redone.status, Status::Active);
     desk.client.sync_once().await.unwrap();
     assert!(desk.client.outbox().await.unwrap().is_empty());
@@ -347,4 +348,93 @@ async fn a_bulk_approval_offline_goes_up_as_one_batch_one_conflicting(world: Wor
         batches.extend(approvals.iter().map(|e| e.batch_id.expect("approved in the batch")));
     }
     assert_eq!(batches.len(), 1, "one batch id ties the approvals");
+}
+
+/// A deletion request made offline at the satker reaches the KPPN's Antrean; the KPPN
+/// declines it offline while the satker asks again… the server decides: the decline lands,
+/// the satker sees why; a second request for the same user made at another desk meanwhile
+/// comes back refused (`deletion_request_exists`) beside the server's state.
+async fn a_deletion_request_goes_both_ways_offline(world: World) {
+    use myintress_core::api::{DeletionRequestState, Page};
+    use myintress_core::registration::DeletionRequestInput;
+
+    let operator = world.operator_desk().await;
+    let (person, pdf) = input(36, "019001");
+    operator.client.register(person.clone(), pdf).await.unwrap();
+    operator.client.sync_once().await.unwrap();
+    let kppn = world.kppn_desk().await;
+    let id = kppn.client.queue().await.unwrap().into_iter().find(|r| r.membership.nik == person.nik).unwrap().membership.id;
+    kppn.client.act(id, Action::Reject { reason: "Surat tugas tidak lengkap".into() }).await.unwrap();
+    kppn.client.sync_once().await.unwrap();
+    operator.client.sync_once().await.unwrap();
+
+    let ask = || DeletionRequestInput { reason: "Pegawai pindah tugas".into(), letter_number: "ND-36/SATKER/2026".into() };
+    let letter = || myintress_testkit::letter(&person.nik, &person.name, "ND-36/SATKER/2026");
+    // The rules refuse early: a KPPN does not ask, an active user is not deleted.
+    assert_eq!(kppn.client.request_deletion(id, ask(), letter()).await.unwrap_err().code(), ErrorCode::Forbidden);
+
+    world.proxy.set_mode(Mode::Refuse);
+    let local = operator.client.request_deletion(id, ask(), letter()).await.expect("queued offline");
+    assert_eq!(local.state, DeletionRequestState::Open);
+    assert_eq!(operator.client.request_deletion(id, ask(), letter()).await.unwrap_err().code(), ErrorCode::DeletionRequestExists);
+    let rows = operator.client.deletion_requests().await.unwrap();
+    assert_eq!((rows.len(), rows[0].pending), (1, 1), "shown, waiting for sync");
+    world.proxy.set_mode(Mode::Pass);
+    operator.client.sync_once().await.unwrap();
+    let rows = operator.client.deletion_requests().await.unwrap();
+    assert_eq!(rows.len(), 1, "the server's request replaced this desk's");
+    assert_ne!(rows[0].request.id, local.id);
+    assert_eq!((rows[0].pending, rows[0].request.letter_document_id.is_nil()), (0, false));
+
+    // Another desk of the same satker knows the request from its first sync: asking again
+    // is refused there at once.
+    let second = world.operator_desk().await;
+    assert_eq!(second.client.request_deletion(id, ask(), letter()).await.unwrap_err().code(), ErrorCode::DeletionRequestExists);
+    kppn.client.sync_once().await.unwrap();
+    let queued = kppn.client.queue().await.unwrap();
+    let item = queued.iter().find(|r| r.deletion_request.is_some()).expect("the request in the KPPN's Antrean");
+    assert_eq!(item.membership.id, id);
+    let request_id = item.deletion_request.as_ref().unwrap().id;
+    assert_eq!(kppn.client.document(item.deletion_request.as_ref().unwrap().letter_document_id).await.unwrap(), letter());
+
+    world.proxy.set_mode(Mode::Refuse);
+    let declined = kppn.client.decline_deletion(request_id, "Surat permohonan belum ditandatangani".into()).await.unwrap();
+    assert_eq!(declined.state, DeletionRequestState::Declined);
+    assert!(kppn.client.queue().await.unwrap().iter().all(|r| r.deletion_request.is_none()), "gone from the Antrean at once");
+    world.proxy.set_mode(Mode::Pass);
+    kppn.client.sync_once().await.unwrap();
+    assert!(kppn.client.outbox().await.unwrap().is_empty());
+
+    // The satker sees why, and may ask again; two desks do so at once, offline: the first
+    // to reach the server opens it, the other comes back refused.
+    operator.client.sync_once().await.unwrap();
+    let rows = operator.client.deletion_requests().await.unwrap();
+    assert_eq!(rows[0].request.decline_reason.as_deref(), Some("Surat permohonan belum ditandatangani"));
+    second.client.sync_once().await.unwrap();
+    let again = second.client.request_deletion(id, ask(), letter()).await.unwrap();
+    let third = world.operator_desk().await;
+    third.client.request_deletion(id, ask(), letter()).await.unwrap();
+    second.client.sync_once().await.unwrap();
+    third.client.sync_once().await.unwrap();
+    let outbox = third.client.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1, "the second open request is refused, kept beside the server's state");
+    assert_eq!(outbox[0].answer.as_ref().unwrap().code, ErrorCode::DeletionRequestExists);
+    assert!(third.client.deletion_requests().await.unwrap().iter().all(|r| r.request.id != again.id || r.pending == 0));
+
+    // The KPPN deletes the user: the request is done, on the server and on the desks.
+    kppn.client.sync_once().await.unwrap();
+    kppn.client
+        .delete(
+            id,
+            myintress_core::registration::DeletionInput { reason: "Pindah tugas".into(), decree_number: "SK-36/2026".into() },
+            letter(),
+        )
+        .await
+        .unwrap();
+    kppn.client.sync_once().await.unwrap();
+    let server = world.server.login(&world.kppn_nik, crate::support::KPPN_PASSWORD).await.unwrap();
+    let done: Page<myintress_core::api::DeletionRequest> = server.get_json("/api/v1/deletion-requests?status=done").await;
+    assert_eq!(done.items.len(), 1);
+    second.client.sync_once().await.unwrap();
+    assert!(second.client.deletion_requests().await.unwrap().iter().all(|r| r.request.state != DeletionRequestState::Open));
 }

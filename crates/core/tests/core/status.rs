@@ -166,3 +166,17 @@ fn dormant_refusal_says_to_contact_the_kppn() {
     assert_eq!(ErrorCode::AccountLocked.http_status(), 423);
     assert_eq!(ErrorCode::CredentialsInvalid.http_status(), 401);
 }
+
+/// A deletion request (SPEC §8): only a satker operator asks, and only for the statuses a
+/// KPPN may delete.
+#[test]
+fn only_a_satker_operator_asks_for_a_deletion_of_0_or_5() {
+    use myintress_core::status::may_request_deletion;
+    for from in Status::ALL {
+        let asked = may_request_deletion(Actor::SatkerOperator, from);
+        assert_eq!(asked.is_ok(), matches!(from, Status::Inactive | Status::Rejected), "{from:?}");
+        assert!(matches!(may_request_deletion(Actor::KppnVerifier, from), Err(TransitionError::WrongRole(Action::Delete))));
+    }
+    let refused = may_request_deletion(Actor::SatkerOperator, Status::Active).unwrap_err();
+    assert_eq!((refused.code(), refused.http_status()), (ErrorCode::InvalidTransition, 409));
+}

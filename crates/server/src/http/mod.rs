@@ -9,6 +9,7 @@ mod activation;
 mod admin;
 mod auth;
 mod catalog;
+mod deletions;
 mod feed;
 mod memberships;
 pub mod openapi;
@@ -240,6 +241,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(memberships::delete))
         .routes(routes!(memberships::contact))
         .routes(routes!(memberships::resend_activation))
+        .routes(routes!(deletions::request))
+        .routes(routes!(deletions::list))
+        .routes(routes!(deletions::decline))
         .routes(routes!(feed::document))
         .routes(routes!(feed::changes))
         .routes(routes!(feed::audit))

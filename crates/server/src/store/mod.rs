@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use myintress_core::api::{ChangeKind, Role};
+use myintress_core::api::{ChangeKind, DeletionRequestState, Role};
 use myintress_core::status::{Event, Route, Status};
 use myintress_core::workday::QueueFlags;
 use uuid::Uuid;
@@ -297,6 +297,28 @@ pub struct MembershipRow {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Orders a person's registrations in a satker (the visibility rule needs it).
     pub registered_seq: i64,
+}
+
+/// A satker's request that the KPPN delete a membership; `nik` and `name` are the
+/// membership's, read with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletionRequestRow {
+    pub id: Uuid,
+    pub membership_id: Uuid,
+    pub satker_code: String,
+    pub nik: String,
+    pub name: String,
+    pub reason: String,
+    pub letter_number: String,
+    pub letter_document_id: Uuid,
+    pub requested_by_nik: String,
+    pub requested_by_name: String,
+    pub created_at: DateTime<Utc>,
+    pub state: DeletionRequestState,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub decline_reason: Option<String>,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -608,6 +630,15 @@ pub trait ReadConn: Send {
     async fn pending_registrations(&mut self, scope: Option<&ScopeFilter>) -> StoreResult<Vec<MembershipRow>>;
     /// The Antrean flags last sent, by membership id.
     async fn queue_flags(&mut self) -> StoreResult<HashMap<String, QueueFlags>>;
+    async fn deletion_request(&mut self, id: Uuid) -> StoreResult<Option<DeletionRequestRow>>;
+    /// The open request for a membership, if any (at most one).
+    async fn open_deletion_request(&mut self, membership_id: Uuid) -> StoreResult<Option<DeletionRequestRow>>;
+    /// Requests in scope (all with `None`) and in `state` (any with `None`), oldest first.
+    async fn deletion_requests(
+        &mut self,
+        scope: Option<&ScopeFilter>,
+        state: Option<DeletionRequestState>,
+    ) -> StoreResult<Vec<DeletionRequestRow>>;
 }
 
 /// A write transaction: every read, the writes, the locks, and commit. Nothing is visible
@@ -697,6 +728,10 @@ pub trait WriteConn: ReadConn {
     /// Replaces the public holidays.
     async fn replace_holidays(&mut self, days: &[NaiveDate]) -> StoreResult<()>;
     async fn set_queue_flags(&mut self, membership_id: &str, flags: QueueFlags) -> StoreResult<()>;
+    /// A unique violation when the membership already has an open request.
+    async fn insert_deletion_request(&mut self, row: &DeletionRequestRow) -> StoreResult<()>;
+    /// Writes `row`'s closing (state, decision, version) if the request is still open.
+    async fn close_deletion_request(&mut self, row: &DeletionRequestRow) -> StoreResult<bool>;
     async fn forget_queue_flags(&mut self, membership_id: &str) -> StoreResult<()>;
     /// Claims the daily e-mail `kind` of `kppn` on `day` (`YYYY-MM-DD`); `false` when it was
     /// claimed before (by this round, an earlier one or another replica).

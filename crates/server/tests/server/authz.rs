@@ -102,6 +102,12 @@ impl World {
                 "kppn",
                 reqwest::multipart::Part::text("kode,nama\n019,KPPN Jakarta II\n020,KPPN Jakarta III\n").file_name("kppn.csv"),
             )),
+            Body::DeletionRequest => request.multipart(
+                reqwest::multipart::Form::new()
+                    .text("reason", "Pegawai pindah tugas")
+                    .text("letter_number", "ND-1/2026")
+                    .part("letter", reqwest::multipart::Part::bytes(letter("0", "Permohonan", "ND-1/2026")).file_name("nd.pdf")),
+            ),
             Body::Deletion => request.multipart(
                 reqwest::multipart::Form::new()
                     .text("reason", "uji")
@@ -118,6 +124,7 @@ enum Body {
     Json(serde_json::Value),
     Registration(Registration),
     Deletion,
+    DeletionRequest,
     /// The KPPN list as it is (uploading it changes nothing).
     Reference,
 }
@@ -211,6 +218,21 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         check("POST reactivate", who, w.send(who, Method::POST, &act(d.id, "reactivate"), Body::None).await, expect(200, 404, 403, 404));
         let i = w.inactive().await;
         check("POST delete", who, w.send(who, Method::POST, &act(i.id, "delete"), Body::Deletion).await, expect(200, 404, 403, 404));
+        let i = w.inactive().await;
+        let asked = w.send(who, Method::POST, &act(i.id, "deletion-request"), Body::DeletionRequest).await;
+        check("POST deletion-request", who, asked, expect(403, 404, 201, 404));
+        check(
+            "GET /deletion-requests",
+            who,
+            w.send(who, Method::GET, "/api/v1/deletion-requests?status=open", Body::None).await,
+            ok_if_signed_in,
+        );
+        let i = w.inactive().await;
+        let open = w.satker_own.ask_deletion(i.id, "Pegawai pindah tugas", "ND-2/2026", letter("0", "Permohonan", "ND-2/2026")).await;
+        assert_eq!(open.status(), StatusCode::CREATED);
+        let open: myintress_core::api::DeletionRequest = open.json().await.unwrap();
+        let decline = format!("/api/v1/deletion-requests/{}/decline", open.id);
+        check("POST decline", who, w.send(who, Method::POST, &decline, reason()).await, expect(200, 404, 403, 403));
         let c = w.active().await;
         let body = Body::Json(serde_json::json!({"phone": "081298765432"}));
         check("POST contact", who, w.send(who, Method::POST, &act(c.id, "contact"), body).await, expect(200, 404, 403, 404));

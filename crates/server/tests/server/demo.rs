@@ -50,15 +50,28 @@ async fn the_demo_prints_credentials_that_sign_in() {
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let mut roles = Vec::new();
+    let mut tokens = Vec::new();
     for (who, nik, password) in &people {
         let challenge: serde_json::Value = http.get(format!("{base}/api/v1/auth/captcha")).send().await.unwrap().json().await.unwrap();
         let body =
             serde_json::json!({"nik": nik, "password": password, "captcha_id": challenge["captcha_id"], "captcha_answer": "apa saja"});
         let response = http.post(format!("{base}/api/v1/auth/login")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), reqwest::StatusCode::OK, "{who} signs in");
-        roles.push(response.json::<myintress_core::api::TokenPair>().await.unwrap().role);
+        let pair = response.json::<myintress_core::api::TokenPair>().await.unwrap();
+        roles.push(pair.role);
+        tokens.push(pair.access_token);
     }
     assert_eq!(roles, [Role::Kppn, Role::Satker, Role::Admin]);
+    // The verifier's Antrean shows what the demo promises: overdue and escalated requests,
+    // and a satker's deletion request.
+    let queue: myintress_core::api::Page<myintress_core::api::QueueItem> =
+        http.get(format!("{base}/api/v1/queue")).bearer_auth(&tokens[0]).send().await.unwrap().json().await.unwrap();
+    assert!(queue.items.iter().any(|i| i.flags.escalated), "an escalated request");
+    assert!(queue.items.iter().any(|i| i.flags.overdue && !i.flags.escalated), "an overdue request");
+    assert!(
+        queue.items.iter().any(|i| i.kind == myintress_core::api::QueueItemKind::DeletionRequest && i.deletion_request.is_some()),
+        "a deletion request"
+    );
 }
 
 struct KillOnDrop<'a>(&'a mut std::process::Child);

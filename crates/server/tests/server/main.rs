@@ -12,6 +12,7 @@ mod admin;
 mod authz;
 mod bad_input;
 mod browser;
+mod deletions;
 mod demo;
 mod dukcapil_http;
 mod hardening;

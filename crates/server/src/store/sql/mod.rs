@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::*;
 
 mod accounts;
+mod deletions;
 mod documents;
 mod feed;
 mod mail;
@@ -310,6 +311,11 @@ macro_rules! sql_backend {
                 crate::store::sql::queue::queue_sql!($db);
             }
 
+            mod deletions {
+                use super::*;
+                crate::store::sql::deletions::deletions_sql!($db);
+            }
+
             #[async_trait]
             impl ReadConn for SqlConn {
                 async fn ping(&mut self) -> StoreResult<()> {
@@ -419,6 +425,22 @@ macro_rules! sql_backend {
 
                 async fn queue_flags(&mut self) -> StoreResult<HashMap<String, QueueFlags>> {
                     queue::queue_flags(self.c()).await
+                }
+
+                async fn deletion_request(&mut self, id: Uuid) -> StoreResult<Option<DeletionRequestRow>> {
+                    deletions::deletion_request(self.c(), id).await
+                }
+
+                async fn open_deletion_request(&mut self, membership_id: Uuid) -> StoreResult<Option<DeletionRequestRow>> {
+                    deletions::open_deletion_request(self.c(), membership_id).await
+                }
+
+                async fn deletion_requests(
+                    &mut self,
+                    scope: Option<&ScopeFilter>,
+                    state: Option<DeletionRequestState>,
+                ) -> StoreResult<Vec<DeletionRequestRow>> {
+                    deletions::deletion_requests(self.c(), scope, state).await
                 }
 
                 async fn idle_verifiers(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<String>> {
@@ -598,6 +620,14 @@ macro_rules! sql_backend {
 
                 async fn set_queue_flags(&mut self, membership_id: &str, flags: QueueFlags) -> StoreResult<()> {
                     queue::set_queue_flags(self.c(), membership_id, flags).await
+                }
+
+                async fn insert_deletion_request(&mut self, row: &DeletionRequestRow) -> StoreResult<()> {
+                    deletions::insert_deletion_request(self.c(), row).await
+                }
+
+                async fn close_deletion_request(&mut self, row: &DeletionRequestRow) -> StoreResult<bool> {
+                    deletions::close_deletion_request(self.c(), row).await
                 }
 
                 async fn forget_queue_flags(&mut self, membership_id: &str) -> StoreResult<()> {
