@@ -144,5 +144,6 @@ fn a_change_of_a_kind_this_build_does_not_know_is_read_as_unknown() {
             .expect("a newer server's page still reads");
     assert_eq!(page.changes[0].kind, ChangeKind::Unknown);
     assert_eq!(serde_json::from_str::<ChangeKind>(r#""queue_flags""#).unwrap(), ChangeKind::QueueFlags);
+    assert_eq!(serde_json::from_str::<ChangeKind>(r#""deletion_request""#).unwrap(), ChangeKind::DeletionRequest);
     assert_eq!(ChangeKind::parse("unknown"), None, "never stored or sent");
 }
