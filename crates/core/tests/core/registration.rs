@@ -140,7 +140,7 @@ fn every_error_code_has_a_stable_name_status_and_indonesian_text() {
 fn a_change_of_a_kind_this_build_does_not_know_is_read_as_unknown() {
     use myintress_core::api::{ChangeKind, RawChangesPage};
     let page: RawChangesPage =
-        serde_json::from_str(r#"{"changes":[{"seq":7,"kind":"deletion_request","entity":{"id":"x"}}],"last_seq":7,"has_more":false}"#)
+        serde_json::from_str(r#"{"changes":[{"seq":7,"kind":"letter_verdict","entity":{"id":"x"}}],"last_seq":7,"has_more":false}"#)
             .expect("a newer server's page still reads");
     assert_eq!(page.changes[0].kind, ChangeKind::Unknown);
     assert_eq!(serde_json::from_str::<ChangeKind>(r#""queue_flags""#).unwrap(), ChangeKind::QueueFlags);
