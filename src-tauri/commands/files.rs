@@ -14,6 +14,7 @@ use tauri_plugin_dialog::DialogExt;
 
 use myintress_client::CheckedPdf;
 use myintress_core::ErrorCode;
+use myintress_core::api::LetterCheck;
 
 use super::{CommandError, CommandResult};
 use crate::state::{AppState, StagedPdf};
@@ -28,6 +29,9 @@ pub struct StagedFile {
     /// Set when the check refused the file: nothing is staged then.
     pub error: Option<String>,
     pub error_code: Option<ErrorCode>,
+    /// Signatures and QR codes found on the letter, judged with the trust list this
+    /// desktop last got from the server (the same verdict the server will store).
+    pub letter_check: Option<LetterCheck>,
 }
 
 /// Reads and checks a file; stages it when the check passes.
@@ -48,7 +52,7 @@ pub async fn stage(state: &AppState, path: &Path) -> StagedFile {
 impl StagedFile {
     /// A file the check refused: nothing staged, the reason to show.
     fn refused(name: String, code: ErrorCode, message: String) -> StagedFile {
-        StagedFile { token: String::new(), name, size: 0, pages: 0, error: Some(message), error_code: Some(code) }
+        StagedFile { token: String::new(), name, size: 0, pages: 0, error: Some(message), error_code: Some(code), letter_check: None }
     }
 }
 
@@ -61,8 +65,13 @@ pub async fn stage_bytes(state: &AppState, name: String, bytes: Vec<u8>) -> Stag
         Ok(Ok(pdf)) => {
             let token = uuid::Uuid::new_v4().to_string();
             let pages = pdf.report().pages;
+            let trust = match state.client().await {
+                Ok(client) => client.trust_list().await.unwrap_or_default(),
+                Err(_) => Default::default(),
+            };
+            let letter_check = Some(LetterCheck::of(pdf.report(), &trust));
             state.staged.lock().await.insert(token.clone(), StagedPdf { pdf });
-            StagedFile { token, name, size, pages, error: None, error_code: None }
+            StagedFile { token, name, size, pages, error: None, error_code: None, letter_check }
         }
         Ok(Err(e)) => refused(e.code(), e.detail()),
         Err(e) if e.downcast_ref::<myintress_pdfcheck::Busy>().is_some() => refused(

@@ -15,5 +15,6 @@ mod flows;
 mod harness;
 mod offline;
 mod shell;
+mod signed;
 mod story;
 mod world;

@@ -19,9 +19,14 @@ pub struct World {
 
 impl World {
     pub fn new(name: &str) -> World {
+        World::with(name, |_| {})
+    }
+
+    /// A world whose server is started with `adjust`ed settings (a trust list…).
+    pub fn with(name: &str, adjust: impl FnOnce(&mut myintress_server::settings::Settings)) -> World {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let (server, proxy) = rt.block_on(async {
-            let server = TestServer::start(&Backend::Sqlite).await;
+            let server = TestServer::start_with(&Backend::Sqlite, adjust).await;
             let upstream = server.base.trim_start_matches("http://").parse().unwrap();
             let proxy = FaultProxy::start(upstream).await;
             (server, proxy)

@@ -38,6 +38,7 @@ fn run() -> Result<()> {
         "bindings" => bindings(),
         "fuzz" => fuzz(rest),
         "bench" => bench(rest),
+        "demo-letters" => demo_letters(),
         _ => {
             println!(
                 "cargo xtask demo       install what is missing, build, open the app\n\
@@ -45,7 +46,8 @@ fn run() -> Result<()> {
                  cargo xtask setup      only install (add --test for test tools)\n\
                  cargo xtask bindings   regenerate ui/src/lib/bindings.ts\n\
                  cargo xtask bench [--size tiny|full] [N…]   run the benchmarks, update BENCHMARKS.md\n\
-                 cargo xtask fuzz [--seconds N] [pdf_check|value_parsers]"
+                 cargo xtask fuzz [--seconds N] [pdf_check|value_parsers|signature]\n\
+                 cargo xtask demo-letters   re-sign the demo's signed letters (crates/server/demo/)"
             );
             if task == "help" { Ok(()) } else { bail!("unknown task {task}") }
         }
@@ -72,6 +74,21 @@ pub fn run_in(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+/// Re-signs the demo's electronically signed letters with the test tools (openssl,
+/// pyHanko): a new demo CA, the intact letter and the one changed after signing.
+fn demo_letters() -> Result<()> {
+    setup::all(true)?;
+    let root = root();
+    let python = setup::venv_bin("python")?;
+    let out = root.join("crates/server/demo");
+    run_in(
+        &root,
+        "cargo",
+        &["run", "-p", "myintress-testkit", "--bin", "demo-letters", "--", out.to_str().context("path")?],
+        &[("MYINTRESS_TEST_PYHANKO", python.to_str().context("path")?)],
+    )
 }
 
 fn demo() -> Result<()> {
@@ -197,6 +214,7 @@ fn test(extra: &[String]) -> Result<()> {
     let (program, args) = if cfg!(target_os = "linux") { ("dbus-run-session", args) } else { ("cargo", args[1..].to_vec()) };
     let schemathesis = setup::venv_bin("schemathesis")?;
     let smtpd = setup::venv_bin("aiosmtpd")?;
+    let pyhanko = setup::venv_bin("python")?;
     let keyring = setup::tools_dir()?.join("keyring");
     let ca = tls::make(&setup::tools_dir()?)?;
     let mut env: Vec<(&str, &str)> = vec![
@@ -208,6 +226,7 @@ fn test(extra: &[String]) -> Result<()> {
         ("MYINTRESS_TEST_POSTGRES_URL", &cluster.url),
         ("MYINTRESS_SCHEMATHESIS", schemathesis.to_str().context("path")?),
         ("MYINTRESS_TEST_SMTPD", smtpd.to_str().context("path")?),
+        ("MYINTRESS_TEST_PYHANKO", pyhanko.to_str().context("path")?),
         ("MYINTRESS_TEST_TOOLS_REQUIRED", "1"),
         ("KEYRING", keyring.to_str().context("path")?),
     ];
@@ -280,7 +299,18 @@ fn bench(args: &[String]) -> Result<()> {
     let argv: Vec<&str> = command.iter().map(String::as_str).collect();
     let (program, argv) = if cfg!(target_os = "linux") { ("dbus-run-session", argv) } else { (argv[0], argv[1..].to_vec()) };
     println!("== Benchmarks");
-    run_in(&root, program, &argv, &[("PATH", &path), ("KEYRING", setup::tools_dir()?.join("bench-keyring").to_str().context("path")?)])?;
+    // Benchmark 6b signs its letter with pyHanko, as the tests do.
+    let python = setup::venv_bin("python")?;
+    run_in(
+        &root,
+        program,
+        &argv,
+        &[
+            ("PATH", &path),
+            ("KEYRING", setup::tools_dir()?.join("bench-keyring").to_str().context("path")?),
+            ("MYINTRESS_TEST_PYHANKO", python.to_str().context("path")?),
+        ],
+    )?;
     drop(cluster);
     let full_run = !args.iter().any(|a| a == "tiny") && !args.iter().any(|a| a.parse::<u8>().is_ok());
     if full_run {
@@ -333,6 +363,16 @@ fn fuzz(args: &[String]) -> Result<()> {
     let corpus = core.join("fuzz/corpus").join(&target);
     std::fs::create_dir_all(&corpus)?;
     // Seed the PDF target with the crafted corpus: libFuzzer mutates from real structure.
+    // The signature target starts from the signed letters the core tests made.
+    if target == "signature" {
+        let made = root().join("target/tmp/signed-letters/berkas");
+        for entry in std::fs::read_dir(&made).with_context(|| format!("{}: run `cargo xtask test` first", made.display()))? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "pdf") {
+                std::fs::copy(&path, corpus.join(path.file_name().unwrap()))?;
+            }
+        }
+    }
     if target == "pdf_check" {
         for dir in ["tests/pdf/bad", "tests/pdf/accepted"] {
             for entry in std::fs::read_dir(core.join(dir))? {

@@ -47,8 +47,10 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium-driver",
     // The HTTP load generator of benchmark 4 (also run at a tiny size by the tests).
     "wrk",
-    // The private CA of the TLS tests.
+    // The private CA of the TLS tests, and the test CA of the signed letters.
     "openssl",
+    // QR codes on the signed-letter corpus.
+    "qrencode",
     "ca-certificates",
 ];
 
@@ -69,6 +71,7 @@ pub fn all(for_tests: bool) -> Result<()> {
         python_tool(SCHEMATHESIS)?;
         python_tool(MOTO)?;
         python_tool(AIOSMTPD)?;
+        python_tool(PYHANKO)?;
     }
     Ok(())
 }
@@ -91,6 +94,9 @@ pub const MOTO: &str = "moto[server]==5.2.5";
 
 /// The real SMTP server the mail tests deliver to (stopped and started by the tests), pinned.
 pub const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
+/// What signs the test corpus of signed letters (PAdES, RSA and ECDSA), pinned.
+pub const PYHANKO: &str = "pyHanko==0.38.0";
 
 /// `pip install` of a pinned tool into `<tools>/venv` unless that version is there.
 pub fn python_tool(requirement: &str) -> Result<()> {

@@ -190,6 +190,7 @@ pub async fn seed_memberships(state: &AppState, satkers: &[String], n: usize, fi
                 activated_at: matches!(st, Status::Active | Status::Inactive | Status::Dormant).then_some(created),
                 deleted_at: None,
                 registered_seq: i as i64 + 1,
+                letter_check: None,
             };
             tx.insert_membership(&row).await?;
             changes.push(NewChange {

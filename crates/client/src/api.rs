@@ -219,6 +219,11 @@ impl ApiClient {
         Self::read(self.http.post(self.url("/api/v1/admin/reference")).bearer_auth(token).multipart(form).send().await).await
     }
 
+    /// The certificates signed letters are checked against.
+    pub async fn trust(&self, token: &str) -> Result<myintress_core::api::TrustAnswer, ApiError> {
+        Self::read(self.get("/api/v1/trust", Some(token)).await).await
+    }
+
     pub async fn me(&self, token: &str) -> Result<Me, ApiError> {
         Self::read(self.get("/api/v1/me", Some(token)).await).await
     }

@@ -28,6 +28,7 @@ mod session;
 mod store;
 pub mod sync;
 pub mod testing;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -135,8 +136,16 @@ impl Client {
         Ok(client)
     }
 
-    /// Closes the local store (its log checkpointed), as the app does on exit.
+    /// Closes the local store, as the app does on exit. The write-ahead log is copied into
+    /// the store and emptied first, while this call waits: the connections' own last
+    /// checkpoint happens on their threads after `close` returns, and a store copied,
+    /// backed up or set aside right after exit must be whole in its one file.
     pub async fn close(&self) {
+        if let Ok(mut conn) = self.pool.acquire().await
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *conn).await
+        {
+            tracing::warn!(error = %e, "checkpoint before closing the store");
+        }
         self.pool.close().await;
     }
 

@@ -570,6 +570,10 @@ impl Client {
             if let Err(e) = self.prefetch().await {
                 tracing::warn!(error = %e, "prefetching letters stopped; the next round tries again");
             }
+            // So is the trust list for signed letters (kept for an hour).
+            if let Err(e) = self.refresh_trust().await {
+                tracing::warn!(error = %e, "the trust list could not be fetched; the next round tries again");
+            }
             // Actions taken while pulling go out in the same round.
             self.push().await?;
             Ok::<(), ClientError>(())

@@ -43,6 +43,37 @@ pub struct Membership {
     /// registration of the person in the satker is approved). Sent beside the membership's
     /// own fields so clients need not recompute the rule.
     pub listed: bool,
+    /// The letter's electronic signatures and QR links as checked when it came (absent for
+    /// a letter stored before the check existed).
+    #[serde(default)]
+    pub letter_check: Option<LetterCheck>,
+}
+
+/// What the check found on a letter beyond its validity (SPEC §8 "Signed letters"): each
+/// electronic signature's verdict, and the links of its QR codes. Shown beside the letter;
+/// it never refuses a letter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LetterCheck {
+    pub signatures: Vec<crate::signature::SignatureCheck>,
+    pub qr_links: Vec<crate::qr::QrLink>,
+}
+
+impl LetterCheck {
+    /// The verdicts of a checked letter with the trust list in force.
+    pub fn of(report: &crate::pdf::PdfReport, trust: &crate::signature::TrustList) -> LetterCheck {
+        LetterCheck { signatures: crate::signature::evaluate_all(&report.signatures, trust), qr_links: report.qr_links.clone() }
+    }
+}
+
+/// `GET /api/v1/trust`: the certificates signed letters are checked against (PEM), so a
+/// desktop's own verdicts agree with the server's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TrustAnswer {
+    pub certificates: Vec<String>,
 }
 
 /// One step in the life of a membership, for the detail screen.

@@ -14,6 +14,7 @@
 //! - [`scope`]: which satkers an account sees and acts for.
 //! - [`registration`]: the whole registration form, validated at once.
 //! - [`pdf`]: checks on an uploaded letter (size, type, encryption, pages, active content).
+//! - [`signature`], [`qr`]: a letter's electronic signatures and their verdicts, its QR links.
 //! - [`vocabulary`]: the labels of statuses, actions and history steps, collected for the UI.
 //! - [`workday`]: working days (holidays given) and the Antrean's overdue / escalated flags.
 
@@ -24,9 +25,11 @@ pub mod error;
 pub mod name_match;
 pub mod nik;
 pub mod pdf;
+pub mod qr;
 pub mod registration;
 pub mod reregistration;
 pub mod scope;
+pub mod signature;
 pub mod status;
 pub mod text;
 pub mod vocabulary;

@@ -108,6 +108,13 @@ pub struct PdfReport {
     pub active_content: Vec<ActiveContent>,
     /// The text layer, page after page. Empty for scans without OCR.
     pub text: String,
+    /// The electronic signatures found, in file order (their verdicts come from
+    /// [`crate::signature::evaluate`] with a trust list).
+    #[serde(default)]
+    pub signatures: Vec<crate::signature::SignatureFacts>,
+    /// The links of the QR codes on the pages' images.
+    #[serde(default)]
+    pub qr_links: Vec<crate::qr::QrLink>,
 }
 
 /// Why a document is refused.
@@ -190,16 +197,14 @@ pub fn check(bytes: &[u8]) -> Result<PdfReport, PdfError> {
     }
     let primary = guarded(|| read_with_pdf_rs(bytes));
 
-    let (chosen, text) = match (primary, secondary) {
-        // Both read it: trust the primary for structure, take the text from lopdf.
-        (Ok(p), Ok(s)) => {
-            let text = s.text;
-            (p, text)
-        }
-        (Ok(p), Err(_)) => (p, String::new()),
+    let (chosen, text, signatures, qr_links) = match (primary, secondary) {
+        // Both read it: trust the primary for structure, take the text, the signatures and
+        // the QR codes from lopdf.
+        (Ok(p), Ok(s)) => (p, s.text, s.signatures, s.qr_links),
+        (Ok(p), Err(_)) => (p, String::new(), Vec::new(), Vec::new()),
         (Err(_), Ok(s)) => {
-            let text = s.text.clone();
-            (s, text)
+            let (text, signatures, qr_links) = (s.text.clone(), s.signatures.clone(), s.qr_links.clone());
+            (s, text, signatures, qr_links)
         }
         (Err(p), Err(s)) => {
             // Refuse as encrypted only when a parser says so; otherwise unreadable.
@@ -224,6 +229,8 @@ pub fn check(bytes: &[u8]) -> Result<PdfReport, PdfError> {
         parser: chosen.parser,
         active_content: chosen.active_content.into_iter().collect(),
         text: text.chars().take(MAX_TEXT_CHARS).collect(),
+        signatures,
+        qr_links,
     })
 }
 
@@ -304,6 +311,8 @@ struct Reading {
     encrypted: bool,
     active_content: BTreeSet<ActiveContent>,
     text: String,
+    signatures: Vec<crate::signature::SignatureFacts>,
+    qr_links: Vec<crate::qr::QrLink>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -356,7 +365,15 @@ fn read_with_pdf_rs(bytes: &[u8]) -> Result<Reading, ReadError> {
             Err(_) => {}
         }
     }
-    Ok(Reading { parser: Parser::PdfRs, pages, encrypted, active_content: tree.scan(), text: String::new() })
+    Ok(Reading {
+        parser: Parser::PdfRs,
+        pages,
+        encrypted,
+        active_content: tree.scan(),
+        text: String::new(),
+        signatures: Vec::new(),
+        qr_links: Vec::new(),
+    })
 }
 
 fn is_password_error(e: &pdf::error::PdfError) -> bool {
@@ -397,6 +414,9 @@ fn read_with_lopdf(bytes: &[u8]) -> Result<Reading, ReadError> {
         encrypted: doc.was_encrypted(),
         active_content: tree.scan(),
         text,
+        // A fault in reading a signature or an image costs that finding, not the letter.
+        signatures: catch_unwind(AssertUnwindSafe(|| crate::signature::facts(bytes, &doc))).unwrap_or_default(),
+        qr_links: catch_unwind(AssertUnwindSafe(|| crate::qr::links(&doc))).unwrap_or_default(),
     })
 }
 

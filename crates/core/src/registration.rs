@@ -166,6 +166,7 @@ impl RegistrationEffect {
             decided_at: None,
             decided_by: None,
             listed: true,
+            letter_check: None,
         };
         self.apply(&mut m, at, by);
         m

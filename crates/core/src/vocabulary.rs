@@ -44,6 +44,8 @@ pub struct Vocabulary {
     pub rejected_with_reason: &'static str,
     /// The Antrean's age and flags.
     pub queue: QueueWords,
+    /// Around a letter's signatures and QR links.
+    pub letter_check: crate::signature::LetterCheckWords,
 }
 
 /// The words of the Antrean's deadlines.
@@ -73,5 +75,6 @@ pub fn vocabulary() -> Vocabulary {
         name_check: crate::name_match::NAME_CHECK_WORDS,
         rejected_with_reason: "ditolak dengan alasan",
         queue: QueueWords { working_days: "hari kerja", overdue: "Terlambat", escalated: "Eskalasi" },
+        letter_check: crate::signature::LETTER_CHECK_WORDS,
     }
 }

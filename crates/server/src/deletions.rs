@@ -110,14 +110,7 @@ pub async fn request(
     tx.insert_deletion_request(&request)
         .await
         .map_err(|e| if e.is_unique_violation() { ApiError::code(ErrorCode::DeletionRequestExists) } else { e.into() })?;
-    let mut changeset = Changeset {
-        caller_nik: Some(caller.account.nik.clone()),
-        caller_name: caller.account.name.clone(),
-        satker: &satker,
-        ctx,
-        now,
-        changes: Vec::new(),
-    };
+    let mut changeset = Changeset::by(&caller, &satker, ctx, now);
     let detail = serde_json::json!({ "deletion_request_id": request.id, "letter_number": request.letter_number });
     changeset.record(tx.as_mut(), &row, Event::DeletionRequested, Some(row.status), Some(&request.reason), Some(letter_id), detail).await?;
     changeset.changes.push(change(&request));
@@ -158,14 +151,7 @@ pub async fn decline(
     if !tx.close_deletion_request(&closed).await? {
         return Err(ApiError::code(ErrorCode::InvalidTransition));
     }
-    let mut changeset = Changeset {
-        caller_nik: Some(caller.account.nik.clone()),
-        caller_name: caller.account.name.clone(),
-        satker: &satker,
-        ctx,
-        now,
-        changes: Vec::new(),
-    };
+    let mut changeset = Changeset::by(&caller, &satker, ctx, now);
     let detail = serde_json::json!({ "deletion_request_id": request.id });
     changeset.record(tx.as_mut(), &row, Event::DeletionDeclined, Some(row.status), Some(reason.as_str()), None, detail).await?;
     changeset.changes.push(change(&closed));

@@ -221,7 +221,10 @@ async fn register(
     let mut conn = state.store.read().await?;
     let satker_row = conn.satker(satker).await?.context("satker demo")?;
     drop(conn);
-    let bytes = assignment_letter(&person.nik, person.name, number, &satker_row.name);
+    let bytes = match signed::letter_for(number) {
+        Some(signed) => signed.to_vec(),
+        None => assignment_letter(&person.nik, person.name, number, &satker_row.name),
+    };
     let report = state.pdf.check(&bytes).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
     let letter = CheckedPdf::new(bytes, report);
     let ctx = RequestCtx { request_id: "demo".into(), idempotency: None };
@@ -230,6 +233,43 @@ async fn register(
         Ok(registry::Written::Replayed(_)) => anyhow::bail!("unexpected replay"),
         Err(e) => anyhow::bail!("{}", e.problem().detail),
     }
+}
+
+/// The demo's electronically signed letters: the assignment letters of two pending
+/// requests, signed under a demo CA, the second changed after signing. Made with real
+/// tools (openssl, pyHanko) by `cargo xtask demo-letters`, which rewrites these files.
+pub mod signed {
+    /// The demo CA's certificate, the demo server's trust list.
+    pub const CA_PEM: &str = include_str!("../demo/tte-demo.pem");
+    /// The satker of the signed requests (its name is in the letters).
+    pub const SATKER: &str = "019001";
+    pub const SATKER_NAME: &str = "Sekretariat Jenderal Kementerian Contoh";
+    /// (index into [`super::residents`], letter number) of the signed, intact letter…
+    pub const INTACT: (usize, &str) = (4, "ST-012/SJ/2026");
+    /// …and of the one changed after signing.
+    pub const TAMPERED: (usize, &str) = (5, "ST-013/SJ/2026");
+    pub const INTACT_PDF: &[u8] = include_bytes!("../demo/surat-tugas-ttd.pdf");
+    pub const TAMPERED_PDF: &[u8] = include_bytes!("../demo/surat-tugas-ttd-diubah.pdf");
+
+    /// The letter a demo request carries, if it is one of the signed ones.
+    pub fn letter_for(number: &str) -> Option<&'static [u8]> {
+        if number == INTACT.1 {
+            Some(INTACT_PDF)
+        } else if number == TAMPERED.1 {
+            Some(TAMPERED_PDF)
+        } else {
+            None
+        }
+    }
+}
+
+/// Writes the demo's trust list (the demo CA) under `dir` and returns the folder, the demo
+/// server's `--trust-dir`.
+pub fn write_trust(dir: &Path) -> Result<PathBuf> {
+    let trust = dir.join("tte");
+    std::fs::create_dir_all(&trust)?;
+    std::fs::write(trust.join("tte-demo.pem"), signed::CA_PEM)?;
+    Ok(trust)
 }
 
 /// Refuses a database that holds verifiers other than the demo's: demo data goes only
@@ -280,7 +320,8 @@ pub async fn load(state: &AppState) -> Result<bool> {
 
     let people = residents();
     // Pending requests by the satker itself (route B), waiting for the KPPN: two of them
-    // for long enough that the Antrean shows one overdue and one escalated.
+    // for long enough that the Antrean shows one overdue and one escalated, two with an
+    // electronically signed letter, one of which was changed after signing.
     let now = Utc::now();
     for (i, p) in people.iter().skip(2).take(4).enumerate() {
         let m = register(state, &operator, p, "019001", &format!("ST-{:03}/SJ/2026", i + 10)).await?;

@@ -145,6 +145,9 @@ async fn run(cli: Cli) -> Result<()> {
             let (reference, residents) = myintress_server::demo::write_files(&settings.data_dir)?;
             settings.reference_dir.get_or_insert(reference);
             settings.residents.get_or_insert(residents);
+            if settings.trust_dir.is_none() {
+                settings.trust_dir = Some(myintress_server::demo::write_trust(&settings.data_dir)?);
+            }
             settings.captcha = CaptchaMode::Disabled;
             if settings.mail_dir.is_none() && settings.smtp_url.is_none() {
                 settings.mail_dir = Some(settings.data_dir.join("mail"));

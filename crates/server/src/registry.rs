@@ -12,7 +12,7 @@
 //! stored only after every check and authorization passed, inside that transaction.
 
 use chrono::{DateTime, Utc};
-use myintress_core::api::{ChangeKind, ContactCorrection, Membership, Role, Satker};
+use myintress_core::api::{ChangeKind, ContactCorrection, LetterCheck, Membership, Role, Satker};
 use myintress_core::contact::{Email, PhoneNumber};
 use myintress_core::error::{Coded, ErrorCode};
 use myintress_core::pdf::PdfReport;
@@ -140,6 +140,7 @@ pub fn to_api(row: &MembershipRow) -> Membership {
         decided_at: row.decided_at,
         decided_by: row.decided_by.clone(),
         listed: row.listed,
+        letter_check: row.letter_check.as_deref().and_then(|j| serde_json::from_str(j).ok()),
     }
 }
 
@@ -178,7 +179,19 @@ pub(crate) struct Changeset<'a> {
     pub changes: Vec<NewChange>,
 }
 
-impl Changeset<'_> {
+impl<'a> Changeset<'a> {
+    /// An empty changeset of a person's request.
+    pub(crate) fn by(caller: &Caller, satker: &'a SatkerRow, ctx: &'a RequestCtx, now: DateTime<Utc>) -> Changeset<'a> {
+        Changeset {
+            caller_nik: Some(caller.account.nik.clone()),
+            caller_name: caller.account.name.clone(),
+            satker,
+            ctx,
+            now,
+            changes: Vec::new(),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record(
         &mut self,
@@ -378,15 +391,11 @@ pub async fn register(
 
     let effect = form.effect(route);
     let by = caller.account.name.clone();
-    let mut changeset = Changeset {
-        caller_nik: Some(caller.account.nik.clone()),
-        caller_name: caller.account.name.clone(),
-        satker: &satker,
-        ctx,
-        now,
-        changes: Vec::new(),
-    };
+    let mut changeset = Changeset::by(&caller, &satker, ctx, now);
     let detail = serde_json::json!({ "route": route.as_str(), "document_id": document_id, "pages": letter.report.pages });
+    // The letter's signatures judged against the trust list in force now, kept with it.
+    let letter_check = LetterCheck::of(&letter.report, &state.trust.list);
+    let letter_check = serde_json::to_string(&letter_check).map_err(anyhow::Error::from)?;
 
     let (row, created) = match decision {
         Registration::New => {
@@ -414,15 +423,16 @@ pub async fn register(
                 activated_at: None,
                 deleted_at: None,
                 registered_seq: registered_seq.expect("allocated for a new row"),
+                letter_check: None,
             };
-            let row = registered_row(&blank, &effect, document_id, now, &by);
+            let row = registered_row(&blank, &effect, (document_id, &letter_check), now, &by);
             tx.insert_membership(&row).await?;
             changeset.record(tx.as_mut(), &row, Event::Register, None, None, Some(document_id), detail).await?;
             (row, true)
         }
         Registration::ReplacePending(id) => {
             let old = existing.iter().find(|r| r.id == id).expect("decided from these rows").clone();
-            let mut row = registered_row(&old, &effect, document_id, now, &by);
+            let mut row = registered_row(&old, &effect, (document_id, &letter_check), now, &by);
             row.version += 1;
             update_guarded(tx.as_mut(), &row, old.version).await?;
             changeset.record(tx.as_mut(), &row, Event::Replace, Some(old.status), None, Some(document_id), detail).await?;
@@ -487,7 +497,13 @@ pub async fn queue_activation(
 /// `base` as a registration leaves it: the membership's fields as core's
 /// [`RegistrationEffect`] writes them (the same function builds the desktop's offline view),
 /// the stored letter, and the server's own record of an activation.
-fn registered_row(base: &MembershipRow, effect: &RegistrationEffect, letter: Uuid, now: DateTime<Utc>, by: &str) -> MembershipRow {
+fn registered_row(
+    base: &MembershipRow,
+    effect: &RegistrationEffect,
+    (letter, letter_check): (Uuid, &str),
+    now: DateTime<Utc>,
+    by: &str,
+) -> MembershipRow {
     let mut view = to_api(base);
     effect.apply(&mut view, now, by);
     let Membership {
@@ -521,6 +537,7 @@ fn registered_row(base: &MembershipRow, effect: &RegistrationEffect, letter: Uui
         decided_at,
         decided_by,
         letter_document_id: letter,
+        letter_check: Some(letter_check.to_owned()),
         ever_active: base.ever_active || effect.decided,
         activated_at: if effect.decided { Some(now) } else { base.activated_at },
         ..base.clone()
@@ -674,14 +691,7 @@ pub async fn act(
         detail["batch_id"] = serde_json::json!(batch);
     }
 
-    let mut changeset = Changeset {
-        caller_nik: Some(caller.account.nik.clone()),
-        caller_name: caller.account.name.clone(),
-        satker: &satker,
-        ctx,
-        now,
-        changes: Vec::new(),
-    };
+    let mut changeset = Changeset::by(&caller, &satker, ctx, now);
     changeset.record(tx.as_mut(), &updated, Event::from(input.action), Some(from), reason.as_deref(), document, detail).await?;
     if to == Outcome::Removed
         && let Some(closed) = crate::deletions::close_on_delete(tx.as_mut(), id, &caller.account.name, now).await?
@@ -758,14 +768,7 @@ pub async fn correct_contact(
         updated.updated_at = now;
         update_guarded(tx.as_mut(), &updated, row.version).await?;
     }
-    let mut changeset = Changeset {
-        caller_nik: Some(caller.account.nik.clone()),
-        caller_name: caller.account.name.clone(),
-        satker: &satker,
-        ctx,
-        now,
-        changes: Vec::new(),
-    };
+    let mut changeset = Changeset::by(&caller, &satker, ctx, now);
     let mut mailed = false;
     if changed {
         let detail = serde_json::json!({

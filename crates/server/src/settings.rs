@@ -45,6 +45,12 @@ pub struct Settings {
     #[arg(long, env = "MYINTRESS_REFERENCE_DIR", global = true)]
     pub reference_dir: Option<PathBuf>,
 
+    /// Folder of PEM certificates (roots and intermediates) that signed letters are checked
+    /// against; desktops receive the same list (`GET /api/v1/trust`). Without it, every
+    /// signature's signer reads as unknown.
+    #[arg(long, env = "MYINTRESS_TRUST_DIR", global = true)]
+    pub trust_dir: Option<PathBuf>,
+
     /// Write each e-mail as an `.eml` file here instead of sending it.
     #[arg(long, env = "MYINTRESS_MAIL_DIR", global = true)]
     pub mail_dir: Option<PathBuf>,
@@ -258,11 +264,12 @@ impl Settings {
             ("MAX_CONNECTIONS", self.max_connections.to_string()),
             ("SHUTDOWN_GRACE", self.shutdown_grace.to_string()),
         ];
-        let optional: [(&str, Option<String>); 10] = [
+        let optional: [(&str, Option<String>); 11] = [
             ("DATABASE_URL", self.database_url.as_ref().map(|u| u.expose_secret().to_owned())),
             ("RESIDENTS", self.residents.as_ref().map(|p| p.display().to_string())),
             ("DUKCAPIL_URL", self.dukcapil_url.as_ref().map(|u| u.to_string())),
             ("REFERENCE_DIR", self.reference_dir.as_ref().map(|p| p.display().to_string())),
+            ("TRUST_DIR", self.trust_dir.as_ref().map(|p| p.display().to_string())),
             ("MAIL_DIR", self.mail_dir.as_ref().map(|p| p.display().to_string())),
             ("SMTP_URL", self.smtp_url().map(str::to_owned)),
             ("PUBLIC_URL", self.public_url.as_ref().map(|u| u.to_string())),
@@ -305,6 +312,7 @@ mod tests {
         s.residents = Some("/tmp/warga.csv".into());
         s.dukcapil_url = Some("http://127.0.0.1:9/".parse().unwrap());
         s.reference_dir = Some("/tmp/ref".into());
+        s.trust_dir = Some("/tmp/tte".into());
         s.smtp_url = Some("smtp://surat:rahasia@127.0.0.1:25".to_owned().into());
         s.public_url = Some("https://myintress.example.go.id/".parse().unwrap());
         s.pdf_checker = Some("/usr/bin/true".into());

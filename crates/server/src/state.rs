@@ -26,6 +26,36 @@ pub struct AppState {
     pub mail_wake: tokio::sync::Notify,
     /// Signs captcha challenges and derives their answers; one key for every replica.
     pub captcha: crate::captcha::CaptchaKey,
+    /// The certificates signed letters are checked against (`--trust-dir`), as PEM texts
+    /// (what desktops receive) and parsed.
+    pub trust: Trust,
+}
+
+/// The trust list of signed letters, read from `--trust-dir` at start.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    pub pem: Vec<String>,
+    pub list: myintress_core::signature::TrustList,
+}
+
+impl Trust {
+    /// Every `.pem`/`.crt`/`.cer` file of `dir` (none without a folder). A folder that cannot
+    /// be read stops the start: a wrong path must not make every signature "unknown".
+    pub fn load(dir: Option<&std::path::Path>) -> Result<Trust> {
+        let Some(dir) = dir else { return Ok(Trust::default()) };
+        let mut pem = Vec::new();
+        let mut entries: Vec<_> = std::fs::read_dir(dir).with_context(|| format!("membaca --trust-dir {}", dir.display()))?.collect();
+        entries.sort_by_key(|e| e.as_ref().map(|e| e.path()).ok());
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "pem" || e == "crt" || e == "cer") {
+                pem.push(std::fs::read_to_string(&path).with_context(|| format!("membaca {}", path.display()))?);
+            }
+        }
+        let list = myintress_core::signature::TrustList::from_pem(&pem);
+        tracing::info!(certificates = list.len(), dir = %dir.display(), "trust list for signed letters");
+        Ok(Trust { pem, list })
+    }
 }
 
 impl AppState {
@@ -70,7 +100,9 @@ impl AppState {
         } else {
             PdfChecker::new(checker, ["check-pdf"])
         };
+        let trust = Trust::load(settings.trust_dir.as_deref())?;
         Ok(Arc::new(AppState {
+            trust,
             pdf,
             settings,
             store,

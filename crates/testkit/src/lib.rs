@@ -8,6 +8,7 @@
 
 pub mod postgres;
 pub mod proxy;
+pub mod signed;
 pub mod tls;
 pub mod webdriver;
 
@@ -849,6 +850,7 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         residents: None,
         dukcapil_url: None,
         reference_dir: None,
+        trust_dir: None,
         smtp_url: None,
         mail_from: "MyIntress <no-reply@myintress.local>".into(),
         name_threshold: 80,

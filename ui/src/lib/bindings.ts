@@ -140,7 +140,7 @@ export const events = {
 };
 
 /* Constants */
-export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","decline_deletion":"Tolak permintaan penghapusan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak","request_deletion":"Minta penghapusan"},"events":{"approve":"Disetujui","contact_corrected":"Kontak diperbaiki KPPN","deactivate":"Dinonaktifkan","delete":"Dihapus","deletion_declined":"Permintaan penghapusan ditolak KPPN","deletion_requested":"Penghapusan diminta satker","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"name_check":{"compared":"Nama yang dibandingkan","found":"Kata yang ada pada data DUKCAPIL","hidden":"Rincian per kata tidak ditampilkan untuk sementara karena terlalu banyak percobaan dari akun ini.","not_found":"Kata yang tidak ada pada data DUKCAPIL","set_aside":"Dikesampingkan"},"queue":{"escalated":"Eskalasi","overdue":"Terlambat","working_days":"hari kerja"},"rejected_with_reason":"ditolak dengan alasan","statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
+export const VOCABULARY = {"actions":{"approve":"Setujui","deactivate":"Nonaktifkan","decline_deletion":"Tolak permintaan penghapusan","delete":"Hapus","reactivate":"Aktifkan kembali","register":"Tambah Pengguna","reject":"Tolak","request_deletion":"Minta penghapusan"},"events":{"approve":"Disetujui","contact_corrected":"Kontak diperbaiki KPPN","deactivate":"Dinonaktifkan","delete":"Dihapus","deletion_declined":"Permintaan penghapusan ditolak KPPN","deletion_requested":"Penghapusan diminta satker","mark_dormant":"Menjadi Dormant","reactivate":"Diaktifkan kembali","register":"Didaftarkan","reject":"Ditolak","replace":"Diajukan ulang (menggantikan permintaan sebelumnya)"},"letter_check":{"not_a_link":"bukan alamat situs","not_official":"bukan situs pemerintah (di luar go.id) — jangan percayai isinya","official":"situs pemerintah (go.id)","qr_links":"Tautan kode QR","signatures":"Tanda tangan elektronik","signed_at":"ditandatangani pada","unsigned":"Surat ini tidak memuat tanda tangan elektronik."},"name_check":{"compared":"Nama yang dibandingkan","found":"Kata yang ada pada data DUKCAPIL","hidden":"Rincian per kata tidak ditampilkan untuk sementara karena terlalu banyak percobaan dari akun ini.","not_found":"Kata yang tidak ada pada data DUKCAPIL","set_aside":"Dikesampingkan"},"queue":{"escalated":"Eskalasi","overdue":"Terlambat","working_days":"hari kerja"},"rejected_with_reason":"ditolak dengan alasan","statuses":[{"code":1,"display":"1 Terdaftar, belum disetujui","label":"Terdaftar, belum disetujui"},{"code":2,"display":"2 Aktif","label":"Aktif"},{"code":3,"display":"3 Dormant","label":"Dormant"},{"code":0,"display":"0 Tidak Aktif","label":"Tidak Aktif"},{"code":5,"display":"5 Pendaftaran Ditolak","label":"Pendaftaran Ditolak"}]} as const;
 
 /* Types */
 /**  The signed-in account, kept in the local store so the app opens offline. */
@@ -461,6 +461,16 @@ export type Kppn = {
 	name: string,
 };
 
+/**
+ *  What the check found on a letter beyond its validity (SPEC §8 "Signed letters"): each
+ *  electronic signature's verdict, and the links of its QR codes. Shown beside the letter;
+ *  it never refuses a letter.
+ */
+export type LetterCheck = {
+	signatures: SignatureCheck[],
+	qr_links: QrLink[],
+};
+
 /**  What *Daftar Pengguna* asks for. */
 export type ListFilter = {
 	satker_code: string | null,
@@ -517,6 +527,11 @@ export type Membership = {
 	 *  own fields so clients need not recompute the rule.
 	 */
 	listed: boolean,
+	/**
+	 *  The letter's electronic signatures and QR links as checked when it came (absent for
+	 *  a letter stored before the check existed).
+	 */
+	letter_check?: LetterCheck | null,
 };
 
 /**
@@ -635,6 +650,15 @@ export type Problem = {
 	request_id?: string | null,
 };
 
+/**  A link found in a QR code on the letter. */
+export type QrLink = {
+	url: string,
+	/**  The host, lower case; empty when the code holds no web address. */
+	host: string,
+	/**  The host is `go.id` or under it: an Indonesian government site. */
+	official: boolean,
+};
+
 /**  A pending request's age and flags, as the Antrean shows them. */
 export type QueueFlags = {
 	working_days_pending: number,
@@ -748,6 +772,19 @@ export type SettingsView = {
 	server_url: string | null,
 };
 
+/**  One signature as a person reads it (`letter_check.signatures[]` of the API). */
+export type SignatureCheck = {
+	verdict: Verdict,
+	signer_name: string | null,
+	signer_organization: string | null,
+	signed_at: string | null,
+	issuer: string | null,
+	covers_whole_file: boolean,
+	modified_after_signing: boolean,
+	/**  The sentence shown beside the letter. */
+	reason: string,
+};
+
 /**  A checked PDF waiting for its form. */
 export type StagedFile = {
 	token: string,
@@ -757,6 +794,11 @@ export type StagedFile = {
 	/**  Set when the check refused the file: nothing is staged then. */
 	error: string | null,
 	error_code: ErrorCode | null,
+	/**
+	 *  Signatures and QR codes found on the letter, judged with the trust list this
+	 *  desktop last got from the server (the same verdict the server will store).
+	 */
+	letter_check: LetterCheck | null,
 };
 
 export type StatusCount = {
@@ -782,6 +824,15 @@ export type SyncStatus = {
 
 /**  The sync state changed (connection, progress, counts). */
 export type SyncStatusChanged = SyncStatus;
+
+/**  A signature's verdict. */
+export type Verdict = 
+/**  Intact, whole, unchanged, and the signer's chain ends at a trusted certificate. */
+"valid" | 
+/**  Intact, but the signer's certificate does not lead to a trusted one. */
+"indeterminate" | 
+/**  The signed bytes, the signature or the coverage do not hold. */
+"invalid";
 
 /**  A KPPN verifier's account as an administrator sees it (`/api/v1/admin/verifiers`). */
 export type Verifier = {

@@ -9,5 +9,11 @@ mod pdf_producers;
 mod properties;
 mod registration;
 mod reregistration;
+mod signed_letters;
+// The test kit's signed-letter corpus (std only, so included by path rather than depended
+// on); only some of its helpers are used here, the others serve the server and app tests.
+#[allow(dead_code)]
+#[path = "../../../testkit/src/signed.rs"]
+mod signed;
 mod status;
 mod workday;

@@ -3,10 +3,11 @@
 //! cairo tools), made fresh here with the tools the README's test command installs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use myintress_core::pdf::{PdfError, PdfReport, check, find_mentions};
+
+use crate::signed::run;
 
 const NIK: &str = "3171015201900002";
 const NAME: &str = "Siti Rahmawati";
@@ -16,20 +17,6 @@ struct Fixture {
     dir: PathBuf,
     /// The letter as LibreOffice Writer exports it: the source most others start from.
     letter: PathBuf,
-}
-
-fn run(program: &str, args: &[&str], cwd: &Path) {
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is not installed ({e}); `cargo xtask test` installs it"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 fn libreoffice(dir: &Path, source: &str, filter: &str) {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use myintress_core::api::{DigitAccount, Page, Problem, Role, Satker};
+use myintress_core::api::{DigitAccount, Page, Problem, Role, Satker, TrustAnswer};
 use myintress_core::error::ErrorCode;
 use myintress_core::nik::Nik;
 
@@ -21,6 +21,15 @@ pub async fn satkers(State(state): State<Arc<AppState>>, caller: Caller) -> Resu
     let mut conn = state.store.read().await?;
     let rows = conn.satkers_in_scope(&caller.filter).await?;
     Ok(AppJson(Page { items: rows.iter().map(satker_to_api).collect(), next_cursor: None }))
+}
+
+/// `GET /api/v1/trust`: the certificates (PEM) signed letters are checked against, so a
+/// desktop's own verdicts (before a registration is sent, offline) agree with the server's.
+#[utoipa::path(get, path = "/api/v1/trust", tag = "reference", security(("bearer" = [])),
+    responses((status = 200, description = "The trust list of `--trust-dir`, one PEM text per file", body = TrustAnswer),
+        (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json")))]
+pub async fn trust(State(state): State<Arc<AppState>>, _caller: Caller) -> AppJson<TrustAnswer> {
+    AppJson(TrustAnswer { certificates: state.trust.pem.clone() })
 }
 
 /// `GET /api/v1/digit/{nik}`: the DIGIT account of a person ("Cari" on the form). A KPPN

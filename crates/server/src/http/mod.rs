@@ -228,6 +228,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(auth::logout_all))
         .routes(routes!(catalog::satkers))
         .routes(routes!(catalog::digit))
+        .routes(routes!(catalog::trust))
         .routes(routes!(registrations::register))
         .routes(routes!(registrations::check_registration))
         .routes(routes!(memberships::list))

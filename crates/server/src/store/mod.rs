@@ -297,6 +297,8 @@ pub struct MembershipRow {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Orders a person's registrations in a satker (the visibility rule needs it).
     pub registered_seq: i64,
+    /// The letter's check (`LetterCheck` as JSON) as made when the letter came.
+    pub letter_check: Option<String>,
 }
 
 /// A satker's request that the KPPN delete a membership; `nik` and `name` are the

@@ -163,6 +163,7 @@ async fn every_endpoint_for_every_role(backend: &Backend) {
         check("GET /satkers", who, w.send(who, Method::GET, "/api/v1/satkers", Body::None).await, ok_if_signed_in);
         check("GET /memberships", who, w.send(who, Method::GET, "/api/v1/memberships", Body::None).await, ok_if_signed_in);
         check("GET /changes", who, w.send(who, Method::GET, "/api/v1/changes", Body::None).await, ok_if_signed_in);
+        check("GET /trust", who, w.send(who, Method::GET, "/api/v1/trust", Body::None).await, ok_if_signed_in);
         let known = w.active().await;
         check("GET /digit", who, w.send(who, Method::GET, &format!("/api/v1/digit/{}", known.nik), Body::None).await, ok_if_signed_in);
 

@@ -72,6 +72,20 @@ async fn the_demo_prints_credentials_that_sign_in() {
         queue.items.iter().any(|i| i.kind == myintress_core::api::QueueItemKind::DeletionRequest && i.deletion_request.is_some()),
         "a deletion request"
     );
+    // Two requests carry electronically signed letters, checked against the demo CA: one
+    // intact, one changed after signing.
+    let verdicts: Vec<_> = queue
+        .items
+        .iter()
+        .filter_map(|i| i.membership.letter_check.as_ref())
+        .flat_map(|c| c.signatures.iter().map(|s| s.verdict))
+        .collect();
+    use myintress_core::signature::Verdict;
+    assert_eq!(
+        (verdicts.iter().filter(|v| **v == Verdict::Valid).count(), verdicts.iter().filter(|v| **v == Verdict::Invalid).count()),
+        (1, 1),
+        "a signed letter and a tampered one: {verdicts:?}"
+    );
 }
 
 struct KillOnDrop<'a>(&'a mut std::process::Child);

@@ -23,4 +23,5 @@ mod queue;
 mod reliability;
 mod replicas;
 mod schema;
+mod signed_letters;
 mod story;

@@ -63,7 +63,7 @@ macro_rules! memberships_sql {
         pub(super) async fn insert_membership(c: &mut <$db as sqlx::Database>::Connection, m: &MembershipRow) -> StoreResult<()> {
             let sql = format!(
                 "INSERT INTO memberships ({CHANGEABLE_COLUMNS}, id, nik, satker_code, created_at, registered_seq) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
             );
             bind_changeable(sqlx::query(&sql), m)
                 .bind(m.id.to_string())

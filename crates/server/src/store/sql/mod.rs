@@ -83,17 +83,17 @@ fn like_pattern(text: &str) -> String {
 
 const MEMBERSHIP_COLUMNS: &str = "id, nik, satker_code, name, nip, phone, email, status, letter_number, \
     letter_document_id, rejection_reason, route, ticket_number, version, created_at, updated_at, decided_at, \
-    decided_by, ever_active, listed, activated_at, deleted_at, registered_seq";
+    decided_by, ever_active, listed, activated_at, deleted_at, registered_seq, letter_check";
 
 /// The columns a change may write (everything but id, nik, satker, created_at and
 /// registered_seq), in the order `bind_changeable` binds them.
 const CHANGEABLE_COLUMNS: &str = "name, nip, phone, email, status, letter_number, letter_document_id, rejection_reason, \
-    route, ticket_number, version, updated_at, decided_at, decided_by, ever_active, listed, activated_at, deleted_at";
+    route, ticket_number, version, updated_at, decided_at, decided_by, ever_active, listed, activated_at, deleted_at, letter_check";
 
-/// `UPDATE … SET <each changeable column> = $n … WHERE id = $19 AND version = $20`.
+/// `UPDATE … SET <each changeable column> = $n … WHERE id = $20 AND version = $21`.
 static UPDATE_MEMBERSHIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let set: Vec<String> = CHANGEABLE_COLUMNS.split(", ").enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
-    format!("UPDATE memberships SET {} WHERE id = $19 AND version = $20", set.join(", "))
+    format!("UPDATE memberships SET {} WHERE id = $20 AND version = $21", set.join(", "))
 });
 
 const ACCOUNT_COLUMNS: &str = "nik, name, email, nip, password_hash, role, kppn_code, created_at, last_sign_in_at, disabled_at, supervisor";
@@ -161,6 +161,7 @@ macro_rules! sql_backend {
                     .bind(m.listed)
                     .bind(opt_micros(m.activated_at))
                     .bind(opt_micros(m.deleted_at))
+                    .bind(&m.letter_check)
             }
 
             fn membership_row(row: DbRow) -> StoreResult<MembershipRow> {
@@ -188,6 +189,7 @@ macro_rules! sql_backend {
                     activated_at: opt_time(row.try_get("activated_at")?),
                     deleted_at: opt_time(row.try_get("deleted_at")?),
                     registered_seq: row.try_get("registered_seq")?,
+                    letter_check: row.try_get("letter_check")?,
                 })
             }
 
