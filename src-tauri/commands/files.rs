@@ -65,9 +65,11 @@ pub async fn stage_bytes(state: &AppState, name: String, bytes: Vec<u8>) -> Stag
         Ok(Ok(pdf)) => {
             let token = uuid::Uuid::new_v4().to_string();
             let pages = pdf.report().pages;
-            let trust = match state.client().await {
-                Ok(client) => client.trust_list().await.unwrap_or_default(),
-                Err(_) => Default::default(),
+            // The signed-in desk's trust list; choosing a file never opens a store of its own.
+            let client = state.client.read().await.clone();
+            let trust = match client {
+                Some(client) => client.trust_list().await.unwrap_or_default(),
+                None => Default::default(),
             };
             let letter_check = Some(LetterCheck::of(pdf.report(), &trust));
             state.staged.lock().await.insert(token.clone(), StagedPdf { pdf });

@@ -115,36 +115,16 @@ pub fn make_signed_corpus(dir: &Path, letter: &[u8]) -> SignedCorpus {
         ];
         for (name, kind, ca, subject) in signers {
             let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
-            match kind {
-                "ec" => openssl(&[
-                    "req",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-256",
-                    "-nodes",
-                    "-keyout",
-                    &key,
-                    "-out",
-                    &csr,
-                    "-subj",
-                    subject,
-                ]),
-                "ec384" => openssl(&[
-                    "req",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-384",
-                    "-nodes",
-                    "-keyout",
-                    &key,
-                    "-out",
-                    &csr,
-                    "-subj",
-                    subject,
-                ]),
-                _ => openssl(&["req", "-newkey", kind, "-nodes", "-keyout", &key, "-out", &csr, "-subj", subject]),
+            let curve = match kind {
+                "ec" => Some("ec_paramgen_curve:P-256"),
+                "ec384" => Some("ec_paramgen_curve:P-384"),
+                _ => None,
+            };
+            match curve {
+                Some(curve) => {
+                    openssl(&["req", "-newkey", "ec", "-pkeyopt", curve, "-nodes", "-keyout", &key, "-out", &csr, "-subj", subject])
+                }
+                None => openssl(&["req", "-newkey", kind, "-nodes", "-keyout", &key, "-out", &csr, "-subj", subject]),
             }
             let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
             openssl(&[
