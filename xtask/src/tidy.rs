@@ -70,3 +70,61 @@ fn every_crate_and_module_is_in_the_code_map() {
     }
     assert!(missing.is_empty(), "ARCHITECTURE.md's code map does not name: {missing:#?}");
 }
+
+/// `name → version` of every package in Cargo.lock (the first one when a name repeats).
+fn locked_crates() -> std::collections::BTreeMap<String, String> {
+    let text = std::fs::read_to_string(root().join("Cargo.lock")).expect("Cargo.lock");
+    let mut out = std::collections::BTreeMap::new();
+    let mut name = None;
+    for line in text.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_owned());
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
+            out.entry(n).or_insert_with(|| v.trim_matches('"').to_owned());
+        }
+    }
+    out
+}
+
+fn major_minor(version: &str) -> &str {
+    version.match_indices('.').nth(1).map_or(version, |(i, _)| &version[..i])
+}
+
+/// The Tauri CLI refuses to bundle when the `tauri` crate and `@tauri-apps/api` (or a
+/// plugin's crate and its npm package) differ in major.minor, so the two lock files are
+/// kept in step: an update on one side only fails here, not at release time. The CLI
+/// itself moves with them, and the app's version is one number in all three manifests.
+#[test]
+fn tauri_crates_and_npm_packages_are_in_step() {
+    let crates = locked_crates();
+    let lock: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("ui/package-lock.json")).unwrap()).unwrap();
+    let npm: std::collections::BTreeMap<String, String> = lock["packages"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(path, pkg)| Some((path.strip_prefix("node_modules/")?.to_owned(), pkg["version"].as_str()?.to_owned())))
+        .collect();
+    let mut pairs = vec![("tauri".to_owned(), "@tauri-apps/api".to_owned()), ("tauri".to_owned(), "@tauri-apps/cli".to_owned())];
+    for name in npm.keys() {
+        if let Some(plugin) = name.strip_prefix("@tauri-apps/plugin-") {
+            pairs.push((format!("tauri-plugin-{plugin}"), name.clone()));
+        }
+    }
+    let mut apart = Vec::new();
+    for (krate, package) in &pairs {
+        let (Some(c), Some(n)) = (crates.get(krate), npm.get(package)) else {
+            apart.push(format!("{krate} / {package}: one side is missing"));
+            continue;
+        };
+        if major_minor(c) != major_minor(n) {
+            apart.push(format!("{krate} {c} / {package} {n}"));
+        }
+    }
+    assert!(apart.is_empty(), "Tauri crates and npm packages out of step (major.minor): {apart:#?}");
+
+    let conf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("tauri.conf.json")).unwrap()).unwrap();
+    let ui: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("ui/package.json")).unwrap()).unwrap();
+    let app = crates.get("myintress-satker").expect("the app in Cargo.lock");
+    assert_eq!(conf["version"].as_str(), Some(app.as_str()), "tauri.conf.json's version");
+    assert_eq!(ui["version"].as_str(), Some(app.as_str()), "ui/package.json's version");
+}
