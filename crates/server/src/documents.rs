@@ -170,6 +170,16 @@ impl DocumentStore {
         Ok(())
     }
 
+    /// One round trip to the store (for `/readyz`): a name no document has is looked up;
+    /// "not found" is the healthy answer.
+    pub async fn probe(&self) -> Result<(), DocumentError> {
+        let key = self.prefix.clone().join("readyz-probe");
+        match self.objects.head(&key).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.fault(e)),
+        }
+    }
+
     /// Every document object under the prefix (other names are not ours and are left).
     pub async fn list(&self) -> Result<Vec<StoredObject>, DocumentError> {
         let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);

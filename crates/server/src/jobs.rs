@@ -63,41 +63,21 @@ async fn claimed_round(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<O
     }
     tx.commit().await?;
 
-    let mut report = RoundReport::default();
-    match registry::mark_dormant(state, now).await {
-        Ok(n) => report.dormant = Some(n),
-        Err(e) => tracing::error!(error = %e, "dormancy job failed"),
-    }
-    match disable_idle_verifiers(state, now).await {
-        Ok(n) => report.verifiers_disabled = Some(n),
-        Err(e) => tracing::error!(error = %e, "verifier dormancy failed"),
-    }
     let purge = async {
         let mut tx = state.store.write().await?;
         tx.purge_expired(now).await?;
         tx.commit().await
     };
-    match purge.await {
-        Ok(()) => report.purged = true,
-        Err(e) => tracing::error!(error = %e, "purge failed"),
-    }
     let grace = chrono::Duration::minutes(state.settings.documents_grace_minutes.max(0));
-    match documents::collect_garbage(state.store.as_ref(), &state.documents, grace, now).await {
-        Ok(c) => report.documents = Some(c),
-        Err(e) => tracing::error!(error = %format!("{e:#}"), "document collection failed"),
-    }
-    match compact(state).await {
-        Ok(n) => report.compacted = Some(n),
-        Err(e) => tracing::error!(error = %e, "change-feed compaction failed"),
-    }
-    match crate::queue::refresh_flags(state, now).await {
-        Ok(n) => report.queue_flags = Some(n),
-        Err(e) => tracing::error!(error = %e, "Antrean flags not refreshed"),
-    }
-    match crate::queue::send_reminders(state, now).await {
-        Ok(r) => report.reminded = Some(r),
-        Err(e) => tracing::error!(error = %e, "Antrean reminders not sent"),
-    }
+    let report = RoundReport {
+        dormant: step(state, "dormancy", registry::mark_dormant(state, now).await),
+        verifiers_disabled: step(state, "verifier_dormancy", disable_idle_verifiers(state, now).await),
+        purged: step(state, "purge", purge.await).is_some(),
+        documents: step(state, "documents", documents::collect_garbage(state.store.as_ref(), &state.documents, grace, now).await),
+        compacted: step(state, "compaction", compact(state).await),
+        queue_flags: step(state, "queue_flags", crate::queue::refresh_flags(state, now).await),
+        reminded: step(state, "reminders", crate::queue::send_reminders(state, now).await),
+    };
 
     let mut tx = state.store.write().await?;
     tx.finish_job(ROUND, Utc::now()).await?;
@@ -106,6 +86,13 @@ async fn claimed_round(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<O
         tracing::info!(?report, "background round");
     }
     Ok(Some(report))
+}
+
+/// One step of the round: counted for `/metrics`, logged when it failed (the round goes on
+/// with the next step).
+fn step<T, E: Into<anyhow::Error>>(state: &AppState, job: &'static str, result: Result<T, E>) -> Option<T> {
+    state.metrics.job(job, result.is_ok());
+    result.map_err(|e| tracing::error!(job, error = %format!("{:#}", e.into()), "background step failed")).ok()
 }
 
 /// Disables the accounts of KPPN verifiers who have not signed in for

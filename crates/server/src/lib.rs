@@ -21,6 +21,7 @@
 //! The integration-test harness is its own crate, `myintress-testkit` (never in this binary).
 
 pub mod admin;
+pub mod backup;
 pub mod captcha;
 pub mod credentials;
 pub mod deletions;
@@ -33,6 +34,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod limits;
 pub mod mail;
+pub mod metrics;
 pub mod queue;
 pub mod reference;
 pub mod registry;

@@ -7,6 +7,8 @@
 //! myintress-server disable-account    --nik: no sign-in, every session ends (enable-account undoes it)
 //! myintress-server revoke-sessions    --nik: every session of the account ends
 //! myintress-server reload-reference   re-read kppn.csv and satker.csv (as SIGHUP does)
+//! myintress-server backup --to DIR     database snapshot + the letters it names
+//! myintress-server restore --from DIR  into an empty server, then migrated and counted
 //! myintress-server demo               write demo data, load it, and serve
 //! myintress-server check-pdf          (internal) check a PDF on stdin, print JSON
 //! ```
@@ -78,6 +80,19 @@ enum Command {
     /// Re-read `kppn.csv` and `satker.csv` from `--reference-dir` into the database (running
     /// servers see the result at once; `SIGHUP` to a server does the same).
     ReloadReference,
+    /// Copy the database (one consistent snapshot) and every letter it names into an
+    /// empty folder, while the server keeps serving. PostgreSQL needs `pg_dump` on PATH.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup into this (empty, stopped) server's database and document store,
+    /// migrate it to this version and check its rows against the backup's manifest.
+    /// PostgreSQL needs `pg_restore` on PATH.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Write demo reference data and residents under the data dir, load demo accounts and
     /// registrations, print how to sign in, and serve (captcha disabled).
     Demo,
@@ -133,6 +148,30 @@ async fn run(cli: Cli) -> Result<()> {
             for (satker, from, to) in &loaded.moved {
                 println!("Satker {satker} pindah dari KPPN {from} ke KPPN {to}.");
             }
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let m = myintress_server::backup::backup(&settings, &to).await?;
+            println!(
+                "Cadangan dibuat di {}: {} akun, {} keanggotaan, {} baris audit, {} dokumen.",
+                to.display(),
+                m.counts.accounts,
+                m.counts.memberships,
+                m.counts.audit,
+                m.letters
+            );
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let m = myintress_server::backup::restore(&settings, &from).await?;
+            println!(
+                "Cadangan {} dipulihkan: {} akun, {} keanggotaan, {} baris audit, {} dokumen.",
+                m.created_at.format("%Y-%m-%d %H:%M UTC"),
+                m.counts.accounts,
+                m.counts.memberships,
+                m.counts.audit,
+                m.letters
+            );
             Ok(())
         }
         Command::Demo => {

@@ -161,6 +161,11 @@ pub struct Settings {
     /// Seconds a stopping server lets requests in flight finish before it closes them.
     #[arg(long, env = "MYINTRESS_SHUTDOWN_GRACE", default_value_t = 30, global = true)]
     pub shutdown_grace: u64,
+
+    /// The bearer token Prometheus sends to `GET /metrics` (`Authorization: Bearer …`).
+    /// Unset, `/metrics` is not served at all.
+    #[arg(long, env = "MYINTRESS_METRICS_TOKEN", value_parser = parse_secret, global = true)]
+    pub metrics_token: Option<SecretString>,
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.1`, i.e. `/32` or `/128`).
@@ -264,8 +269,9 @@ impl Settings {
             ("MAX_CONNECTIONS", self.max_connections.to_string()),
             ("SHUTDOWN_GRACE", self.shutdown_grace.to_string()),
         ];
-        let optional: [(&str, Option<String>); 11] = [
+        let optional: [(&str, Option<String>); 12] = [
             ("DATABASE_URL", self.database_url.as_ref().map(|u| u.expose_secret().to_owned())),
+            ("METRICS_TOKEN", self.metrics_token.as_ref().map(|t| t.expose_secret().to_owned())),
             ("RESIDENTS", self.residents.as_ref().map(|p| p.display().to_string())),
             ("DUKCAPIL_URL", self.dukcapil_url.as_ref().map(|u| u.to_string())),
             ("REFERENCE_DIR", self.reference_dir.as_ref().map(|p| p.display().to_string())),
@@ -330,6 +336,7 @@ mod tests {
         s.max_concurrent_requests = 7;
         s.max_connections = 99;
         s.shutdown_grace = 4;
+        s.metrics_token = Some("token-rahasia".to_owned().into());
         let vars = s.env_vars();
         let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
         let flags: Vec<String> = vars
@@ -342,7 +349,7 @@ mod tests {
         // The secrets round-trip too, and `Debug` never shows them.
         assert_eq!(parsed.database_url(), s.database_url());
         assert_eq!(parsed.smtp_url(), s.smtp_url());
-        assert!(!format!("{s:?}").contains("rahasia"), "the SMTP password is not in Debug");
+        assert!(!format!("{s:?}").contains("rahasia"), "neither the SMTP password nor the metrics token is in Debug");
         assert!(!format!("{s:?}").contains("postgres://"), "the database URL is not in Debug");
     }
 }

@@ -29,6 +29,8 @@ pub struct AppState {
     /// The certificates signed letters are checked against (`--trust-dir`), as PEM texts
     /// (what desktops receive) and parsed.
     pub trust: Trust,
+    /// This process's figures for `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The trust list of signed letters, read from `--trust-dir` at start.
@@ -113,6 +115,22 @@ impl AppState {
             limits: Limits::new(),
             mail_wake: tokio::sync::Notify::new(),
             captcha,
+            metrics: Default::default(),
         }))
+    }
+
+    /// Checks an uploaded PDF in the sandboxed child ([`PdfChecker::check`]), counting how
+    /// long it took and how it ended for `/metrics`.
+    pub async fn check_pdf(&self, bytes: &[u8]) -> Result<Result<myintress_core::pdf::PdfReport, myintress_core::pdf::PdfError>> {
+        use crate::metrics::CheckOutcome;
+        let started = std::time::Instant::now();
+        let outcome = self.pdf.check(bytes).await;
+        let label = match &outcome {
+            Ok(Ok(_)) => CheckOutcome::Accepted,
+            Ok(Err(_)) => CheckOutcome::Refused,
+            Err(_) => CheckOutcome::Failed,
+        };
+        self.metrics.pdf_check(label, started.elapsed());
+        outcome
     }
 }

@@ -171,7 +171,14 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: &Backend, adjust: impl FnOnce(&mut Settings)) -> TestServer {
+        Self::start_after(backend, adjust, |_| {}).await
+    }
+
+    /// A server on a fresh database and data dir, with `before` run on its settings
+    /// before it starts (the host's CLI on a stopped server: a restore…).
+    pub async fn start_after(backend: &Backend, adjust: impl FnOnce(&mut Settings), before: impl FnOnce(&Settings)) -> TestServer {
         let (dir, settings, postgres) = prepare(backend, adjust).await;
+        before(&settings);
         let server = myintress_server::start(settings.clone()).await.expect("server starts");
         let base = format!("http://{}", server.addr);
         TestServer {
@@ -363,18 +370,7 @@ impl TestServer {
     /// Runs `myintress-server <args>` on this server's database and data dir (the server
     /// host's CLI), feeding `stdin`; returns its exit status and standard output.
     pub fn cli(&self, args: &[&str], stdin: &str) -> (bool, String) {
-        use std::io::Write;
-        let mut child = std::process::Command::new(checker_binary())
-            .args(args)
-            .envs(self.settings.env_vars())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("myintress-server starts");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
-        let out = child.wait_with_output().expect("myintress-server ends");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        server_cli(&self.settings, args, stdin)
     }
 
     /// The address the server listens on now.
@@ -840,6 +836,23 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs `myintress-server <args>` with `settings` (as `MYINTRESS_*` variables), feeding
+/// `stdin`; returns whether it succeeded and its standard output and error.
+pub fn server_cli(settings: &Settings, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(checker_binary())
+        .args(args)
+        .envs(settings.env_vars())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("myintress-server starts");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+    let out = child.wait_with_output().expect("myintress-server ends");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
 /// Settings for tests: everything under `data_dir`, captcha off, mail to files.
 pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
     Settings {
@@ -875,8 +888,12 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         max_concurrent_requests: 1024,
         max_connections: 10_000,
         shutdown_grace: 30,
+        metrics_token: Some(METRICS_TOKEN.to_owned().into()),
     }
 }
+
+/// The bearer token of `/metrics` on every test server.
+pub const METRICS_TOKEN: &str = "metrik-uji";
 
 /// The e-mails in a folder: `.eml` files, or a Maildir's `new/` and `cur/`, unfolded from
 /// quoted-printable so links read whole.

@@ -206,12 +206,17 @@ impl Chromium {
                 .stderr(std::process::Stdio::null()),
         );
         let profile = RemoveOnDrop(std::env::temp_dir().join(format!("myintress-chromium-{port}")));
+        // Debian's name, or Ubuntu's.
+        let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("/usr/bin/chromium");
         let session = Session::open(
             &format!("http://127.0.0.1:{port}"),
             json!({
                 "browserName": "chrome",
                 "goog:chromeOptions": {
-                    "binary": "/usr/bin/chromium",
+                    "binary": binary,
                     "args": [
                         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",

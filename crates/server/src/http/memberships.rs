@@ -200,7 +200,7 @@ async fn read_deletion(state: &AppState, request: Request) -> Result<(myintress_
     }
     let (Some(form), Some(decree)) = (form, decree) else { return Err(ApiError::Fields(errors)) };
     let report =
-        state.pdf.check(&decree).await.map_err(crate::error::checker_fault)?.map_err(|e| ApiError::Fields(vec![e.for_field("decree")]))?;
+        state.check_pdf(&decree).await.map_err(crate::error::checker_fault)?.map_err(|e| ApiError::Fields(vec![e.for_field("decree")]))?;
     Ok((form, CheckedPdf::new(decree, report)))
 }
 

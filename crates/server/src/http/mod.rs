@@ -209,6 +209,55 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// Ready to serve: the database and the document store both answer. A load balancer takes
+/// a replica that is not ready out of rotation (`/healthz` only says the process lives).
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let database = match state.store.read().await {
+        Ok(mut conn) => conn.ping().await.is_ok(),
+        Err(_) => false,
+    };
+    let documents = match state.documents.probe().await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "readyz: document store not reachable");
+            false
+        }
+    };
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let body = serde_json::json!({ "status": word(database && documents), "database": word(database), "documents": word(documents) });
+    let status = if database && documents { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus text for a scraper holding `--metrics-token`; without the setting the
+/// address does not exist, and a wrong or missing token reads the same as no address.
+async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let Some(token) = &state.settings.metrics_token else { return ApiError::NotFound.into_response() };
+    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    // Digests compared, so the time taken says nothing about how much of the token matched.
+    if sent.map(|s| Sha256::digest(s.as_bytes())) != Some(Sha256::digest(token.expose_secret().as_bytes())) {
+        return ApiError::NotFound.into_response();
+    }
+    let outbox = match state.store.read().await {
+        Ok(mut conn) => conn.unsent_mail().await.unwrap_or(-1),
+        Err(_) => -1,
+    };
+    let text = state.metrics.render(outbox);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+}
+
+/// Counts every answer by route template and status, with its duration.
+async fn count_request(State(state): State<Arc<AppState>>, request: Request, next: middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    state.metrics.request(&method, &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
     let captcha_routes =
@@ -268,6 +317,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO));
 
     api.route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
+        .route("/metrics", axum::routing::get(metrics))
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -300,6 +351,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .timeout(std::time::Duration::from_secs(state.settings.request_timeout.max(1))),
         )
         .layer(trace)
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(middleware::from_fn_with_state(state.clone(), set_client_addr))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

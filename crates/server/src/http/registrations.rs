@@ -162,7 +162,7 @@ async fn check(state: &AppState, caller: &Caller, request: Request) -> Result<Ch
 
     // 3. The letter, in a child process with limits.
     let report =
-        state.pdf.check(&letter).await.map_err(crate::error::checker_fault)?.map_err(|e| ApiError::Fields(vec![e.for_field("letter")]))?;
+        state.check_pdf(&letter).await.map_err(crate::error::checker_fault)?.map_err(|e| ApiError::Fields(vec![e.for_field("letter")]))?;
 
     // 4. The civil registry: the NIK exists and the name matches well enough.
     civil_registry(state, caller, &form.nik, form.name.as_str()).await?;

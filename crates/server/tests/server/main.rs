@@ -18,6 +18,7 @@ mod dukcapil_http;
 mod hardening;
 mod integrity;
 mod migrations;
+mod operations;
 mod pdf_child;
 mod queue;
 mod reliability;
