@@ -89,6 +89,8 @@ impl Desktop {
 pub struct App {
     session: Session,
     name: String,
+    /// The program tauri-driver starts: the built app, or an installed one.
+    application: String,
     display: String,
     server_url: Option<String>,
     // Dropped after the session, in this order.
@@ -106,17 +108,22 @@ impl App {
 
     /// Launches the app pointed at `server_url` (as `cargo xtask demo` does).
     pub fn launch_with(name: &str, server_url: Option<&str>) -> App {
+        Self::launch_program(name, server_url, env!("CARGO_BIN_EXE_myintress-satker"))
+    }
+
+    /// Launches `application` (an installed app, say) pointed at `server_url`.
+    pub fn launch_program(name: &str, server_url: Option<&str>, application: &str) -> App {
         let desktop = Desktop::start();
         let home = std::env::temp_dir().join(format!("myintress-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
-        Self::open(name.to_owned(), server_url.map(str::to_owned), desktop, RemoveOnDrop(home))
+        Self::open(name.to_owned(), application.to_owned(), server_url.map(str::to_owned), desktop, RemoveOnDrop(home))
     }
 
     /// Closes the app and starts it again on the same machine: the same data folders, the
     /// same keychain, the same display (what a person sees after a restart).
     pub fn restart(self) -> App {
-        let App { session, name, server_url, _driver, _desktop, _home, .. } = self;
+        let App { session, name, application, server_url, _driver, _desktop, _home, .. } = self;
         drop(session);
         drop(_driver);
         // The single-instance plugin holds a name on the session bus until the app has
@@ -149,10 +156,10 @@ impl App {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        Self::open(name, server_url, _desktop, _home)
+        Self::open(name, application, server_url, _desktop, _home)
     }
 
-    fn open(name: String, server_url: Option<String>, desktop: Desktop, home: RemoveOnDrop) -> App {
+    fn open(name: String, application: String, server_url: Option<String>, desktop: Desktop, home: RemoveOnDrop) -> App {
         // `cargo xtask test` puts its tools folder first on PATH.
         let driver_path = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let port = free_port();
@@ -179,12 +186,11 @@ impl App {
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit()),
         );
-        let application = env!("CARGO_BIN_EXE_myintress-satker");
         let session = Session::open(
             &format!("http://127.0.0.1:{port}"),
             json!({ "browserName": "wry", "tauri:options": { "application": application } }),
         );
-        App { session, name, display: desktop.display.clone(), server_url, _driver: driver, _desktop: desktop, _home: home }
+        App { session, name, application, display: desktop.display.clone(), server_url, _driver: driver, _desktop: desktop, _home: home }
     }
 
     pub fn session(&self) -> &Session {

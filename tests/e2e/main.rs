@@ -13,6 +13,7 @@ mod bad_input;
 mod deletions;
 mod flows;
 mod harness;
+mod installed;
 mod offline;
 mod shell;
 mod signed;

@@ -7,6 +7,7 @@
 //! - `setup [--test]`: only the installation part.
 //! - `bindings`: regenerate `ui/src/lib/bindings.ts` from the Rust commands.
 //! - `fuzz [--seconds N] [TARGET]`: run a core fuzz target (nightly + cargo-fuzz).
+//! - `bundle`: this OS's installers, release build (Tauri's bundler through its CLI).
 
 #[path = "../../crates/testkit/src/postgres.rs"]
 mod postgres;
@@ -39,6 +40,7 @@ fn run() -> Result<()> {
         "fuzz" => fuzz(rest),
         "bench" => bench(rest),
         "demo-letters" => demo_letters(),
+        "bundle" => bundle(rest),
         _ => {
             println!(
                 "cargo xtask demo       install what is missing, build, open the app\n\
@@ -47,6 +49,7 @@ fn run() -> Result<()> {
                  cargo xtask bindings   regenerate ui/src/lib/bindings.ts\n\
                  cargo xtask bench [--size tiny|full] [N…]   run the benchmarks, update BENCHMARKS.md\n\
                  cargo xtask fuzz [--seconds N] [pdf_check|value_parsers|signature]\n\
+                 cargo xtask bundle     build this OS's installers (Linux .deb + AppImage, Windows MSI + NSIS, macOS .app + DMG)\n\
                  cargo xtask demo-letters   re-sign the demo's signed letters (crates/server/demo/)"
             );
             if task == "help" { Ok(()) } else { bail!("unknown task {task}") }
@@ -142,6 +145,68 @@ fn demo() -> Result<()> {
     Ok(())
 }
 
+/// The Tauri CLI of `ui/node_modules` (on the `tauri` crate's major.minor: xtask's tidy
+/// test `tauri_crates_and_npm_packages_are_in_step`).
+fn tauri_cli() -> Result<PathBuf> {
+    let cli = root().join("ui/node_modules/.bin").join(if cfg!(windows) { "tauri.cmd" } else { "tauri" });
+    if !cli.exists() {
+        bail!("{} tidak ada: jalankan `cargo xtask setup`", cli.display());
+    }
+    Ok(cli)
+}
+
+/// The installers each OS gets.
+fn host_bundles() -> Result<&'static str> {
+    Ok(match std::env::consts::OS {
+        "linux" => "deb,appimage",
+        "windows" => "msi,nsis",
+        "macos" => "app,dmg",
+        other => bail!("tidak ada penginstal untuk {other}"),
+    })
+}
+
+/// `cargo xtask bundle [tauri build flags…]`: a release build of the app with the UI
+/// embedded, and this OS's installers in `<target>/release/bundle/`.
+fn bundle(args: &[String]) -> Result<()> {
+    setup::all(false)?;
+    let root = root();
+    let cli = tauri_cli()?;
+    let mut argv: Vec<&str> = vec!["build", "--bundles", host_bundles()?, "--ci"];
+    argv.extend(args.iter().map(String::as_str));
+    println!("== Penginstal ({}), build rilis", host_bundles()?);
+    run_in(&root, cli.to_str().context("path")?, &argv, &[])?;
+    let target = PathBuf::from(setup::tools_dir()?.parent().context("target dir")?);
+    println!("Penginstal ada di {}", target.join("release/bundle").display());
+    Ok(())
+}
+
+/// The `.deb` of the test command, from the debug app `cargo test` runs (so nothing is
+/// built twice): a copy without debug info (600 MB → 60 MB) in a folder of its own, which
+/// `tauri bundle` takes as its target folder. Returns the package's path.
+fn debug_deb(target: &Path) -> Result<PathBuf> {
+    let root = root();
+    let stage = target.join("deb-stage");
+    let debug = stage.join("debug");
+    let _ = std::fs::remove_dir_all(&stage);
+    std::fs::create_dir_all(&debug)?;
+    let app = target.join("debug").join(exe("myintress-satker"));
+    let copy = debug.join(exe("myintress-satker"));
+    run_in(&root, "objcopy", &["--strip-debug", app.to_str().context("path")?, copy.to_str().context("path")?], &[])?;
+    let cli = tauri_cli()?;
+    run_in(
+        &root,
+        cli.to_str().context("path")?,
+        &["bundle", "--debug", "--bundles", "deb", "--ci"],
+        &[("CARGO_TARGET_DIR", stage.to_str().context("path")?)],
+    )?;
+    let debs = debug.join("bundle/deb");
+    let deb = std::fs::read_dir(&debs)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .with_context(|| format!("tidak ada .deb di {}", debs.display()))?;
+    Ok(deb)
+}
+
 fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)
 }
@@ -185,8 +250,8 @@ fn test(extra: &[String]) -> Result<()> {
     run_in(&root, "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
 
     println!("== UI: svelte-check and Vitest");
-    run_in(&root.join("ui"), "npm", &["run", "check"], &[])?;
-    run_in(&root.join("ui"), "npm", &["test"], &[])?;
+    run_in(&root.join("ui"), setup::NPM, &["run", "check"], &[])?;
+    run_in(&root.join("ui"), setup::NPM, &["test"], &[])?;
 
     println!("== PostgreSQL: a throwaway cluster for the server's tests");
     let cluster = postgres::Cluster::start(&setup::tools_dir()?)?;
@@ -231,6 +296,14 @@ fn test(extra: &[String]) -> Result<()> {
         ("KEYRING", keyring.to_str().context("path")?),
     ];
     env.extend(s3_env.iter().map(|(k, v)| (*k, v.as_str())));
+    // Linux: the tests install the app's .deb, bundled from the very build they test.
+    let deb;
+    if cfg!(target_os = "linux") {
+        println!("== Build, then the debug .deb of this build (installed and removed by the e2e test `installed`)");
+        run_in(&root, "cargo", &["test", "--workspace", "--no-run"], &env)?;
+        deb = debug_deb(&PathBuf::from(setup::tools_dir()?.parent().context("target dir")?))?;
+        env.push(("MYINTRESS_TEST_DEB", deb.to_str().context("path")?));
+    }
     run_in(&root, program, &args, &env)?;
     drop(s3);
     drop(cluster);

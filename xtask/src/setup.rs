@@ -52,7 +52,12 @@ const TEST_PACKAGES: &[&str] = &[
     // QR codes on the signed-letter corpus.
     "qrencode",
     "ca-certificates",
+    // `systemd-analyze verify` of deploy/myintress-server.service (xtask's tidy test).
+    "systemd",
 ];
+
+/// npm's launcher: a `.cmd` script on Windows, which `Command` must be given by its full name.
+pub const NPM: &str = if cfg!(windows) { "npm.cmd" } else { "npm" };
 
 /// The oldest Node.js the UI tool chain (Vite 8) runs on.
 const MIN_NODE: (u32, u32) = (20, 19);
@@ -135,12 +140,23 @@ fn installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Debian's name of a package as this distribution spells it: Ubuntu ships Chromium and
+/// its driver as `chromium-browser` and `chromium-chromedriver` (through snap).
+fn package_here(debian_name: &str) -> &str {
+    let ubuntu = std::fs::read_to_string("/etc/os-release").is_ok_and(|t| t.lines().any(|l| l == "ID=ubuntu"));
+    match (ubuntu, debian_name) {
+        (true, "chromium") => "chromium-browser",
+        (true, "chromium-driver") => "chromium-chromedriver",
+        _ => debian_name,
+    }
+}
+
 fn system_packages(packages: &[&str]) -> Result<()> {
     if !is_debian_like() {
         println!("Bukan Debian/Ubuntu: lewati paket sistem (lihat README untuk Windows dan macOS).");
         return Ok(());
     }
-    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
+    let missing: Vec<&str> = packages.iter().map(|p| package_here(p)).filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -162,6 +178,12 @@ fn node_version() -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
+/// How to get a new enough Node.js where the distribution's own is older (Debian 12 has
+/// 18, Ubuntu 24.04 has 18): README, "Node.js".
+const NODE_ADVICE: &str = "Paket nodejs bawaan Debian 12 dan Ubuntu lebih lama dari itu. Pasang Node.js 22 LTS dari NodeSource:\n  \
+     curl -fsSL https://deb.nodesource.com/setup_22.x | sudo -E bash - && sudo apt-get install -y nodejs\n\
+     atau dengan fnm/nvm (fnm install 22), lalu jalankan perintah ini lagi. Windows/macOS: https://nodejs.org";
+
 fn node() -> Result<()> {
     if node_version().is_none() && is_debian_like() {
         system_packages(&["nodejs", "npm"])?;
@@ -169,9 +191,9 @@ fn node() -> Result<()> {
     match node_version() {
         Some(v) if v >= MIN_NODE => Ok(()),
         Some((major, minor)) => {
-            bail!("Node.js {major}.{minor} terlalu lama: UI memerlukan Node.js ≥ {}.{} (https://nodejs.org)", MIN_NODE.0, MIN_NODE.1)
+            bail!("Node.js {major}.{minor} terlalu lama: UI memerlukan Node.js ≥ {}.{}.\n{NODE_ADVICE}", MIN_NODE.0, MIN_NODE.1)
         }
-        None => bail!("Node.js tidak ditemukan: pasang Node.js ≥ {}.{}", MIN_NODE.0, MIN_NODE.1),
+        None => bail!("Node.js tidak ditemukan: pasang Node.js ≥ {}.{}.\n{NODE_ADVICE}", MIN_NODE.0, MIN_NODE.1),
     }
 }
 
@@ -187,9 +209,9 @@ pub fn build_ui() -> Result<()> {
     };
     if stale {
         println!("== npm ci");
-        run_in(&ui, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
+        run_in(&ui, NPM, &["ci", "--no-audit", "--no-fund"], &[])?;
     }
-    run_in(&ui, "npm", &["run", "build", "--silent"], &[])
+    run_in(&ui, NPM, &["run", "build", "--silent"], &[])
 }
 
 /// Where project tools are installed: `<target dir>/tools`, so a shared

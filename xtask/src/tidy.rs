@@ -128,3 +128,129 @@ fn tauri_crates_and_npm_packages_are_in_step() {
     assert_eq!(conf["version"].as_str(), Some(app.as_str()), "tauri.conf.json's version");
     assert_eq!(ui["version"].as_str(), Some(app.as_str()), "ui/package.json's version");
 }
+
+/// deploy/'s systemd unit is one systemd accepts without a warning (an unknown or
+/// misspelt hardening key is ignored by systemd, so it would silently not harden).
+#[test]
+fn the_systemd_unit_is_valid() {
+    let analyze = std::path::Path::new("/usr/bin/systemd-analyze");
+    if !analyze.exists() {
+        assert!(std::env::var_os("MYINTRESS_TEST_TOOLS_REQUIRED").is_none(), "systemd-analyze is missing (Debian package systemd)");
+        eprintln!("skipped: no systemd-analyze on this machine");
+        return;
+    }
+    let unit = std::fs::read_to_string(root().join("deploy/myintress-server.service")).unwrap();
+    // verify wants ExecStart's program to exist; any program that does stands in.
+    let unit = unit.replace("/usr/local/bin/myintress-server", "/bin/true");
+    let dir = std::env::temp_dir().join(format!("myintress-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("myintress-server.service");
+    std::fs::write(&file, unit).unwrap();
+    let out = std::process::Command::new(analyze).arg("verify").arg(&file).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+}
+
+/// WiX's languages as tauri-bundler 2 knows them (`src/bundle/windows/msi/languages.json`):
+/// the bundler stops with "Language … not found" for any other. None is Indonesian: WiX
+/// ships no Indonesian dialogs, so the MSI speaks English and the NSIS installer is the
+/// Indonesian one.
+const WIX_LANGUAGES: &[&str] = &[
+    "ar-SA",
+    "ca-ES",
+    "zh-TW",
+    "zh-CN",
+    "cs-CZ",
+    "da-DK",
+    "de-DE",
+    "el-GR",
+    "en-US",
+    "es-ES",
+    "et-EE",
+    "fi-FI",
+    "fr-FR",
+    "he-IL",
+    "hu-HU",
+    "it-IT",
+    "ja-JP",
+    "ko-KR",
+    "lt-LT",
+    "lv-LV",
+    "nl-NL",
+    "nb-NO",
+    "pl-PL",
+    "pt-BR",
+    "pt-PT",
+    "ro-RO",
+    "ru-RU",
+    "hr-HR",
+    "sk-SK",
+    "sv-SE",
+    "th-TH",
+    "tr-TR",
+    "sl-SI",
+    "vi-VN",
+    "eu-ES",
+    "bg-BG",
+    "uk-UA",
+    "sr-Latn-CS",
+];
+
+/// The installers' settings are ones the bundler accepts, checked here on Linux because
+/// the Windows and macOS installers are built only there (the whole file is checked
+/// against the CLI's schema by the CLI itself when the test command bundles the `.deb`):
+/// the MSI language against WiX's list, the NSIS
+/// language file against every message of the bundler's own English one (read from the
+/// CLI), WebView2 installed without the internet, per-machine, and the icons each target
+/// needs.
+#[test]
+fn installer_settings_are_ones_the_bundler_knows() {
+    let root = root();
+    let read_json = |p: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(root.join(p)).unwrap()).unwrap() };
+    let conf = read_json("tauri.conf.json");
+    let windows = &conf["bundle"]["windows"];
+    let wix = windows["wix"]["language"].as_str().expect("one MSI language");
+    assert!(WIX_LANGUAGES.contains(&wix), "MSI language {wix} is not one WiX/tauri-bundler knows");
+    // Offline: a KPPN office may not reach Microsoft's download servers.
+    let webview = windows["webviewInstallMode"]["type"].as_str().unwrap();
+    assert!(matches!(webview, "offlineInstaller" | "fixedRuntime"), "WebView2 install mode {webview} needs the internet");
+    assert_eq!(windows["nsis"]["installMode"], "perMachine");
+
+    // The English messages of the bundler's NSIS template, as the installed CLI has them.
+    let cli_dir = root.join("ui/node_modules/@tauri-apps");
+    let binary = std::fs::read_dir(&cli_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("cli-"))
+        .flat_map(|e| std::fs::read_dir(e.path()).unwrap().flatten())
+        .find(|e| e.path().extension().is_some_and(|x| x == "node"))
+        .expect("the CLI's native module")
+        .path();
+    let bytes = std::fs::read(binary).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let english: BTreeSet<String> = text
+        .split('\n')
+        .filter_map(|l| l.strip_prefix("LangString ")?.strip_suffix('"')?.split_once(" ${LANG_ENGLISH} ").map(|(k, _)| k.to_owned()))
+        .collect();
+    assert!(english.len() >= 20, "the CLI's English NSIS messages were not found ({english:?})");
+    for language in windows["nsis"]["languages"].as_array().unwrap() {
+        let language = language.as_str().unwrap();
+        if text.contains(&format!("${{LANG_{}}}", language.to_uppercase())) {
+            continue;
+        }
+        let file = windows["nsis"]["customLanguageFiles"][language].as_str().unwrap_or_else(|| panic!("no messages for {language}"));
+        let ours = std::fs::read_to_string(root.join(file)).unwrap();
+        let tag = format!(" ${{LANG_{}}} ", language.to_uppercase());
+        let keys: BTreeSet<String> =
+            ours.lines().filter_map(|l| l.strip_prefix("LangString ")?.split_once(tag.as_str()).map(|(k, _)| k.to_owned())).collect();
+        let missing: Vec<&String> = english.difference(&keys).collect();
+        assert!(missing.is_empty(), "{file} lacks {missing:?}");
+    }
+
+    let icons: Vec<&str> = conf["bundle"]["icon"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    for needed in [".ico", ".icns", "32x32.png", "128x128.png", "128x128@2x.png"] {
+        let icon = icons.iter().find(|i| i.ends_with(needed)).unwrap_or_else(|| panic!("no {needed} icon"));
+        assert!(root.join(icon).exists(), "{icon}");
+    }
+}

@@ -132,6 +132,11 @@ impl PdfChecker {
         }
         let mut command = self.command();
         let mut child = command.spawn().with_context(|| format!("menjalankan {}", self.program.display()))?;
+        // Windows has no limits at fork time: the child joins a Job Object before it is
+        // given the letter (until then it only waits on its stdin); the job ends it when
+        // dropped, with this function.
+        #[cfg(windows)]
+        let _job = job::Job::limit(&child, self.memory_bytes, self.cpu_seconds).context("membatasi pemeriksa PDF")?;
         let mut stdin = child.stdin.take().context("stdin pemeriksa PDF")?;
         let mut stdout = child.stdout.take().context("stdout pemeriksa PDF")?;
         let input = bytes.to_vec();
@@ -217,7 +222,8 @@ impl PdfChecker {
         }
     }
 
-    /// Windows: no console window for the child; the wall-time kill is the limit.
+    /// Windows: no console window for the child; its limits come from a Job Object once
+    /// it has started ([`job::Job::limit`]).
     #[cfg(windows)]
     fn limit(&self, command: &mut tokio::process::Command) {
         const CREATE_NO_WINDOW: u32 = 0x0800_0000;
@@ -298,5 +304,74 @@ mod tests {
         let cores = std::thread::available_parallelism().unwrap().get();
         assert!((1..=cores).contains(&slots), "{slots}");
         assert_eq!(slots_for(u64::MAX), 1, "at least one");
+    }
+}
+
+/// The PDF child's limits on Windows.
+#[cfg(windows)]
+mod job {
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_ACTIVE_PROCESS, JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION,
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, JOB_OBJECT_LIMIT_PROCESS_MEMORY, JOB_OBJECT_LIMIT_PROCESS_TIME,
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation, SetInformationJobObject,
+    };
+
+    /// A Job Object holding one child: at most `memory` bytes committed and `cpu_seconds`
+    /// of CPU time, no process of its own, a crash ends it without a dialog, and closing
+    /// the job (on drop) kills whatever is left of it. The same limits `setrlimit` sets on
+    /// Unix.
+    pub struct Job(HANDLE);
+
+    // SAFETY: a job handle is a kernel handle, usable and closable from any thread.
+    unsafe impl Send for Job {}
+    // SAFETY: as above; the handle is only read.
+    unsafe impl Sync for Job {}
+
+    impl Job {
+        pub fn limit(child: &tokio::process::Child, memory: u64, cpu_seconds: u64) -> std::io::Result<Job> {
+            let process = child.raw_handle().ok_or_else(|| std::io::Error::other("pemeriksa PDF sudah berhenti"))? as HANDLE;
+            // SAFETY: null attributes and name create an anonymous job; the handle is
+            // checked before use and owned by `Job`, which closes it once.
+            let job = Job(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) });
+            if job.0.is_null() {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: a plain C struct, all-zero is its "no limits" value.
+            let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+            info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_PROCESS_MEMORY
+                | JOB_OBJECT_LIMIT_PROCESS_TIME
+                | JOB_OBJECT_LIMIT_ACTIVE_PROCESS
+                | JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+                | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+            // In 100-nanosecond units.
+            info.BasicLimitInformation.PerProcessUserTimeLimit = (cpu_seconds * 10_000_000) as i64;
+            info.BasicLimitInformation.ActiveProcessLimit = 1;
+            info.ProcessMemoryLimit = memory as usize;
+            // SAFETY: `info` lives across the call and its size is passed with it.
+            let set = unsafe {
+                SetInformationJobObject(
+                    job.0,
+                    JobObjectExtendedLimitInformation,
+                    (&raw const info).cast(),
+                    std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+                )
+            };
+            if set == 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: both handles are open: the job's above, the child's while `child` lives.
+            if unsafe { AssignProcessToJobObject(job.0, process) } == 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(job)
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: the handle is open and closed only here.
+            unsafe { CloseHandle(self.0) };
+        }
     }
 }
