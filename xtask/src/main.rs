@@ -101,7 +101,7 @@ fn demo() -> Result<()> {
 
     println!("== Membangun server pusat dan aplikasi");
     run_in(&root, "cargo", &["build", "--package", "myintress-server", "--package", "myintress-satker"], &[])?;
-    let target = PathBuf::from(setup::tools_dir()?.parent().context("target dir")?);
+    let target = setup::target_dir()?;
     let server_bin = target.join("debug").join(exe("myintress-server"));
     let app_bin = target.join("debug").join(exe("myintress-satker"));
 
@@ -175,7 +175,7 @@ fn bundle(args: &[String]) -> Result<()> {
     argv.extend(args.iter().map(String::as_str));
     println!("== Penginstal ({}), build rilis", host_bundles()?);
     run_in(&root, cli.to_str().context("path")?, &argv, &[])?;
-    let target = PathBuf::from(setup::tools_dir()?.parent().context("target dir")?);
+    let target = setup::target_dir()?;
     println!("Penginstal ada di {}", target.join("release/bundle").display());
     Ok(())
 }
@@ -301,7 +301,7 @@ fn test(extra: &[String]) -> Result<()> {
     if cfg!(target_os = "linux") {
         println!("== Build, then the debug .deb of this build (installed and removed by the e2e test `installed`)");
         run_in(&root, "cargo", &["test", "--workspace", "--no-run"], &env)?;
-        deb = debug_deb(&PathBuf::from(setup::tools_dir()?.parent().context("target dir")?))?;
+        deb = debug_deb(&setup::target_dir()?)?;
         env.push(("MYINTRESS_TEST_DEB", deb.to_str().context("path")?));
     }
     run_in(&root, program, &args, &env)?;
@@ -343,7 +343,7 @@ fn bench(args: &[String]) -> Result<()> {
         ],
         &[],
     )?;
-    let target = PathBuf::from(setup::tools_dir()?.parent().context("target dir")?);
+    let target = setup::target_dir()?;
     let release = target.join("release");
     println!("== PostgreSQL: a durable cluster (fsync on) for benchmarks 4 and 7");
     let cluster = postgres::Cluster::start_with(&setup::tools_dir()?, true)?;

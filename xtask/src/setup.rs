@@ -227,6 +227,11 @@ pub fn tools_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(target).join("tools"))
 }
 
+/// The build folder (`target/`, or `CARGO_TARGET_DIR`): the tools folder's parent.
+pub fn target_dir() -> Result<PathBuf> {
+    Ok(tools_dir()?.parent().context("target dir")?.to_path_buf())
+}
+
 /// `cargo install --locked` of `krate` into the tools folder unless `binary` is there.
 pub fn cargo_tool(krate: &str, binary: &str) -> Result<()> {
     let tools = tools_dir()?;

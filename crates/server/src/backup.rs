@@ -22,8 +22,8 @@ use sqlx::Connection;
 use crate::documents::{DocumentStore, sha256_hex};
 use crate::settings::Settings;
 
-/// The rows a restore is checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The rows a restore is checked against (read by [`COUNTS_SQL`] on either backend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Counts {
     pub accounts: i64,
     pub memberships: i64,
@@ -51,8 +51,8 @@ pub struct Manifest {
 }
 
 const FORMAT: u32 = 1;
-const COUNTS_SQL: &str = "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM memberships), \
-                          (SELECT COUNT(*) FROM audit), (SELECT COUNT(*) FROM documents)";
+const COUNTS_SQL: &str = "SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM memberships) AS memberships, \
+                          (SELECT COUNT(*) FROM audit) AS audit, (SELECT COUNT(*) FROM documents) AS documents";
 const SQLITE_FILE: &str = "database.sqlite3";
 const PG_FILE: &str = "database.pgdump";
 
@@ -78,7 +78,7 @@ pub async fn backup(settings: &Settings, dir: &Path) -> Result<Manifest> {
             live.close().await?;
             let mut copy =
                 sqlx::SqliteConnection::connect_with(&sqlx::sqlite::SqliteConnectOptions::new().filename(&file).read_only(true)).await?;
-            let counts = sqlite_counts(&mut copy).await?;
+            let counts: Counts = sqlx::query_as(COUNTS_SQL).fetch_one(&mut copy).await?;
             let names: Vec<String> = sqlx::query_scalar("SELECT DISTINCT sha256 FROM documents").fetch_all(&mut copy).await?;
             copy.close().await?;
             (counts, names)
@@ -87,14 +87,14 @@ pub async fn backup(settings: &Settings, dir: &Path) -> Result<Manifest> {
             let mut conn = sqlx::PgConnection::connect(&url).await.context("membuka basis data")?;
             sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut conn).await?;
             let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(&mut conn).await?;
-            let (a, m, au, d): (i64, i64, i64, i64) = sqlx::query_as(COUNTS_SQL).fetch_one(&mut conn).await?;
+            let counts: Counts = sqlx::query_as(COUNTS_SQL).fetch_one(&mut conn).await?;
             let names: Vec<String> = sqlx::query_scalar("SELECT DISTINCT sha256 FROM documents").fetch_all(&mut conn).await?;
             let file = dir.join(PG_FILE);
             let mut dump = pg_command("pg_dump", &url)?;
             dump.args(["--format=custom", "--no-owner", "--no-privileges"]).arg(format!("--snapshot={snapshot}")).arg("--file").arg(&file);
             run(dump, "pg_dump")?;
             sqlx::query("COMMIT").execute(&mut conn).await?;
-            (Counts { accounts: a, memberships: m, audit: au, documents: d }, names)
+            (counts, names)
         }
     };
     let documents = DocumentStore::open(&settings.documents_url()?)?;
@@ -156,7 +156,7 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest> {
                 let mut conn = sqlx::SqliteConnection::connect_with(&options.clone().read_only(true)).await?;
                 let has_schema: i64 =
                     sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'memberships'").fetch_one(&mut conn).await?;
-                let counts = if has_schema > 0 { Some(sqlite_counts(&mut conn).await?) } else { None };
+                let counts = if has_schema > 0 { Some(sqlx::query_as(COUNTS_SQL).fetch_one(&mut conn).await?) } else { None };
                 conn.close().await?;
                 refuse_data(counts)?;
                 for suffix in ["", "-wal", "-shm"] {
@@ -171,10 +171,9 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest> {
         Backend::Postgres => {
             let mut conn = sqlx::PgConnection::connect(&url).await.context("membuka basis data")?;
             let has_schema: bool = sqlx::query_scalar("SELECT to_regclass('public.memberships') IS NOT NULL").fetch_one(&mut conn).await?;
-            let counts =
-                if has_schema { Some(sqlx::query_as::<_, (i64, i64, i64, i64)>(COUNTS_SQL).fetch_one(&mut conn).await?) } else { None };
+            let counts = if has_schema { Some(sqlx::query_as(COUNTS_SQL).fetch_one(&mut conn).await?) } else { None };
             conn.close().await?;
-            refuse_data(counts.map(|(a, m, au, d)| Counts { accounts: a, memberships: m, audit: au, documents: d }))?;
+            refuse_data(counts)?;
             let mut load = pg_command("pg_restore", &url)?;
             load.args(["--clean", "--if-exists", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"])
                 .arg(dir.join(PG_FILE));
@@ -183,19 +182,9 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest> {
     }
     // Migrations of this version on top of the backup's.
     drop(crate::store::migrate_and_open(&url).await.context("memigrasi basis data yang dipulihkan")?);
-    let counts = match backend {
-        Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&url).await?;
-            let c = sqlite_counts(&mut conn).await?;
-            conn.close().await?;
-            c
-        }
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&url).await?;
-            let (a, m, au, d): (i64, i64, i64, i64) = sqlx::query_as(COUNTS_SQL).fetch_one(&mut conn).await?;
-            conn.close().await?;
-            Counts { accounts: a, memberships: m, audit: au, documents: d }
-        }
+    let counts: Counts = match backend {
+        Backend::Sqlite => sqlx::query_as(COUNTS_SQL).fetch_one(&mut sqlx::SqliteConnection::connect(&url).await?).await?,
+        Backend::Postgres => sqlx::query_as(COUNTS_SQL).fetch_one(&mut sqlx::PgConnection::connect(&url).await?).await?,
     };
     if counts != manifest.counts {
         bail!("Hasil pemulihan tidak sama dengan cadangan: {counts:?}, manifest {:?}.", manifest.counts);
@@ -212,11 +201,6 @@ fn refuse_data(counts: Option<Counts>) -> Result<()> {
         ),
         _ => Ok(()),
     }
-}
-
-async fn sqlite_counts(conn: &mut sqlx::SqliteConnection) -> Result<Counts> {
-    let (a, m, au, d): (i64, i64, i64, i64) = sqlx::query_as(COUNTS_SQL).fetch_one(conn).await?;
-    Ok(Counts { accounts: a, memberships: m, audit: au, documents: d })
 }
 
 fn letter_path(dir: &Path, sha256: &str) -> PathBuf {
@@ -243,7 +227,7 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
 /// rather than on a command line every user of the machine can read.
 fn pg_command(program: &str, url: &str) -> Result<Command> {
     let mut parsed = url::Url::parse(url).context("--database-url")?;
-    let password = parsed.password().map(percent_decode);
+    let password = parsed.password().map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
     let _ = parsed.set_password(None);
     let mut command = Command::new(program);
     command.arg(format!("--dbname={parsed}"));
@@ -251,13 +235,6 @@ fn pg_command(program: &str, url: &str) -> Result<Command> {
         command.env("PGPASSWORD", password);
     }
     Ok(command)
-}
-
-fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("p={}", text.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 fn run(mut command: Command, what: &str) -> Result<()> {

@@ -199,11 +199,16 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let ok = match state.store.read().await {
+/// Whether the database answers a ping now.
+async fn database_answers(state: &AppState) -> bool {
+    match state.store.read().await {
         Ok(mut conn) => conn.ping().await.is_ok(),
         Err(_) => false,
-    };
+    }
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let ok = database_answers(&state).await;
     let body = serde_json::json!({ "status": if ok { "ok" } else { "unavailable" }, "database": state.store.backend() });
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
@@ -212,10 +217,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 /// Ready to serve: the database and the document store both answer. A load balancer takes
 /// a replica that is not ready out of rotation (`/healthz` only says the process lives).
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let database = match state.store.read().await {
-        Ok(mut conn) => conn.ping().await.is_ok(),
-        Err(_) => false,
-    };
+    let database = database_answers(&state).await;
     let documents = match state.documents.probe().await {
         Ok(()) => true,
         Err(e) => {
