@@ -44,7 +44,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
         // The wire shapes are the same both ways: one TypeScript type per Rust type.
         .disable_serde_phases()
         .commands(for_each_command!(collect_all))
-        .events(collect_events![SyncStatusChanged, NoticeRaised, commands::files::StagedFile])
+        .events(collect_events![SyncStatusChanged, NoticeRaised, commands::files::StagedFile, commands::update::UpdateProgress])
         // The labels of statuses, actions and history steps, defined in core: the
         // screens read them from here and keep no table of their own.
         .constant("VOCABULARY", myintress_core::vocabulary::vocabulary())
@@ -130,6 +130,7 @@ pub fn run() {
                 small_webview_caches(&window);
             }
             app.manage(state);
+            app.manage(commands::update::Pending::default());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { background::start_sync(&handle).await });
             Ok(())

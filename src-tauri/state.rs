@@ -20,6 +20,11 @@ const CACHE_LIMIT_BYTES: u64 = 1024 * 1024 * 1024;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Settings {
     pub server_url: Option<String>,
+    /// Where the app looks for its updates, when not the address built into it (an
+    /// office mirror, say). `{{target}}`, `{{arch}}` and `{{current_version}}` are
+    /// filled in by the updater.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_url: Option<String>,
 }
 
 /// A PDF chosen by the user, checked, waiting to be sent with a form.
@@ -50,6 +55,10 @@ impl AppState {
         // The demo and the end-to-end tests point the app at their server.
         if let Ok(url) = std::env::var("MYINTRESS_SERVER_URL") {
             settings.server_url = Some(url);
+        }
+        // Set by a deployment (or a test) for every user of the machine.
+        if let Ok(url) = std::env::var("MYINTRESS_UPDATE_URL") {
+            settings.update_url = Some(url);
         }
         AppState {
             config_dir,

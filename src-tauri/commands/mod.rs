@@ -10,6 +10,7 @@ pub mod files;
 pub mod session;
 pub mod sync;
 pub mod system;
+pub mod update;
 
 use std::sync::Arc;
 

@@ -93,6 +93,8 @@ pub struct App {
     application: String,
     display: String,
     server_url: Option<String>,
+    /// More environment of the app (the update address of a test, say).
+    env: Vec<(String, String)>,
     // Dropped after the session, in this order.
     _driver: Guarded,
     _desktop: Desktop,
@@ -113,17 +115,27 @@ impl App {
 
     /// Launches `application` (an installed app, say) pointed at `server_url`.
     pub fn launch_program(name: &str, server_url: Option<&str>, application: &str) -> App {
+        Self::launch_full(name, server_url, application, &[])
+    }
+
+    /// Launches the built app with more environment (`MYINTRESS_UPDATE_URL`, say).
+    pub fn launch_env(name: &str, server_url: Option<&str>, env: &[(&str, &str)]) -> App {
+        Self::launch_full(name, server_url, env!("CARGO_BIN_EXE_myintress-satker"), env)
+    }
+
+    fn launch_full(name: &str, server_url: Option<&str>, application: &str, env: &[(&str, &str)]) -> App {
         let desktop = Desktop::start();
         let home = std::env::temp_dir().join(format!("myintress-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
-        Self::open(name.to_owned(), application.to_owned(), server_url.map(str::to_owned), desktop, RemoveOnDrop(home))
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Self::open(name.to_owned(), application.to_owned(), server_url.map(str::to_owned), env, desktop, RemoveOnDrop(home))
     }
 
     /// Closes the app and starts it again on the same machine: the same data folders, the
     /// same keychain, the same display (what a person sees after a restart).
     pub fn restart(self) -> App {
-        let App { session, name, application, server_url, _driver, _desktop, _home, .. } = self;
+        let App { session, name, application, server_url, env, _driver, _desktop, _home, .. } = self;
         drop(session);
         drop(_driver);
         // The single-instance plugin holds a name on the session bus until the app has
@@ -156,10 +168,17 @@ impl App {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        Self::open(name, application, server_url, _desktop, _home)
+        Self::open(name, application, server_url, env, _desktop, _home)
     }
 
-    fn open(name: String, application: String, server_url: Option<String>, desktop: Desktop, home: RemoveOnDrop) -> App {
+    fn open(
+        name: String,
+        application: String,
+        server_url: Option<String>,
+        env: Vec<(String, String)>,
+        desktop: Desktop,
+        home: RemoveOnDrop,
+    ) -> App {
         // `cargo xtask test` puts its tools folder first on PATH.
         let driver_path = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let port = free_port();
@@ -168,6 +187,7 @@ impl App {
         if let Some(url) = &server_url {
             command.env("MYINTRESS_SERVER_URL", url);
         }
+        command.envs(env.iter().map(|(k, v)| (k, v)));
         let dir = &home.0;
         let driver = Guarded::spawn(
             "tauri-driver",
@@ -190,7 +210,17 @@ impl App {
             &format!("http://127.0.0.1:{port}"),
             json!({ "browserName": "wry", "tauri:options": { "application": application } }),
         );
-        App { session, name, application, display: desktop.display.clone(), server_url, _driver: driver, _desktop: desktop, _home: home }
+        App {
+            session,
+            name,
+            application,
+            display: desktop.display.clone(),
+            server_url,
+            env,
+            _driver: driver,
+            _desktop: desktop,
+            _home: home,
+        }
     }
 
     pub fn session(&self) -> &Session {

@@ -1,4 +1,4 @@
-//! Signed letters in the app (SPEC §8 "Signed letters"): beside the letter in Verifikasi
+//! Signed letters in the app (docs/rules.md, "Signed letters"): beside the letter in Verifikasi
 //! the verifier reads each electronic signature's verdict — "dokumen utuh" for a letter
 //! signed under the server's trust list, the refusal text for one changed after signing —
 //! and a letter chosen in Tambah Pengguna gets the same verdict on the desktop, from the

@@ -41,6 +41,7 @@ fn run() -> Result<()> {
         "bench" => bench(rest),
         "demo-letters" => demo_letters(),
         "bundle" => bundle(rest),
+        "screenshots" => screenshots(),
         _ => {
             println!(
                 "cargo xtask demo       install what is missing, build, open the app\n\
@@ -50,7 +51,8 @@ fn run() -> Result<()> {
                  cargo xtask bench [--size tiny|full] [N…]   run the benchmarks, update BENCHMARKS.md\n\
                  cargo xtask fuzz [--seconds N] [pdf_check|value_parsers|signature]\n\
                  cargo xtask bundle     build this OS's installers (Linux .deb + AppImage, Windows MSI + NSIS, macOS .app + DMG)\n\
-                 cargo xtask demo-letters   re-sign the demo's signed letters (crates/server/demo/)"
+                 cargo xtask demo-letters   re-sign the demo's signed letters (crates/server/demo/)\n\
+                 cargo xtask screenshots    run the app's end-to-end tests and copy their screenshots into the user guide (docs/gambar/)"
             );
             if task == "help" { Ok(()) } else { bail!("unknown task {task}") }
         }
@@ -167,11 +169,33 @@ fn host_bundles() -> Result<&'static str> {
 
 /// `cargo xtask bundle [tauri build flags…]`: a release build of the app with the UI
 /// embedded, and this OS's installers in `<target>/release/bundle/`.
+///
+/// The installed app trusts one update key. `MYINTRESS_UPDATER_PUBKEY` (the `.pub` file
+/// of `tauri signer generate`) puts it in the build, and with `TAURI_SIGNING_PRIVATE_KEY`
+/// set the bundler also signs each installer for the updater (`.sig` beside it). Without
+/// a key, here or in `tauri.conf.json`, the build is refused before it starts.
 fn bundle(args: &[String]) -> Result<()> {
-    setup::all(false)?;
     let root = root();
+    let conf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("tauri.conf.json"))?)?;
+    let built_in = conf.pointer("/plugins/updater/pubkey").and_then(|k| k.as_str()).unwrap_or_default();
+    let key = std::env::var("MYINTRESS_UPDATER_PUBKEY").ok().filter(|k| !k.trim().is_empty());
+    if key.is_none() && built_in.starts_with("GANTI-") {
+        bail!(
+            "Kunci publik pembaruan belum diisi: setel MYINTRESS_UPDATER_PUBKEY (isi file .pub dari `tauri signer generate`) \
+             atau isi plugins.updater.pubkey di tauri.conf.json. Lihat docs/operator.md, \"Releases and updates of the desktop app\"."
+        );
+    }
+    setup::all(false)?;
     let cli = tauri_cli()?;
-    let mut argv: Vec<&str> = vec!["build", "--bundles", host_bundles()?, "--ci"];
+    let mut overrides = serde_json::json!({});
+    if let Some(key) = &key {
+        overrides["plugins"] = serde_json::json!({ "updater": { "pubkey": key.trim() } });
+    }
+    if std::env::var_os("TAURI_SIGNING_PRIVATE_KEY").is_some() || std::env::var_os("TAURI_SIGNING_PRIVATE_KEY_PATH").is_some() {
+        overrides["bundle"] = serde_json::json!({ "createUpdaterArtifacts": true });
+    }
+    let overrides = overrides.to_string();
+    let mut argv: Vec<&str> = vec!["build", "--bundles", host_bundles()?, "--ci", "--config", &overrides];
     argv.extend(args.iter().map(String::as_str));
     println!("== Penginstal ({}), build rilis", host_bundles()?);
     run_in(&root, cli.to_str().context("path")?, &argv, &[])?;
@@ -311,6 +335,44 @@ fn test(extra: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The user guide's pictures (`docs/panduan-pengguna.md`): each the screenshot an
+/// end-to-end test takes (`test-artifacts/e2e/<app>-<label>.png`), under the name the
+/// guide uses in `docs/gambar/`. A tidy test keeps this list, the guide and the tests in
+/// step.
+pub const GUIDE_SCREENSHOTS: &[(&str, &str)] = &[
+    ("first-run-first-run.png", "pertama-kali.png"),
+    ("lupa-sandi-lupa-sandi.png", "lupa-sandi.png"),
+    ("story-01-beranda-kppn.png", "beranda.png"),
+    ("ttd-tambah.png", "tambah-pengguna.png"),
+    ("story-04-verifikasi-pratinjau.png", "verifikasi.png"),
+    ("ttd-diubah.png", "tanda-tangan-diubah.png"),
+    ("story-05-tolak-alasan.png", "tolak.png"),
+    ("sekaligus-sekaligus-terpilih.png", "sekaligus.png"),
+    ("antrean-antrean-terlambat.png", "antrean-terlambat.png"),
+    ("minta-hapus-minta-hapus-formulir.png", "minta-hapus.png"),
+    ("story-07-penghapusan.png", "penghapusan.png"),
+    ("conflict-konflik.png", "konflik.png"),
+    ("updates-pembaruan-siap.png", "pembaruan.png"),
+    ("updates-pembaruan-ditolak.png", "pembaruan-ditolak.png"),
+    ("administrasi-administrasi.png", "administrasi.png"),
+];
+
+/// `cargo xtask screenshots`: the app's end-to-end tests (with everything the test
+/// command sets up), then their screenshots copied into the user guide, so its pictures
+/// are those of this version.
+fn screenshots() -> Result<()> {
+    test(&["--test".into(), "e2e".into()])?;
+    let root = root();
+    let shots = root.join("test-artifacts/e2e");
+    let guide = root.join("docs/gambar");
+    std::fs::create_dir_all(&guide)?;
+    for (taken, named) in GUIDE_SCREENSHOTS {
+        std::fs::copy(shots.join(taken), guide.join(named)).with_context(|| format!("{taken}: not taken by the e2e tests"))?;
+    }
+    println!("{} gambar panduan diperbarui di {}", GUIDE_SCREENSHOTS.len(), guide.display());
+    Ok(())
+}
+
 /// The part of a shell line that gives the command its own D-Bus session with an
 /// unlocked, fresh gnome-keyring (Linux), then runs `"$@"`.
 const WITH_KEYRING: &str = "rm -rf \"$KEYRING\" && mkdir -p \"$KEYRING\" && echo -n myintress-uji | \
@@ -341,7 +403,9 @@ fn bench(args: &[String]) -> Result<()> {
             "--example",
             "empty_window",
         ],
-        &[],
+        // Measured, never installed: no updater key needed (build.rs refuses a release
+        // build without one otherwise).
+        &[("MYINTRESS_BUILD_WITHOUT_UPDATER", "1")],
     )?;
     let target = setup::target_dir()?;
     let release = target.join("release");

@@ -40,6 +40,8 @@ const TEST_PACKAGES: &[&str] = &[
     "ghostscript",
     "qpdf",
     "img2pdf",
+    // JPEG 2000 scans (opj_compress), as some scanners write them.
+    "libopenjp2-tools",
     "poppler-utils",
     "cairosvg",
     "postgresql",

@@ -254,3 +254,101 @@ fn installer_settings_are_ones_the_bundler_knows() {
         assert!(root.join(icon).exists(), "{icon}");
     }
 }
+
+/// Every file of the repository with one of `extensions`, outside build output, installed
+/// packages and test artifacts.
+fn repository_files(extensions: &[&str]) -> Vec<PathBuf> {
+    const SKIP: &[&str] = &["target", "node_modules", "dist", "test-artifacts", ".git", "gen"];
+    let mut files = Vec::new();
+    let mut dirs = vec![root()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !SKIP.contains(&name.as_str()) {
+                    dirs.push(path);
+                }
+            } else if extensions.iter().any(|e| name.ends_with(e)) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The user guide's pictures are the screenshots the end-to-end tests take, copied by
+/// `cargo xtask screenshots` under the names in `GUIDE_SCREENSHOTS`: every picture the
+/// guide shows is in that list and in `docs/gambar/`, no other picture lies there, and each
+/// listed screenshot is one a test takes (`App::launch…("<app>")` + `screenshot("<label>")`).
+#[test]
+fn the_user_guide_shows_the_screenshots_the_tests_take() {
+    let root = root();
+    let guide = std::fs::read_to_string(root.join("docs/panduan-pengguna.md")).unwrap();
+    let shown: BTreeSet<String> =
+        guide.split("](gambar/").skip(1).filter_map(|rest| rest.split_once(')').map(|(name, _)| name.to_owned())).collect();
+    let listed: BTreeSet<String> = crate::GUIDE_SCREENSHOTS.iter().map(|(_, named)| (*named).to_owned()).collect();
+    assert_eq!(shown, listed, "docs/panduan-pengguna.md shows exactly the pictures of xtask's GUIDE_SCREENSHOTS");
+    let present: BTreeSet<String> =
+        std::fs::read_dir(root.join("docs/gambar")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(present, listed, "docs/gambar/ holds exactly the guide's pictures: run `cargo xtask screenshots`");
+
+    let mut tests = String::new();
+    for file in std::fs::read_dir(root.join("tests/e2e")).unwrap().flatten() {
+        tests += &std::fs::read_to_string(file.path()).unwrap();
+    }
+    for (taken, _) in crate::GUIDE_SCREENSHOTS {
+        let stem = taken.strip_suffix(".png").unwrap();
+        let taken_by_a_test = (1..stem.len()).filter(|&i| stem.as_bytes()[i] == b'-').any(|i| {
+            let (app, label) = (&stem[..i], &stem[i + 1..]);
+            tests.contains(&format!("\"{app}\"")) && tests.contains(&format!("screenshot(\"{label}\")"))
+        });
+        assert!(taken_by_a_test, "{taken}: no end-to-end test takes this screenshot");
+    }
+}
+
+/// Documents point only inside the repository: every relative link of every Markdown file
+/// leads to a file here, and nothing names the design documents the project was built from
+/// (they are not part of it). Applied migrations are left as they are: their checksums are
+/// part of every database already migrated.
+#[test]
+fn documents_point_only_inside_the_repository() {
+    let root = root();
+    for file in repository_files(&[".md"]) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+            let target = link.split('#').next().unwrap_or_default().trim();
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let resolved = file.parent().unwrap().join(target);
+            let inside = resolved.canonicalize().is_ok_and(|p| p.starts_with(&root));
+            assert!(inside, "{}: the link {link} leads to nothing in the repository", file.display());
+        }
+    }
+    let outside = ["SPEC.md", "API.md", "ENGINEERING.md", "SPEC §", "../shared"];
+    for file in repository_files(&[".md", ".rs", ".ts", ".svelte", ".toml", ".json", ".sql", ".yml"]) {
+        if file.ends_with("xtask/src/tidy.rs") || file.components().any(|c| c.as_os_str() == "migrations") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for name in outside {
+            assert!(!text.contains(name), "{} names {name}, which is not part of the repository", file.display());
+        }
+    }
+}
+
+/// The operator guide describes every setting of the server.
+#[test]
+fn the_operator_guide_lists_every_server_setting() {
+    let root = root();
+    let settings = std::fs::read_to_string(root.join("crates/server/src/settings.rs")).unwrap();
+    let guide = std::fs::read_to_string(root.join("docs/operator.md")).unwrap();
+    let names: Vec<&str> =
+        settings.split("env = \"").skip(1).filter_map(|rest| rest.split('"').next()).filter(|n| n.starts_with("MYINTRESS_")).collect();
+    assert!(names.len() > 20, "settings found: {names:?}");
+    for name in names {
+        assert!(guide.contains(&format!("`{name}`")), "docs/operator.md does not describe {name}");
+    }
+}

@@ -1,5 +1,5 @@
 //! Bulk decisions in the Antrean: approve or reject several requests at once, but only
-//! those whose letter the verifier opened in this app (SPEC: no decision made blind). Each
+//! those whose letter the verifier opened in this app (docs/rules.md, "Deciding many at once": no decision made blind). Each
 //! request is checked with the core's rules and queued on its own — one outbox entry per
 //! request, all with one batch id, in one transaction — so one refusal does not stop the
 //! others. The push sends a batch's entries together to `/memberships/bulk` and applies

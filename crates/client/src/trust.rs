@@ -1,6 +1,6 @@
 //! The trust list for signed letters on the desktop: the server's certificates
 //! (`GET /trust`), kept in the local store so a letter chosen offline gets the same verdict
-//! the server gives it (SPEC §8 "Signed letters"). Asked again at most once an hour.
+//! the server gives it (docs/rules.md, "Signed letters"). Asked again at most once an hour.
 
 use chrono::{DateTime, Duration, Utc};
 use myintress_core::signature::TrustList;

@@ -49,7 +49,7 @@ pub struct Membership {
     pub letter_check: Option<LetterCheck>,
 }
 
-/// What the check found on a letter beyond its validity (SPEC §8 "Signed letters"): each
+/// What the check found on a letter beyond its validity (docs/rules.md, "Signed letters"): each
 /// electronic signature's verdict, and the links of its QR codes. Shown beside the letter;
 /// it never refuses a letter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -121,6 +121,14 @@ pub enum ErrorCode {
     PendingActions,
     /// A bulk decision includes a request whose letter was not opened in this app.
     LetterNotSeen,
+    /// This build has no updater key (a development or benchmark build).
+    UpdateNotConfigured,
+    /// The update address could not be reached or answered something unreadable.
+    UpdateCheckFailed,
+    /// A downloaded update whose signature is not the publisher's: it is thrown away.
+    UpdateSignatureInvalid,
+    /// A verified update could not be downloaded in full or installed.
+    UpdateFailed,
     /// A code this build does not know (sent by a newer server).
     #[serde(untagged)]
     #[cfg_attr(feature = "specta", specta(skip))]
@@ -129,7 +137,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 70] = [
+    pub const ALL: [ErrorCode; 74] = [
         Self::NikInvalid,
         Self::NikNotFound,
         Self::NameMismatch,
@@ -200,6 +208,10 @@ impl ErrorCode {
         Self::SettingsNotSaved,
         Self::PendingActions,
         Self::LetterNotSeen,
+        Self::UpdateNotConfigured,
+        Self::UpdateCheckFailed,
+        Self::UpdateSignatureInvalid,
+        Self::UpdateFailed,
     ];
 
     /// The code spelled `text` on the wire; a code this build does not know is kept as
@@ -281,6 +293,10 @@ impl ErrorCode {
             Self::SettingsNotSaved => "settings_not_saved",
             Self::PendingActions => "pending_actions",
             Self::LetterNotSeen => "letter_not_seen",
+            Self::UpdateNotConfigured => "update_not_configured",
+            Self::UpdateCheckFailed => "update_check_failed",
+            Self::UpdateSignatureInvalid => "update_signature_invalid",
+            Self::UpdateFailed => "update_failed",
             Self::Unknown(text) => text,
         }
     }
@@ -340,6 +356,10 @@ impl ErrorCode {
             | Self::DialogFailed
             | Self::ExportFailed
             | Self::SettingsNotSaved
+            | Self::UpdateNotConfigured
+            | Self::UpdateCheckFailed
+            | Self::UpdateSignatureInvalid
+            | Self::UpdateFailed
             | Self::Unknown(_) => 500,
             Self::AlreadyActive | Self::DormantExists | Self::InvalidTransition | Self::VersionConflict | Self::RequestSuperseded => 409,
             Self::SatkerOutOfScope | Self::SatkerHasNoActiveUser | Self::CannotDeactivateSelf => 403,
@@ -441,6 +461,16 @@ impl ErrorCode {
             Self::SettingsNotSaved => "Pengaturan tidak dapat disimpan.",
             Self::PendingActions => "Masih ada tindakan yang menunggu sinkronisasi. Sinkronkan dahulu.",
             Self::LetterNotSeen => "Buka dan periksa suratnya di aplikasi ini dahulu sebelum memutuskan beberapa permintaan sekaligus.",
+            Self::UpdateNotConfigured => {
+                "Pembaruan otomatis tidak diatur pada salinan aplikasi ini. Minta penginstal terbaru kepada petugas."
+            }
+            Self::UpdateCheckFailed => {
+                "Pembaruan tidak dapat diperiksa: alamat pembaruan tidak dapat dihubungi. Periksa jaringan, lalu coba lagi."
+            }
+            Self::UpdateSignatureInvalid => {
+                "Pembaruan ditolak karena tanda tangannya tidak sah: file ini bukan dari penerbit MyIntress Satker. Aplikasi tidak diubah; laporkan kepada petugas."
+            }
+            Self::UpdateFailed => "Pembaruan tidak dapat diunduh atau dipasang. Aplikasi tidak diubah; coba lagi nanti.",
             Self::Unknown(_) => "Permintaan ditolak server pusat.",
         }
     }

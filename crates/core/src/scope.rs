@@ -1,4 +1,4 @@
-//! Which satkers an account sees and acts for (SPEC §3 "Unit kerja", §5).
+//! Which satkers an account sees and acts for (docs/rules.md, "People, satkers and scope").
 //!
 //! A KPPN verifier works for the satkers its KPPN serves (its *mitra kerja*); a satker
 //! operator for the satkers where its own membership is active. Anything outside is, to

@@ -1,4 +1,4 @@
-//! Electronic signatures on a letter (SPEC §8 "Signed letters"): PAdES / `adbe.pkcs7.detached`
+//! Electronic signatures on a letter (docs/rules.md, "Signed letters"): PAdES / `adbe.pkcs7.detached`
 //! signatures as Indonesian TTE letters carry them (BSrE certificates).
 //!
 //! Two steps, so the part that parses hostile bytes runs inside the bounded letter check:

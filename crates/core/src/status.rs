@@ -342,7 +342,7 @@ impl TransitionError {
 /// Decides whether `actor` may take `action` on a membership in status `from`.
 ///
 /// `own_membership` is true when a satker operator acts on a membership of their own NIK:
-/// an operator deactivates *other* users of the satker (SPEC §5), never themselves, so a
+/// an operator deactivates *other* users of the satker (docs/rules.md, "Statuses"), never themselves, so a
 /// satker cannot lock itself out by accident.
 pub fn decide(actor: Actor, action: Action, from: Status, own_membership: bool) -> Result<Transition, TransitionError> {
     if !action.allowed_for(actor) {
@@ -358,7 +358,7 @@ pub fn decide(actor: Actor, action: Action, from: Status, own_membership: bool) 
     Ok(Transition { action, from, to })
 }
 
-/// Whether `actor` may ask the KPPN to delete a membership in status `from` (SPEC §8): a
+/// Whether `actor` may ask the KPPN to delete a membership in status `from` (docs/rules.md, "Deleting"): a
 /// satker operator, for exactly the statuses a KPPN may delete (0 and 5). The deletion
 /// itself stays the KPPN's ([`decide`] with [`Action::Delete`]).
 pub fn may_request_deletion(actor: Actor, from: Status) -> Result<(), TransitionError> {

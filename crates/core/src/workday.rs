@@ -1,4 +1,4 @@
-//! The verifier's deadlines (SPEC §8, *Antrean*): how many working days a request has
+//! The verifier's deadlines (docs/rules.md, "Deadlines"): how many working days a request has
 //! waited, and whether it is overdue (the KPPN's verifiers are reminded) or escalated (its
 //! supervisors are told). Working days are Monday to Friday less the public holidays of
 //! the reference list (`libur.csv`). Nothing here decides a request.

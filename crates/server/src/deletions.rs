@@ -1,4 +1,4 @@
-//! Deletion requests (SPEC §8, replacing the juknis' HAI CSO ticket): a satker operator
+//! Deletion requests (docs/rules.md, "Deleting"; it replaces the guide's HAI CSO ticket): a satker operator
 //! asks the KPPN to delete a membership in status 0 or 5, with the request letter and a
 //! reason; the KPPN sees it in its Antrean and deletes the membership (the existing
 //! deletion, which closes the request) or declines it with a reason the satker sees.

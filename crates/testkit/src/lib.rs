@@ -7,6 +7,7 @@
 //! app's integration tests and by the benchmarks.
 
 pub mod postgres;
+pub mod producers;
 pub mod proxy;
 pub mod signed;
 pub mod tls;

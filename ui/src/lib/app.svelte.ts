@@ -1,7 +1,7 @@
 // The app's shared state: which screen, who is signed in, the sync state, and short
 // messages ("toasts"). Svelte 5 runes in a module, so every screen reads the same state.
 
-import { commands, events, type Account, type BulkQueued, type CommandError, type SyncStatus } from "./bindings";
+import { commands, events, type Account, type BulkQueued, type CommandError, type SyncStatus, type UpdateState } from "./bindings";
 
 export type Screen =
   | { name: "beranda" }
@@ -45,6 +45,8 @@ export const app = $state({
   revision: 0,
   /** The last bulk decision in Verifikasi, followed until closed (also across screens). */
   lastBatch: null as { queued: BulkQueued; label: string } | null,
+  /** What the last look at the update address found (at start, or "Periksa pembaruan"). */
+  update: null as UpdateState | null,
 });
 
 let nextToast = 1;
@@ -85,6 +87,13 @@ export function isCommandError(e: unknown): e is CommandError {
 export function messageOf(e: unknown): string {
   if (isCommandError(e)) return e.message;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Asks once, at start, whether a newer version is offered. Quiet when it cannot tell
+ * (no network, a build without an update key): Pengaturan says why when asked there. */
+export async function checkUpdateAtStart(): Promise<void> {
+  const r = await commands.checkUpdate();
+  if (r.status === "ok") app.update = r.data;
 }
 
 /** Loads where the app stands and follows the sync state from then on. */

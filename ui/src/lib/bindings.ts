@@ -22,6 +22,15 @@ export const commands = {
 	setServerUrl: (url: string) => typedError<SettingsView, CommandError>(__TAURI_INVOKE("set_server_url", { url })),
 	/**  The end of today's log with the app version, for "Salin log untuk dukungan". */
 	supportLog: () => typedError<string, CommandError>(__TAURI_INVOKE("support_log")),
+	/**  Asks the update address whether a newer version exists. */
+	checkUpdate: () => typedError<UpdateState, CommandError>(__TAURI_INVOKE("check_update")),
+	/**
+	 *  Downloads the offered update and verifies its signature; the bytes are kept for
+	 *  [`install_update`]. Progress arrives as [`UpdateProgress`] events.
+	 */
+	downloadUpdate: () => typedError<UpdateState, CommandError>(__TAURI_INVOKE("download_update")),
+	/**  Installs the downloaded, verified update and starts the new version. */
+	installUpdate: () => typedError<null, CommandError>(__TAURI_INVOKE("install_update")),
 	sessionState: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("session_state")),
 	/**  A captcha image for the password step. */
 	captcha: () => typedError<CaptchaChallenge, CommandError>(__TAURI_INVOKE("captcha")),
@@ -137,6 +146,7 @@ export const events = {
 	noticeRaised: makeEvent<NoticeRaised, NoticeRaised>("notice-raised"),
 	stagedFile: makeEvent<StagedFile, StagedFile>("staged-file"),
 	syncStatusChanged: makeEvent<SyncStatusChanged, SyncStatusChanged>("sync-status-changed"),
+	updateProgress: makeEvent<UpdateProgress, UpdateProgress>("update-progress"),
 };
 
 /* Constants */
@@ -409,7 +419,15 @@ export type ErrorCode = "nik_invalid" | "nik_not_found" | "name_mismatch" | "duk
 /**  Actions still wait in the outbox, so the session cannot end or change hands yet. */
 "pending_actions" | 
 /**  A bulk decision includes a request whose letter was not opened in this app. */
-"letter_not_seen";
+"letter_not_seen" | 
+/**  This build has no updater key (a development or benchmark build). */
+"update_not_configured" | 
+/**  The update address could not be reached or answered something unreadable. */
+"update_check_failed" | 
+/**  A downloaded update whose signature is not the publisher's: it is thrown away. */
+"update_signature_invalid" | 
+/**  A verified update could not be downloaded in full or installed. */
+"update_failed";
 
 /**
  *  What happened to a membership: a step of its history and an entry of the audit trail.
@@ -462,7 +480,7 @@ export type Kppn = {
 };
 
 /**
- *  What the check found on a letter beyond its validity (SPEC §8 "Signed letters"): each
+ *  What the check found on a letter beyond its validity (docs/rules.md, "Signed letters"): each
  *  electronic signature's verdict, and the links of its QR codes. Shown beside the letter;
  *  it never refuses a letter.
  */
@@ -824,6 +842,32 @@ export type SyncStatus = {
 
 /**  The sync state changed (connection, progress, counts). */
 export type SyncStatusChanged = SyncStatus;
+
+/**  A newer version the update address offers. */
+export type UpdateOffer = {
+	version: string,
+	current_version: string,
+	/**  What is new, as the release manifest words it (written in Bahasa Indonesia). */
+	notes: string | null,
+	/**  The release date, `YYYY-MM-DD`. */
+	date: string | null,
+};
+
+/**  Download progress of an update, in bytes. */
+export type UpdateProgress = {
+	received: number,
+	/**  The size the server announced, when it did. */
+	total: number | null,
+};
+
+/**  Where the app's updates stand. */
+export type UpdateState = 
+/**  The update address offers nothing newer. */
+{ state: "up_to_date"; current_version: string } | 
+/**  A newer version can be downloaded. */
+{ state: "available"; offer: UpdateOffer } | 
+/**  Downloaded and its signature verified: ready to install on the user's word. */
+{ state: "ready"; offer: UpdateOffer };
 
 /**  A signature's verdict. */
 export type Verdict = 

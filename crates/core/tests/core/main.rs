@@ -12,6 +12,8 @@ mod reregistration;
 mod signed_letters;
 // The test kit's signed-letter corpus (std only, so included by path rather than depended
 // on); only some of its helpers are used here, the others serve the server and app tests.
+#[path = "../../../testkit/src/producers.rs"]
+mod producers;
 #[allow(dead_code)]
 #[path = "../../../testkit/src/signed.rs"]
 mod signed;

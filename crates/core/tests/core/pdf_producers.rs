@@ -1,12 +1,14 @@
 //! A letter that ordinary viewers open must never be refused: PDFs made by the real
-//! producers satker staff use (LibreOffice, Ghostscript, qpdf, img2pdf scans, poppler and
-//! cairo tools), made fresh here with the tools the README's test command installs.
+//! producers satker staff use (LibreOffice, Ghostscript, qpdf, img2pdf scans in JPEG and
+//! JPEG 2000, poppler and cairo tools, a browser's "print to PDF" with CID fonts), made
+//! fresh here with the tools the README's test command installs.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use myintress_core::pdf::{PdfError, PdfReport, check, find_mentions};
 
+use crate::producers;
 use crate::signed::run;
 
 const NIK: &str = "3171015201900002";
@@ -177,6 +179,29 @@ fn producer_img2pdf_scans() {
     run("pdftoppm", &["-r", "100", "-jpeg", "-singlefile", src, "scan"], dir);
     run("img2pdf", &["scan.jpg", "scan.png", "-o", "scan-two-pages.pdf"], dir);
     assert_eq!(accepted(&path("scan-two-pages.pdf")).pages, 2);
+}
+
+/// A scanner that writes JPEG 2000: the page as a JPX image, which the desktop's preview
+/// draws with pdf.js's OpenJPEG decoder.
+#[test]
+fn producer_jpeg2000_scan() {
+    let scan = producers::jpeg2000_scan(&fixture().dir, &fixture().letter, "scan-jp2");
+    let bytes = std::fs::read(&scan).unwrap();
+    assert!(bytes.windows(10).any(|w| w == b"/JPXDecode"), "img2pdf kept the JPEG 2000 stream as it is");
+    let report = accepted(&scan);
+    assert_eq!(report.pages, 1);
+    assert!(report.text.trim().is_empty(), "a scan has no text layer: {:?}", report.text);
+}
+
+/// A letter printed to PDF from a browser (e-office systems make their letters this way).
+#[test]
+fn producer_browser_print_cid_fonts() {
+    let printed = producers::browser_printed(&fixture().dir, NIK, NAME, LETTER, "browser");
+    // Chromium packs its objects in object streams: poppler says what the fonts are.
+    let fonts = std::process::Command::new("pdffonts").arg(&printed).output().unwrap();
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    assert!(fonts.contains("CID TrueType") && fonts.contains("Identity-H"), "CID fonts with Identity-H:\n{fonts}");
+    accepted_with_text(&printed);
 }
 
 #[test]

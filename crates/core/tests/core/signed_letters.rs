@@ -1,4 +1,4 @@
-//! Signed letters (SPEC §8): every verdict of the signature check on PDFs made fresh here
+//! Signed letters (docs/rules.md, "Signed letters"): every verdict of the signature check on PDFs made fresh here
 //! with real tools — a test CA and signers (openssl), signatures by pyHanko (RSA, ECDSA
 //! P-256 and P-384, two signatures, a signer under an unknown CA, an incremental update
 //! after signing), the same files damaged the ways an attacker would (a `/ByteRange` that

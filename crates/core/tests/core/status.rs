@@ -167,7 +167,7 @@ fn dormant_refusal_says_to_contact_the_kppn() {
     assert_eq!(ErrorCode::CredentialsInvalid.http_status(), 401);
 }
 
-/// A deletion request (SPEC §8): only a satker operator asks, and only for the statuses a
+/// A deletion request (docs/rules.md, "Deleting"): only a satker operator asks, and only for the statuses a
 /// KPPN may delete.
 #[test]
 fn only_a_satker_operator_asks_for_a_deletion_of_0_or_5() {

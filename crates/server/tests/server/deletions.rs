@@ -1,4 +1,4 @@
-//! Deletion requests (SPEC §8): a satker operator asks the KPPN to delete a user in status
+//! Deletion requests (docs/rules.md, "Deleting"): a satker operator asks the KPPN to delete a user in status
 //! 0 or 5 with the request letter; the KPPN sees it in its Antrean, declines it with a
 //! reason the satker sees, or deletes the membership, which closes the request. One open
 //! request per membership, also under truly parallel requests.

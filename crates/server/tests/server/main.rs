@@ -21,6 +21,7 @@ mod migrations;
 mod operations;
 mod pdf_child;
 mod queue;
+mod reference;
 mod reliability;
 mod replicas;
 mod schema;

@@ -1,4 +1,4 @@
-//! Signed letters on the server (SPEC §8 "Signed letters"): the registration's letter is
+//! Signed letters on the server (docs/rules.md, "Signed letters"): the registration's letter is
 //! checked for electronic signatures and QR codes while it is checked for validity, the
 //! verdicts against `--trust-dir` are stored with the membership and travel with it, and
 //! `/trust` hands the same certificates to the desktop so it reaches the same verdict
