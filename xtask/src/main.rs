@@ -277,6 +277,9 @@ fn test(extra: &[String]) -> Result<()> {
     run_in(&root.join("ui"), setup::NPM, &["run", "check"], &[])?;
     run_in(&root.join("ui"), setup::NPM, &["test"], &[])?;
 
+    println!("== Supply chain: cargo deny (deny.toml) and npm audit");
+    supply_chain(&root, &path)?;
+
     println!("== PostgreSQL: a throwaway cluster for the server's tests");
     let cluster = postgres::Cluster::start(&setup::tools_dir()?)?;
     println!("== S3: a throwaway object store (moto) for the documents of the PostgreSQL and replica tests");
@@ -332,6 +335,39 @@ fn test(extra: &[String]) -> Result<()> {
     drop(s3);
     drop(cluster);
     println!("Semua pengujian lulus.");
+    Ok(())
+}
+
+/// `cargo deny` on deny.toml's rules (licences, sources, banned duplicates), then the
+/// known advisories of both dependency trees when their databases answer. From a machine
+/// that cannot reach them (the RustSec database is on GitHub; some registries refuse npm's
+/// audit request) it says so plainly instead of passing in silence: README, "Supply chain".
+fn supply_chain(root: &Path, path: &str) -> Result<()> {
+    setup::cargo_tool("cargo-deny", "cargo-deny")?;
+    let env = [("PATH", path)];
+    run_in(root, "cargo", &["deny", "check", "--hide-inclusion-graph", "bans", "licenses", "sources"], &env)?;
+    let fetched = Command::new("cargo")
+        .args(["deny", "fetch", "db"])
+        .env("PATH", path)
+        .current_dir(root)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if fetched {
+        run_in(root, "cargo", &["deny", "--offline", "check", "--hide-inclusion-graph", "advisories"], &env)?;
+    } else {
+        println!("   Rust advisories: NOT CHECKED, the RustSec database (github.com/RustSec/advisory-db) cannot be reached from here");
+    }
+    let audit = Command::new(setup::NPM).args(["audit", "--omit=dev", "--json"]).current_dir(root.join("ui")).output()?;
+    let report: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap_or_default();
+    match report.pointer("/metadata/vulnerabilities/total").and_then(serde_json::Value::as_u64) {
+        Some(0) => println!("   npm audit: no known vulnerability in the app's npm packages"),
+        Some(n) => bail!("npm audit: {n} known vulnerabilities in the app's npm packages (cd ui && npm audit --omit=dev)"),
+        None => println!(
+            "   npm audit: NOT CHECKED, the registry refused the audit request ({})",
+            report["message"].as_str().unwrap_or("no answer")
+        ),
+    }
     Ok(())
 }
 
