@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { cpSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "vite";
