@@ -11,6 +11,8 @@ fn first_run_asks_for_the_server_then_signs_in() {
     assert_eq!(app.title(), "MyIntress Satker", "window title");
     app.wait_for_text("h2", "Selamat datang di MyIntress Satker");
     app.wait_for_text("[data-testid=versi]", env!("CARGO_PKG_VERSION"));
+    // A build without the publisher's update key says so instead of pretending to check.
+    app.wait_for_text("[data-testid=pembaruan-tidak-diatur]", "Pembaruan otomatis tidak diatur");
     app.screenshot("first-run");
 
     // An address nobody answers at is refused with a clear message.

@@ -20,6 +20,13 @@ pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> ClientRes
     Ok(queries::list(conn, filter).await?)
 }
 
+/// The status line's counts as kept (pending, overdue, escalated), and counted again from
+/// the rows: the two must be equal whatever happened.
+pub async fn queue_counts_kept_and_recounted(client: &Client) -> ClientResult<((i64, i64, i64), (i64, i64, i64))> {
+    let mut conn = client.pool.acquire().await?;
+    Ok((queries::pending_counts(&mut conn).await?, queries::pending_counts_recounted(&mut conn).await?))
+}
+
 /// How many memberships the local store holds (every row, listed or not).
 pub async fn membership_count(client: &Client) -> ClientResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships").fetch_one(&client.pool).await?)

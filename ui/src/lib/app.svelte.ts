@@ -47,6 +47,8 @@ export const app = $state({
   lastBatch: null as { queued: BulkQueued; label: string } | null,
   /** What the last look at the update address found (at start, or "Periksa pembaruan"). */
   update: null as UpdateState | null,
+  /** Why this copy cannot update itself (a build without the publisher's key), if so. */
+  updateUnavailable: null as string | null,
 });
 
 let nextToast = 1;
@@ -94,6 +96,7 @@ export function messageOf(e: unknown): string {
 export async function checkUpdateAtStart(): Promise<void> {
   const r = await commands.checkUpdate();
   if (r.status === "ok") app.update = r.data;
+  else if (r.error.code === "update_not_configured") app.updateUnavailable = r.error.message;
 }
 
 /** Loads where the app stands and follows the sync state from then on. */

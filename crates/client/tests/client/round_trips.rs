@@ -270,7 +270,22 @@ async fn the_antrean_flags_reach_the_desk_and_stay_offline(world: World) {
     assert!(row.flags.overdue && row.flags.escalated && row.flags.working_days_pending >= 5, "{:?}", row.flags);
     let status = desk.client.subscribe().borrow().clone();
     assert_eq!((status.overdue_registrations, status.escalated_registrations), (1, 1));
+    let (kept, recounted) = myintress_client::testing::queue_counts_kept_and_recounted(&desk.client).await.unwrap();
+    assert_eq!(kept, recounted, "the counts the store keeps are the rows' counts");
+    assert_eq!((kept.1, kept.2), (1, 1));
+
+    // Approved offline: no longer pending, overdue or escalated, at once.
+    desk.client.act(row.membership.id, Action::Approve).await.unwrap();
+    let status = desk.client.subscribe().borrow().clone();
+    assert_eq!((status.pending_registrations, status.overdue_registrations, status.escalated_registrations), (kept.0 - 1, 0, 0));
+    let (kept, recounted) = myintress_client::testing::queue_counts_kept_and_recounted(&desk.client).await.unwrap();
+    assert_eq!(kept, recounted);
     world.proxy.set_mode(Mode::Pass);
+
+    // Sent, and the server's answer applied: still equal.
+    desk.client.sync_once().await.unwrap();
+    let (kept, recounted) = myintress_client::testing::queue_counts_kept_and_recounted(&desk.client).await.unwrap();
+    assert_eq!(kept, recounted);
 }
 
 /// A bulk approval taken offline: only requests whose letter was opened here are queued
