@@ -5,8 +5,6 @@
 //! the manifest announces), and installed. An update whose signature fails is thrown
 //! away before anything touches the installed app.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use myintress_core::ErrorCode;
 use serde::Serialize;
 use specta::Type;
@@ -127,12 +125,12 @@ pub async fn download_update(app: tauri::AppHandle, pending: State<'_, Pending>)
     let Some((update, bytes)) = slot.as_mut() else {
         return Err(CommandError::new(ErrorCode::UpdateFailed, "Periksa pembaruan dahulu."));
     };
-    let received = AtomicU64::new(0);
+    let mut received = 0u64;
     let downloaded = update
         .download(
             |chunk, total| {
-                let now = received.fetch_add(chunk as u64, Ordering::Relaxed) + chunk as u64;
-                let _ = UpdateProgress { received: now, total }.emit(&app);
+                received += chunk as u64;
+                let _ = UpdateProgress { received, total }.emit(&app);
             },
             || {},
         )

@@ -20,17 +20,15 @@ fn tauri_cli() -> PathBuf {
     cli
 }
 
-fn run(cli: &Path, args: &[&str]) -> String {
-    let out = Command::new(cli).args(args).output().expect("the Tauri CLI runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "tauri {args:?}: {text}");
-    text
+/// The Tauri CLI in `dir`, failing the test with its output when it fails.
+fn run(cli: &Path, dir: &Path, args: &[&str]) {
+    myintress_testkit::signed::run(cli.to_str().expect("a UTF-8 path"), args, dir);
 }
 
 /// A minisign key pair made as a publisher makes one; returns (private key file, public key).
 fn key_pair(cli: &Path, dir: &Path, name: &str) -> (PathBuf, String) {
     let private = dir.join(format!("{name}.key"));
-    run(cli, &["signer", "generate", "--ci", "--password", PASSWORD, "--write-keys", private.to_str().unwrap()]);
+    run(cli, dir, &["signer", "generate", "--ci", "--password", PASSWORD, "--write-keys", private.to_str().unwrap()]);
     let public = std::fs::read_to_string(dir.join(format!("{name}.key.pub"))).unwrap();
     (private, public.trim().to_owned())
 }
@@ -43,6 +41,7 @@ fn package(cli: &Path, dir: &Path, key: &Path, file: &str, signed_for: &str) -> 
     std::fs::write(&path, body).unwrap();
     run(
         cli,
+        dir,
         &[
             "signer",
             "sign",

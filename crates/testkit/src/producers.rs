@@ -19,6 +19,11 @@ pub fn jpeg2000_scan(dir: &Path, letter: &Path, name: &str) -> PathBuf {
     dir.join(pdf)
 }
 
+/// Headless Chromium's program: Debian's name, or Ubuntu's.
+pub fn chromium() -> &'static str {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("/usr/bin/chromium")
+}
+
 /// A letter naming the person, printed to PDF by headless Chromium: every font a
 /// `Type0` CID TrueType font with `Identity-H`, the text readable through `ToUnicode`.
 /// Written as `dir/<name>.pdf`.
@@ -34,11 +39,10 @@ pub fn browser_printed(dir: &Path, nik: &str, full_name: &str, number: &str, nam
         ),
     )
     .expect("write the letter's HTML");
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("chromium");
     let profile = format!("--user-data-dir={}", dir.join(format!("{name}-chromium")).display());
     let url = format!("file://{}", dir.join(&html).display());
     let print = format!("--print-to-pdf={name}.pdf");
-    run(chromium, &["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", &profile, &print, &url], dir);
+    run(chromium(), &["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", &profile, &print, &url], dir);
     let _ = std::fs::remove_dir_all(dir.join(format!("{name}-chromium")));
     dir.join(format!("{name}.pdf"))
 }

@@ -206,11 +206,7 @@ impl Chromium {
                 .stderr(std::process::Stdio::null()),
         );
         let profile = RemoveOnDrop(std::env::temp_dir().join(format!("myintress-chromium-{port}")));
-        // Debian's name, or Ubuntu's.
-        let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .unwrap_or("/usr/bin/chromium");
+        let binary = crate::producers::chromium();
         let session = Session::open(
             &format!("http://127.0.0.1:{port}"),
             json!({
