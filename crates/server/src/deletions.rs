@@ -116,7 +116,7 @@ pub async fn request(
     changeset.changes.push(change(&request));
     let answer = to_api(&request);
     let body = serde_json::to_string(&answer).map_err(anyhow::Error::from)?;
-    changeset.finish(tx, 201, &body).await?;
+    changeset.finish(state, tx, 201, &body).await?;
     Ok(Written::Created(answer))
 }
 
@@ -157,7 +157,7 @@ pub async fn decline(
     changeset.changes.push(change(&closed));
     let answer = to_api(&closed);
     let body = serde_json::to_string(&answer).map_err(anyhow::Error::from)?;
-    changeset.finish(tx, 200, &body).await?;
+    changeset.finish(state, tx, 200, &body).await?;
     Ok(Written::Updated(answer))
 }
 

@@ -113,6 +113,7 @@ pub async fn disable_idle_verifiers(state: &AppState, now: DateTime<Utc>) -> Res
         let detail = serde_json::json!({ "months_without_sign_in": state.settings.verifier_dormancy_months });
         tx.record_account_audit(&By::System.audit(AccountAction::Disabled, Some(&nik), detail, now)).await?;
         tx.commit().await?;
+        state.sessions.forget_person(&nik);
         tracing::info!(nik = %myintress_core::nik::mask_nik(&nik), "verifier disabled after months without sign-in");
         disabled += 1;
     }

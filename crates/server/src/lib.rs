@@ -8,6 +8,7 @@
 //! - [`registry`]: registering and deciding, applying the core's rules in transactions.
 //! - [`deletions`]: the satkers' deletion requests, declined or closed by the deletion.
 //! - [`session`]: sign-in, captcha, sessions, lockout.
+//! - [`session_cache`]: who recent access tokens belong to, for a few seconds.
 //! - [`error`]: the server's one error type, in the contract's codes.
 //! - [`idempotency`]: `Idempotency-Key` records.
 //! - [`limits`]: per-address rate limits.
@@ -39,6 +40,7 @@ pub mod queue;
 pub mod reference;
 pub mod registry;
 pub mod session;
+pub mod session_cache;
 pub mod settings;
 pub mod state;
 pub mod store;

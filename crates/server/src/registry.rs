@@ -177,6 +177,9 @@ pub(crate) struct Changeset<'a> {
     pub ctx: &'a RequestCtx,
     pub now: DateTime<Utc>,
     pub changes: Vec<NewChange>,
+    /// Whose memberships changed: their remembered sessions are forgotten on commit (a
+    /// satker user's scope is their active memberships).
+    pub persons: Vec<String>,
 }
 
 impl<'a> Changeset<'a> {
@@ -189,6 +192,7 @@ impl<'a> Changeset<'a> {
             ctx,
             now,
             changes: Vec::new(),
+            persons: Vec::new(),
         }
     }
 
@@ -236,6 +240,9 @@ impl<'a> Changeset<'a> {
         })
         .await?;
         self.changes.push(membership_change(row));
+        if !self.persons.contains(&row.nik) {
+            self.persons.push(row.nik.clone());
+        }
         Ok(())
     }
 
@@ -262,13 +269,17 @@ impl<'a> Changeset<'a> {
     }
 
     /// Saves the idempotency record (`status` and `body` are the answer a retry gets), the
-    /// change feed entries, and commits.
-    pub(crate) async fn finish(self, mut tx: Box<dyn WriteConn>, status: u16, body: &str) -> Result<(), ApiError> {
+    /// change feed entries, commits, and forgets the remembered sessions of the persons
+    /// whose memberships changed.
+    pub(crate) async fn finish(self, state: &AppState, mut tx: Box<dyn WriteConn>, status: u16, body: &str) -> Result<(), ApiError> {
         if let Some(idem) = &self.ctx.idempotency {
             idem.save(tx.as_mut(), status, body).await?;
         }
         tx.append_changes(&self.changes, self.now).await?;
         tx.commit().await?;
+        for nik in &self.persons {
+            state.sessions.forget_person(nik);
+        }
         Ok(())
     }
 }
@@ -466,7 +477,7 @@ pub async fn register(
 
     let membership = to_api(&row);
     let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
-    changeset.finish(tx, if created { 201 } else { 200 }, &body).await?;
+    changeset.finish(state, tx, if created { 201 } else { 200 }, &body).await?;
     if account_created {
         state.mail_wake.notify_one();
     }
@@ -711,7 +722,7 @@ pub async fn act(
     let current = tx.membership(id).await?.unwrap_or(updated);
     let membership = to_api(&current);
     let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
-    changeset.finish(tx, 200, &body).await?;
+    changeset.finish(state, tx, 200, &body).await?;
     if decided {
         state.mail_wake.notify_one();
     }
@@ -794,7 +805,7 @@ pub async fn correct_contact(
     }
     let membership = to_api(&updated);
     let body = serde_json::to_string(&membership).map_err(anyhow::Error::from)?;
-    changeset.finish(tx, 200, &body).await?;
+    changeset.finish(state, tx, 200, &body).await?;
     if mailed {
         state.mail_wake.notify_one();
     }
@@ -881,6 +892,7 @@ pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize,
                 ctx: &ctx,
                 now,
                 changes: Vec::new(),
+                persons: Vec::new(),
             };
             let detail = serde_json::json!({ "dormancy_months": state.settings.dormancy_months });
             changeset.record(tx.as_mut(), &updated, Event::MarkDormant, Some(Status::Active), None, None, detail).await?;
@@ -890,6 +902,7 @@ pub async fn mark_dormant(state: &AppState, now: DateTime<Utc>) -> Result<usize,
         end_sessions_without_access(tx.as_mut(), &nik, now).await?;
         tx.append_changes(&changes, now).await?;
         tx.commit().await?;
+        state.sessions.forget_person(&nik);
     }
     Ok(changed)
 }

@@ -217,6 +217,7 @@ pub async fn refresh(state: &AppState, body: &RefreshRequest) -> Result<TokenPai
     if idle && row.revoked_at.is_none() {
         tx.revoke_family(&row.family_id, now).await?;
         tx.commit().await?;
+        state.sessions.forget_family(&row.family_id);
         return Err(SESSION_EXPIRED);
     }
     if row.revoked_at.is_some() || row.expires_at <= now {
@@ -234,6 +235,7 @@ pub async fn refresh(state: &AppState, body: &RefreshRequest) -> Result<TokenPai
         // A rotated token came back: someone holds a copy. End the whole family.
         tx.revoke_family(&row.family_id, now).await?;
         tx.commit().await?;
+        state.sessions.forget_family(&row.family_id);
         tracing::warn!(nik = %myintress_core::nik::mask_nik(&row.nik), "refresh token reuse; family revoked");
         return Err(ApiError::Unauthorized(ErrorCode::RefreshTokenReused));
     }
@@ -241,6 +243,7 @@ pub async fn refresh(state: &AppState, body: &RefreshRequest) -> Result<TokenPai
     if let Some(code) = access_refused(tx.as_mut(), &account).await? {
         tx.revoke_family(&row.family_id, now).await?;
         tx.commit().await?;
+        state.sessions.forget_family(&row.family_id);
         return Err(ApiError::code(code));
     }
     let pair = issue_tokens(state, tx.as_mut(), &account, &row.family_id, row.expires_at, now).await?;
@@ -253,6 +256,7 @@ pub async fn logout(state: &AppState, caller: &SignedIn) -> Result<(), ApiError>
     let mut tx = state.store.write().await?;
     tx.revoke_family(&caller.family_id, Utc::now()).await?;
     tx.commit().await?;
+    state.sessions.forget_family(&caller.family_id);
     Ok(())
 }
 
@@ -279,36 +283,62 @@ pub struct SignedIn {
 #[derive(Debug, Clone)]
 pub struct Administrator(pub AccountRow);
 
-/// The account an access token (the `Bearer` credential) belongs to: `401` when it is
-/// missing, unknown or expired, or the account is disabled.
-async fn signed_in(conn: &mut dyn ReadConn, token: Option<&str>) -> Result<SignedIn, ApiError> {
+/// The hash of the `Bearer` credential: `401` when it is missing.
+fn bearer_hash(token: Option<&str>) -> Result<String, ApiError> {
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else { return Err(SESSION_EXPIRED) };
-    let Some(session) = conn.session(&token_hash(token)).await? else { return Err(SESSION_EXPIRED) };
+    Ok(token_hash(token))
+}
+
+/// The account an access token belongs to, and when the token expires, read from the
+/// database: `401` when the token is unknown or expired, or the account is disabled.
+async fn signed_in(conn: &mut dyn ReadConn, hash: &str) -> Result<(SignedIn, DateTime<Utc>), ApiError> {
+    let Some(session) = conn.session(hash).await? else { return Err(SESSION_EXPIRED) };
     if session.expires_at <= Utc::now() {
         return Err(SESSION_EXPIRED);
     }
     match conn.account(&session.nik).await? {
-        Some(account) if account.disabled_at.is_none() => Ok(SignedIn { account, family_id: session.family_id }),
+        Some(account) if account.disabled_at.is_none() => Ok((SignedIn { account, family_id: session.family_id }, session.expires_at)),
         _ => Err(SESSION_EXPIRED),
     }
 }
 
-/// Any signed-in account (see [`signed_in`]).
+/// Any signed-in account (see [`signed_in`]), from the session cache when it holds the
+/// token ([`crate::session_cache`]).
 pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<SignedIn, ApiError> {
-    signed_in(state.store.read().await?.as_mut(), token).await
+    let hash = bearer_hash(token)?;
+    if let Some(hit) = state.sessions.get(&hash) {
+        return Ok(hit.signed_in.clone());
+    }
+    let ticket = state.sessions.ticket();
+    let (who, expires_at) = signed_in(state.store.read().await?.as_mut(), &hash).await?;
+    state.sessions.put(ticket, hash, who.clone(), None, expires_at);
+    Ok(who)
 }
 
 /// A verifier or satker operator and its scope, for membership work: `401` as
 /// [`authenticate`], or when the account gives no access any more; `403` for an
-/// administrator, who sees no membership data.
+/// administrator, who sees no membership data. From the session cache when it holds the
+/// token with its scope: then the request's own query is the only one it makes.
 pub async fn authenticate_caller(state: &AppState, token: Option<&str>) -> Result<Caller, ApiError> {
+    let hash = bearer_hash(token)?;
+    if let Some(hit) = state.sessions.get(&hash) {
+        if hit.signed_in.account.role == Role::Admin {
+            return Err(ApiError::Forbidden);
+        }
+        if let Some(caller) = &hit.caller {
+            return Ok(caller.clone());
+        }
+    }
+    let ticket = state.sessions.ticket();
     let mut conn = state.store.read().await?;
-    let who = signed_in(conn.as_mut(), token).await?;
+    let (who, expires_at) = signed_in(conn.as_mut(), &hash).await?;
     if who.account.role == Role::Admin {
         return Err(ApiError::Forbidden);
     }
     // A satker user's sessions end with the last active membership; this is the backstop.
-    Caller::resolve(conn.as_mut(), who.account, who.family_id).await?.ok_or(SESSION_EXPIRED)
+    let caller = Caller::resolve(conn.as_mut(), who.account.clone(), who.family_id.clone()).await?.ok_or(SESSION_EXPIRED)?;
+    state.sessions.put(ticket, hash, who, Some(caller.clone()), expires_at);
+    Ok(caller)
 }
 
 /// A central operator: `401` as [`authenticate`]; `403` for any other role.
@@ -372,7 +402,10 @@ pub async fn resolve_reset_requests(state: &AppState) -> Result<usize, ApiError>
 /// A signed-in person changes their password: the current one must be right, the new one
 /// follow the rules; every other session of the account ends.
 pub async fn change_password(state: &AppState, caller: &SignedIn, body: &PasswordChange) -> Result<(), ApiError> {
-    if !verify_off_thread(&body.current_password, caller.account.password_hash.as_deref()).await? {
+    // The password as the database holds it now (the caller's account may come from the
+    // session cache, a few seconds old).
+    let current = state.store.read().await?.account(&caller.account.nik).await?.ok_or(SESSION_EXPIRED)?;
+    if !verify_off_thread(&body.current_password, current.password_hash.as_deref()).await? {
         return Err(ApiError::field("current_password", ErrorCode::CredentialsInvalid));
     }
     if let Err(rule) = state.passwords.check(&body.new_password, &body.new_password) {
@@ -384,6 +417,7 @@ pub async fn change_password(state: &AppState, caller: &SignedIn, body: &Passwor
     tx.revoke_other_sessions(&caller.account.nik, &caller.family_id, Utc::now()).await?;
     tx.void_tokens(&caller.account.nik, TokenPurpose::Reset, Utc::now()).await?;
     tx.commit().await?;
+    state.sessions.forget_person(&caller.account.nik);
     Ok(())
 }
 
@@ -392,5 +426,6 @@ pub async fn logout_all(state: &AppState, caller: &SignedIn) -> Result<(), ApiEr
     let mut tx = state.store.write().await?;
     tx.revoke_all_sessions_of(&caller.account.nik, Utc::now()).await?;
     tx.commit().await?;
+    state.sessions.forget_person(&caller.account.nik);
     Ok(())
 }

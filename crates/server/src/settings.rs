@@ -124,6 +124,13 @@ pub struct Settings {
     #[arg(long, env = "MYINTRESS_SESSION_IDLE_HOURS", default_value_t = 12, global = true)]
     pub session_idle_hours: i64,
 
+    /// Seconds a replica remembers who an access token belongs to (and the caller's
+    /// scope), so a request reads the database once. A sign-out, a disabled account or a
+    /// changed scope takes effect at once on the replica that made it and within this
+    /// many seconds on the others; 0 turns the cache off.
+    #[arg(long, env = "MYINTRESS_SESSION_CACHE_SECONDS", default_value_t = 5, global = true)]
+    pub session_cache_seconds: u64,
+
     /// Where letters and decrees are stored: `file:///folder` (default: `documents/` under
     /// the data dir) or `s3://bucket/prefix`, configured by the standard `AWS_ENDPOINT_URL`,
     /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_ALLOW_HTTP`.
@@ -259,6 +266,7 @@ impl Settings {
             ("ACCESS_TOKEN_SECONDS", self.access_token_seconds.to_string()),
             ("SESSION_DAYS", self.session_days.to_string()),
             ("SESSION_IDLE_HOURS", self.session_idle_hours.to_string()),
+            ("SESSION_CACHE_SECONDS", self.session_cache_seconds.to_string()),
             ("VERIFIER_DORMANCY_MONTHS", self.verifier_dormancy_months.to_string()),
             ("PENDING_REMINDER_DAYS", self.pending_reminder_days.to_string()),
             ("PENDING_ESCALATION_DAYS", self.pending_escalation_days.to_string()),
@@ -328,6 +336,7 @@ mod tests {
         s.dormancy_months = 7;
         s.documents_grace_minutes = 5;
         s.session_idle_hours = 9;
+        s.session_cache_seconds = 2;
         s.verifier_dormancy_months = 5;
         s.pending_reminder_days = 3;
         s.pending_escalation_days = 8;

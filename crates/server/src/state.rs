@@ -31,6 +31,8 @@ pub struct AppState {
     pub trust: Trust,
     /// This process's figures for `GET /metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// Who recent access tokens belong to (`--session-cache-seconds`).
+    pub sessions: crate::session_cache::SessionCache,
 }
 
 /// The trust list of signed letters, read from `--trust-dir` at start.
@@ -103,6 +105,7 @@ impl AppState {
             PdfChecker::new(checker, ["check-pdf"])
         };
         let trust = Trust::load(settings.trust_dir.as_deref())?;
+        let settings_cache_seconds = settings.session_cache_seconds;
         Ok(Arc::new(AppState {
             trust,
             pdf,
@@ -116,6 +119,7 @@ impl AppState {
             mail_wake: tokio::sync::Notify::new(),
             captcha,
             metrics: Default::default(),
+            sessions: crate::session_cache::SessionCache::new(std::time::Duration::from_secs(settings_cache_seconds)),
         }))
     }
 

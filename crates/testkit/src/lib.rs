@@ -336,6 +336,8 @@ impl TestServer {
         let mut tx = self.state.store.write().await.expect("store");
         tx.purge_expired(chrono::Utc::now() + chrono::Duration::hours(1)).await.expect("purge");
         tx.commit().await.expect("commit");
+        // Changed beside the server's own code paths, which would forget what they end.
+        self.state.sessions.forget_all();
     }
 
     /// Makes every session look unused for `hours` more (the idle limit's clock moved on),
@@ -878,6 +880,7 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         access_token_seconds: 900,
         session_days: 30,
         session_idle_hours: 12,
+        session_cache_seconds: 5,
         verifier_dormancy_months: 6,
         pending_reminder_days: 2,
         pending_escalation_days: 5,

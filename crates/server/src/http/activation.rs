@@ -157,6 +157,7 @@ async fn set_password(
     tx.void_tokens(&nik, TokenPurpose::Reset, now).await?;
     tx.void_tokens(&nik, TokenPurpose::Activation, now).await?;
     tx.commit().await?;
+    state.sessions.forget_person(&nik);
     Ok(match purpose {
         TokenPurpose::Activation => render(
             StatusCode::OK,

@@ -52,6 +52,7 @@ pub async fn disable(
     Path(nik): Path<String>,
 ) -> Result<AppJson<Verifier>, ApiError> {
     let row = admin::change_account(state.store.as_ref(), By::Admin(&by), &nik, Change::Disable, true).await?;
+    state.sessions.forget_person(&row.nik);
     Ok(AppJson(admin::verifier_to_api(&row)))
 }
 
@@ -86,6 +87,7 @@ pub async fn move_verifier(
     AppJson(body): AppJson<VerifierMove>,
 ) -> Result<AppJson<Verifier>, ApiError> {
     let row = admin::move_verifier(state.store.as_ref(), By::Admin(&by), &nik, &body).await?;
+    state.sessions.forget_person(&row.nik);
     Ok(AppJson(admin::verifier_to_api(&row)))
 }
 

@@ -276,14 +276,18 @@ async fn a_session_unused_for_the_idle_limit_ends(backend: &Backend) {
     assert!(server.login(&operator.nik, "Operator#Satker2026").await.is_ok());
 }
 
+/// The host's commands change the database beside the running server, as another replica
+/// would: the server sees them once its session cache's lifetime has passed.
 async fn the_server_host_disables_an_account_and_ends_its_sessions(backend: &Backend) {
-    let server = TestServer::start(backend).await;
+    const CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+    let server = TestServer::start_with(backend, |s| s.session_cache_seconds = CACHE.as_secs()).await;
     let kppn = server.verifier("019").await;
     let leaving = server.verifier("019").await;
     assert_eq!(me(&server, &leaving.token).await, StatusCode::OK);
 
     let (ok, out) = server.cli(&["disable-account", "--nik", &leaving.nik], "");
     assert!(ok, "{out}");
+    tokio::time::sleep(CACHE).await;
     assert_eq!(me(&server, &leaving.token).await, StatusCode::UNAUTHORIZED, "its next request is refused");
     assert_eq!(refresh(&server, &leaving).await, StatusCode::UNAUTHORIZED, "and its refresh");
     let Err((status, p)) = server.login(&leaving.nik, crate::support::VERIFIER_PASSWORD).await else {
@@ -295,8 +299,10 @@ async fn the_server_host_disables_an_account_and_ends_its_sessions(backend: &Bac
     let (ok, out) = server.cli(&["enable-account", "--nik", &leaving.nik], "");
     assert!(ok, "{out}");
     let back = server.login(&leaving.nik, crate::support::VERIFIER_PASSWORD).await.unwrap();
+    assert_eq!(me(&server, &back.token).await, StatusCode::OK);
     let (ok, out) = server.cli(&["revoke-sessions", "--nik", &leaving.nik], "");
     assert!(ok, "{out}");
+    tokio::time::sleep(CACHE).await;
     assert_eq!(me(&server, &back.token).await, StatusCode::UNAUTHORIZED);
     assert!(server.login(&leaving.nik, crate::support::VERIFIER_PASSWORD).await.is_ok(), "the password stays");
     let (ok, out) = server.cli(&["disable-account", "--nik", "3171011201999999"], "");

@@ -103,3 +103,56 @@ async fn sighup_reloads_the_reference_lists_on_a_running_replica() {
         assert_eq!(via(&old, server.replica_url(i)).get(&format!("/api/v1/memberships/{}", m.id)).await.status(), StatusCode::NOT_FOUND);
     }
 }
+
+/// The session cache (`--session-cache-seconds`, 2 here): each replica remembers who a
+/// token belongs to for that long. A disabled account and a sign-out take effect at once
+/// on the replica that made the change, and on the other within the cache's lifetime of
+/// it, also when requests in parallel were reading the session while it was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_account_or_a_sign_out_ends_access_on_every_replica_within_the_cache_lifetime() {
+    const LIFETIME: Duration = Duration::from_secs(2);
+    let Some(server) = TestServer::start_replicas(2, |s| s.session_cache_seconds = LIFETIME.as_secs()).await else { return };
+    let admin = via(&server.admin().await, server.replica_url(0));
+    let list = "/api/v1/memberships?limit=5";
+
+    // Disabled through replica 0 while replica 1 is busy with the same token.
+    let kppn = server.verifier("019").await;
+    let (a, b) = (via(&kppn, server.replica_url(0)), via(&kppn, server.replica_url(1)));
+    for replica in [&a, &b] {
+        assert_eq!(replica.get(list).await.status(), StatusCode::OK, "remembered on both replicas");
+    }
+    let busy: Vec<_> = (0..16)
+        .map(|_| {
+            let b = b.clone();
+            tokio::spawn(async move { b.get(list).await.status() })
+        })
+        .collect();
+    let disabled = admin.post(&format!("/api/v1/admin/verifiers/{}/disable", kppn.nik)).await;
+    assert_eq!(disabled.status(), StatusCode::OK);
+    for status in futures_util::future::join_all(busy).await {
+        let status = status.unwrap();
+        assert!(status == StatusCode::OK || status == StatusCode::UNAUTHORIZED, "a request in flight gets an answer: {status}");
+    }
+    assert_eq!(a.get(list).await.status(), StatusCode::UNAUTHORIZED, "at once on the replica that disabled it");
+    tokio::time::sleep(LIFETIME).await;
+    let after: Vec<_> = (0..16)
+        .map(|_| {
+            let b = b.clone();
+            tokio::spawn(async move { b.get(list).await.status() })
+        })
+        .collect();
+    for status in futures_util::future::join_all(after).await {
+        assert_eq!(status.unwrap(), StatusCode::UNAUTHORIZED, "on the other replica once the cache's lifetime has passed");
+    }
+
+    // A sign-out through replica 1.
+    let kppn = server.verifier("019").await;
+    let (a, b) = (via(&kppn, server.replica_url(0)), via(&kppn, server.replica_url(1)));
+    for replica in [&a, &b] {
+        assert_eq!(replica.get(list).await.status(), StatusCode::OK);
+    }
+    assert_eq!(b.post("/api/v1/auth/logout").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(b.get(list).await.status(), StatusCode::UNAUTHORIZED, "at once on the replica that signed out");
+    tokio::time::sleep(LIFETIME).await;
+    assert_eq!(a.get(list).await.status(), StatusCode::UNAUTHORIZED, "on the other once the cache's lifetime has passed");
+}
