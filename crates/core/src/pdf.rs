@@ -246,7 +246,11 @@ fn ends_with_eof_marker(bytes: &[u8]) -> bool {
 /// as JSON. The server's child runs `check_wire(&stdin)` and writes the result to stdout;
 /// the parent reads it back with [`parse_wire`].
 pub fn check_wire(bytes: &[u8]) -> String {
-    let outcome: Result<PdfReport, PdfError> = check(bytes);
+    wire_of(check(bytes))
+}
+
+/// An outcome in the wire form [`check_wire`] prints.
+pub fn wire_of(outcome: Result<PdfReport, PdfError>) -> String {
     serde_json::to_string(&WireOutcome::from(outcome)).expect("report serialises")
 }
 

@@ -4,11 +4,18 @@
 //!
 //! The child is the caller's own executable started with an argument of its choosing
 //! (`myintress-server check-pdf`, the app's hidden `--myintress-check-pdf`); its `main`
-//! calls [`serve_child`] first thing. The PDF goes in on stdin, the outcome comes back on
-//! stdout in core's wire form. The child gets an empty environment (no database URL, no
-//! SMTP password reaches it). On Unix its address space, CPU time, open files, processes
-//! and file writes are capped with `setrlimit`; everywhere, its wall time is capped with a
+//! calls [`serve_child`] first thing. The child gets an empty environment (no database
+//! URL, no SMTP password reaches it). On Unix its address space, open files, processes and
+//! file writes are capped with `setrlimit`, and its CPU time per letter (the child lowers
+//! its own soft limit before each); everywhere, each letter's wall time is capped with a
 //! kill. How many run at once fits the machine's cores and memory.
+//!
+//! Children are kept: on Unix one serves up to [`LETTERS_PER_CHILD`] letters, one after
+//! the other, as length-prefixed frames on its stdin and stdout, and is then replaced, so
+//! the start of a process (most of a small letter's check) is paid once per many letters.
+//! A child that crashes, hits a limit or runs out of time is killed and never reused; the
+//! next letter gets a fresh one. On Windows, whose Job Object counts CPU time over the
+//! process's life, each letter still gets its own child.
 //!
 //! A check that cannot start in time, or runs out of wall time (the machine is loaded: the
 //! CPU limit stops a document that merely computes too long), is [`Busy`], the caller's
@@ -19,11 +26,13 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use myintress_core::pdf::{PdfError, PdfReport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::sync::Semaphore;
 
 /// A PDF that passed the letter check, with what the check found. Made only by a check
@@ -68,6 +77,28 @@ impl std::error::Error for Busy {}
 /// How long a check waits for a free slot before it is [`Busy`].
 const QUEUE_WAIT: Duration = Duration::from_secs(20);
 
+/// CPU seconds one letter may take in the child.
+pub const CPU_SECONDS_PER_LETTER: u64 = 20;
+
+/// How many letters one child checks before it is replaced by a fresh process (Unix): a
+/// new address space now and then, whatever the allocator kept of earlier letters.
+#[cfg(unix)]
+pub const LETTERS_PER_CHILD: u32 = 64;
+/// Windows: the Job Object's CPU limit counts over the process's whole life, so every
+/// letter gets its own child.
+#[cfg(not(unix))]
+pub const LETTERS_PER_CHILD: u32 = 1;
+
+/// A running child between letters, with its pipes.
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    served: u32,
+    #[cfg(windows)]
+    _job: job::Job,
+}
+
 /// Starts checks in child processes of `program`, a bounded number at a time.
 #[derive(Clone)]
 pub struct PdfChecker {
@@ -78,23 +109,29 @@ pub struct PdfChecker {
     memory_bytes: u64,
     /// Bounds how many children run at once, so a burst of uploads cannot fork-bomb.
     slots: Arc<Semaphore>,
+    /// Children waiting for their next letter (at most one per slot).
+    idle: Arc<std::sync::Mutex<Vec<Worker>>>,
+    /// How many children were started, for tests and `/metrics`.
+    started: Arc<AtomicU64>,
     /// Check on a blocking thread of this process instead (benchmark baseline only).
     in_process: bool,
 }
 
 impl PdfChecker {
     /// Checks by running `program args…` (which must call [`serve_child`]): at most 30 s
-    /// of wall time, 20 s of CPU and 1 GiB of address space each; as many at once as there
-    /// are cores, and no more than half the machine's memory can hold.
+    /// of wall time and 20 s of CPU per letter, 1 GiB of address space per child; as many
+    /// at once as there are cores, and no more than half the machine's memory can hold.
     pub fn new(program: PathBuf, args: impl IntoIterator<Item = impl Into<OsString>>) -> Self {
         let memory_bytes: u64 = 1024 * 1024 * 1024;
         PdfChecker {
             program,
             args: args.into_iter().map(Into::into).collect(),
             wall: Duration::from_secs(30),
-            cpu_seconds: 20,
+            cpu_seconds: CPU_SECONDS_PER_LETTER,
             memory_bytes,
             slots: Arc::new(Semaphore::new(slots_for(memory_bytes))),
+            idle: Arc::default(),
+            started: Arc::default(),
             in_process: false,
         }
     }
@@ -130,49 +167,79 @@ impl PdfChecker {
             let input = bytes.to_vec();
             return tokio::task::spawn_blocking(move || myintress_core::pdf::check(&input)).await.context("pemeriksa PDF");
         }
-        let mut command = self.command();
-        let mut child = command.spawn().with_context(|| format!("menjalankan {}", self.program.display()))?;
-        // Windows has no limits at fork time: the child joins a Job Object before it is
-        // given the letter (until then it only waits on its stdin); the job ends it when
-        // dropped, with this function.
-        #[cfg(windows)]
-        let _job = job::Job::limit(&child, self.memory_bytes, self.cpu_seconds).context("membatasi pemeriksa PDF")?;
-        let mut stdin = child.stdin.take().context("stdin pemeriksa PDF")?;
-        let mut stdout = child.stdout.take().context("stdout pemeriksa PDF")?;
-        let input = bytes.to_vec();
-        let run = async move {
-            // A child that dies early closes its stdin: that is its answer, not our error.
-            let writer = async move {
-                let _ = stdin.write_all(&input).await;
-                drop(stdin);
-            };
-            let mut output = Vec::new();
-            let reader = stdout.read_to_end(&mut output);
-            let (_, read) = tokio::join!(writer, reader);
-            read.map(|_| output)
+        // A kept child that ended while it waited (killed from outside) is not used: its
+        // broken pipe would read as the document's fault.
+        let kept = {
+            let mut idle = self.idle.lock().expect("idle checkers");
+            std::iter::from_fn(|| idle.pop()).find_map(|mut w| matches!(w.child.try_wait(), Ok(None)).then_some(w))
+        };
+        let mut worker = match kept {
+            Some(worker) => worker,
+            None => self.spawn()?,
+        };
+        let run = async {
+            // A child that dies early closes its stdin: that shows as the answer's EOF.
+            let _ = write_frame_async(&mut worker.stdin, bytes).await;
+            read_frame_async(&mut worker.stdout).await
         };
         let outcome = tokio::time::timeout(self.wall, run).await;
         let output = match outcome {
             Ok(Ok(output)) => output,
-            Ok(Err(e)) => return Err(e).context("membaca hasil pemeriksa PDF"),
+            Ok(Err(_)) => {
+                // Killed by a limit (SIGKILL, SIGXCPU, SIGSEGV from stack overflow, abort on
+                // allocation failure) before it answered: the document is what cannot be read.
+                let _ = worker.child.start_kill();
+                let status = worker.child.wait().await?;
+                tracing::warn!(?status, "PDF check child failed");
+                return Ok(Err(PdfError::Unreadable { reason: format!("pemeriksa PDF berhenti ({status})") }));
+            }
             Err(_) => {
                 // Its CPU limit (shorter than the wall time) stops a document that computes
                 // too long; running out of wall time means the machine is loaded.
-                let _ = child.kill().await;
+                let _ = worker.child.kill().await;
                 tracing::warn!("PDF check exceeded {:?}; child killed", self.wall);
                 return Err(Busy.into());
             }
         };
-        let status = child.wait().await?;
-        match myintress_core::pdf::parse_wire(&output) {
-            Ok(result) => Ok(result),
+        let result = match myintress_core::pdf::parse_wire(&output) {
+            Ok(result) => result,
             Err(_) => {
-                // Killed by a limit (SIGKILL, SIGXCPU, SIGSEGV from stack overflow, abort on
-                // allocation failure): the document is what cannot be read.
-                tracing::warn!(?status, "PDF check child failed");
-                Ok(Err(PdfError::Unreadable { reason: format!("pemeriksa PDF berhenti ({status})") }))
+                let _ = worker.child.kill().await;
+                return Ok(Err(PdfError::Unreadable { reason: "pemeriksa PDF menjawab tidak terbaca".into() }));
             }
+        };
+        worker.served += 1;
+        if worker.served < LETTERS_PER_CHILD {
+            self.idle.lock().expect("idle checkers").push(worker);
         }
+        // A replaced child gets EOF on its stdin and ends; kill_on_drop is the backstop.
+        Ok(result)
+    }
+
+    /// Starts a child and puts it under its limits.
+    fn spawn(&self) -> Result<Worker> {
+        let mut child = self.command().spawn().with_context(|| format!("menjalankan {}", self.program.display()))?;
+        self.started.fetch_add(1, Ordering::Relaxed);
+        // Windows has no limits at fork time: the child joins a Job Object before it is
+        // given a letter (until then it only waits on its stdin); the job ends it when
+        // dropped, with the worker.
+        #[cfg(windows)]
+        let job = job::Job::limit(&child, self.memory_bytes, self.cpu_seconds).context("membatasi pemeriksa PDF")?;
+        let stdin = child.stdin.take().context("stdin pemeriksa PDF")?;
+        let stdout = child.stdout.take().context("stdout pemeriksa PDF")?;
+        Ok(Worker {
+            child,
+            stdin,
+            stdout,
+            served: 0,
+            #[cfg(windows)]
+            _job: job,
+        })
+    }
+
+    /// How many child processes this checker started so far.
+    pub fn children_started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
     }
 
     /// The child's command: our program and arguments, an empty environment, the limits.
@@ -210,7 +277,12 @@ impl PdfChecker {
                     Ok(())
                 };
                 limit(libc::RLIMIT_AS, memory)?;
-                limit(libc::RLIMIT_CPU, cpu)?;
+                // Per letter, as the soft limit the child moves before each letter; the
+                // hard limit bounds the child's whole life.
+                let rl = libc::rlimit { rlim_cur: cpu as libc::rlim_t, rlim_max: (cpu * (LETTERS_PER_CHILD as u64 + 1)) as libc::rlim_t };
+                if libc::setrlimit(libc::RLIMIT_CPU, &rl) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 limit(libc::RLIMIT_CORE, 0)?;
                 // No files written (stdout is a pipe), a few descriptors, no new processes.
                 limit(libc::RLIMIT_FSIZE, 0)?;
@@ -256,15 +328,84 @@ fn total_memory() -> Option<u64> {
     }
 }
 
-/// The child's side: reads at most one byte over the size limit from stdin (an oversized
-/// file is refused without reading it all), checks it and prints the outcome.
+/// The child's side: answers letters until its stdin ends. Each letter comes as a frame
+/// (its length as 8 bytes, little-endian, then the bytes) and its outcome goes back the
+/// same way, in core's wire form. A frame over the size limit is refused unread and ends
+/// the child (the parent checks the size before it sends).
 pub fn serve_child() -> Result<()> {
-    let limit = myintress_core::pdf::MAX_DOCUMENT_BYTES as u64 + 1;
-    let mut bytes = Vec::new();
-    std::io::stdin().take(limit).read_to_end(&mut bytes).context("membaca stdin")?;
-    let outcome = myintress_core::pdf::check_wire(&bytes);
-    std::io::stdout().write_all(outcome.as_bytes()).context("menulis stdout")?;
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    loop {
+        let mut header = [0u8; 8];
+        match stdin.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e).context("membaca stdin"),
+        }
+        let length = u64::from_le_bytes(header);
+        if length > myintress_core::pdf::MAX_DOCUMENT_BYTES as u64 {
+            let refused = myintress_core::pdf::wire_of(Err(PdfError::TooLarge { size: length as usize }));
+            write_frame(&mut stdout, refused.as_bytes())?;
+            return Ok(());
+        }
+        let mut bytes = vec![0u8; length as usize];
+        stdin.read_exact(&mut bytes).context("membaca stdin")?;
+        #[cfg(unix)]
+        limit_this_letter()?;
+        let outcome = myintress_core::pdf::check_wire(&bytes);
+        write_frame(&mut stdout, outcome.as_bytes())?;
+    }
+}
+
+/// Moves the child's soft CPU limit to what it used so far plus one letter's allowance
+/// (under the hard limit its parent set for its whole life).
+#[cfg(unix)]
+fn limit_this_letter() -> Result<()> {
+    // SAFETY: plain system calls on structs owned here.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return Err(std::io::Error::last_os_error()).context("getrusage");
+        }
+        let used = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) as u64 + 1;
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_CPU, &mut rl) != 0 {
+            return Err(std::io::Error::last_os_error()).context("getrlimit");
+        }
+        let wanted = (used + CPU_SECONDS_PER_LETTER) as libc::rlim_t;
+        rl.rlim_cur = if rl.rlim_max == libc::RLIM_INFINITY { wanted } else { wanted.min(rl.rlim_max) };
+        if libc::setrlimit(libc::RLIMIT_CPU, &rl) != 0 {
+            return Err(std::io::Error::last_os_error()).context("setrlimit");
+        }
+    }
     Ok(())
+}
+
+fn write_frame(out: &mut impl Write, bytes: &[u8]) -> Result<()> {
+    out.write_all(&(bytes.len() as u64).to_le_bytes()).context("menulis stdout")?;
+    out.write_all(bytes).context("menulis stdout")?;
+    out.flush().context("menulis stdout")
+}
+
+async fn write_frame_async(out: &mut ChildStdin, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(bytes.len() as u64).to_le_bytes()).await?;
+    out.write_all(bytes).await?;
+    out.flush().await
+}
+
+/// Longest answer read back: a wire outcome is a few kilobytes.
+const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
+
+async fn read_frame_async(input: &mut ChildStdout) -> std::io::Result<Vec<u8>> {
+    let mut header = [0u8; 8];
+    input.read_exact(&mut header).await?;
+    let length = u64::from_le_bytes(header);
+    if length > MAX_ANSWER_BYTES {
+        return Err(std::io::Error::other("jawaban pemeriksa PDF terlalu panjang"));
+    }
+    let mut bytes = vec![0u8; length as usize];
+    input.read_exact(&mut bytes).await?;
+    Ok(bytes)
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -296,6 +437,19 @@ mod tests {
         let minimal = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/pdf/accepted/minimal-hand-written.pdf")).unwrap();
         let error = checker.check(&minimal).await.unwrap_err();
         assert!(error.downcast_ref::<Busy>().is_some(), "{error:#}");
+    }
+
+    /// A child that ends without answering is the document's verdict ("unreadable"), and
+    /// is never used again: the next letter starts a fresh child.
+    #[tokio::test]
+    async fn a_child_that_dies_is_replaced() {
+        let checker = PdfChecker::new("/bin/sh".into(), ["-c", "exit 3"]);
+        let minimal = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/pdf/accepted/minimal-hand-written.pdf")).unwrap();
+        for n in 1..=3 {
+            let outcome = checker.check(&minimal).await.unwrap();
+            assert!(matches!(outcome, Err(PdfError::Unreadable { .. })), "{outcome:?}");
+            assert_eq!(checker.children_started(), n);
+        }
     }
 
     #[test]
