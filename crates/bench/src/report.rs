@@ -71,6 +71,36 @@ fn machine() -> String {
     format!("{model}, {cores} cores, {mem}, Linux {kernel}, {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"))
 }
 
+/// The median of a few runs' figures and their range.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(mut values: Vec<f64>) -> Spread {
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => values[n / 2],
+            _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        };
+        Spread { median, min: values.first().copied().unwrap_or(f64::NAN), max: values.last().copied().unwrap_or(f64::NAN) }
+    }
+
+    /// The median with `decimals`, and the range in brackets when there was more than one run.
+    pub fn show(&self, decimals: usize) -> String {
+        if self.min == self.max {
+            format!("{:.decimals$}", self.median)
+        } else {
+            format!("{:.decimals$} ({:.decimals$}–{:.decimals$})", self.median, self.min, self.max)
+        }
+    }
+}
+
 /// Sorted latencies and their percentiles.
 pub struct Latencies(Vec<Duration>);
 
