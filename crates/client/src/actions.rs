@@ -60,8 +60,11 @@ impl Client {
         // The letter is on disk (synced) before the action that needs it is recorded.
         let sha = self.docs.save(letter.bytes()).await?;
         let action = Action::Register { input, letter_sha256: sha };
-        self.enqueue(&mut tx, &account, target, action, None, replaces).await?;
-        let (view, _) = store::view(&mut tx, target)
+        // A pending registration it replaces keeps its server state (none: the server has
+        // not seen it) and is rebuilt from it.
+        let base = store::action_base(&mut tx, target).await?;
+        let view = self
+            .enqueue(&mut tx, &account, target, action, base.map(|b| store::ActionBase { version: None, ..b }), replaces)
             .await?
             .ok_or_else(|| ClientError::corrupt("the local view lost a membership inside a transaction"))?;
         tx.commit().await?;
@@ -85,11 +88,11 @@ impl Client {
             }
             _ => {}
         }
+        // One read of the row, one write each for the outbox and the view, one read of the
+        // person's rows for the listing rule: an approval is a handful of statements.
         let mut tx = self.pool.begin().await?;
-        self.check_transition(&mut tx, &account, id, &action).await?;
-        let base = store::server_version(&mut tx, id).await?;
-        self.enqueue(&mut tx, &account, id, action, base, replaces).await?;
-        let view = store::view(&mut tx, id).await?.map(|(m, _)| m);
+        let base = self.checked_base(&mut tx, &account, id, &action).await?;
+        let view = self.enqueue(&mut tx, &account, id, action, Some(base), replaces).await?;
         tx.commit().await?;
         self.after_action().await?;
         view.ok_or_else(|| ClientError::corrupt("the local view lost a membership inside a transaction"))
@@ -125,23 +128,31 @@ impl Client {
             decree_number: form.decree_number.as_str().to_owned(),
             decree_sha256: sha,
         };
-        self.check_transition(&mut tx, &account, id, &action).await?;
-        let base = store::server_version(&mut tx, id).await?;
-        self.enqueue(&mut tx, &account, id, action, base, replaces).await?;
+        let base = self.checked_base(&mut tx, &account, id, &action).await?;
+        self.enqueue(&mut tx, &account, id, action, Some(base), replaces).await?;
         tx.commit().await?;
         self.after_action().await?;
         Ok(())
     }
 
-    pub(crate) async fn check_transition(
+    /// The row an action starts from, once the core's transition rule allows the action on
+    /// the view the user sees.
+    pub(crate) async fn checked_base(
         &self,
         conn: &mut sqlx::SqliteConnection,
         account: &Account,
         id: Uuid,
         action: &Action,
-    ) -> ClientResult<()> {
-        let (view, _) =
-            store::view(conn, id).await?.ok_or(ClientError::Refused(ErrorCode::NotFound, "Data pengguna tidak ditemukan.".into()))?;
+    ) -> ClientResult<store::ActionBase> {
+        let base = store::action_base(conn, id)
+            .await?
+            .ok_or(ClientError::Refused(ErrorCode::NotFound, "Data pengguna tidak ditemukan.".into()))?;
+        Self::check_allowed(account, &base.view, action)?;
+        Ok(base)
+    }
+
+    /// The core's transition rule for `action` on the view the user sees.
+    pub(crate) fn check_allowed(account: &Account, view: &Membership, action: &Action) -> ClientResult<()> {
         let core = action.core().expect("not a registration");
         status::decide(account.acting()?.actor, core, view.status, view.nik == account.nik)
             .map(|_| ())
@@ -154,18 +165,18 @@ impl Client {
         account: &Account,
         membership_id: Uuid,
         action: Action,
-        base_version: Option<i64>,
+        base: Option<store::ActionBase>,
         replaces: Option<&str>,
-    ) -> ClientResult<()> {
+    ) -> ClientResult<Option<Membership>> {
         if let Some(key) = replaces
             && !outbox::dismiss(&mut *conn, key).await?
         {
             // Queued again meanwhile (another click): nothing twice.
             return Err(ClientError::Refused(ErrorCode::NotFound, "Tindakan tidak ditemukan.".into()));
         }
-        outbox::push(&mut *conn, membership_id, &action, base_version, None).await?;
-        store::rebuild_view(conn, membership_id, &account.acting()?).await?;
-        Ok(())
+        let (version, server) = base.map(|b| (b.version, b.server)).unwrap_or_default();
+        outbox::push(&mut *conn, membership_id, &action, version, None).await?;
+        Ok(store::rebuild_view_from(conn, membership_id, server, &account.acting()?).await?)
     }
 
     async fn after_action(&self) -> ClientResult<()> {

@@ -103,25 +103,24 @@ impl Client {
         let mut tx = self.pool().begin().await?;
         let seen = letters_seen(&mut tx).await?;
         for &id in ids.iter().filter(|id| once.insert(**id)) {
-            let Some((view, _)) = store::view(&mut tx, id).await? else {
+            let Some(base) = store::action_base(&mut tx, id).await? else {
                 items.push(BulkQueuedItem { id, name: String::new(), refused: Some((&ClientError::refused(ErrorCode::NotFound)).into()) });
                 continue;
             };
-            let refused = if !seen.contains(&(id, view.letter_document_id)) {
+            let refused = if !seen.contains(&(id, base.view.letter_document_id)) {
                 Some(ClientError::refused(ErrorCode::LetterNotSeen))
             } else {
-                match self.check_transition(&mut tx, &account, id, &action).await {
+                match Self::check_allowed(&account, &base.view, &action) {
                     Ok(()) => {
-                        let base = store::server_version(&mut tx, id).await?;
-                        outbox::push(&mut tx, id, &action, base, Some(batch_id)).await?;
-                        store::rebuild_view(&mut tx, id, &acting).await?;
+                        outbox::push(&mut tx, id, &action, base.version, Some(batch_id)).await?;
+                        store::rebuild_view_from(&mut tx, id, base.server, &acting).await?;
                         None
                     }
                     Err(e @ ClientError::Refused(..)) => Some(e),
                     Err(e) => return Err(e),
                 }
             };
-            items.push(BulkQueuedItem { id, name: view.name, refused: refused.as_ref().map(Refusal::from) });
+            items.push(BulkQueuedItem { id, name: base.view.name, refused: refused.as_ref().map(Refusal::from) });
         }
         tx.commit().await?;
         self.publish_counts().await?;

@@ -47,7 +47,6 @@ use crate::documents::DocumentCache;
 pub use crate::error::{ClientError, ClientResult};
 use crate::events::{Notice, SyncStatus};
 use crate::keychain::Keychain;
-use crate::outbox::OutboxState;
 pub use crate::queries::{ListFilter, ListPage, ListRow, QueueRow};
 use crate::session::AccessToken;
 pub use crate::session::Account;
@@ -86,6 +85,7 @@ pub struct Client {
     /// One sync at a time.
     syncing: Mutex<()>,
     wake: Notify,
+    checkpoints: std::sync::Arc<store::IdleCheckpoints>,
 }
 
 const KEY_ACCOUNT: &str = "account";
@@ -124,12 +124,13 @@ impl Client {
             confirmed: std::sync::Mutex::new(None),
             api,
             docs,
-            pool,
             access: Mutex::new(None),
             status: watch::channel(SyncStatus::default()).0,
             notices: broadcast::channel(64).0,
             syncing: Mutex::new(()),
             wake: Notify::new(),
+            checkpoints: store::IdleCheckpoints::start(pool.clone()),
+            pool,
             config,
         };
         client.publish_counts().await?;
@@ -212,12 +213,12 @@ impl Client {
         Ok(outbox::items(&mut *self.pool.acquire().await?).await?)
     }
 
-    /// Recounts what the status shows and publishes it.
+    /// Publishes the status line's counts. Called after every write the client commits, so
+    /// it also tells the idle checkpointer that the desk is busy.
     pub(crate) async fn publish_counts(&self) -> ClientResult<()> {
+        self.checkpoints.wrote();
         let mut conn = self.pool.acquire().await?;
-        let outbox = outbox::count(&mut conn, OutboxState::Pending).await?;
-        let conflicts = outbox::count(&mut conn, OutboxState::Conflict).await?;
-        let (pending, overdue, escalated) = queries::pending_counts(&mut conn).await?;
+        let (outbox, conflicts, pending, overdue, escalated) = queries::status_counts(&mut conn).await?;
         self.status.send_modify(|s| {
             s.outbox = outbox;
             s.conflicts = conflicts;

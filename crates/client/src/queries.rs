@@ -185,6 +185,19 @@ pub async fn pending_counts(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i
     sqlx::query_as("SELECT pending, overdue, escalated FROM queue_counts WHERE id = 1").fetch_one(conn).await
 }
 
+/// What the status line shows, in one statement: outbox entries waiting and refused,
+/// then the Antrean's pending, overdue and escalated counts ([`pending_counts`]).
+pub async fn status_counts(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i64, i64, i64, i64)> {
+    sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM outbox WHERE state = $1), (SELECT COUNT(*) FROM outbox WHERE state = $2), \
+         pending, overdue, escalated FROM queue_counts WHERE id = 1",
+    )
+    .bind(crate::outbox::OutboxState::Pending.as_str())
+    .bind(crate::outbox::OutboxState::Conflict.as_str())
+    .fetch_one(conn)
+    .await
+}
+
 /// [`pending_counts`] counted again from the rows: what the triggers must keep it equal to.
 pub async fn pending_counts_recounted(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i64, i64)> {
     let row = sqlx::query(

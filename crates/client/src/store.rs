@@ -74,11 +74,89 @@ async fn connect(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool>
         // and reads through the OS page cache by mmap (clean, shared, reclaimable pages).
         .pragma("cache_size", "-32768")
         .pragma("mmap_size", "268435456")
-        .pragma("temp_store", "memory");
+        .pragma("temp_store", "memory")
+        // The log is copied into the store when the desk is idle ([`IdleCheckpoints`]), not
+        // in the commit of whoever crosses SQLite's default 1,000 pages: that copy and its
+        // `fsync` made about one approval in a hundred take 20–30 ms. SQLite's own
+        // checkpoint stays as a safety net for long busy stretches (8,000 pages, 32 MB).
+        // The log file keeps up to 64 MB after a copy, so later commits write into space
+        // it already has: a commit that makes the file grow also syncs its size, which
+        // made every action of a burst slower.
+        .pragma("wal_autocheckpoint", AUTO_CHECKPOINT_PAGES.to_string())
+        .pragma("journal_size_limit", (64 * 1024 * 1024).to_string());
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     // The key is only checked when a page is read.
     sqlx::query("SELECT count(*) FROM sqlite_master").execute(&pool).await?;
     Ok(pool)
+}
+
+/// SQLite's automatic checkpoint, a safety net behind [`IdleCheckpoints`].
+const AUTO_CHECKPOINT_PAGES: u32 = 8_000;
+
+/// Copies the write-ahead log into the store once nothing has been written for
+/// [`IdleCheckpoints::IDLE`]: after a burst of actions, between sync rounds. A PASSIVE
+/// checkpoint never waits for readers or writers; one that could not copy everything is
+/// tried again at the next idle moment. The task ends when the client (which holds the only
+/// strong reference) is dropped or its store is closed.
+pub(crate) struct IdleCheckpoints {
+    pool: SqlitePool,
+    /// Bumped after every write the client commits ([`IdleCheckpoints::wrote`]).
+    writes: std::sync::atomic::AtomicU64,
+    /// `writes` as it was before the last whole copy.
+    copied: std::sync::atomic::AtomicU64,
+    last_write: std::sync::Mutex<std::time::Instant>,
+}
+
+impl IdleCheckpoints {
+    const IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+    const TICK: std::time::Duration = std::time::Duration::from_millis(500);
+
+    /// Starts the background task (on the current tokio runtime).
+    pub(crate) fn start(pool: SqlitePool) -> std::sync::Arc<IdleCheckpoints> {
+        let this = std::sync::Arc::new(IdleCheckpoints {
+            pool,
+            writes: std::sync::atomic::AtomicU64::new(0),
+            copied: std::sync::atomic::AtomicU64::new(0),
+            last_write: std::sync::Mutex::new(std::time::Instant::now()),
+        });
+        tokio::spawn(Self::run(std::sync::Arc::downgrade(&this)));
+        this
+    }
+
+    pub(crate) fn wrote(&self) {
+        *self.last_write.lock().unwrap_or_else(|e| e.into_inner()) = std::time::Instant::now();
+        self.writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Copies the log now (the sync, after a long catch-up, in its own task). Whole when
+    /// nothing was busy and every page of the log is in the store; a partial copy is
+    /// finished at the next idle moment.
+    pub(crate) async fn copy(&self) -> DbResult<()> {
+        let writes = self.writes.load(std::sync::atomic::Ordering::Acquire);
+        // (busy, pages in the log, pages copied)
+        let (busy, log, done) = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&self.pool).await?;
+        if busy == 0 && done >= log {
+            self.copied.fetch_max(writes, std::sync::atomic::Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    async fn run(this: std::sync::Weak<IdleCheckpoints>) {
+        loop {
+            tokio::time::sleep(Self::TICK).await;
+            let Some(this) = this.upgrade() else { return };
+            let writes = this.writes.load(std::sync::atomic::Ordering::Acquire);
+            let idle = this.last_write.lock().unwrap_or_else(|e| e.into_inner()).elapsed() >= Self::IDLE;
+            if writes == this.copied.load(std::sync::atomic::Ordering::Acquire) || !idle {
+                continue;
+            }
+            match this.copy().await {
+                Ok(()) => {}
+                Err(_) if this.pool.is_closed() => return,
+                Err(e) => tracing::warn!(error = %e, "idle checkpoint of the local store"),
+            }
+        }
+    }
 }
 
 /// Whether the store at `path` is an unencrypted one (a version before SQLCipher).
@@ -259,12 +337,24 @@ pub async fn remove_server(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()
 
 /// Rebuilds the view of one membership from the server's state and the pending entries,
 /// then re-applies the *Daftar Pengguna* visibility rule to the person's rows in the satker.
-pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting) -> DbResult<()> {
+pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting) -> DbResult<Option<Membership>> {
     let row = sqlx::query("SELECT server_json FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
     let server: Option<Membership> = match row {
         Some(r) => r.try_get::<Option<String>, _>("server_json")?.and_then(|j| serde_json::from_str(&j).ok()),
         None => None,
     };
+    rebuild_view_from(conn, id, server, acting).await
+}
+
+/// [`rebuild_view`] from the server state the caller already read (an action reads the
+/// row once, see [`action_base`]). Answers the view as it now stands, `listed` included
+/// (`None` when the row left the view), so nobody reads it back.
+pub async fn rebuild_view_from(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+    server: Option<Membership>,
+    acting: &Acting,
+) -> DbResult<Option<Membership>> {
     let pending = crate::outbox::pending_for(conn, id).await?;
     let mut view = server;
     for entry in &pending {
@@ -275,16 +365,16 @@ pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting
             // Removed on the server or by a pending deletion, or a local registration
             // whose entry is gone: the row leaves the view. Its server state (if any) is
             // gone too, so nothing is lost.
-            let nik_satker = sqlx::query("SELECT nik, satker_code FROM memberships WHERE id = $1")
+            let nik_satker = sqlx::query("DELETE FROM memberships WHERE id = $1 RETURNING nik, satker_code")
                 .bind(id.to_string())
                 .fetch_optional(&mut *conn)
                 .await?;
-            sqlx::query("DELETE FROM memberships WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
             if let Some(r) = nik_satker {
                 refresh_listing(conn, &r.try_get::<String, _>("nik")?, &r.try_get::<String, _>("satker_code")?).await?;
             }
+            Ok(None)
         }
-        Some(m) => {
+        Some(mut m) => {
             let json = serde_json::to_string(&m).expect("membership serialises");
             sqlx::query(
                 "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) \
@@ -303,14 +393,19 @@ pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting
             .bind(&json)
             .execute(&mut *conn)
             .await?;
-            refresh_listing(conn, &m.nik, &m.satker_code).await?;
+            if let Some(listed) =
+                refresh_listing(conn, &m.nik, &m.satker_code).await?.into_iter().find(|(row, _)| *row == id).map(|(_, l)| l)
+            {
+                m.listed = listed;
+            }
+            Ok(Some(m))
         }
     }
-    Ok(())
 }
 
-/// Applies the core's visibility rule to the view rows of one person in one satker.
-async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -> DbResult<()> {
+/// Applies the core's visibility rule to the view rows of one person in one satker, and
+/// answers each row's `listed` as it now is.
+async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -> DbResult<Vec<(Uuid, bool)>> {
     let rows = sqlx::query("SELECT id, view_json FROM memberships WHERE nik = $1 AND satker_code = $2")
         .bind(nik)
         .bind(satker)
@@ -332,8 +427,10 @@ async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -
             ever_active: matches!(m.status, Status::Inactive | Status::Active | Status::Dormant),
         })
         .collect();
+    let mut now = Vec::with_capacity(views.len());
     for (m, fact) in views.iter().zip(&facts) {
         let listed = is_visible(fact, &facts);
+        now.push((m.id, listed));
         if listed != m.listed {
             let mut changed = m.clone();
             changed.listed = listed;
@@ -345,7 +442,7 @@ async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -
                 .await?;
         }
     }
-    Ok(())
+    Ok(now)
 }
 
 pub async fn view(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<(Membership, i64)>> {
@@ -369,6 +466,34 @@ pub async fn server_version(conn: &mut SqliteConnection, id: Uuid) -> DbResult<O
         let json: Option<String> = r.try_get("server_json").ok()?;
         json.and(r.try_get("server_version").ok()?)
     }))
+}
+
+/// What an action on one membership starts from, read in one statement: the view the
+/// user sees (which the action is checked against), and the server's state and version
+/// (the action's base, and what the view is rebuilt from).
+pub struct ActionBase {
+    pub view: Membership,
+    pub server: Option<Membership>,
+    /// `None` for a row the server has not seen yet.
+    pub version: Option<i64>,
+}
+
+pub async fn action_base(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<ActionBase>> {
+    let row = sqlx::query("SELECT view_json, server_json, server_version FROM memberships WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    let view = serde_json::from_str(&row.try_get::<String, _>("view_json")?).map_err(decode)?;
+    let server_json: Option<String> = row.try_get("server_json")?;
+    let version = match &server_json {
+        Some(_) => row.try_get("server_version")?,
+        None => None,
+    };
+    // As `rebuild_view` reads it: a server state that does not parse counts as none.
+    let server = server_json.and_then(|j| serde_json::from_str(&j).ok());
+    Ok(Some(ActionBase { view, server, version }))
 }
 
 /// All view rows of a person in a satker (history rows included), oldest first.

@@ -334,6 +334,8 @@ impl Client {
                 None
             };
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: outcome.applied, total: None });
+            // Busy: the log is copied after the last page, not between two.
+            self.checkpoints.wrote();
             match next {
                 Some(p) => page = p,
                 None => break,
@@ -347,6 +349,11 @@ impl Client {
         }
         self.status.send_modify(|s| s.last_sync = Some(Utc::now().to_rfc3339()));
         self.publish_counts().await?;
+        if outcome.applied >= CATCH_UP {
+            // A long catch-up (the first sync, a week away) leaves up to a full log behind:
+            // copied here, in the sync's task, rather than in the next action's commit.
+            self.checkpoints.copy().await?;
+        }
         Ok(outcome.applied)
     }
 
@@ -616,6 +623,9 @@ impl Client {
         }
     }
 }
+
+/// A pull that applied this many changes copies the write-ahead log at its end.
+const CATCH_UP: u64 = 1_000;
 
 /// Writes the fast-path rows gathered so far and notes which of them changed.
 async fn flush(conn: &mut sqlx::SqliteConnection, batch: &mut String, changed: &mut std::collections::HashSet<String>) -> ClientResult<()> {

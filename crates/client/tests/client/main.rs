@@ -2,6 +2,7 @@
 //! `myintress_testkit` on 127.0.0.1, with a fault proxy in between. The keychain
 //! tests use the real Secret Service of the D-Bus session the test command starts.
 
+mod checkpoints;
 mod encrypted;
 mod faults;
 mod kill;
