@@ -60,8 +60,9 @@ impl Client {
         // The letter is on disk (synced) before the action that needs it is recorded.
         let sha = self.docs.save(letter.bytes()).await?;
         let action = Action::Register { input, letter_sha256: sha };
-        // A pending registration it replaces keeps its server state (none: the server has
-        // not seen it) and is rebuilt from it.
+        // A pending registration it replaces may already be on the server: the view is
+        // rebuilt from that server state, while the registration itself carries no base
+        // version.
         let base = store::action_base(&mut tx, target).await?;
         let view = self
             .enqueue(&mut tx, &account, target, action, base.map(|b| store::ActionBase { version: None, ..b }), replaces)

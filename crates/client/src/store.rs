@@ -76,12 +76,11 @@ async fn connect(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool>
         .pragma("mmap_size", "268435456")
         .pragma("temp_store", "memory")
         // The log is copied into the store when the desk is idle ([`IdleCheckpoints`]), not
-        // in the commit of whoever crosses SQLite's default 1,000 pages: that copy and its
-        // `fsync` made about one approval in a hundred take 20–30 ms. SQLite's own
-        // checkpoint stays as a safety net for long busy stretches (8,000 pages, 32 MB).
-        // The log file keeps up to 64 MB after a copy, so later commits write into space
-        // it already has: a commit that makes the file grow also syncs its size, which
-        // made every action of a burst slower.
+        // in the commit of whoever crosses SQLite's default 1,000 pages, so no user's
+        // commit waits for that copy and its `fsync`. SQLite's own checkpoint stays as a
+        // safety net for long busy stretches (8,000 pages, 32 MB). The log file keeps up
+        // to 64 MB after a copy, so later commits write into space it already has (a
+        // commit that makes the file grow also has its size synced).
         .pragma("wal_autocheckpoint", AUTO_CHECKPOINT_PAGES.to_string())
         .pragma("journal_size_limit", (64 * 1024 * 1024).to_string());
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
@@ -339,8 +338,8 @@ pub async fn remove_server(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()
 /// then re-applies the *Daftar Pengguna* visibility rule to the person's rows in the satker.
 pub async fn rebuild_view(conn: &mut SqliteConnection, id: Uuid, acting: &Acting) -> DbResult<Option<Membership>> {
     let row = sqlx::query("SELECT server_json FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
-    let server: Option<Membership> = match row {
-        Some(r) => r.try_get::<Option<String>, _>("server_json")?.and_then(|j| serde_json::from_str(&j).ok()),
+    let server = match row {
+        Some(r) => server_state(&r)?,
         None => None,
     };
     rebuild_view_from(conn, id, server, acting).await
@@ -462,10 +461,20 @@ pub async fn view(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<(Mem
 pub async fn server_version(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<i64>> {
     let row =
         sqlx::query("SELECT server_json, server_version FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(conn).await?;
-    Ok(row.and_then(|r| {
-        let json: Option<String> = r.try_get("server_json").ok()?;
-        json.and(r.try_get("server_version").ok()?)
-    }))
+    Ok(row.as_ref().and_then(based_on))
+}
+
+/// The server's last state in a row that selected `server_json`; a state that does not
+/// parse counts as none (the view is then rebuilt from the pending entries alone).
+fn server_state(row: &sqlx::sqlite::SqliteRow) -> DbResult<Option<Membership>> {
+    Ok(row.try_get::<Option<String>, _>("server_json")?.and_then(|j| serde_json::from_str(&j).ok()))
+}
+
+/// The version an action is based on, in a row that selected `server_json` and
+/// `server_version`: only a row the server has sent has one.
+fn based_on(row: &sqlx::sqlite::SqliteRow) -> Option<i64> {
+    let json: Option<String> = row.try_get("server_json").ok()?;
+    json.and(row.try_get("server_version").ok()?)
 }
 
 /// What an action on one membership starts from, read in one statement: the view the
@@ -484,16 +493,8 @@ pub async fn action_base(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Opti
         .fetch_optional(conn)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
-    let view = serde_json::from_str(&row.try_get::<String, _>("view_json")?).map_err(decode)?;
-    let server_json: Option<String> = row.try_get("server_json")?;
-    let version = match &server_json {
-        Some(_) => row.try_get("server_version")?,
-        None => None,
-    };
-    // As `rebuild_view` reads it: a server state that does not parse counts as none.
-    let server = server_json.and_then(|j| serde_json::from_str(&j).ok());
-    Ok(Some(ActionBase { view, server, version }))
+    let view = serde_json::from_str(&row.try_get::<String, _>("view_json")?).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(Some(ActionBase { view, server: server_state(&row)?, version: based_on(&row) }))
 }
 
 /// All view rows of a person in a satker (history rows included), oldest first.
