@@ -91,6 +91,11 @@ impl Spread {
         Spread { median, min: values.first().copied().unwrap_or(f64::NAN), max: values.last().copied().unwrap_or(f64::NAN) }
     }
 
+    /// The same spread in another unit (`factor` 1000: seconds to milliseconds).
+    pub fn times(&self, factor: f64) -> Spread {
+        Spread { median: self.median * factor, min: self.min * factor, max: self.max * factor }
+    }
+
     /// The median with `decimals`, and the range in brackets when there was more than one run.
     pub fn show(&self, decimals: usize) -> String {
         if self.min == self.max {

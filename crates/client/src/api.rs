@@ -8,8 +8,8 @@ use std::time::Duration;
 use myintress_core::ErrorCode;
 use myintress_core::api::{
     BulkAnswer, BulkRequest, CaptchaChallenge, ContactCorrection, DigitAccount, Kppn, LoginRequest, Me, Membership, MembershipDetail,
-    NewVerifier, Page, PasswordChange, PasswordResetRequest, Problem, RawChangesPage, ReferenceLoaded, RefreshRequest, RegistrationCheck,
-    RegistrationCheckRequest, TokenPair, Verifier, VerifierMove,
+    NewVerifier, Page, PasswordChange, PasswordResetRequest, Problem, QueueItem, RawChangesPage, ReferenceLoaded, RefreshRequest,
+    RegistrationCheck, RegistrationCheckRequest, TokenPair, Verifier, VerifierMove,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -247,8 +247,13 @@ impl ApiClient {
         Self::read(post.json(request).send().await).await
     }
 
-    pub async fn changes(&self, token: &str, after: i64, limit: i64) -> Result<RawChangesPage, ApiError> {
-        Self::read(self.get(&format!("/api/v1/changes?after={after}&limit={limit}"), Some(token)).await).await
+    /// A page of the change feed; with `count`, it also says how many changes remain.
+    pub async fn changes(&self, token: &str, after: i64, limit: i64, count: bool) -> Result<RawChangesPage, ApiError> {
+        Self::read(self.get(&format!("/api/v1/changes?after={after}&limit={limit}&count={count}"), Some(token)).await).await
+    }
+
+    pub async fn queue(&self, token: &str) -> Result<Vec<QueueItem>, ApiError> {
+        Self::read::<Page<QueueItem>>(self.get("/api/v1/queue", Some(token)).await).await.map(|p| p.items)
     }
 
     pub async fn membership(&self, token: &str, id: uuid::Uuid) -> Result<MembershipDetail, ApiError> {

@@ -41,15 +41,19 @@ pub struct ListPage {
 /// by walking the name-ordered index until the page is full (matches are then dense).
 const DRIVE_BY_MATCHES: i64 = 5000;
 
-/// FTS5 trigram needs three characters; shorter searches fall back to `LIKE`.
-fn phrase(filter: &ListFilter) -> Option<String> {
+/// FTS5 trigram needs three characters; shorter searches fall back to `LIKE`, as do all
+/// while the search index is not built (`fts` false: a first sync's bulk load).
+fn phrase(filter: &ListFilter, fts: bool) -> Option<String> {
+    if !fts {
+        return None;
+    }
     let search = filter.search.as_deref().map(str::trim).filter(|s| s.chars().count() >= 3)?;
     // A phrase query: the text as typed, quotes doubled.
     Some(format!("\"{}\"", search.replace('"', "\"\"")))
 }
 
 /// The WHERE clause of the list on table alias `m`.
-fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter) {
+fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter, fts: bool) {
     qb.push(" WHERE m.listed = 1");
     if let Some(s) = &filter.satker_code {
         qb.push(" AND m.satker_code = ").push_bind(s.clone());
@@ -57,7 +61,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter) {
     if let Some(status) = filter.status {
         qb.push(" AND m.status = ").push_bind(i64::from(status.code()));
     }
-    if let Some(phrase) = phrase(filter) {
+    if let Some(phrase) = phrase(filter, fts) {
         qb.push(" AND m.rowid IN (SELECT rowid FROM memberships_search WHERE memberships_search MATCH ").push_bind(phrase).push(")");
     } else if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let like = format!("%{}%", search.to_lowercase());
@@ -66,8 +70,9 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter) {
 }
 
 pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> sqlx::Result<ListPage> {
+    let fts = !crate::store::deferred_missing(&mut *conn).await?;
     // The search index holds listed rows only: it counts a search's matches by itself.
-    let matches: Option<i64> = match phrase(filter) {
+    let matches: Option<i64> = match phrase(filter, fts) {
         Some(p) => Some(
             sqlx::query_scalar("SELECT COUNT(*) FROM memberships_search WHERE memberships_search MATCH $1")
                 .bind(p)
@@ -80,22 +85,22 @@ pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> sqlx::Res
         Some(n) if filter.satker_code.is_none() && filter.status.is_none() => n,
         _ => {
             let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) AS n FROM memberships m");
-            push_filter(&mut count, filter);
+            push_filter(&mut count, filter, fts);
             count.build().fetch_one(&mut *conn).await?.try_get("n")?
         }
     };
 
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT m.view_json, m.pending FROM ");
-    match (matches, phrase(filter)) {
+    let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {}, m.pending FROM ", crate::store::M_VIEW));
+    match (matches, phrase(filter, fts)) {
         // Few matches: start from them (CROSS JOIN keeps that order of the loops) and sort.
         (Some(n), Some(p)) if n <= DRIVE_BY_MATCHES => {
             qb.push("memberships_search s CROSS JOIN memberships m ON m.rowid = s.rowid");
-            push_filter(&mut qb, &ListFilter { search: None, ..filter.clone() });
+            push_filter(&mut qb, &ListFilter { search: None, ..filter.clone() }, fts);
             qb.push(" AND s.memberships_search MATCH ").push_bind(p);
         }
         _ => {
             qb.push("memberships m");
-            push_filter(&mut qb, filter);
+            push_filter(&mut qb, filter, fts);
         }
     }
     qb.push(" ORDER BY m.name, m.nik, m.created_at, m.id LIMIT ").push_bind(filter.limit.clamp(1, 1000));
@@ -153,13 +158,17 @@ async fn flags_of(conn: &mut SqliteConnection, id: uuid::Uuid) -> sqlx::Result<Q
 
 /// Pending registrations, oldest first, with their flags.
 async fn registrations_waiting(conn: &mut SqliteConnection) -> sqlx::Result<Vec<QueueRow>> {
-    let rows = sqlx::query(
-        "SELECT m.view_json, m.pending, q.working_days_pending, q.overdue, q.escalated, s.seen_at IS NOT NULL AS letter_seen \
+    // The status is written into the text, not bound: only then may SQLite read the
+    // Antrean's partial index (pending rows only).
+    let rows = sqlx::query(&format!(
+        "SELECT {view}, m.pending, q.working_days_pending, q.overdue, q.escalated, s.seen_at IS NOT NULL AS letter_seen \
          FROM memberships m LEFT JOIN queue_flags q ON q.membership_id = m.id \
-         LEFT JOIN letters_seen s ON s.membership_id = m.id AND s.document_id = json_extract(m.view_json, '$.letter_document_id') \
-         WHERE m.status = $1 ORDER BY m.created_at, m.id",
-    )
-    .bind(myintress_core::Status::Registered.code())
+         LEFT JOIN letters_seen s ON s.membership_id = m.id AND s.document_id = json_extract({view_json}, '$.letter_document_id') \
+         WHERE m.status = {pending} ORDER BY m.created_at, m.id",
+        view = crate::store::M_VIEW,
+        view_json = crate::store::M_VIEW_JSON,
+        pending = myintress_core::Status::Registered.code(),
+    ))
     .fetch_all(conn)
     .await?;
     rows.into_iter()
@@ -200,11 +209,11 @@ pub async fn status_counts(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i6
 
 /// [`pending_counts`] counted again from the rows: what the triggers must keep it equal to.
 pub async fn pending_counts_recounted(conn: &mut SqliteConnection) -> sqlx::Result<(i64, i64, i64)> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT COUNT(*) AS pending, COALESCE(SUM(q.overdue), 0) AS overdue, COALESCE(SUM(q.escalated), 0) AS escalated \
-         FROM memberships m LEFT JOIN queue_flags q ON q.membership_id = m.id WHERE m.status = $1",
-    )
-    .bind(myintress_core::Status::Registered.code())
+         FROM memberships m LEFT JOIN queue_flags q ON q.membership_id = m.id WHERE m.status = {}",
+        myintress_core::Status::Registered.code()
+    ))
     .fetch_one(conn)
     .await?;
     Ok((row.try_get("pending")?, row.try_get("overdue")?, row.try_get("escalated")?))

@@ -25,6 +25,14 @@ use crate::outbox::{Acting, overlay};
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
+/// A membership's view as SQL: its own JSON where it differs from the server's state,
+/// else the server's (migration 0009). [`VIEW`] selects it as `view_json`; `m.` forms are
+/// for queries that name the table `m`.
+pub const VIEW_JSON: &str = "COALESCE(view_json, server_json)";
+pub const VIEW: &str = "COALESCE(view_json, server_json) AS view_json";
+pub const M_VIEW_JSON: &str = "COALESCE(m.view_json, m.server_json)";
+pub const M_VIEW: &str = "COALESCE(m.view_json, m.server_json) AS view_json";
+
 /// Opens (creating, migrating) the store at `path`, encrypted by SQLCipher with `key`. A
 /// plaintext store of an older version is encrypted in place first; a store this key
 /// cannot read (the keychain lost its key) is set aside under a new name, never deleted,
@@ -48,7 +56,93 @@ pub async fn open(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool
         other => other?,
     };
     sqlx::migrate!().run(&pool).await?;
+    {
+        // After an upgrade, or a first sync cut short: the indexes a bulk load went without.
+        let mut conn = pool.acquire().await?;
+        if deferred_missing(&mut conn).await? {
+            let mut tx = conn.begin().await?;
+            build_deferred(&mut tx).await?;
+            tx.commit().await?;
+        }
+    }
     Ok(pool)
+}
+
+/// The indexes a first sync's bulk load goes without, built once after it instead of row
+/// by row (see migration 0009): the list's indexes, one per filter shape in the order of
+/// *Daftar Pengguna* (`name, nik, created_at, id`), and the person index of the visibility
+/// rule. Together with the search index they were most of a first sync's time.
+const DEFERRED_INDEXES: [(&str, &str); 5] = [
+    ("memberships_list", "(listed, satker_code, status, name, nik, created_at, id)"),
+    ("memberships_by_satker", "(listed, satker_code, name, nik, created_at, id)"),
+    ("memberships_by_status", "(listed, status, name, nik, created_at, id)"),
+    ("memberships_by_name", "(listed, name, nik, created_at, id)"),
+    ("memberships_person", "(nik, satker_code)"),
+];
+
+/// The triggers that keep the search index (substring search over name and NIK, trigram,
+/// listed rows only) up to date, each touching it only when what it holds changes: an
+/// `UPDATE OF` trigger fires for a column named in SET even when its value stays, and each
+/// needless rewrite was a new FTS5 segment (and, every few commits, a merge) inside the
+/// user's commit.
+const SEARCH_TRIGGERS: [(&str, &str); 3] = [
+    (
+        "memberships_search_insert",
+        "AFTER INSERT ON memberships WHEN new.listed = 1 BEGIN \
+         INSERT INTO memberships_search (rowid, name, nik) VALUES (new.rowid, new.name, new.nik); END",
+    ),
+    (
+        "memberships_search_delete",
+        "AFTER DELETE ON memberships WHEN old.listed = 1 BEGIN \
+         INSERT INTO memberships_search (memberships_search, rowid, name, nik) VALUES ('delete', old.rowid, old.name, old.nik); END",
+    ),
+    (
+        "memberships_search_update",
+        "AFTER UPDATE OF name, nik, listed ON memberships \
+         WHEN old.name IS NOT new.name OR old.nik IS NOT new.nik OR old.listed IS NOT new.listed BEGIN \
+         INSERT INTO memberships_search (memberships_search, rowid, name, nik) SELECT 'delete', old.rowid, old.name, old.nik WHERE old.listed = 1; \
+         INSERT INTO memberships_search (rowid, name, nik) SELECT new.rowid, new.name, new.nik WHERE new.listed = 1; END",
+    ),
+];
+
+/// Whether the store holds no membership at all (a first sync's bulk load may start).
+pub async fn is_empty(conn: &mut SqliteConnection) -> DbResult<bool> {
+    sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM memberships)").fetch_one(conn).await
+}
+
+/// Whether the deferred indexes are missing: a bulk load is under way (or was cut short),
+/// or the store was just upgraded. Searches then read the rows themselves.
+pub async fn deferred_missing(conn: &mut SqliteConnection) -> DbResult<bool> {
+    Ok(meta(conn, "deferred_indexes").await?.is_some())
+}
+
+/// Starts a bulk load into an empty store: drops the deferred indexes and the search
+/// triggers, until [`build_deferred`].
+pub async fn drop_deferred(conn: &mut SqliteConnection) -> DbResult<()> {
+    for (name, _) in DEFERRED_INDEXES {
+        sqlx::query(&format!("DROP INDEX IF EXISTS {name}")).execute(&mut *conn).await?;
+    }
+    for (name, _) in SEARCH_TRIGGERS {
+        sqlx::query(&format!("DROP TRIGGER IF EXISTS {name}")).execute(&mut *conn).await?;
+    }
+    sqlx::query("INSERT INTO memberships_search (memberships_search) VALUES ('delete-all')").execute(&mut *conn).await?;
+    set_meta(conn, "deferred_indexes", "bulk_load").await
+}
+
+/// Builds the deferred indexes and fills the search index from the rows, in one pass each.
+pub async fn build_deferred(conn: &mut SqliteConnection) -> DbResult<()> {
+    for (name, columns) in DEFERRED_INDEXES {
+        sqlx::query(&format!("CREATE INDEX IF NOT EXISTS {name} ON memberships {columns}")).execute(&mut *conn).await?;
+    }
+    sqlx::query("INSERT INTO memberships_search (memberships_search) VALUES ('delete-all')").execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO memberships_search (rowid, name, nik) SELECT rowid, name, nik FROM memberships WHERE listed = 1")
+        .execute(&mut *conn)
+        .await?;
+    for (name, body) in SEARCH_TRIGGERS {
+        sqlx::query(&format!("CREATE TRIGGER IF NOT EXISTS {name} {body}")).execute(&mut *conn).await?;
+    }
+    sqlx::query("DELETE FROM meta WHERE key = 'deferred_indexes'").execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// SQLite's "file is not a database": what a wrong key (or no key) looks like.
@@ -240,14 +334,16 @@ pub async fn satkers(conn: &mut SqliteConnection) -> DbResult<Vec<Satker>> {
         .collect()
 }
 
-/// Records the server's state of a membership, unless an equal or newer one is there.
-/// Returns whether it changed anything.
+/// Records the server's state of a membership, unless an equal or newer one is there; the
+/// view stays as it was (written out, where it was the old server state) until
+/// [`rebuild_view`]. Returns whether it changed anything.
 pub async fn apply_server(conn: &mut SqliteConnection, m: &Membership) -> DbResult<bool> {
     let json = serde_json::to_string(m).expect("membership serialises");
     let done = sqlx::query(
         "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, view_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $2) \
-         ON CONFLICT (id) DO UPDATE SET server_json = excluded.server_json, server_version = excluded.server_version \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL) \
+         ON CONFLICT (id) DO UPDATE SET server_json = excluded.server_json, server_version = excluded.server_version, \
+         view_json = COALESCE(memberships.view_json, memberships.server_json) \
          WHERE memberships.server_version IS NULL OR memberships.server_version < excluded.server_version",
     )
     .bind(m.id.to_string())
@@ -266,18 +362,23 @@ pub async fn apply_server(conn: &mut SqliteConnection, m: &Membership) -> DbResu
 
 /// The sync's fast path for people with no action waiting, whose view is the server's row
 /// (the server has applied the visibility rule to `listed` already): a whole page of rows
-/// in one statement, each as the JSON text the server sent, unless an equal or newer
+/// in one statement, each as the JSON text the server sent and no view of its own, unless an equal or newer
 /// version is there. `batch` is a JSON array of
 /// `[id, version, nik, name, satker_code, status, created_at, listed, membership]`.
 /// Returns the ids it changed.
+///
+/// Not as the first statement of a transaction right after the bulk load changed the
+/// schema on another connection: SQLCipher's SQLite then fails this upsert with
+/// `RETURNING` ("no such table: memberships") on a connection that has not yet read the
+/// new schema. Its callers write the cursor first, which also takes the write lock.
 pub async fn apply_server_rows(conn: &mut SqliteConnection, batch: &str) -> DbResult<Vec<String>> {
     sqlx::query_scalar(
         "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) \
-         SELECT value ->> 0, value -> 8, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, 0, value -> 8 \
+         SELECT value ->> 0, value -> 8, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, 0, NULL \
          FROM json_each($1) WHERE true \
          ON CONFLICT (id) DO UPDATE SET server_json = excluded.server_json, server_version = excluded.server_version, \
          nik = excluded.nik, name = excluded.name, satker_code = excluded.satker_code, status = excluded.status, \
-         created_at = excluded.created_at, listed = excluded.listed, pending = 0, view_json = excluded.view_json \
+         created_at = excluded.created_at, listed = excluded.listed, pending = 0, view_json = NULL \
          WHERE memberships.server_version IS NULL OR memberships.server_version < excluded.server_version \
          RETURNING id",
     )
@@ -327,7 +428,9 @@ pub async fn remove_local(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()>
 
 /// The server removed (deleted) a membership.
 pub async fn remove_server(conn: &mut SqliteConnection, id: Uuid) -> DbResult<()> {
-    sqlx::query("UPDATE memberships SET server_json = NULL, server_version = 2147483647 WHERE id = $1")
+    sqlx::query(
+        "UPDATE memberships SET view_json = COALESCE(view_json, server_json), server_json = NULL, server_version = 2147483647 WHERE id = $1",
+    )
         .bind(id.to_string())
         .execute(conn)
         .await?;
@@ -375,11 +478,14 @@ pub async fn rebuild_view_from(
         }
         Some(mut m) => {
             let json = serde_json::to_string(&m).expect("membership serialises");
+            // With no action waiting, the view is the server's state (from the same row):
+            // not stored twice. A new row always has actions waiting (else it has no view).
             sqlx::query(
                 "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) \
                  VALUES ($1, NULL, NULL, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (id) DO UPDATE SET nik = excluded.nik, name = excluded.name, satker_code = excluded.satker_code, \
-                 status = excluded.status, created_at = excluded.created_at, pending = excluded.pending, view_json = excluded.view_json",
+                 status = excluded.status, created_at = excluded.created_at, pending = excluded.pending, \
+                 view_json = CASE WHEN excluded.pending = 0 THEN NULL ELSE excluded.view_json END",
             )
             .bind(id.to_string())
             .bind(&m.nik)
@@ -405,15 +511,18 @@ pub async fn rebuild_view_from(
 /// Applies the core's visibility rule to the view rows of one person in one satker, and
 /// answers each row's `listed` as it now is.
 async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -> DbResult<Vec<(Uuid, bool)>> {
-    let rows = sqlx::query("SELECT id, view_json FROM memberships WHERE nik = $1 AND satker_code = $2")
+    let rows = sqlx::query(&format!("SELECT listed, {VIEW} FROM memberships WHERE nik = $1 AND satker_code = $2"))
         .bind(nik)
         .bind(satker)
         .fetch_all(&mut *conn)
         .await?;
     let mut views = Vec::new();
+    // Whether the `listed` column already says what the view's JSON says.
+    let mut column_agrees = Vec::new();
     for r in rows {
         let json: String = r.try_get("view_json")?;
         if let Ok(m) = serde_json::from_str::<Membership>(&json) {
+            column_agrees.push(r.try_get::<bool, _>("listed")? == m.listed);
             views.push(m);
         }
     }
@@ -427,10 +536,10 @@ async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -
         })
         .collect();
     let mut now = Vec::with_capacity(views.len());
-    for (m, fact) in views.iter().zip(&facts) {
+    for ((m, fact), agrees) in views.iter().zip(&facts).zip(column_agrees) {
         let listed = is_visible(fact, &facts);
         now.push((m.id, listed));
-        if listed != m.listed {
+        if listed != m.listed || !agrees {
             let mut changed = m.clone();
             changed.listed = listed;
             sqlx::query("UPDATE memberships SET listed = $1, view_json = $2 WHERE id = $3")
@@ -445,7 +554,8 @@ async fn refresh_listing(conn: &mut SqliteConnection, nik: &str, satker: &str) -
 }
 
 pub async fn view(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<(Membership, i64)>> {
-    let row = sqlx::query("SELECT view_json, pending FROM memberships WHERE id = $1").bind(id.to_string()).fetch_optional(conn).await?;
+    let row =
+        sqlx::query(&format!("SELECT {VIEW}, pending FROM memberships WHERE id = $1")).bind(id.to_string()).fetch_optional(conn).await?;
     match row {
         None => Ok(None),
         Some(r) => {
@@ -488,7 +598,7 @@ pub struct ActionBase {
 }
 
 pub async fn action_base(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Option<ActionBase>> {
-    let row = sqlx::query("SELECT view_json, server_json, server_version FROM memberships WHERE id = $1")
+    let row = sqlx::query(&format!("SELECT {VIEW}, server_json, server_version FROM memberships WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(conn)
         .await?;
@@ -499,7 +609,7 @@ pub async fn action_base(conn: &mut SqliteConnection, id: Uuid) -> DbResult<Opti
 
 /// All view rows of a person in a satker (history rows included), oldest first.
 pub async fn person_rows(conn: &mut SqliteConnection, nik: &str, satker: &str) -> DbResult<Vec<Membership>> {
-    let rows = sqlx::query("SELECT view_json FROM memberships WHERE nik = $1 AND satker_code = $2 ORDER BY created_at")
+    let rows = sqlx::query(&format!("SELECT {VIEW} FROM memberships WHERE nik = $1 AND satker_code = $2 ORDER BY created_at"))
         .bind(nik)
         .bind(satker)
         .fetch_all(conn)
@@ -526,7 +636,7 @@ pub async fn forget_satkers(conn: &mut SqliteConnection, satkers: &[String], whi
     };
     let gone = format!("SELECT id FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))");
     let letters = format!(
-        "SELECT json_extract(view_json, '$.letter_document_id') FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))"
+        "SELECT json_extract({VIEW_JSON}, '$.letter_document_id') FROM memberships WHERE satker_code {test} (SELECT value FROM json_each($1))"
     );
     sqlx::query(&format!("DELETE FROM details WHERE membership_id IN ({gone})")).bind(&list).execute(&mut *conn).await?;
     let files: Vec<String> =

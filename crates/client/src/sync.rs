@@ -15,6 +15,7 @@ use chrono::Utc;
 use myintress_core::ErrorCode;
 use myintress_core::api::{BulkAction, BulkItem, BulkRequest, BulkResult, ChangeKind, DeletionRequest, Membership, Role, Satker};
 use myintress_core::status::Status;
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 use crate::api::{ApiError, Body, encode_multipart};
@@ -307,39 +308,62 @@ impl Client {
         Ok(())
     }
 
-    async fn fetch_changes(&self, cursor: i64) -> ClientResult<myintress_core::api::RawChangesPage> {
-        self.online(|token| async move { self.api().changes(&token, cursor, PAGE).await }).await
+    async fn fetch_changes(&self, cursor: i64, count: bool) -> ClientResult<myintress_core::api::RawChangesPage> {
+        self.online(|token| async move { self.api().changes(&token, cursor, PAGE, count).await }).await
     }
 
     /// Reads the change feed to the end. Returns how many changes were applied. The next
     /// page is fetched while the current one is written, so the network and the disk
-    /// work at the same time.
+    /// work at the same time; the first page says how many changes there are in all
+    /// ("n dari m" in the status line).
+    ///
+    /// Into an empty store (the first sign-in, a scope that changed), the rows go in as a
+    /// bulk load: the list and search indexes are built once at the end
+    /// ([`store::drop_deferred`]), and a KPPN verifier's Antrean (pending requests with
+    /// their flags) is read first, so it is there to work on while the rest comes.
     pub async fn pull(&self) -> ClientResult<u64> {
         let account = self.account_now().await?;
         let acting = account.acting()?;
         let mut outcome = PullOutcome::default();
-        let cursor: i64 = {
+        let (cursor, bulk) = {
             let mut conn = self.pool().acquire().await?;
-            store::meta(&mut conn, "cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0)
+            let cursor: i64 = store::meta(&mut conn, "cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0);
+            let empty = cursor == 0 && store::is_empty(&mut conn).await?;
+            if empty {
+                let mut tx = conn.begin().await?;
+                store::drop_deferred(&mut tx).await?;
+                tx.commit().await?;
+            }
+            (cursor, empty || store::deferred_missing(&mut conn).await?)
         };
-        let mut page = self.fetch_changes(cursor).await?;
+        if bulk && cursor == 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
+            self.antrean_first(&acting, &mut outcome).await?;
+        }
+        let mut page = self.fetch_changes(cursor, true).await?;
+        let total = page.remaining.map(|r| u64::try_from(r).unwrap_or(0));
+        self.status.send_modify(|s| s.connection = Connection::Syncing { done: 0, total });
         loop {
             let next_cursor = page.last_seq;
             let next = if page.has_more {
-                let (applied, next) = tokio::join!(self.apply_page(page, &account, &mut outcome), self.fetch_changes(next_cursor));
+                let (applied, next) = tokio::join!(self.apply_page(page, &account, &mut outcome), self.fetch_changes(next_cursor, false));
                 applied?;
                 Some(next?)
             } else {
                 self.apply_page(page, &account, &mut outcome).await?;
                 None
             };
-            self.status.send_modify(|s| s.connection = Connection::Syncing { done: outcome.applied, total: None });
+            self.status.send_modify(|s| s.connection = Connection::Syncing { done: outcome.applied, total });
             // Busy: the log is copied after the last page, not between two.
             self.checkpoints.wrote();
             match next {
                 Some(p) => page = p,
                 None => break,
             }
+        }
+        if bulk {
+            let mut tx = self.pool().begin().await?;
+            store::build_deferred(&mut tx).await?;
+            tx.commit().await?;
         }
         if outcome.new_pending > 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
             let _ = self.notices.send(Notice::NewRegistrations { count: outcome.new_pending });
@@ -355,6 +379,40 @@ impl Client {
             self.checkpoints.copy().await?;
         }
         Ok(outcome.applied)
+    }
+
+    /// A first sync's head start for a KPPN verifier: the Antrean as the server has it now
+    /// (pending registrations and open deletion requests in scope, with their flags),
+    /// written before the change feed, which later brings the same versions (kept, not
+    /// written twice) and everything else. The cursor stays at 0.
+    async fn antrean_first(&self, acting: &crate::outbox::Acting, outcome: &mut PullOutcome) -> ClientResult<()> {
+        let items = self.online(|token| async move { self.api().queue(&token).await }).await?;
+        let mut tx = self.pool().begin().await?;
+        // Writing first takes the write lock, as a page does; it also makes this connection
+        // read the schema the bulk load just changed before the upsert below (see
+        // `store::apply_server_rows`).
+        store::set_meta(&mut tx, "cursor", "0").await?;
+        let mut batch = String::new();
+        for item in &items {
+            if let Some(request) = &item.deletion_request {
+                crate::deletions::apply_server(&mut tx, request, acting).await?;
+            }
+            let raw = serde_json::value::RawValue::from_string(serde_json::to_string(&item.membership).expect("serialises"))
+                .expect("a membership is JSON");
+            store::push_server_row(&mut batch, &item.membership, &raw);
+        }
+        let mut changed = std::collections::HashSet::new();
+        flush(&mut tx, &mut batch, &mut changed).await?;
+        for item in &items {
+            if item.deletion_request.is_none() {
+                store::set_queue_flags(&mut tx, &item.membership.id.to_string(), item.flags).await?;
+            }
+        }
+        tx.commit().await?;
+        outcome.new_pending +=
+            items.iter().filter(|i| i.membership.status == Status::Registered && changed.contains(&i.membership.id.to_string())).count()
+                as u64;
+        self.publish_counts().await
     }
 
     /// Writes one page of changes and the cursor after it, in one transaction; then
@@ -475,12 +533,13 @@ impl Client {
     /// the cache to its limit by evicting letters of decided registrations, least
     /// recently used first.
     pub async fn prefetch(&self) -> ClientResult<u64> {
-        let wanted: Vec<(String, String)> = sqlx::query_as(
-            "SELECT json_extract(view_json, '$.letter_document_id'), id FROM memberships \
-             WHERE status = $1 AND json_extract(view_json, '$.letter_document_id') NOT IN (SELECT id FROM documents) \
+        let wanted: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT json_extract({view}, '$.letter_document_id') AS letter, id FROM memberships \
+             WHERE status = {pending} AND letter NOT IN (SELECT id FROM documents) \
              AND server_json IS NOT NULL ORDER BY created_at",
-        )
-        .bind(Status::Registered.code())
+            view = store::VIEW_JSON,
+            pending = Status::Registered.code(),
+        ))
         .fetch_all(self.pool())
         .await?;
         let mut fetched = 0;

@@ -130,8 +130,9 @@ pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientRes
         format!("SELECT COUNT(*) AS n FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL");
     let _total: i64 = bind(sqlx::query(&count), f, &like).fetch_one(&mut *conn).await?.try_get("n")?;
     let page = format!(
-        "SELECT view_json, pending FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL \
+        "SELECT {}, pending FROM memberships NOT INDEXED WHERE {cond} AND $1 IS NOT NULL AND $2 IS NOT NULL AND $3 IS NOT NULL \
          ORDER BY name, nik, created_at, id LIMIT 50 OFFSET {}",
+        store::VIEW,
         f.offset.max(0)
     );
     let rows = bind(sqlx::query(&page), f, &like).fetch_all(&mut *conn).await?;
@@ -146,4 +147,26 @@ pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientRes
 /// SQLCipher left it, for the test that such a store is encrypted on open.
 pub async fn plaintext_copy(client: &Client, path: &std::path::Path) -> ClientResult<()> {
     store::export(&mut *client.pool.acquire().await?, path, "''").await
+}
+
+/// The NIK and status of every local membership, in the order the rows were first written
+/// (rowid order): what a first sync wrote first comes first.
+pub async fn insertion_order(client: &Client) -> ClientResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT nik, status FROM memberships ORDER BY rowid").fetch_all(&client.pool).await?)
+}
+
+/// The names of the indexes and triggers on the memberships table.
+pub async fn membership_indexes(client: &Client) -> ClientResult<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = 'memberships' ORDER BY name")
+        .fetch_all(&client.pool)
+        .await?)
+}
+
+/// Starts a bulk load as a first sync does ([`store::drop_deferred`]), for a test that
+/// cuts one short.
+pub async fn begin_bulk_load(client: &Client) -> ClientResult<()> {
+    let mut tx = client.pool.begin().await?;
+    store::drop_deferred(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -209,6 +209,10 @@ pub struct ChangesPage {
     /// The cursor to ask from next time (the last `seq` returned, or the `after` given).
     pub last_seq: i64,
     pub has_more: bool,
+    /// Asked with `count=true`: how many changes in scope come after `after`, this page's
+    /// included, for a progress of "n dari m". Absent when not asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<i64>,
 }
 
 /// [`ChangesPage`] with each entity kept as JSON text: the same wire shape, read and
@@ -219,6 +223,8 @@ pub struct RawChangesPage {
     pub changes: Vec<RawChange>,
     pub last_seq: i64,
     pub has_more: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

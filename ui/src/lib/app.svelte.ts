@@ -104,7 +104,13 @@ export async function start(): Promise<void> {
   await events.syncStatusChanged.listen((e) => {
     const before = app.status;
     app.status = e.payload;
-    if (before.outbox !== e.payload.outbox || before.last_sync !== e.payload.last_sync || before.conflicts !== e.payload.conflicts) {
+    // A first sync writes the Antrean before the rest: its count changing shows it.
+    const changed =
+      before.outbox !== e.payload.outbox ||
+      before.last_sync !== e.payload.last_sync ||
+      before.conflicts !== e.payload.conflicts ||
+      before.pending_registrations !== e.payload.pending_registrations;
+    if (changed) {
       app.revision++;
     }
     if (e.payload.connection.state === "sign_in_needed" && app.phase === "aplikasi") {

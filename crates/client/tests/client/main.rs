@@ -5,6 +5,7 @@
 mod checkpoints;
 mod encrypted;
 mod faults;
+mod first_sync;
 mod kill;
 mod outage;
 mod round_trips;

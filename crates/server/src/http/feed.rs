@@ -25,6 +25,9 @@ pub struct ChangesQuery {
     after: Option<String>,
     /// Changes per page, 1–2000 (default 500).
     limit: Option<String>,
+    /// `true`: the page also says how many changes in scope come after `after`
+    /// (`remaining`), for a progress of "n dari m".
+    count: Option<String>,
 }
 
 /// `GET /api/v1/changes`: everything in scope after `seq`, by the satkers' current KPPN.
@@ -52,7 +55,13 @@ pub async fn changes(
             .filter(|n| (1..=MAX_CHANGES).contains(n))
             .ok_or_else(|| ApiError::BadRequest(format!("limit harus 1–{MAX_CHANGES}")))?,
     };
+    let count = match query.count.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::BadRequest("count harus true atau false".into())),
+    };
     let mut conn = state.store.read().await?;
+    let remaining = if count { Some(conn.count_changes(&caller.filter, after).await?) } else { None };
     let mut rows = conn.changes(&caller.filter, after, limit + 1).await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -67,7 +76,7 @@ pub async fn changes(
             Ok(RawChange { seq: r.seq, kind, entity })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(AppJson(RawChangesPage { changes, last_seq, has_more }))
+    Ok(AppJson(RawChangesPage { changes, last_seq, has_more, remaining }))
 }
 
 /// `GET /api/v1/documents/{id}`: the PDF bytes, only for accounts in scope.

@@ -625,6 +625,8 @@ pub trait ReadConn: Send {
     /// Every content hash a document row names.
     async fn referenced_documents(&mut self) -> StoreResult<std::collections::HashSet<String>>;
     async fn changes(&mut self, scope: &ScopeFilter, after: i64, limit: i64) -> StoreResult<Vec<ChangeRow>>;
+    /// How many changes in scope come after `after`.
+    async fn count_changes(&mut self, scope: &ScopeFilter, after: i64) -> StoreResult<i64>;
     async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;
     /// The public holidays of the reference data (`libur.csv`).
     async fn holidays(&mut self) -> StoreResult<BTreeSet<NaiveDate>>;

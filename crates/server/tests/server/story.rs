@@ -478,6 +478,15 @@ async fn change_feed_is_ordered_scoped_and_gap_free_under_concurrency(backend: &
     let all_seqs: Vec<i64> = all.changes.iter().map(|c| c.seq).collect();
     assert_eq!(seen, all_seqs, "the concurrent reader saw every change, in order, none skipped");
     assert!(!all.has_more);
+    assert_eq!(all.remaining, None, "counted only when asked");
+
+    // Asked, a page says how many changes in scope come after `after`, its own included.
+    let counted: ChangesPage = kppn.get_json("/api/v1/changes?after=0&limit=5&count=true").await;
+    assert_eq!(counted.remaining, Some(all_seqs.len() as i64));
+    let rest: ChangesPage = kppn.get_json(&format!("/api/v1/changes?after={}&limit=5&count=true", counted.last_seq)).await;
+    assert_eq!(rest.remaining, Some(all_seqs.len() as i64 - 5));
+    let refused = kppn.get("/api/v1/changes?after=0&count=ya").await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 
     // Scope: the other KPPN sees only its own satker.
     let theirs: ChangesPage = other.get_json("/api/v1/changes?after=0").await;

@@ -45,17 +45,8 @@ macro_rules! feed_sql {
             // Scope follows the reference data as it is now: `kppn_code` is the
             // satker's current KPPN (kept so by append_changes and rescope_changes),
             // except on a `satker_removed`, which names the KPPN the satker left.
-            let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seq, kind, entity FROM changes WHERE seq > ");
-            qb.push_bind(after);
-            match scope {
-                ScopeFilter::Kppn(kppn) => {
-                    qb.push(" AND kppn_code = ").push_bind(kppn.clone());
-                }
-                ScopeFilter::ActiveIn(_) => {
-                    qb.push(" AND kind <> 'satker_removed' AND");
-                    push_scope(&mut qb, scope, "satker_code");
-                }
-            }
+            let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT seq, kind, entity FROM changes");
+            push_feed_filter(&mut qb, scope, after);
             qb.push(" ORDER BY seq LIMIT ").push_bind(limit);
             let rows = qb.build().fetch_all(&mut *c).await?;
             rows.into_iter()
@@ -63,6 +54,30 @@ macro_rules! feed_sql {
                     Ok(ChangeRow { seq: r.try_get("seq")?, kind: decode::change_kind(r.try_get("kind")?)?, entity: r.try_get("entity")? })
                 })
                 .collect()
+        }
+
+        /// The feed's WHERE clause: after `after`, in scope.
+        fn push_feed_filter(qb: &mut sqlx::QueryBuilder<'_, $db>, scope: &ScopeFilter, after: i64) {
+            qb.push(" WHERE seq > ").push_bind(after);
+            match scope {
+                ScopeFilter::Kppn(kppn) => {
+                    qb.push(" AND kppn_code = ").push_bind(kppn.clone());
+                }
+                ScopeFilter::ActiveIn(_) => {
+                    qb.push(" AND kind <> 'satker_removed' AND");
+                    push_scope(qb, scope, "satker_code");
+                }
+            }
+        }
+
+        pub(super) async fn count_changes(
+            c: &mut <$db as sqlx::Database>::Connection,
+            scope: &ScopeFilter,
+            after: i64,
+        ) -> StoreResult<i64> {
+            let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM changes");
+            push_feed_filter(&mut qb, scope, after);
+            Ok(qb.build().fetch_one(&mut *c).await?.try_get(0)?)
         }
 
         pub(super) async fn rescope_changes(c: &mut <$db as sqlx::Database>::Connection, satker: &str) -> StoreResult<u64> {

@@ -413,6 +413,10 @@ macro_rules! sql_backend {
                     feed::changes(self.c(), scope, after, limit).await
                 }
 
+                async fn count_changes(&mut self, scope: &ScopeFilter, after: i64) -> StoreResult<i64> {
+                    feed::count_changes(self.c(), scope, after).await
+                }
+
                 async fn idempotency(&mut self, nik: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
                     upkeep::idempotency(self.c(), nik, key).await
                 }
