@@ -4,20 +4,22 @@
 //! `If-Match`), starting at a random moment so the fleet is spread as real offices are.
 //! The fleet runs twice: against one server, and through two replicas on the same
 //! database behind a round-robin balancer (the test kit's proxy, in this process). The
-//! baseline is one desktop alone doing the same, more often, for more samples.
+//! baseline is one desktop alone doing the same, more often, for more samples. During the
+//! run through the replicas one more desk approves 200 requests in bulk three times, beside
+//! the same on the idle server.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use myintress_core::api::{ChangesPage, Membership};
+use myintress_core::api::{BulkAction, BulkAnswer, BulkItem, BulkRequest, ChangesPage, Membership};
 use myintress_core::status::Status;
 use rand::{Rng, SeedableRng};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::Cli;
-use crate::report::{Latencies, Report, ms};
+use crate::report::{Latencies, Report, Spread, ms, ratio};
 use crate::world::{self, ServerProcess};
 
 const KPPNS: usize = 20;
@@ -54,7 +56,9 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
     let settings = world::settings(&dir, Some(database), &cli.server_bin);
     // Every desk (and the baseline's) gets its own pending registrations; the rest of the
     // data is there so queries run against a realistic table.
-    let (desks, solo) = {
+    // Requests per bulk decision (the Antrean's "select all" of a busy morning).
+    let bulk = if cli.full() { 200 } else { 20 };
+    let (desks, solo, mut bulk_desk) = {
         let state = world::open(&settings).await?;
         let mut verifiers = Vec::new();
         for k in 0..KPPNS {
@@ -73,7 +77,12 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
             desks.push(Desk { token: world::session(&state, &verifiers[k]).await?, pending });
         }
         let solo = desks.pop().expect("one more than the fleet");
-        (desks, solo)
+        // The bulk leg's desk: its own pending requests for three bulk decisions alone and
+        // three during the fleet.
+        let satkers: Vec<String> = (0..SATKERS).map(|s| world::satker_code(0, s)).collect();
+        let pending = world::seed_memberships(&state, &satkers, 6 * bulk, Some(Status::Registered), 9_000).await?;
+        let bulk_desk = Desk { token: world::session(&state, &verifiers[0]).await?, pending };
+        (desks, solo, bulk_desk)
     };
     let (first, second): (Vec<Desk>, Vec<Desk>) = desks
         .into_iter()
@@ -113,6 +122,13 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
         world::mib(solo_peak)
     );
 
+    // The bulk leg's baseline: three bulk approvals on the idle server.
+    let mut bulk_alone = Vec::new();
+    for _ in 0..3 {
+        let ids: Vec<Uuid> = bulk_desk.pending.split_off(bulk_desk.pending.len() - bulk);
+        bulk_alone.push(bulk_approve(&desk_client()?, &base, &bulk_desk.token, &ids).await?);
+    }
+
     // The fleet against one server.
     let (tally, peak) = fleet(&base, first, head, &[server.pid()], duration, pull_every, push_every).await?;
     add(report, &format!("7 fleet of {clients} (PostgreSQL)"), &tally, peak, "server", &baseline, (&solo_pulls, &solo_pushes));
@@ -131,8 +147,22 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
     )
     .await;
     let pids: Vec<u32> = replicas.iter().map(ServerProcess::pid).collect();
-    let head = head_of(&balancer.url(), &second).await?;
-    let (tally, peak) = fleet(&balancer.url(), second, head, &pids, duration, pull_every, push_every).await?;
+    let url = balancer.url();
+    let head = head_of(&url, &second).await?;
+    // Meanwhile the bulk leg: a bulk approval at a quarter, half and three quarters of the run.
+    let during = async {
+        let http = desk_client()?;
+        let mut times = Vec::new();
+        for quarter in 1..=3u32 {
+            tokio::time::sleep(duration / 4).await;
+            let ids: Vec<Uuid> = bulk_desk.pending.split_off(bulk_desk.pending.len() - bulk);
+            times.push(bulk_approve(&http, &url, &bulk_desk.token, &ids).await.with_context(|| format!("bulk {quarter}"))?);
+        }
+        anyhow::Ok(times)
+    };
+    let (run, bulk_during) = tokio::join!(fleet(&url, second, head, &pids, duration, pull_every, push_every), during);
+    let (tally, peak) = run?;
+    let (during, alone) = (Spread::of(bulk_during?), Spread::of(bulk_alone));
     add(
         report,
         &format!("7 fleet of {clients}, 2 replicas (PostgreSQL)"),
@@ -141,6 +171,14 @@ pub async fn run(cli: &Cli, report: &mut Report) -> Result<()> {
         "replicas' summed",
         &baseline,
         (&solo_pulls, &solo_pushes),
+    );
+    report.add(
+        &format!("7 bulk approval of {bulk} during the fleet, 2 replicas"),
+        format!("{} ms, median of 3", during.times(1e3).show(0)),
+        format!("the same on the idle server: {} ms", alone.times(1e3).show(0)),
+        ratio(during.median, alone.median),
+        "every request approved; say the time",
+        Some(true),
     );
     drop(balancer);
     drop(replicas);
@@ -336,4 +374,29 @@ async fn desk(
     all.pushes.extend(mine.pushes);
     all.errors += mine.errors;
     all.requests += mine.requests;
+}
+
+/// One bulk approval of `ids` (each as seeded, version 1), timed; fails unless every
+/// request was approved.
+async fn bulk_approve(http: &reqwest::Client, base: &str, token: &str, ids: &[Uuid]) -> Result<f64> {
+    let request = BulkRequest {
+        action: Some(BulkAction::Approve),
+        reason: String::new(),
+        items: ids.iter().map(|&id| BulkItem { id, version: 1 }).collect(),
+    };
+    let started = Instant::now();
+    let answer: BulkAnswer = http
+        .post(format!("{base}/api/v1/memberships/bulk"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", Uuid::new_v4().to_string())
+        .json(&request)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let took = started.elapsed().as_secs_f64();
+    let approved = answer.results.iter().filter(|r| r.membership.as_ref().is_some_and(|m| m.status == Status::Active)).count();
+    anyhow::ensure!(approved == ids.len(), "{approved} of {} approved in bulk", ids.len());
+    Ok(took)
 }
