@@ -403,18 +403,21 @@ pub async fn statuses(conn: &mut SqliteConnection, ids: &[String]) -> DbResult<s
     Ok(rows.into_iter().filter_map(|(id, code)| Some((id, Status::from_code(u8::try_from(code).ok()?)?))).collect())
 }
 
-/// How many local rows (as the user sees them) have `status`.
-/// The Antrean flags of a membership, as a `queue_flags` change sent them.
-pub async fn set_queue_flags(conn: &mut SqliteConnection, id: &str, flags: myintress_core::workday::QueueFlags) -> DbResult<()> {
+/// The Antrean flags of memberships, as `queue_flags` changes or the Antrean's answer
+/// sent them, in one statement (a first sync's head start writes thousands at once).
+pub async fn set_queue_flags(conn: &mut SqliteConnection, flags: &[(String, myintress_core::workday::QueueFlags)]) -> DbResult<()> {
+    if flags.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(&str, u32, bool, bool)> =
+        flags.iter().map(|(id, f)| (id.as_str(), f.working_days_pending, f.overdue, f.escalated)).collect();
     sqlx::query(
-        "INSERT INTO queue_flags (membership_id, working_days_pending, overdue, escalated) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO queue_flags (membership_id, working_days_pending, overdue, escalated) \
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true \
          ON CONFLICT (membership_id) DO UPDATE SET working_days_pending = excluded.working_days_pending, \
          overdue = excluded.overdue, escalated = excluded.escalated",
     )
-    .bind(id)
-    .bind(i64::from(flags.working_days_pending))
-    .bind(flags.overdue)
-    .bind(flags.escalated)
+    .bind(serde_json::to_string(&rows).expect("serialises"))
     .execute(conn)
     .await?;
     Ok(())

@@ -328,13 +328,13 @@ impl Client {
         let (cursor, bulk) = {
             let mut conn = self.pool().acquire().await?;
             let cursor: i64 = store::meta(&mut conn, "cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0);
-            let empty = cursor == 0 && store::is_empty(&mut conn).await?;
-            if empty {
+            if cursor == 0 && store::is_empty(&mut conn).await? {
                 let mut tx = conn.begin().await?;
                 store::drop_deferred(&mut tx).await?;
                 tx.commit().await?;
             }
-            (cursor, empty || store::deferred_missing(&mut conn).await?)
+            // Also a bulk load cut short earlier in this run (the next start builds them).
+            (cursor, store::deferred_missing(&mut conn).await?)
         };
         if bulk && cursor == 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
             self.antrean_first(&acting, &mut outcome).await?;
@@ -403,11 +403,8 @@ impl Client {
         }
         let mut changed = std::collections::HashSet::new();
         flush(&mut tx, &mut batch, &mut changed).await?;
-        for item in &items {
-            if item.deletion_request.is_none() {
-                store::set_queue_flags(&mut tx, &item.membership.id.to_string(), item.flags).await?;
-            }
-        }
+        let flags: Vec<_> = items.iter().filter(|i| i.deletion_request.is_none()).map(|i| (i.membership.id.to_string(), i.flags)).collect();
+        store::set_queue_flags(&mut tx, &flags).await?;
         tx.commit().await?;
         outcome.new_pending +=
             items.iter().filter(|i| i.membership.status == Status::Registered && changed.contains(&i.membership.id.to_string())).count()
@@ -486,7 +483,7 @@ impl Client {
                     let entity: serde_json::Value = serde_json::from_str(change.entity.get()).map_err(bad_answer)?;
                     let flags: myintress_core::workday::QueueFlags = serde_json::from_value(entity.clone()).map_err(bad_answer)?;
                     let id = entity["id"].as_str().ok_or_else(|| ApiError::Decode("queue_flags tanpa id".into()))?;
-                    store::set_queue_flags(&mut tx, id, flags).await?;
+                    store::set_queue_flags(&mut tx, &[(id.to_owned(), flags)]).await?;
                 }
                 ChangeKind::DeletionRequest => {
                     let request: DeletionRequest = serde_json::from_str(change.entity.get()).map_err(bad_answer)?;
