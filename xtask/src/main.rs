@@ -48,7 +48,7 @@ fn run() -> Result<()> {
                  cargo xtask test       install what is missing, run every test\n\
                  cargo xtask setup      only install (add --test for test tools)\n\
                  cargo xtask bindings   regenerate ui/src/lib/bindings.ts\n\
-                 cargo xtask bench [--size tiny|full] [N…]   run the benchmarks, update BENCHMARKS.md\n\
+                 cargo xtask bench [--size tiny|full] [--growth] [N…]   run the benchmarks, update BENCHMARKS.md\n\
                  cargo xtask fuzz [--seconds N] [pdf_check|value_parsers|signature]\n\
                  cargo xtask bundle     build this OS's installers (Linux .deb + AppImage, Windows MSI + NSIS, macOS .app + DMG)\n\
                  cargo xtask demo-letters   re-sign the demo's signed letters (crates/server/demo/)\n\
@@ -417,7 +417,9 @@ const WITH_KEYRING: &str = "rm -rf \"$KEYRING\" && mkdir -p \"$KEYRING\" && echo
 /// `cargo xtask bench [--size tiny|full] [N…]`: release builds of the server, the bench
 /// runner, the app and the empty window; a durable PostgreSQL cluster; then the
 /// benchmarks under Xvfb and a D-Bus session. A full run of all eight rewrites the table
-/// in BENCHMARKS.md; other runs only print it (and leave it in target/bench/).
+/// in BENCHMARKS.md; other runs only print it (and leave it in target/bench/). A full run
+/// also runs benchmarks 1, 3 and 4 at 10,000 and 1,000,000 memberships and rewrites the
+/// growth table and `BENCHMARKS-growth.svg`; `--growth` runs only those (and 100,000).
 fn bench(args: &[String]) -> Result<()> {
     setup::all(true)?;
     let root = root();
@@ -449,55 +451,100 @@ fn bench(args: &[String]) -> Result<()> {
     let cluster = postgres::Cluster::start_with(&setup::tools_dir()?, true)?;
     let out = target.join("bench");
     let runner = release.join(exe("myintress-bench"));
-    let mut command: Vec<String> = Vec::new();
-    if cfg!(target_os = "linux") {
-        command.extend(["--", "sh", "-c", WITH_KEYRING, "sh", "xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"].map(String::from));
-    }
-    command.push(runner.to_str().context("path")?.to_owned());
-    command.extend([
-        "--work".into(),
-        out.join("work").to_str().context("path")?.to_owned(),
-        "--out".into(),
-        out.to_str().context("path")?.to_owned(),
-        "--server-bin".into(),
-        release.join(exe("myintress-server")).to_str().context("path")?.to_owned(),
-        "--app-bin".into(),
-        release.join(exe("myintress-satker")).to_str().context("path")?.to_owned(),
-        "--empty-bin".into(),
-        release.join("examples").join(exe("empty_window")).to_str().context("path")?.to_owned(),
-        "--postgres-url".into(),
-        cluster.url.clone(),
-    ]);
-    command.extend(args.iter().cloned());
-    let argv: Vec<&str> = command.iter().map(String::as_str).collect();
-    let (program, argv) = if cfg!(target_os = "linux") { ("dbus-run-session", argv) } else { (argv[0], argv[1..].to_vec()) };
-    println!("== Benchmarks");
-    // Benchmark 6b signs its letter with pyHanko, as the tests do.
-    let python = setup::venv_bin("python")?;
-    run_in(
-        &root,
-        program,
-        &argv,
-        &[
-            ("PATH", &path),
-            ("KEYRING", setup::tools_dir()?.join("bench-keyring").to_str().context("path")?),
-            ("MYINTRESS_TEST_PYHANKO", python.to_str().context("path")?),
-        ],
-    )?;
-    drop(cluster);
+    // The runner under Xvfb and its own D-Bus session and keyring, into `out`.
+    let run_bench = |out: &Path, extra: &[String]| -> Result<()> {
+        let mut command: Vec<String> = Vec::new();
+        if cfg!(target_os = "linux") {
+            command.extend(["--", "sh", "-c", WITH_KEYRING, "sh", "xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"].map(String::from));
+        }
+        command.push(runner.to_str().context("path")?.to_owned());
+        command.extend([
+            "--work".into(),
+            out.join("work").to_str().context("path")?.to_owned(),
+            "--out".into(),
+            out.to_str().context("path")?.to_owned(),
+            "--server-bin".into(),
+            release.join(exe("myintress-server")).to_str().context("path")?.to_owned(),
+            "--app-bin".into(),
+            release.join(exe("myintress-satker")).to_str().context("path")?.to_owned(),
+            "--empty-bin".into(),
+            release.join("examples").join(exe("empty_window")).to_str().context("path")?.to_owned(),
+            "--pdfjs-dir".into(),
+            root.join("ui/node_modules/pdfjs-dist/legacy/build").to_str().context("path")?.to_owned(),
+            "--postgres-url".into(),
+            cluster.url.clone(),
+        ]);
+        command.extend(extra.iter().cloned());
+        let argv: Vec<&str> = command.iter().map(String::as_str).collect();
+        let (program, argv) = if cfg!(target_os = "linux") { ("dbus-run-session", argv) } else { (argv[0], argv[1..].to_vec()) };
+        // Benchmark 6b signs its letter with pyHanko, as the tests do.
+        let python = setup::venv_bin("python")?;
+        run_in(
+            &root,
+            program,
+            &argv,
+            &[
+                ("PATH", &path),
+                ("KEYRING", setup::tools_dir()?.join("bench-keyring").to_str().context("path")?),
+                ("MYINTRESS_TEST_PYHANKO", python.to_str().context("path")?),
+            ],
+        )
+    };
+    let growth = args.iter().any(|a| a == "--growth");
+    let args: Vec<String> = args.iter().filter(|a| *a != "--growth").cloned().collect();
     let full_run = !args.iter().any(|a| a == "tiny") && !args.iter().any(|a| a.parse::<u8>().is_ok());
+    if !growth || full_run {
+        println!("== Benchmarks");
+        run_bench(&out, &args)?;
+    }
+    // How cost grows: benchmarks 1, 3 and 4 at 10,000 and 1,000,000 memberships beside the
+    // full run's 100,000 (with `--growth` alone, 100,000 is run too).
+    let mut steps = vec![10_000, 1_000_000];
+    if !full_run {
+        steps.insert(1, 100_000);
+    }
+    let mut growth_runs = if full_run { vec![out.clone()] } else { Vec::new() };
+    if growth || full_run {
+        for rows in steps {
+            println!("== Benchmarks 1, 3 and 4 at {rows} memberships");
+            let step = target.join(format!("bench-{rows}"));
+            let mut extra = args.clone();
+            extra.extend(["--rows".into(), rows.to_string(), "1".into(), "3".into(), "4".into()]);
+            run_bench(&step, &extra)?;
+            let _ = std::fs::remove_dir_all(step.join("work"));
+            growth_runs.push(step);
+        }
+    }
+    drop(cluster);
+    let root_file = |name: &str| root.join(name);
     if full_run {
         let table = std::fs::read_to_string(out.join("results.md"))?;
-        let file = root.join("BENCHMARKS.md");
-        let text = std::fs::read_to_string(&file).context("BENCHMARKS.md")?;
-        let (begin, end) = ("<!-- bench:begin -->", "<!-- bench:end -->");
-        let (Some(a), Some(b)) = (text.find(begin), text.find(end)) else { bail!("BENCHMARKS.md lacks the {begin} … {end} markers") };
-        let updated = format!("{}{begin}\n{table}{}", &text[..a], &text[b..]);
-        std::fs::write(&file, updated)?;
+        replace_block(&root_file("BENCHMARKS.md"), "bench", &table)?;
         println!("BENCHMARKS.md diperbarui.");
     } else {
         println!("Hasil di {} (BENCHMARKS.md hanya diperbarui oleh run penuh semua tolok ukur).", out.join("results.md").display());
     }
+    if !growth_runs.is_empty() && (full_run || growth) {
+        let mut argv = vec!["--out".to_owned(), out.join("growth").to_str().context("path")?.to_owned()];
+        argv.extend(growth_runs.iter().map(|p| p.to_str().map(str::to_owned).context("path")).collect::<Result<Vec<_>>>()?);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        run_in(&root, release.join(exe("myintress-bench-growth")).to_str().context("path")?, &argv, &[])?;
+        if args.iter().all(|a| a != "tiny") {
+            let table = std::fs::read_to_string(out.join("growth").join("growth.md"))?;
+            replace_block(&root_file("BENCHMARKS.md"), "growth", &table)?;
+            std::fs::copy(out.join("growth").join("growth.svg"), root_file("BENCHMARKS-growth.svg"))?;
+            println!("BENCHMARKS.md (growth) dan BENCHMARKS-growth.svg diperbarui.");
+        }
+    }
+    Ok(())
+}
+
+/// Replaces what lies between `<!-- {name}:begin -->` and `<!-- {name}:end -->` in `file`.
+fn replace_block(file: &Path, name: &str, table: &str) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
+    let (begin, end) = (format!("<!-- {name}:begin -->"), format!("<!-- {name}:end -->"));
+    let (Some(a), Some(b)) = (text.find(&begin), text.find(&end)) else { bail!("{} lacks the {begin} … {end} markers", file.display()) };
+    std::fs::write(file, format!("{}{begin}\n{table}{}", &text[..a], &text[b..]))?;
     Ok(())
 }
 

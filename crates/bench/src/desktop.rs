@@ -121,7 +121,7 @@ fn stop(pid: u32, child: &mut std::process::Child) {
 }
 
 /// A process and all its descendants, from /proc.
-fn descendants(root: u32) -> Vec<u32> {
+pub fn descendants(root: u32) -> Vec<u32> {
     let mut parents = Vec::new();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
@@ -144,7 +144,7 @@ fn descendants(root: u32) -> Vec<u32> {
     tree
 }
 
-fn smaps_field(pid: u32, field: &str) -> u64 {
+pub fn smaps_field(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
         .ok()
         .and_then(|s| {

@@ -17,7 +17,7 @@ use crate::world::{self, ServerProcess};
 const SATKERS: usize = 20;
 
 pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()> {
-    let rows = if cli.full() { 100_000 } else { 2_000 };
+    let rows = cli.rows();
     let dir = world::dir(cli.work.join("local-server"))?;
     world::server_dir(&dir, 1, SATKERS, 10)?;
     let settings = world::settings(&dir, None, &cli.server_bin);
@@ -35,7 +35,7 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
     // 1. The initial sync, in rounds (three at the full size), each into a new data folder
     // and each followed by its baseline, so the two interleave. Meanwhile the Antrean is
     // read every 25 ms, as its screen would be, to see when every pending request is there.
-    let sync_rounds = if cli.full() && which[0] { 3 } else { 1 };
+    let sync_rounds = if which[0] { cli.rounds(3) } else { 1 };
     let (mut sync_secs, mut base_secs, mut usable_secs) = (Vec::new(), Vec::new(), Vec::new());
     let mut queue_len = 0;
     let mut synced = None;
@@ -99,6 +99,8 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
     if which[0] {
         let (pull, baseline, usable) = (Spread::of(sync_secs), Spread::of(base_secs), Spread::of(usable_secs));
         let rate = |secs: f64| rows as f64 / secs;
+        report.point("1 initial sync", "µs per row", rows, pull.median * 1e6 / rows as f64);
+        report.point("1 baseline: one-transaction insert", "µs per row", rows, baseline.median * 1e6 / rows as f64);
         let of = if sync_rounds > 1 { format!(", median of {sync_rounds} runs") } else { String::new() };
         report.add(
             "1 initial sync",
@@ -198,15 +200,22 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
     // 3. Daftar Pengguna: a filtered page, and a name/NIK search, in runs (three at the
     // full size) with different queries; each query is followed by its full scan.
     if which[2] {
-        let n = if cli.full() { 300 } else { 30 };
-        let runs = if cli.full() { 3 } else { 1 };
+        // Each query is followed by a full scan: fewer at a million rows, where a scan takes seconds.
+        let n = if !cli.full() {
+            30
+        } else if rows > 100_000 {
+            40
+        } else {
+            300
+        };
+        let runs = cli.rounds(3);
         let mut conn = testing::connection(&client).await?;
         let parts = world::name_parts();
         let niks = testing::sample_niks(&mut conn, 100).await?;
         // Per case: p50 and p99 of each run, and of its full scans.
         let mut per_run: [[Vec<f64>; 4]; 2] = Default::default();
         for run in 0..runs {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(3 + run);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(3 + run as u64);
             let (mut page_times, mut page_scan) = (Vec::new(), Vec::new());
             for _ in 0..n {
                 let filter = ListFilter {
@@ -249,6 +258,8 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
                 .zip(per_run)
         {
             let [p50, p99, scan50, scan99] = figures.map(Spread::of);
+            report.point(&format!("{id}, p99"), "ms per query", rows, p99.median);
+            report.point(&format!("{id}, full scan p99"), "ms per query", rows, scan99.median);
             report.add(
                 id,
                 format!("p50 {} ms, p99 {} ms on {rows} rows{of}", p50.show(3), p99.show(2)),

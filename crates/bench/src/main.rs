@@ -10,10 +10,15 @@
 //! | 4–6 | [`server`] | server under load, registrations with the PDF check, the PDF check |
 //! | 7 | [`fleet`] | 2,000 simulated desktops against PostgreSQL |
 //! | 8 | [`desktop`] | the app's cold start and idle memory, beside an empty Tauri window |
+//! | 9 | [`letter`] | a 5 MB scanned letter on screen in the app, beside pdf.js in a bare page |
+//! | 10 | [`day`] | the app's memory over a scripted working day (only when asked: 8 hours) |
 
+mod day;
 mod desktop;
 mod fleet;
+mod letter;
 mod local;
+mod points;
 mod report;
 mod server;
 mod world;
@@ -53,19 +58,42 @@ pub struct Cli {
     /// The empty Tauri window built the same way (benchmark 8's baseline).
     #[arg(long)]
     pub empty_bin: Option<PathBuf>,
+    /// pdf.js's `legacy/build` folder as the app bundles it (benchmark 9's bare page).
+    #[arg(long)]
+    pub pdfjs_dir: Option<PathBuf>,
     /// Admin URL of a PostgreSQL cluster (benchmarks 4 and 7).
     #[arg(long, env = "MYINTRESS_BENCH_POSTGRES_URL")]
     pub postgres_url: Option<String>,
     /// The HTTP load generator (benchmark 4).
     #[arg(long, default_value = "wrk")]
     pub wrk: PathBuf,
-    /// Which benchmarks to run (1–8); all when none are given.
+    /// Memberships for benchmarks 1, 3 and 4 instead of the size's (100,000 when full): a
+    /// step of how their cost grows (`cargo xtask bench --growth` runs 10,000 and
+    /// 1,000,000). Above 100,000, each runs one round and fewer queries.
+    #[arg(long)]
+    pub rows: Option<usize>,
+    /// Benchmark 10's working day in minutes (480 at the full size, 1 when tiny).
+    #[arg(long)]
+    pub day_minutes: Option<f64>,
+    /// Which benchmarks to run (1–10); when none are given, 1–9, and 10 too at the tiny
+    /// size (a full working day takes 8 hours: ask for it with `10`).
     pub only: Vec<u8>,
 }
 
 impl Cli {
     pub fn full(&self) -> bool {
         self.size == Size::Full
+    }
+
+    /// Memberships in the stores of benchmarks 1, 3 and 4.
+    pub fn rows(&self) -> usize {
+        self.rows.unwrap_or(if self.full() { 100_000 } else { 2_000 })
+    }
+
+    /// How many rounds a repeated figure takes: `full` at the full size up to 100,000
+    /// memberships, one when tiny or larger (a round at 1,000,000 takes minutes).
+    pub fn rounds(&self, full: usize) -> usize {
+        if self.full() && self.rows() <= 100_000 { full } else { 1 }
     }
 }
 
@@ -77,7 +105,7 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&cli.out)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let mut report = Report::new(&cli);
-    let wanted = |n: u8| cli.only.is_empty() || cli.only.contains(&n);
+    let wanted = |n: u8| cli.only.contains(&n) || (cli.only.is_empty() && (n <= 9 || !cli.full()));
     runtime.block_on(async {
         if wanted(1) || wanted(2) || wanted(3) {
             local::run(&cli, &mut report, [wanted(1), wanted(2), wanted(3)]).await?;
@@ -96,9 +124,16 @@ fn main() -> Result<()> {
         }
         anyhow::Ok(())
     })?;
-    // The desktop benchmark needs no runtime of ours: it starts processes and waits.
+    // The desktop benchmarks drive the app from this thread (blocking WebDriver calls); the
+    // runtime serves what they start (the server) through `block_on`.
     if wanted(8) {
         desktop::run(&cli, &mut report)?;
+    }
+    if wanted(9) {
+        letter::run(&cli, &runtime, &mut report)?;
+    }
+    if wanted(10) {
+        day::run(&cli, &runtime, &mut report)?;
     }
     report.write(&cli.out)?;
     println!("\n{}", report.markdown());

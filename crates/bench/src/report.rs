@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::Cli;
+use crate::points::Point;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -23,11 +24,17 @@ pub struct Report {
     pub size: String,
     pub machine: String,
     pub rows: Vec<Row>,
+    /// Benchmarks 1, 3 and 4 as numbers, for the growth table and plot.
+    pub points: Vec<Point>,
 }
 
 impl Report {
     pub fn new(cli: &Cli) -> Report {
-        Report { size: format!("{:?}", cli.size).to_lowercase(), machine: machine(), rows: Vec::new() }
+        let size = match cli.rows {
+            Some(rows) => format!("{:?}, {rows} memberships", cli.size).to_lowercase(),
+            None => format!("{:?}", cli.size).to_lowercase(),
+        };
+        Report { size, machine: machine(), rows: Vec::new(), points: Vec::new() }
     }
 
     pub fn add(&mut self, id: &str, figure: String, baseline: String, ratio: String, target: &str, met: Option<bool>) {
@@ -39,6 +46,11 @@ impl Report {
         let row = Row { id: id.to_owned(), figure, baseline, ratio, target: target.to_owned(), verdict: verdict.to_owned() };
         println!("[{}] {} | baseline {} | {} | target {} | {}", row.id, row.figure, row.baseline, row.ratio, row.target, row.verdict);
         self.rows.push(row);
+    }
+
+    /// A figure as a number at a store size (`series` names it the same at every size).
+    pub fn point(&mut self, series: &str, unit: &str, rows: usize, value: f64) {
+        self.points.push(Point { series: series.to_owned(), unit: unit.to_owned(), rows, value });
     }
 
     pub fn markdown(&self) -> String {
@@ -53,6 +65,7 @@ impl Report {
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
         std::fs::write(dir.join("results.md"), self.markdown())?;
         std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&self.rows)?)?;
+        std::fs::write(dir.join(crate::points::FILE), serde_json::to_string_pretty(&self.points)?)?;
         Ok(())
     }
 }

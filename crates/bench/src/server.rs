@@ -96,8 +96,8 @@ impl Runs {
 /// with its session cache off (`--session-cache-seconds 0`, how every request ran before
 /// the cache); three interleaved rounds at the full size.
 pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
-    let rows = if cli.full() { 100_000 } else { 2_000 };
-    let rounds = if cli.full() { 3 } else { 1 };
+    let rows = cli.rows();
+    let rounds = cli.rounds(3);
     let mut backends: Vec<(&str, Option<String>)> = vec![("SQLite", None)];
     match &cli.postgres_url {
         Some(admin) => backends.push(("PostgreSQL", Some(world::postgres_database(admin, "bench_load").await?))),
@@ -161,6 +161,14 @@ pub async fn load(cli: &Cli, report: &mut Report) -> Result<()> {
             ),
             "≥ 4,000 req/s, p99 ≤ 25 ms",
             Some(list.rps().median >= 4000.0 && list.p99().median <= 25.0 && list.errors() == 0),
+        );
+        report.point(&format!("4 list page ({label})"), "ms of server time per request (1 / throughput)", rows, 1e3 / list.rps().median);
+        report.point(&format!("4 list page ({label}), p99"), "ms per request", rows, list.p99().median);
+        report.point(
+            &format!("4 change feed page ({label})"),
+            "ms of server time per request (1 / throughput)",
+            rows,
+            1e3 / feed.rps().median,
         );
         report.add(
             &format!("4 change feed page ({label})"),

@@ -156,6 +156,8 @@ pub async fn seed_memberships(state: &AppState, satkers: &[String], n: usize, fi
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let start = Utc::now() - chrono::Duration::days(400);
+    // A minute apart, or closer where that would reach past today (a million rows).
+    let apart_ms = (400 * 86_400_000 / n.max(1) as i64).min(60_000);
     let mut ids = Vec::with_capacity(n);
     let mut done = 0;
     while done < n {
@@ -164,7 +166,7 @@ pub async fn seed_memberships(state: &AppState, satkers: &[String], n: usize, fi
         let mut changes = Vec::with_capacity(chunk);
         for i in done..done + chunk {
             let st = fixed.unwrap_or_else(|| status(&mut rng));
-            let created = start + chrono::Duration::seconds(i as i64 * 60);
+            let created = start + chrono::Duration::milliseconds(i as i64 * apart_ms);
             let satker = satkers[i % satkers.len()].clone();
             let row = MembershipRow {
                 id: Uuid::new_v4(),

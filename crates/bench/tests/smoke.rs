@@ -40,6 +40,9 @@ fn every_benchmark_runs_at_a_tiny_size() {
     if has_display || xvfb {
         args.extend(["--app-bin".into(), bin("myintress-satker").display().to_string()]);
         args.extend(["--empty-bin".into(), dir.join("examples").join("empty_window").display().to_string()]);
+        let pdfjs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/node_modules/pdfjs-dist/legacy/build");
+        assert!(pdfjs.join("pdf.mjs").exists() || !required, "benchmark 9 needs the UI's packages (npm ci in ui/)");
+        args.extend(["--pdfjs-dir".into(), pdfjs.display().to_string()]);
     } else {
         assert!(!required, "benchmark 8 needs a display or xvfb-run");
     }
@@ -63,7 +66,7 @@ fn every_benchmark_runs_at_a_tiny_size() {
         expected.push("7 ");
     }
     if has_display || xvfb {
-        expected.push("8 ");
+        expected.extend(["8 ", "9 "]);
     }
     for prefix in expected {
         assert!(
@@ -71,5 +74,20 @@ fn every_benchmark_runs_at_a_tiny_size() {
             "benchmark {prefix}gave no figure:\n{stdout}"
         );
     }
+    // The growth table and plot from this run's points (one size; xtask passes three).
+    let growth = Command::new(env!("CARGO_BIN_EXE_myintress-bench-growth"))
+        .arg("--out")
+        .arg(scratch.join("growth"))
+        .arg(scratch.join("out"))
+        .output()
+        .expect("the growth tool starts");
+    assert!(growth.status.success(), "growth tool failed: {}", String::from_utf8_lossy(&growth.stderr));
+    let table = std::fs::read_to_string(scratch.join("growth/growth.md")).expect("growth.md");
+    for series in ["1 initial sync", "3 search (name / NIK), p99", "4 list page (SQLite)"] {
+        assert!(table.contains(&format!("| {series} |")), "{series} missing from the growth table:\n{table}");
+    }
+    assert!(table.contains("| 2,000 |"), "the size is a column:\n{table}");
+    let svg = std::fs::read_to_string(scratch.join("growth/growth.svg")).expect("growth.svg");
+    assert!(svg.starts_with("<svg") && svg.contains("1 initial sync"), "the plot names its series");
     let _ = std::fs::remove_dir_all(&scratch);
 }
