@@ -69,7 +69,7 @@ pub struct Cli {
     pub wrk: PathBuf,
     /// Memberships for benchmarks 1, 3 and 4 instead of the size's (100,000 when full): a
     /// step of how their cost grows (`cargo xtask bench --growth` runs 10,000 and
-    /// 1,000,000). Above 100,000, each runs one round and fewer queries.
+    /// 1,000,000). A step runs one round of each, and fewer queries in benchmark 3.
     #[arg(long)]
     pub rows: Option<usize>,
     /// Benchmark 10's working day in minutes (480 at the full size, 1 when tiny).
@@ -90,10 +90,10 @@ impl Cli {
         self.rows.unwrap_or(if self.full() { 100_000 } else { 2_000 })
     }
 
-    /// How many rounds a repeated figure takes: `full` at the full size up to 100,000
-    /// memberships, one when tiny or larger (a round at 1,000,000 takes minutes).
+    /// How many rounds a repeated figure takes: `full` at the full size, one when tiny or at
+    /// a growth step (`--rows`: a round at 1,000,000 takes minutes).
     pub fn rounds(&self, full: usize) -> usize {
-        if self.full() && self.rows() <= 100_000 { full } else { 1 }
+        if self.full() && self.rows.is_none() { full } else { 1 }
     }
 }
 
