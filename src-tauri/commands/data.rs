@@ -1,7 +1,6 @@
 //! Reads for the screens, from the local store (the detail screen asks the server for the
 //! history when online and shows the last copy otherwise).
 
-use base64::Engine;
 use myintress_client::{ListFilter, ListPage, QueueRow};
 use myintress_core::api::{AuditEntry, DigitAccount, HistoryEntry, Membership, RegistrationCheck, RegistrationCheckRequest, Satker};
 use myintress_core::nik::Nik;
@@ -159,13 +158,29 @@ pub async fn check_registration(state: State<'_, AppState>, request: Registratio
     Ok(client.online(|token| async move { client.api().check_registration(&token, request).await }).await?)
 }
 
-/// A stored document's bytes (base64), from the cache or the server. The PDF viewer
-/// renders these bytes; no file URL ever reaches the web view.
+/// A stored document's bytes, from the cache or the server. The PDF viewer renders these
+/// bytes; no file URL ever reaches the web view.
 #[tauri::command]
 #[specta::specta]
-pub async fn document(state: State<'_, AppState>, id: String) -> CommandResult<String> {
+pub async fn document(state: State<'_, AppState>, id: String) -> CommandResult<Bytes> {
     let client = client(&state).await?;
     let id = Uuid::parse_str(&id).map_err(|_| CommandError::new(ErrorCode::NotFound, "Dokumen tidak ditemukan."))?;
-    let bytes = client.document(id).await?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+    Ok(Bytes(client.document(id).await?))
+}
+
+/// Bytes that cross to the web view as they are: the UI receives an `ArrayBuffer`, not a
+/// JSON string to decode. A 5 MB scanned letter was a 6.7 MB base64 string, copied and
+/// decoded again in the page each time a verifier opened it.
+pub struct Bytes(pub Vec<u8>);
+
+impl Type for Bytes {
+    fn definition(_: &mut specta::Types) -> specta::datatype::DataType {
+        specta::datatype::DataType::Reference(specta_typescript::define("ArrayBuffer"))
+    }
+}
+
+impl tauri::ipc::IpcResponse for Bytes {
+    fn body(self) -> tauri::Result<tauri::ipc::InvokeResponseBody> {
+        Ok(tauri::ipc::InvokeResponseBody::Raw(self.0))
+    }
 }

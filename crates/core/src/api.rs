@@ -58,12 +58,21 @@ pub struct Membership {
 pub struct LetterCheck {
     pub signatures: Vec<crate::signature::SignatureCheck>,
     pub qr_links: Vec<crate::qr::QrLink>,
+    /// Where the first page's JPEG lies in the letter when that page is a plain scan, so
+    /// the verifier's preview shows it at once (absent for other letters and for letters
+    /// checked before this existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_image: Option<crate::scan::PageImage>,
 }
 
 impl LetterCheck {
     /// The verdicts of a checked letter with the trust list in force.
     pub fn of(report: &crate::pdf::PdfReport, trust: &crate::signature::TrustList) -> LetterCheck {
-        LetterCheck { signatures: crate::signature::evaluate_all(&report.signatures, trust), qr_links: report.qr_links.clone() }
+        LetterCheck {
+            signatures: crate::signature::evaluate_all(&report.signatures, trust),
+            qr_links: report.qr_links.clone(),
+            page_image: report.first_page_image,
+        }
     }
 }
 

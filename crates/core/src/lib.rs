@@ -15,6 +15,7 @@
 //! - [`registration`]: the whole registration form, validated at once.
 //! - [`pdf`]: checks on an uploaded letter (size, type, encryption, pages, active content).
 //! - [`signature`], [`qr`]: a letter's electronic signatures and their verdicts, its QR links.
+//! - [`scan`]: a scanned letter's first page as the JPEG it is, for a quick preview.
 //! - [`vocabulary`]: the labels of statuses, actions and history steps, collected for the UI.
 //! - [`workday`]: working days (holidays given) and the Antrean's overdue / escalated flags.
 
@@ -28,6 +29,7 @@ pub mod pdf;
 pub mod qr;
 pub mod registration;
 pub mod reregistration;
+pub mod scan;
 pub mod scope;
 pub mod signature;
 pub mod status;

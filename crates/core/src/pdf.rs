@@ -115,6 +115,10 @@ pub struct PdfReport {
     /// The links of the QR codes on the pages' images.
     #[serde(default)]
     pub qr_links: Vec<crate::qr::QrLink>,
+    /// The first page when it is a plain scan: one JPEG over the whole page, which a viewer
+    /// may show with the web engine's decoder ([`crate::scan`]).
+    #[serde(default)]
+    pub first_page_image: Option<crate::scan::PageImage>,
 }
 
 /// Why a document is refused.
@@ -197,14 +201,15 @@ pub fn check(bytes: &[u8]) -> Result<PdfReport, PdfError> {
     }
     let primary = guarded(|| read_with_pdf_rs(bytes));
 
-    let (chosen, text, signatures, qr_links) = match (primary, secondary) {
-        // Both read it: trust the primary for structure, take the text, the signatures and
-        // the QR codes from lopdf.
-        (Ok(p), Ok(s)) => (p, s.text, s.signatures, s.qr_links),
-        (Ok(p), Err(_)) => (p, String::new(), Vec::new(), Vec::new()),
+    let (chosen, text, signatures, qr_links, first_page_image) = match (primary, secondary) {
+        // Both read it: trust the primary for structure, take the text, the signatures, the
+        // QR codes and the scanned first page from lopdf.
+        (Ok(p), Ok(s)) => (p, s.text, s.signatures, s.qr_links, s.first_page_image),
+        (Ok(p), Err(_)) => (p, String::new(), Vec::new(), Vec::new(), None),
         (Err(_), Ok(s)) => {
             let (text, signatures, qr_links) = (s.text.clone(), s.signatures.clone(), s.qr_links.clone());
-            (s, text, signatures, qr_links)
+            let first_page_image = s.first_page_image;
+            (s, text, signatures, qr_links, first_page_image)
         }
         (Err(p), Err(s)) => {
             // Refuse as encrypted only when a parser says so; otherwise unreadable.
@@ -231,6 +236,7 @@ pub fn check(bytes: &[u8]) -> Result<PdfReport, PdfError> {
         text: text.chars().take(MAX_TEXT_CHARS).collect(),
         signatures,
         qr_links,
+        first_page_image,
     })
 }
 
@@ -317,6 +323,7 @@ struct Reading {
     text: String,
     signatures: Vec<crate::signature::SignatureFacts>,
     qr_links: Vec<crate::qr::QrLink>,
+    first_page_image: Option<crate::scan::PageImage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,6 +384,7 @@ fn read_with_pdf_rs(bytes: &[u8]) -> Result<Reading, ReadError> {
         text: String::new(),
         signatures: Vec::new(),
         qr_links: Vec::new(),
+        first_page_image: None,
     })
 }
 
@@ -421,6 +429,7 @@ fn read_with_lopdf(bytes: &[u8]) -> Result<Reading, ReadError> {
         // A fault in reading a signature or an image costs that finding, not the letter.
         signatures: catch_unwind(AssertUnwindSafe(|| crate::signature::facts(bytes, &doc))).unwrap_or_default(),
         qr_links: catch_unwind(AssertUnwindSafe(|| crate::qr::links(&doc))).unwrap_or_default(),
+        first_page_image: catch_unwind(AssertUnwindSafe(|| crate::scan::first_page_image(bytes, &doc))).unwrap_or_default(),
     })
 }
 

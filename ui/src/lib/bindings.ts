@@ -74,10 +74,10 @@ export const commands = {
 	checkRegistration: (request: RegistrationCheckRequest) => typedError<RegistrationCheck, CommandError>(__TAURI_INVOKE("check_registration", { request })),
 	correctionDraft: (key: string) => typedError<CorrectionDraft, CommandError>(__TAURI_INVOKE("correction_draft", { key })),
 	/**
-	 *  A stored document's bytes (base64), from the cache or the server. The PDF viewer
-	 *  renders these bytes; no file URL ever reaches the web view.
+	 *  A stored document's bytes, from the cache or the server. The PDF viewer renders these
+	 *  bytes; no file URL ever reaches the web view.
 	 */
-	document: (id: string) => typedError<string, CommandError>(__TAURI_INVOKE("document", { id })),
+	document: (id: string) => typedError<ArrayBuffer, CommandError>(__TAURI_INVOKE("document", { id })),
 	/**
 	 *  Opens the native file dialog (PDF only) and checks the chosen file. `None` when the
 	 *  person cancelled.
@@ -487,6 +487,12 @@ export type Kppn = {
 export type LetterCheck = {
 	signatures: SignatureCheck[],
 	qr_links: QrLink[],
+	/**
+	 *  Where the first page's JPEG lies in the letter when that page is a plain scan, so
+	 *  the verifier's preview shows it at once (absent for other letters and for letters
+	 *  checked before this existed).
+	 */
+	page_image?: PageImage | null,
 };
 
 /**  What *Daftar Pengguna* asks for. */
@@ -648,6 +654,20 @@ export type OutboxItem = {
  *  the person (dismiss or redo). Stored as its name; statements bind [`OutboxState::as_str`].
  */
 export type OutboxState = "pending" | "conflict";
+
+/**
+ *  A first page that is one JPEG over the whole page: its bytes are
+ *  `letter[start .. start + length]`.
+ */
+export type PageImage = {
+	/**  Offset of the JPEG's first byte in the letter's file. */
+	start: number,
+	/**  The JPEG's length in bytes. */
+	length: number,
+	/**  The page's width and height in points (1/72 inch), rounded. */
+	page_width: number,
+	page_height: number,
+};
 
 /**  An RFC 9457 problem as the API sends it (`application/problem+json`). */
 export type Problem = {

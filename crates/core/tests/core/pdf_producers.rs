@@ -181,6 +181,74 @@ fn producer_img2pdf_scans() {
     assert_eq!(accepted(&path("scan-two-pages.pdf")).pages, 2);
 }
 
+/// A scan's first page as its JPEG: found where img2pdf put it, in grey and in colour, and
+/// only when a browser would show the page as pdf.js draws it.
+#[test]
+fn a_scanned_first_page_is_found_as_its_jpeg() {
+    let dir = fixture().dir.as_path();
+    let src = fixture().letter.to_str().unwrap();
+    run("gs", &["-q", "-sDEVICE=jpeggray", "-r100", "-o", "grey.jpg", src], dir);
+    run("pdftoppm", &["-r", "100", "-jpeg", "-singlefile", src, "colour"], dir);
+    run("img2pdf", &["grey.jpg", "-o", "grey.pdf"], dir);
+    run("img2pdf", &["colour.jpg", "-o", "colour.pdf"], dir);
+    // Ghostscript's grey JPEG carries an ICC profile, which img2pdf turns into /ICCBased.
+    for (name, colour) in [("grey", "/ICCBased"), ("colour", "/DeviceRGB")] {
+        let bytes = std::fs::read(path(&format!("{name}.pdf"))).unwrap();
+        assert!(bytes.windows(colour.len()).any(|w| w == colour.as_bytes()), "{name}: img2pdf wrote {colour}");
+        let jpeg = std::fs::read(path(&format!("{name}.jpg"))).unwrap();
+        let page = check(&bytes).unwrap().first_page_image.unwrap_or_else(|| panic!("{name}: a plain scan"));
+        let (start, end) = (page.start as usize, (page.start + page.length) as usize);
+        assert!(bytes[start..end] == jpeg[..], "{name}: the range holds the JPEG as img2pdf wrote it");
+        // A portrait page, as large as img2pdf made it from the scan's resolution.
+        assert!(page.page_width > 100 && page.page_height > page.page_width, "{page:?}");
+    }
+    // A letter with text, a PNG scan, a JPEG 2000 scan: not a JPEG page.
+    assert_eq!(accepted(&fixture().letter).first_page_image, None);
+    run("pdftoppm", &["-r", "100", "-png", "-singlefile", src, "plain"], dir);
+    run("img2pdf", &["plain.png", "-o", "plain-png.pdf"], dir);
+    assert_eq!(accepted(&path("plain-png.pdf")).first_page_image, None);
+    let jpx = producers::jpeg2000_scan(&fixture().dir, &fixture().letter, "scan-jp2-page");
+    assert_eq!(accepted(&jpx).first_page_image, None);
+
+    // The grey scan changed in each way that would make the browser's picture differ.
+    let changed = |change: &dyn Fn(&mut lopdf::Document, lopdf::ObjectId, lopdf::ObjectId)| {
+        let mut doc = lopdf::Document::load_mem(&std::fs::read(path("grey.pdf")).unwrap()).unwrap();
+        let page = doc.get_pages()[&1];
+        let image = doc.objects.iter().find(|(_, o)| o.as_stream().is_ok_and(|s| s.dict.has(b"Width"))).map(|(id, _)| *id).unwrap();
+        change(&mut doc, page, image);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        check(&out).unwrap().first_page_image
+    };
+    assert!(changed(&|_, _, _| {}).is_some(), "saved again unchanged, still a plain scan");
+    let content = |extra: &'static str| {
+        move |doc: &mut lopdf::Document, page: lopdf::ObjectId, _: lopdf::ObjectId| {
+            let mut text = doc.get_page_content(page);
+            text.extend_from_slice(extra.as_bytes());
+            let id = doc.add_object(lopdf::Stream::new(lopdf::Dictionary::new(), text));
+            doc.get_dictionary_mut(page).unwrap().set("Contents", id);
+        }
+    };
+    assert_eq!(changed(&content("\nBT /F1 12 Tf (tambahan) Tj ET")), None, "text over the scan");
+    assert_eq!(changed(&content("\nq 10 0 0 10 0 0 cm /Im0 Do Q")), None, "drawn twice");
+    assert_eq!(changed(&|doc, page, _| doc.get_dictionary_mut(page).unwrap().set("Rotate", 90)), None, "a turned page");
+    assert_eq!(
+        changed(&|doc, page, _| doc.get_dictionary_mut(page).unwrap().set("CropBox", vec![0.into(), 0.into(), 300.into(), 300.into()])),
+        None,
+        "a cropped page"
+    );
+    assert_eq!(
+        changed(&|doc, _, image| doc.get_object_mut(image).unwrap().as_stream_mut().unwrap().dict.set("Decode", vec![1.into(), 0.into()])),
+        None,
+        "an inverted image"
+    );
+    assert_eq!(
+        changed(&|doc, _, image| doc.get_object_mut(image).unwrap().as_stream_mut().unwrap().dict.set("ColorSpace", "DeviceRGB")),
+        None,
+        "a colour space the JPEG does not have"
+    );
+}
+
 /// A scanner that writes JPEG 2000: the page as a JPX image, which the desktop's preview
 /// draws with pdf.js's OpenJPEG decoder.
 #[test]
