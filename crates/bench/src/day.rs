@@ -115,8 +115,8 @@ pub fn run(cli: &Cli, runtime: &tokio::runtime::Runtime, report: &mut Report) ->
                 forward = !forward;
             }
             press(page, if forward { "j" } else { "k" })?;
-            last = measure(page, Some(&last.0))?;
-            draw_ms.push(last.1);
+            last = measure(page, Some(&last.id))?;
+            draw_ms.push(last.ms);
             opened += 1;
             next_open += open_every;
         }

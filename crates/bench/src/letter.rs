@@ -53,15 +53,21 @@ pub fn run(cli: &Cli, runtime: &tokio::runtime::Runtime, report: &mut Report) ->
     // Down the list and back up; the first walk opens each letter for the first time
     // (fetched from the server, or from the cache if the background prefetch came first).
     let mut first_open = Vec::new();
-    let mut times = Vec::new();
+    let (mut times, mut bytes, mut decoded) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = measure(page, None)?;
-    first_open.push(last.1);
+    first_open.push(last.ms);
     for pass in 0..=passes {
         let key = if pass % 2 == 0 { "j" } else { "k" };
         for _ in 1..n {
             press(page, key)?;
-            last = measure(page, Some(&last.0))?;
-            if pass == 0 { first_open.push(last.1) } else { times.push(last.1) }
+            last = measure(page, Some(&last.id))?;
+            if pass == 0 {
+                first_open.push(last.ms);
+            } else {
+                times.push(last.ms);
+                bytes.extend(last.bytes_ms);
+                decoded.extend(last.decoded_ms);
+            }
         }
     }
     let canvas = page
@@ -119,10 +125,13 @@ pub fn run(cli: &Cli, runtime: &tokio::runtime::Runtime, report: &mut Report) ->
     report.add(
         "9 letter on screen, 5 MB scan",
         format!(
-            "choice to first page drawn: p95 {:.0} ms, median {:.0} ms (n = {}, {passes} walks over {n} requests); first open of each: median {:.0} ms",
+            "choice to first page drawn: p95 {:.0} ms, median {:.0} ms (n = {}, {passes} walks over {n} requests; on the way, medians: bytes arrived {:.0} ms, scan's picture decoded {:.0} ms (n = {})); first open of each: median {:.0} ms",
             app_ms.1,
             app_ms.0,
             times.len(),
+            percentiles(&bytes).0,
+            percentiles(&decoded).0,
+            decoded.len(),
             first_ms.0
         ),
         format!("pdf.js alone in a bare page, bytes in memory, {canvas} px wide: p95 {:.0} ms, median {:.0} ms", bare_ms.1, bare_ms.0),
@@ -273,17 +282,32 @@ pub fn selected_index(page: &Session) -> Result<usize> {
     Ok(value.as_i64().unwrap_or(0).max(0) as usize)
 }
 
-/// The page's latest `surat` measure once it is for another request than `previous`:
-/// (request id, milliseconds). Waits in the page, so the polling costs the app nothing.
-pub fn measure(page: &Session, previous: Option<&str>) -> Result<(String, f64)> {
+/// One letter's way to the screen, as the Verifikasi screen marks it.
+pub struct Measure {
+    /// The request's id.
+    pub id: String,
+    /// From the request chosen to its letter's first page drawn, milliseconds.
+    pub ms: f64,
+    /// When the letter's bytes had arrived (after the choice), milliseconds.
+    pub bytes_ms: Option<f64>,
+    /// When the viewer had decoded a scan's picture, milliseconds; none when pdf.js drew it.
+    pub decoded_ms: Option<f64>,
+}
+
+/// The page's latest `surat` measure once it is for another request than `previous`.
+/// Waits in the page, so the polling costs the app nothing.
+pub fn measure(page: &Session, previous: Option<&str>) -> Result<Measure> {
     let script = "const [previous, done] = [arguments[0], arguments[arguments.length - 1]]; \
+                  const at = (name, start) => { const m = performance.getEntriesByName(name, 'mark')[0]; \
+                  return m && m.startTime >= start ? m.startTime - start : null; }; \
                   const look = () => { const m = performance.getEntriesByName('surat', 'measure')[0]; \
-                  if (m && m.detail !== previous) done([m.detail, m.duration]); else setTimeout(look, 20); }; look();";
+                  if (m && m.detail !== previous) done([m.detail, m.duration, at('surat:bita', m.startTime), at('surat:urai', m.startTime)]); \
+                  else setTimeout(look, 20); }; look();";
     let value = page
         .call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": [previous]})))
         .map_err(anyhow::Error::msg)?;
     match (value[0].as_str(), value[1].as_f64()) {
-        (Some(id), Some(ms)) => Ok((id.to_owned(), ms)),
+        (Some(id), Some(ms)) => Ok(Measure { id: id.to_owned(), ms, bytes_ms: value[2].as_f64(), decoded_ms: value[3].as_f64() }),
         _ => bail!("no letter measure: {value}"),
     }
 }
