@@ -33,6 +33,7 @@ macro_rules! for_each_command {
             data::check_registration,
             actions::correction_draft,
             data::document,
+            data::scan_picture,
             files::pick_pdf,
             files::discard_staged,
             actions::register,

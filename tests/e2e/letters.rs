@@ -1,8 +1,9 @@
-//! Letters that need pdf.js's own files to be drawn, in the Verifikasi preview: a scan
-//! stored as JPEG 2000 (pdf.js decodes it with its OpenJPEG WebAssembly, which the app
-//! bundles and its CSP allows) and a letter printed from a browser, all CID fonts. The
-//! test reads the preview's canvas: the page must carry ink where the letter has it, not
-//! the blank page a missing decoder leaves.
+//! Letters drawn in the Verifikasi preview in their special ways: a scan stored as JPEG
+//! 2000 (pdf.js decodes it with its OpenJPEG WebAssembly, which the app bundles and its CSP
+//! allows), a letter printed from a browser, all CID fonts, and a plain JPEG scan, whose
+//! first page the shell decodes at the pane's size (`scan_picture`). The test reads the
+//! preview's canvas: the page must carry ink where the letter has it, not the blank page a
+//! missing decoder leaves.
 
 use myintress_testkit::Registration;
 use myintress_testkit::producers::{browser_printed, jpeg2000_scan};
@@ -44,6 +45,17 @@ fn a_jpeg2000_scan_and_a_cid_font_letter_are_drawn() {
     let (nik, name) = myintress_testkit::resident(41);
     let printed = std::fs::read(browser_printed(&dir, &nik, &name, "ST-0041/UJI/2026", "cetak-peramban")).unwrap();
     let cid = world.register(&operator, &Registration::new(41, "019001").letter(printed));
+    let (nik, name) = myintress_testkit::resident(43);
+    let plain = dir.join("asli-jpeg.pdf");
+    std::fs::write(&plain, myintress_testkit::letter(&nik, &name, "ST-0043/UJI/2026")).unwrap();
+    for (program, args) in [
+        ("pdftoppm", vec!["-r", "150", "-gray", "-jpeg", "-singlefile", "asli-jpeg.pdf", "pindaian"]),
+        ("img2pdf", vec!["pindaian.jpg", "-o", "pindaian-jpeg.pdf"]),
+    ] {
+        let status = std::process::Command::new(program).args(&args).current_dir(&dir).status().unwrap();
+        assert!(status.success(), "{program} {args:?}");
+    }
+    let jpeg = world.register(&operator, &Registration::new(43, "019001").letter(std::fs::read(dir.join("pindaian-jpeg.pdf")).unwrap()));
     let _ = std::fs::remove_dir_all(&dir);
 
     let app = App::launch_with("surat-khusus", Some(&world.url()));
@@ -64,5 +76,19 @@ fn a_jpeg2000_scan_and_a_cid_font_letter_are_drawn() {
     app.wait_count(".textLayer .sorot-nik", 1);
     let cid_ink = drawn(&app, "the CID-font letter", 1_000);
     app.screenshot("cid");
-    eprintln!("dark pixels: JPEG 2000 scan {scan_ink}, CID-font letter {cid_ink}");
+
+    // The plain JPEG scan: its page from the shell's picture (the viewer marks when it has
+    // decoded one; pdf.js alone would not), with the letter's ink on it.
+    app.press("j");
+    app.wait_for_text("[data-testid=verifikasi-data] h3", &jpeg.name);
+    app.wait_for_text("[data-testid=halaman]", "Halaman 1 dari 1");
+    let jpeg_ink = drawn(&app, "the JPEG scan", 1_000);
+    let decoded = app.session().call(
+        reqwest::Method::POST,
+        "/execute/sync",
+        Some(serde_json::json!({"script": "return performance.getEntriesByName('surat:urai', 'mark').length;", "args": []})),
+    );
+    assert_eq!(decoded.ok().and_then(|v| v.as_u64()), Some(1), "the JPEG scan's page came from the shell's picture");
+    app.screenshot("jpeg");
+    eprintln!("dark pixels: JPEG 2000 scan {scan_ink}, CID-font letter {cid_ink}, JPEG scan {jpeg_ink}");
 }

@@ -25,6 +25,45 @@ pub struct PageImage {
     pub page_height: u32,
 }
 
+/// A scan's page made small for the screen: `width` × `height` pixels, RGBA, row by row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+/// The most pixels a scan's picture is decoded from: an A3 page at 600 dpi.
+const MAX_PIXELS: usize = 70_000_000;
+
+/// A page's JPEG (the bytes a [`PageImage`] points at) decoded for a pane `width` pixels
+/// wide: at the smallest of the JPEG's own scales (1/8, 1/4, 1/2 or whole, chosen while
+/// its DCT is undone, so most of the work of a full decode is never done) that is at
+/// least that wide, or whole if the JPEG is narrower. None when it is not a grey or RGB
+/// JPEG this decoder reads, or would be larger than [`MAX_PIXELS`].
+pub fn picture(jpeg: &[u8], width: u32) -> Option<Picture> {
+    let mut decoder = jpeg_decoder::Decoder::new(jpeg);
+    decoder.set_max_decoding_buffer_size(MAX_PIXELS * 3);
+    decoder.read_info().ok()?;
+    let info = decoder.info()?;
+    let (full_width, full_height) = (u32::from(info.width), u32::from(info.height));
+    if full_width == 0 || full_height == 0 || (full_width as usize) * (full_height as usize) > MAX_PIXELS {
+        return None;
+    }
+    // The decoder picks the smallest scale that is wide enough or high enough: asking for
+    // any height leaves the choice to the width.
+    let wanted = width.clamp(1, full_width);
+    let (w, h) = decoder.scale(u16::try_from(wanted).ok()?, u16::MAX).ok()?;
+    let pixels = decoder.decode().ok()?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let rgba: Vec<u8> = match decoder.info()?.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+        jpeg_decoder::PixelFormat::RGB24 => pixels.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        _ => return None,
+    };
+    (rgba.len() == (w as usize) * (h as usize) * 4).then_some(Picture { width: w, height: h, rgba })
+}
+
 /// Content streams longer than this are not a single image's placement.
 const MAX_CONTENT: usize = 4096;
 /// How far a placement may be off the page box, in points.

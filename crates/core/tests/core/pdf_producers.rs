@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use myintress_core::pdf::{PdfError, PdfReport, check, find_mentions};
+use myintress_core::scan::picture;
 
 use crate::producers;
 use crate::signed::run;
@@ -247,6 +248,51 @@ fn a_scanned_first_page_is_found_as_its_jpeg() {
         None,
         "a colour space the JPEG does not have"
     );
+}
+
+/// A scan's picture for the pane: decoded at the JPEG's smallest scale that is wide
+/// enough, and the same picture as the whole JPEG made smaller.
+#[test]
+fn a_scans_picture_is_decoded_small_for_the_pane() {
+    let dir = fixture().dir.as_path();
+    let src = fixture().letter.to_str().unwrap();
+    run("gs", &["-q", "-sDEVICE=jpeggray", "-r100", "-o", "picture-grey.jpg", src], dir);
+    run("pdftoppm", &["-r", "100", "-jpeg", "-singlefile", src, "picture-colour"], dir);
+    for name in ["picture-grey", "picture-colour"] {
+        let jpeg = std::fs::read(path(&format!("{name}.jpg"))).unwrap();
+        let whole = picture(&jpeg, u32::MAX).unwrap();
+        let (w, h) = (whole.width, whole.height);
+        // 100 dpi A4: about 827 pixels wide; a quarter is the smallest scale of at least 200.
+        assert!((826..=828).contains(&w) && (1168..=1171).contains(&h), "{name}: {w} × {h}");
+        let small = picture(&jpeg, 200).unwrap();
+        let (sw, sh) = (w.div_ceil(4), h.div_ceil(4));
+        assert_eq!((small.width, small.height), (sw, sh), "{name}");
+        assert_eq!(picture(&jpeg, 300).unwrap().width, w.div_ceil(2), "{name}: half is the smallest scale of at least 300");
+        assert_eq!(small.rgba.len(), (sw * sh * 4) as usize);
+        assert!(small.rgba.chunks_exact(4).all(|p| p[3] == 255), "{name}: opaque");
+        if name == "picture-grey" {
+            assert!(small.rgba.chunks_exact(4).all(|p| p[0] == p[1] && p[1] == p[2]), "grey stays grey");
+        }
+        // Each small pixel is about the mean of its 4 × 4 block of the whole picture.
+        let at = |rgba: &[u8], width: u32, x: u32, y: u32, c: u32| i64::from(rgba[((y * width + x) * 4 + c) as usize]);
+        let mut diff = 0u64;
+        let mut count = 0u64;
+        for y in 0..h / 4 {
+            for x in 0..w / 4 {
+                for c in 0..3 {
+                    let sum: i64 = (0..16).map(|i| at(&whole.rgba, w, x * 4 + i % 4, y * 4 + i / 4, c)).sum();
+                    diff += (at(&small.rgba, sw, x, y, c) - sum / 16).unsigned_abs();
+                    count += 1;
+                }
+            }
+        }
+        let mean_error = diff as f64 / count as f64;
+        assert!(mean_error < 3.0, "{name}: the small picture is the whole one made smaller (mean error {mean_error:.2})");
+        // The letter's text is on it: not a blank page.
+        assert!(small.rgba.chunks_exact(4).any(|p| p[0] < 100), "{name}: dark text on the page");
+    }
+    assert_eq!(picture(b"not a jpeg", 200), None);
+    assert_eq!(picture(&std::fs::read(&fixture().letter).unwrap(), 200), None, "a PDF is not a JPEG");
 }
 
 /// A scanner that writes JPEG 2000: the page as a JPX image, which the desktop's preview
