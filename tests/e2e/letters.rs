@@ -28,7 +28,7 @@ fn drawn(app: &App, what: &str, min: u64) -> u64 {
 }
 
 #[test]
-fn a_jpeg2000_scan_and_a_cid_font_letter_are_drawn() {
+fn a_jpeg2000_scan_a_cid_font_letter_and_a_jpeg_scan_are_drawn() {
     let world = World::new("surat-khusus");
     let kppn = world.verifier("019");
     let operator = world.block_on(world.server.operator(&kppn, "019001", 42));
