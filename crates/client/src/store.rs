@@ -282,6 +282,42 @@ async fn encrypt_in_place(path: &Path, key: &LocalKey) -> crate::ClientResult<()
     Ok(())
 }
 
+/// A copy of the store in a new file `target`, under `key`, as the desktop kept it before
+/// migration 0009: the schema of migrations 1 to 8, and every row, each membership's view
+/// stored whole beside the server's state. For the test of that upgrade on a populated
+/// store (`testing::store_before_0009`).
+pub(crate) async fn copy_before_0009(pool: &SqlitePool, key: &LocalKey, target: &Path) -> crate::ClientResult<()> {
+    let old = connect(target, key).await?;
+    let mut migrator = sqlx::migrate!();
+    migrator.migrations = migrator.migrations.iter().filter(|m| m.version < 9).cloned().collect::<Vec<_>>().into();
+    migrator.run(&old).await?;
+    old.close().await;
+    let mut conn = pool.acquire().await?;
+    let path = target.to_str().ok_or_else(|| ClientError::corrupt("nama folder data bukan UTF-8"))?.replace('\'', "''");
+    sqlx::query(&format!("ATTACH DATABASE '{path}' AS lama KEY {}", key.sqlcipher())).execute(&mut *conn).await?;
+    // The memberships first: the old schema's triggers fill its search index and counts
+    // from them, and the queue flags' triggers look them up.
+    sqlx::query(
+        "INSERT INTO lama.memberships \
+         (rowid, id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) \
+         SELECT rowid, id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, \
+         COALESCE(view_json, server_json) FROM main.memberships",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM lama.sqlite_master WHERE type = 'table' AND name NOT IN ('memberships', 'queue_counts', '_sqlx_migrations') \
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'memberships_search%' ORDER BY name = 'queue_flags', name",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for table in tables {
+        sqlx::query(&format!("INSERT INTO lama.\"{table}\" SELECT * FROM main.\"{table}\"")).execute(&mut *conn).await?;
+    }
+    sqlx::query("DETACH DATABASE lama").execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Copies the whole database of `conn` into a new file `target` under `key_sql` (SQLCipher's
 /// key expression; `''` for no encryption), with `sqlcipher_export`.
 pub(crate) async fn export(conn: &mut SqliteConnection, target: &Path, key_sql: &str) -> crate::ClientResult<()> {

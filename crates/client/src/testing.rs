@@ -149,6 +149,12 @@ pub async fn plaintext_copy(client: &Client, path: &std::path::Path) -> ClientRe
     store::export(&mut *client.pool.acquire().await?, path, "''").await
 }
 
+/// A copy of the client's store at `path` (a new file) as a desktop before the local
+/// schema's migration 0009 kept it, with every row; opening it runs that upgrade.
+pub async fn store_before_0009(client: &Client, path: &std::path::Path) -> ClientResult<()> {
+    store::copy_before_0009(&client.pool, &client.key, path).await
+}
+
 /// The NIK and status of every local membership, in the order the rows were first written
 /// (rowid order): what a first sync wrote first comes first.
 pub async fn insertion_order(client: &Client) -> ClientResult<Vec<(String, i64)>> {

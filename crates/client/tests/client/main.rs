@@ -12,3 +12,4 @@ mod round_trips;
 mod scope;
 mod session;
 mod support;
+mod upgrade;
