@@ -165,8 +165,12 @@ pub async fn check_registration(state: State<'_, AppState>, request: Registratio
 #[specta::specta]
 pub async fn document(state: State<'_, AppState>, id: String) -> CommandResult<Bytes> {
     let client = client(&state).await?;
-    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new(ErrorCode::NotFound, "Dokumen tidak ditemukan."))?;
-    Ok(Bytes(client.document(id).await?))
+    Ok(Bytes(client.document(document_id(&id)?).await?))
+}
+
+/// A document's id as the UI sent it; one that is not a UUID names no document.
+fn document_id(id: &str) -> CommandResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| CommandError::new(ErrorCode::NotFound, "Dokumen tidak ditemukan."))
 }
 
 /// The widest picture the viewer asks for, in pixels: a 4K screen's width.
@@ -182,8 +186,7 @@ const MAX_PICTURE_WIDTH: u32 = 3840;
 #[specta::specta]
 pub async fn scan_picture(state: State<'_, AppState>, id: String, image: PageImage, width: u32) -> CommandResult<Bytes> {
     let client = client(&state).await?;
-    let id = Uuid::parse_str(&id).map_err(|_| CommandError::new(ErrorCode::NotFound, "Dokumen tidak ditemukan."))?;
-    let letter = client.document(id).await?;
+    let letter = client.document(document_id(&id)?).await?;
     let picture = tokio::task::spawn_blocking(move || {
         let start = usize::try_from(image.start).ok()?;
         let jpeg = letter.get(start..start.checked_add(usize::try_from(image.length).ok()?)?)?;

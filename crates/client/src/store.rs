@@ -293,8 +293,8 @@ pub(crate) async fn copy_before_0009(pool: &SqlitePool, key: &LocalKey, target: 
     migrator.run(&old).await?;
     old.close().await;
     let mut conn = pool.acquire().await?;
-    let path = target.to_str().ok_or_else(|| ClientError::corrupt("nama folder data bukan UTF-8"))?.replace('\'', "''");
-    sqlx::query(&format!("ATTACH DATABASE '{path}' AS lama KEY {}", key.sqlcipher())).execute(&mut *conn).await?;
+    let path = quoted(target)?;
+    sqlx::query(&format!("ATTACH DATABASE {path} AS lama KEY {}", key.sqlcipher())).execute(&mut *conn).await?;
     // The memberships first: the old schema's triggers fill its search index and counts
     // from them, and the queue flags' triggers look them up.
     sqlx::query(
@@ -318,11 +318,17 @@ pub(crate) async fn copy_before_0009(pool: &SqlitePool, key: &LocalKey, target: 
     Ok(())
 }
 
+/// A file's path as an SQL string literal, for `ATTACH DATABASE`.
+fn quoted(path: &Path) -> crate::ClientResult<String> {
+    let path = path.to_str().ok_or_else(|| ClientError::corrupt("nama folder data bukan UTF-8"))?;
+    Ok(format!("'{}'", path.replace('\'', "''")))
+}
+
 /// Copies the whole database of `conn` into a new file `target` under `key_sql` (SQLCipher's
 /// key expression; `''` for no encryption), with `sqlcipher_export`.
 pub(crate) async fn export(conn: &mut SqliteConnection, target: &Path, key_sql: &str) -> crate::ClientResult<()> {
-    let target = target.to_str().ok_or_else(|| ClientError::corrupt("nama folder data bukan UTF-8"))?.replace('\'', "''");
-    sqlx::query(&format!("ATTACH DATABASE '{target}' AS salinan KEY {key_sql}")).execute(&mut *conn).await?;
+    let target = quoted(target)?;
+    sqlx::query(&format!("ATTACH DATABASE {target} AS salinan KEY {key_sql}")).execute(&mut *conn).await?;
     sqlx::query("SELECT sqlcipher_export('salinan')").execute(&mut *conn).await?;
     sqlx::query("DETACH DATABASE salinan").execute(&mut *conn).await?;
     Ok(())

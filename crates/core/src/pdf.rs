@@ -115,8 +115,8 @@ pub struct PdfReport {
     /// The links of the QR codes on the pages' images.
     #[serde(default)]
     pub qr_links: Vec<crate::qr::QrLink>,
-    /// The first page when it is a plain scan: one JPEG over the whole page, which a viewer
-    /// may show with the web engine's decoder ([`crate::scan`]).
+    /// The first page when it is a plain scan: one JPEG over the whole page, which the
+    /// viewer shows from that JPEG before pdf.js has read the letter ([`crate::scan`]).
     #[serde(default)]
     pub first_page_image: Option<crate::scan::PageImage>,
 }

@@ -1,12 +1,12 @@
 //! A scanned letter's first page as the JPEG it is. Most letters are scans: a page that is
-//! one JPEG drawn over the whole page and nothing else. A viewer can show such a page with
-//! the web engine's own JPEG decoder, several times faster than pdf.js decodes it in
-//! JavaScript, while pdf.js still reads the document. The letter check (in its sandboxed
-//! child) finds where the JPEG's bytes lie in the file; nothing in the app parses the PDF
-//! for it. Only a page whose picture would look the same in both ways qualifies: no
-//! rotation, no crop, the image exactly over the page, grey or RGB (or an ICC profile of
-//! either), no mask, no decode
-//! array, no EXIF orientation (pdf.js ignores it, a browser would apply it).
+//! one JPEG drawn over the whole page and nothing else. The viewer shows such a page from
+//! that JPEG decoded at the pane's size ([`picture`], in the app's shell), several times
+//! faster than pdf.js decodes the whole scan in JavaScript, while pdf.js still reads the
+//! document. The letter check (in its sandboxed child) finds where the JPEG's bytes lie in
+//! the file; nothing in the app parses the PDF for it. Only a page whose picture would look
+//! the same either way qualifies: no rotation, no crop, the image exactly over the page,
+//! grey or RGB (or an ICC profile of either), no mask, no decode array, no EXIF orientation
+//! (pdf.js ignores it, a decoder that honours it would turn the page).
 
 use serde::{Deserialize, Serialize};
 

@@ -182,14 +182,22 @@ fn producer_img2pdf_scans() {
     assert_eq!(accepted(&path("scan-two-pages.pdf")).pages, 2);
 }
 
+/// The fixture letter scanned at 100 dpi as JPEGs: `{grey}.jpg` by Ghostscript (with an
+/// ICC profile) and `{colour}.jpg` by poppler.
+fn scans_at_100_dpi(grey: &str, colour: &str) {
+    let dir = fixture().dir.as_path();
+    let src = fixture().letter.to_str().unwrap();
+    run("gs", &["-q", "-sDEVICE=jpeggray", "-r100", "-o", &format!("{grey}.jpg"), src], dir);
+    run("pdftoppm", &["-r", "100", "-jpeg", "-singlefile", src, colour], dir);
+}
+
 /// A scan's first page as its JPEG: found where img2pdf put it, in grey and in colour, and
 /// only when a browser would show the page as pdf.js draws it.
 #[test]
 fn a_scanned_first_page_is_found_as_its_jpeg() {
     let dir = fixture().dir.as_path();
     let src = fixture().letter.to_str().unwrap();
-    run("gs", &["-q", "-sDEVICE=jpeggray", "-r100", "-o", "grey.jpg", src], dir);
-    run("pdftoppm", &["-r", "100", "-jpeg", "-singlefile", src, "colour"], dir);
+    scans_at_100_dpi("grey", "colour");
     run("img2pdf", &["grey.jpg", "-o", "grey.pdf"], dir);
     run("img2pdf", &["colour.jpg", "-o", "colour.pdf"], dir);
     // Ghostscript's grey JPEG carries an ICC profile, which img2pdf turns into /ICCBased.
@@ -254,10 +262,7 @@ fn a_scanned_first_page_is_found_as_its_jpeg() {
 /// enough, and the same picture as the whole JPEG made smaller.
 #[test]
 fn a_scans_picture_is_decoded_small_for_the_pane() {
-    let dir = fixture().dir.as_path();
-    let src = fixture().letter.to_str().unwrap();
-    run("gs", &["-q", "-sDEVICE=jpeggray", "-r100", "-o", "picture-grey.jpg", src], dir);
-    run("pdftoppm", &["-r", "100", "-jpeg", "-singlefile", src, "picture-colour"], dir);
+    scans_at_100_dpi("picture-grey", "picture-colour");
     for name in ["picture-grey", "picture-colour"] {
         let jpeg = std::fs::read(path(&format!("{name}.jpg"))).unwrap();
         let whole = picture(&jpeg, u32::MAX).unwrap();
