@@ -14,6 +14,13 @@
 //! ```
 
 use anyhow::{Context, Result};
+
+/// mimalloc: under the list page's load glibc's malloc took a fifth of the machine, rows
+/// being allocated on SQLite's threads and freed on the request threads (BENCHMARKS.md,
+/// "Round two, the server, continued"). The letter-check child is this program too and
+/// keeps its address-space limit; mimalloc only reserves what fits under it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use myintress_server::admin::{By, Change};
 use myintress_server::settings::{CaptchaMode, Settings};
