@@ -39,7 +39,6 @@ pub async fn migrate_and_open(url: &str) -> StoreResult<Arc<dyn Store>> {
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Arc::new(postgres::PgStore { pool }))
     } else {
-        without_memory_statistics();
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
@@ -55,18 +54,6 @@ pub async fn migrate_and_open(url: &str) -> StoreResult<Arc<dyn Store>> {
         let reader = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
         Ok(Arc::new(sqlite::SqliteStore { writer, reader }))
     }
-}
-
-/// SQLite counts every allocation under one process-wide mutex, for statistics nobody
-/// reads; with eight reading threads that mutex is contended on every row. Turned off
-/// before the library starts (afterwards SQLite refuses the setting, which is harmless).
-fn without_memory_statistics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is safe to call
-        // before sqlite3_initialize and returns SQLITE_MISUSE (changing nothing) after it.
-        let _ = unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int) };
-    });
 }
 
 /// Opens without migrating (tools that only read).
