@@ -37,9 +37,23 @@ pub struct ListPage {
     pub total: i64,
 }
 
-/// Up to this many matches, a search page is built from the matches (sorted); above it,
-/// by walking the name-ordered index until the page is full (matches are then dense).
-const DRIVE_BY_MATCHES: i64 = 5000;
+/// How a search page is found among its matches. Either way each row the page needs is
+/// read once; what differs is what is read to find them, which on a store larger than the
+/// page cache is one decrypted page per row or per few dozen index entries:
+/// - *from the matches*: every match's row is read and all of them are sorted, so the cost
+///   grows with the matches (a common name piece matches thousands of rows);
+/// - *down the list*: the list's ordered index is walked from the top, each entry kept if
+///   it is a match, until the page is full. Index entries are small (dozens to a page) and
+///   the walk stops early when matches are spread through the list, which they are when
+///   there are many.
+///
+/// Below this many matches the page is built from the matches.
+const WALK_FROM: i64 = 200;
+/// The walk down the list gives up after this many index entries per match (the matches
+/// then lie far down the list, e.g. one first name late in the alphabet, or the page is
+/// deep), and the page is built from the matches after all. So a search never reads more
+/// than about half again what building it from the matches costs, and usually far less.
+const WALK_ENTRIES_PER_MATCH: i64 = 16;
 
 /// FTS5 trigram needs three characters; shorter searches fall back to `LIKE`, as do all
 /// while the search index is not built (`fts` false: a first sync's bulk load).
@@ -72,7 +86,8 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ListFilter, fts: bool
 pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> sqlx::Result<ListPage> {
     let fts = !crate::store::deferred_missing(&mut *conn).await?;
     // The search index holds listed rows only: it counts a search's matches by itself.
-    let matches: Option<i64> = match phrase(filter, fts) {
+    let phrase = phrase(filter, fts);
+    let matches: Option<i64> = match &phrase {
         Some(p) => Some(
             sqlx::query_scalar("SELECT COUNT(*) FROM memberships_search WHERE memberships_search MATCH $1")
                 .bind(p)
@@ -90,23 +105,78 @@ pub async fn list(conn: &mut SqliteConnection, filter: &ListFilter) -> sqlx::Res
         }
     };
 
-    let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {}, m.pending FROM ", crate::store::M_VIEW));
-    match (matches, phrase(filter, fts)) {
-        // Few matches: start from them (CROSS JOIN keeps that order of the loops) and sort.
-        (Some(n), Some(p)) if n <= DRIVE_BY_MATCHES => {
-            qb.push("memberships_search s CROSS JOIN memberships m ON m.rowid = s.rowid");
-            push_filter(&mut qb, &ListFilter { search: None, ..filter.clone() }, fts);
-            qb.push(" AND s.memberships_search MATCH ").push_bind(p);
+    let limit = filter.limit.clamp(1, 1000);
+    let offset = filter.offset.max(0);
+    let rows = match phrase {
+        Some(_) if offset >= total => Vec::new(),
+        Some(p) => {
+            let walked = if total >= WALK_FROM { down_the_list(conn, filter, &p, total, limit, offset).await? } else { None };
+            match walked {
+                Some(rows) => rows,
+                None => from_the_matches(conn, filter, &p, limit, offset).await?,
+            }
         }
         _ => {
-            qb.push("memberships m");
+            let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {}, m.pending FROM memberships m", crate::store::M_VIEW));
             push_filter(&mut qb, filter, fts);
+            push_page(&mut qb, limit, offset);
+            qb.build().fetch_all(&mut *conn).await?
         }
-    }
-    qb.push(" ORDER BY m.name, m.nik, m.created_at, m.id LIMIT ").push_bind(filter.limit.clamp(1, 1000));
-    qb.push(" OFFSET ").push_bind(filter.offset.max(0));
-    let rows = qb.build().fetch_all(&mut *conn).await?;
+    };
     Ok(ListPage { rows: rows.into_iter().map(decode_row).collect::<sqlx::Result<_>>()?, total })
+}
+
+/// The list's order, then the page.
+fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, limit: i64, offset: i64) {
+    qb.push(" ORDER BY m.name, m.nik, m.created_at, m.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+}
+
+/// A search page built from its matches: each match's row read, all sorted (see [`WALK_FROM`]).
+async fn from_the_matches(
+    conn: &mut SqliteConnection,
+    filter: &ListFilter,
+    phrase: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<sqlx::sqlite::SqliteRow>> {
+    // CROSS JOIN keeps the matches as the outer loop.
+    let mut qb = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {}, m.pending FROM memberships_search s CROSS JOIN memberships m ON m.rowid = s.rowid",
+        crate::store::M_VIEW
+    ));
+    push_filter(&mut qb, &ListFilter { search: None, ..filter.clone() }, true);
+    qb.push(" AND s.memberships_search MATCH ").push_bind(phrase.to_owned());
+    push_page(&mut qb, limit, offset);
+    qb.build().fetch_all(conn).await
+}
+
+/// A search page found by walking the list's ordered index (see [`WALK_FROM`]), at most
+/// [`WALK_ENTRIES_PER_MATCH`] entries per match; `None` when the walk ended before the
+/// page was complete. `matches` is how many rows match the filter and the search.
+async fn down_the_list(
+    conn: &mut SqliteConnection,
+    filter: &ListFilter,
+    phrase: &str,
+    matches: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Option<Vec<sqlx::sqlite::SqliteRow>>> {
+    // The walk is a subquery with a LIMIT, which SQLite runs as a co-routine yielding the
+    // index's entries in their order (the ORDER BY is the index's own: no sort); with a
+    // LIMIT, and as the outer loop of a join, it is neither flattened nor has the outer
+    // WHERE pushed into it. The outer query has no ORDER BY of its own, which would sort
+    // the whole walk first: it keeps the walk's order, as the test beside this checks
+    // against the page built from the matches.
+    let mut qb =
+        QueryBuilder::<Sqlite>::new(format!("SELECT {}, m.pending FROM (SELECT m.rowid AS r FROM memberships m", crate::store::M_VIEW));
+    push_filter(&mut qb, &ListFilter { search: None, ..filter.clone() }, true);
+    qb.push(" ORDER BY m.name, m.nik, m.created_at, m.id LIMIT ").push_bind(matches.saturating_mul(WALK_ENTRIES_PER_MATCH));
+    qb.push(") AS w CROSS JOIN memberships m ON m.rowid = w.r WHERE w.r IN (SELECT rowid FROM memberships_search WHERE memberships_search MATCH ");
+    qb.push_bind(phrase.to_owned()).push(") LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let rows = qb.build().fetch_all(conn).await?;
+    // Complete when the page is full, or when it reaches the last match.
+    let complete = rows.len() as i64 == limit || offset + rows.len() as i64 == matches;
+    Ok(complete.then_some(rows))
 }
 
 fn decode_row(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<ListRow> {
@@ -231,4 +301,112 @@ pub async fn counts(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(Status, i6
             Ok((status.ok_or_else(|| sqlx::Error::Decode(format!("status {code}").into()))?, r.try_get("n")?))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use myintress_core::status::Route;
+    use sqlx::Connection;
+
+    fn membership(i: usize, name: String) -> Membership {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000 + i as i64 * 60, 0).unwrap();
+        Membership {
+            id: uuid::Uuid::new_v4(),
+            nik: format!("3174{:012}", i * 7919),
+            name,
+            nip: None,
+            phone: "+6281234567890".into(),
+            email: format!("p{i}@satker.go.id"),
+            satker_code: "019001".into(),
+            status: if i.is_multiple_of(4) { Status::Registered } else { Status::Active },
+            status_label: String::new(),
+            letter_number: format!("ST-{i}"),
+            letter_document_id: uuid::Uuid::new_v4(),
+            rejection_reason: None,
+            route: Route::Satker,
+            ticket_number: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            decided_at: None,
+            decided_by: None,
+            listed: true,
+            letter_check: None,
+        }
+    }
+
+    /// The same page read from the rows (a full scan with LIKE), the plain way.
+    async fn scanned(conn: &mut SqliteConnection, filter: &ListFilter) -> Vec<uuid::Uuid> {
+        let like = format!("%{}%", filter.search.as_deref().unwrap().to_lowercase());
+        let status = filter.status.map(|s| i64::from(s.code()));
+        sqlx::query_scalar::<_, String>(
+            "SELECT id FROM memberships NOT INDEXED WHERE listed = 1 AND (lower(name) LIKE $1 OR nik LIKE $1) \
+             AND ($2 IS NULL OR status = $2) ORDER BY name, nik, created_at, id LIMIT $3 OFFSET $4",
+        )
+        .bind(like)
+        .bind(status)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|id| id.parse().unwrap())
+        .collect()
+    }
+
+    /// Both ways of finding a search page give the page a full scan gives, whichever is
+    /// taken: a name piece spread through the list (the walk finds the page), and one whose
+    /// every match lies at the list's end (the walk gives up and the matches are read).
+    #[tokio::test]
+    async fn a_search_page_is_the_same_found_down_the_list_or_from_the_matches() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        sqlx::migrate!().run(&pool).await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        crate::store::build_deferred(&mut conn).await.unwrap();
+        let first = ["Agus", "Budi", "Dewi", "Eko", "Rina", "Sri", "Wahyu", "Yusuf"];
+        let mut tx = conn.begin().await.unwrap();
+        for i in 0..6000 {
+            // 250 people named Zulkifli, last in the list; "Sari" in a fifth of the rest,
+            // spread through it; ties in name on purpose (the NIK, then the date decide).
+            let name = if i % 24 == 5 {
+                format!("Zulkifli {}", ["Hasan", "Lubis"][i % 2])
+            } else if i.is_multiple_of(5) {
+                format!("{} Sari", first[i % first.len()])
+            } else {
+                format!("{} {}", first[i % first.len()], ["Hartono", "Lestari", "Utami"][i % 3])
+            };
+            crate::store::apply_server(&mut tx, &membership(i, name)).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let page = |search: &str, status: Option<Status>, offset: i64| ListFilter {
+            search: Some(search.into()),
+            status,
+            offset,
+            limit: 50,
+            ..Default::default()
+        };
+        let spread = page("sari", None, 0);
+        let matches = list(&mut conn, &ListFilter { limit: 1, ..spread.clone() }).await.unwrap().total;
+        assert!(matches >= WALK_FROM, "{matches}");
+        let walked = down_the_list(&mut conn, &spread, "\"sari\"", matches, 50, 0).await.unwrap();
+        assert!(walked.is_some(), "spread matches: the walk fills the page");
+        let clustered = page("zulkifli", None, 0);
+        let matches = list(&mut conn, &ListFilter { limit: 1, ..clustered.clone() }).await.unwrap().total;
+        assert!(matches >= WALK_FROM, "{matches}");
+        let walked = down_the_list(&mut conn, &clustered, "\"zulkifli\"", matches, 50, 0).await.unwrap();
+        assert!(walked.is_none(), "matches at the end: the walk gives up");
+
+        for search in ["sari", "zulkifli", "ZULKIFLI LUB", "ari", "utami", "3174000", "00791"] {
+            for status in [None, Some(Status::Active), Some(Status::Registered)] {
+                for offset in [0, 30, 199, 240, 1150, 5000] {
+                    let filter = page(search, status, offset);
+                    let got: Vec<_> = list(&mut conn, &filter).await.unwrap().rows.into_iter().map(|r| r.membership.id).collect();
+                    assert_eq!(got, scanned(&mut conn, &filter).await, "{filter:?}");
+                }
+            }
+        }
+    }
 }
