@@ -44,7 +44,7 @@ impl Client {
         let letter = letter.map_err(|e| errors.push(e.for_field("letter"))).ok();
         let (Some(form), Some(letter)) = (form.filter(|_| errors.is_empty()), letter) else { return Err(ClientError::Fields(errors)) };
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.actions.begin().await?;
         let satker = store::satkers(&mut tx).await?.into_iter().find(|s| s.code == form.satker_code.as_str());
         let satker = satker.ok_or_else(|| ClientError::refused(ErrorCode::SatkerOutOfScope))?;
         let kppn = KppnCode::parse(&satker.kppn_code).map_err(ClientError::corrupt)?;
@@ -91,7 +91,7 @@ impl Client {
         }
         // One read of the row, one write each for the outbox and the view, one read of the
         // person's rows for the listing rule: an approval is a handful of statements.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.actions.begin().await?;
         let base = self.checked_base(&mut tx, &account, id, &action).await?;
         let view = self.enqueue(&mut tx, &account, id, action, Some(base), replaces).await?;
         tx.commit().await?;
@@ -122,7 +122,7 @@ impl Client {
         let form = input.validate().map_err(|e| errors.extend(e)).ok();
         let decree = decree.map_err(|e| errors.push(e.for_field("decree"))).ok();
         let (Some(form), Some(decree)) = (form.filter(|_| errors.is_empty()), decree) else { return Err(ClientError::Fields(errors)) };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.actions.begin().await?;
         let sha = self.docs.save(decree.bytes()).await?;
         let action = Action::Delete {
             reason: form.reason.as_str().to_owned(),
@@ -267,7 +267,7 @@ impl Client {
         let correction = myintress_core::api::ContactCorrection { phone, email };
         let correction = &correction;
         let membership = self.online(|token| async move { self.api.correct_contact(&token, id, version, correction).await }).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.actions.begin().await?;
         store::apply_server(&mut tx, &membership).await?;
         store::rebuild_view(&mut tx, id, &account.acting()?).await?;
         tx.commit().await?;

@@ -100,7 +100,7 @@ impl Client {
         let batch_id = Uuid::new_v4();
         let mut items = Vec::with_capacity(ids.len());
         let mut once = HashSet::new();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.actions().begin().await?;
         let seen = letters_seen(&mut tx).await?;
         for &id in ids.iter().filter(|id| once.insert(**id)) {
             let Some(base) = store::action_base(&mut tx, id).await? else {

@@ -218,7 +218,7 @@ impl Client {
         let form = input.validate().map_err(|e| errors.extend(e)).ok();
         let letter = letter.map_err(|e| errors.push(e.for_field("letter"))).ok();
         let (Some(_), Some(letter)) = (form.filter(|_| errors.is_empty()), letter) else { return Err(ClientError::Fields(errors)) };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.actions().begin().await?;
         dismiss_replaced(&mut tx, replaces).await?;
         let (view, _) = store::view(&mut tx, id).await?.ok_or(ClientError::refused(ErrorCode::NotFound))?;
         may_request_deletion(acting.actor, view.status).map_err(|e| match acting.actor {
@@ -258,7 +258,7 @@ impl Client {
             return Err(ClientError::refused(ErrorCode::Forbidden));
         }
         parse_reason(&reason).map_err(|e| ClientError::Fields(vec![e.for_field("reason")]))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.actions().begin().await?;
         dismiss_replaced(&mut tx, replaces).await?;
         let request = one(&mut tx, request_id).await?.ok_or(ClientError::refused(ErrorCode::NotFound))?;
         if request.state != DeletionRequestState::Open {

@@ -67,6 +67,13 @@ pub struct ClientConfig {
 pub struct Client {
     config: ClientConfig,
     pool: SqlitePool,
+    /// One connection of its own for the user's actions (approve, reject, register,
+    /// delete, bulk decisions, deletion requests) and the status line's counts read after
+    /// each. SQLite empties a connection's page cache whenever another connection has
+    /// written since its last read, and the pool hands out its connections in turn, so an
+    /// action on the pool read its B-tree pages from disk again (and decrypted them) each
+    /// time; on this connection, which wrote last, they stay in its cache.
+    actions: SqlitePool,
     api: ApiClient,
     keychain: Keychain,
     /// The data folder's key (local store and cached letters).
@@ -117,6 +124,7 @@ impl Client {
             docs.seal_plaintext_files()?;
         }
         let pool = store::open(&db, &key).await?;
+        let actions = store::open_for_actions(&db, &key).await?;
         let api = ApiClient::new(&config.server_url)?;
         let client = Client {
             keychain,
@@ -131,6 +139,7 @@ impl Client {
             wake: Notify::new(),
             checkpoints: store::IdleCheckpoints::start(pool.clone()),
             pool,
+            actions,
             config,
         };
         client.publish_counts().await?;
@@ -147,6 +156,7 @@ impl Client {
         {
             tracing::warn!(error = %e, "checkpoint before closing the store");
         }
+        self.actions.close().await;
         self.pool.close().await;
     }
 
@@ -160,6 +170,11 @@ impl Client {
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The connection of the user's actions ([`Client::open`]).
+    pub(crate) fn actions(&self) -> &SqlitePool {
+        &self.actions
     }
 
     pub fn documents(&self) -> &DocumentCache {
@@ -217,7 +232,7 @@ impl Client {
     /// it also tells the idle checkpointer that the desk is busy.
     pub(crate) async fn publish_counts(&self) -> ClientResult<()> {
         self.checkpoints.wrote();
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.actions.acquire().await?;
         let (outbox, conflicts, pending, overdue, escalated) = queries::status_counts(&mut conn).await?;
         self.status.send_modify(|s| {
             s.outbox = outbox;

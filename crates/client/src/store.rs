@@ -41,7 +41,7 @@ pub async fn open(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool
     if is_plaintext(path)? {
         encrypt_in_place(path, key).await?;
     }
-    let pool = match connect(path, key).await {
+    let pool = match connect(path, key, CONNECTIONS).await {
         Err(ClientError::Store(sqlx::Error::Database(e))) if e.code().as_deref() == Some(SQLITE_NOTADB) => {
             let aside = path.with_extension(format!("db.tidak-terbaca-{}", Utc::now().format("%Y%m%d%H%M%S")));
             tracing::warn!(store = %path.display(), aside = %aside.display(), "the local store does not open with the keychain's key; set aside");
@@ -51,7 +51,7 @@ pub async fn open(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool
                     std::fs::rename(&from, format!("{}{suffix}", aside.display()))?;
                 }
             }
-            connect(path, key).await?
+            connect(path, key, CONNECTIONS).await?
         }
         other => other?,
     };
@@ -67,6 +67,9 @@ pub async fn open(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool
     }
     Ok(pool)
 }
+
+/// The store's pool: the screens' reads, the sync, everything but the user's actions.
+const CONNECTIONS: u32 = 4;
 
 /// The indexes a first sync's bulk load goes without, built once after it instead of row
 /// by row (see migration 0009): the list's indexes, one per filter shape in the order of
@@ -158,7 +161,13 @@ fn options(path: &Path) -> crate::ClientResult<SqliteConnectOptions> {
         .busy_timeout(std::time::Duration::from_secs(30)))
 }
 
-async fn connect(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool> {
+/// The connection the user's actions are written on (see [`crate::Client::open`]): one,
+/// opened after [`open`] with the same settings.
+pub async fn open_for_actions(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool> {
+    connect(path, key, 1).await
+}
+
+async fn connect(path: &Path, key: &LocalKey, connections: u32) -> crate::ClientResult<SqlitePool> {
     let options = options(path)?
         // First of all pragmas (sqlx sends `key` first), so every page read is decrypted.
         .pragma("key", key.sqlcipher())
@@ -177,7 +186,7 @@ async fn connect(path: &Path, key: &LocalKey) -> crate::ClientResult<SqlitePool>
         // commit that makes the file grow also has its size synced).
         .pragma("wal_autocheckpoint", AUTO_CHECKPOINT_PAGES.to_string())
         .pragma("journal_size_limit", (64 * 1024 * 1024).to_string());
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new().max_connections(connections).connect_with(options).await?;
     // The key is only checked when a page is read.
     sqlx::query("SELECT count(*) FROM sqlite_master").execute(&pool).await?;
     Ok(pool)
@@ -287,7 +296,7 @@ async fn encrypt_in_place(path: &Path, key: &LocalKey) -> crate::ClientResult<()
 /// stored whole beside the server's state. For the test of that upgrade on a populated
 /// store (`testing::store_before_0009`).
 pub(crate) async fn copy_before_0009(pool: &SqlitePool, key: &LocalKey, target: &Path) -> crate::ClientResult<()> {
-    let old = connect(target, key).await?;
+    let old = connect(target, key, 1).await?;
     let mut migrator = sqlx::migrate!();
     migrator.migrations = migrator.migrations.iter().filter(|m| m.version < 9).cloned().collect::<Vec<_>>().into();
     migrator.run(&old).await?;
