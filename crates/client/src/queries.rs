@@ -336,26 +336,6 @@ mod tests {
         }
     }
 
-    /// The same page read from the rows (a full scan with LIKE), the plain way.
-    async fn scanned(conn: &mut SqliteConnection, filter: &ListFilter) -> Vec<uuid::Uuid> {
-        let like = format!("%{}%", filter.search.as_deref().unwrap().to_lowercase());
-        let status = filter.status.map(|s| i64::from(s.code()));
-        sqlx::query_scalar::<_, String>(
-            "SELECT id FROM memberships NOT INDEXED WHERE listed = 1 AND (lower(name) LIKE $1 OR nik LIKE $1) \
-             AND ($2 IS NULL OR status = $2) ORDER BY name, nik, created_at, id LIMIT $3 OFFSET $4",
-        )
-        .bind(like)
-        .bind(status)
-        .bind(filter.limit)
-        .bind(filter.offset)
-        .fetch_all(conn)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|id| id.parse().unwrap())
-        .collect()
-    }
-
     /// Both ways of finding a search page give the page a full scan gives, whichever is
     /// taken: a name piece spread through the list (the walk finds the page), and one whose
     /// every match lies at the list's end (the walk gives up and the matches are read).
@@ -388,23 +368,21 @@ mod tests {
             limit: 50,
             ..Default::default()
         };
-        let spread = page("sari", None, 0);
-        let matches = list(&mut conn, &ListFilter { limit: 1, ..spread.clone() }).await.unwrap().total;
-        assert!(matches >= WALK_FROM, "{matches}");
-        let walked = down_the_list(&mut conn, &spread, "\"sari\"", matches, 50, 0).await.unwrap();
-        assert!(walked.is_some(), "spread matches: the walk fills the page");
-        let clustered = page("zulkifli", None, 0);
-        let matches = list(&mut conn, &ListFilter { limit: 1, ..clustered.clone() }).await.unwrap().total;
-        assert!(matches >= WALK_FROM, "{matches}");
-        let walked = down_the_list(&mut conn, &clustered, "\"zulkifli\"", matches, 50, 0).await.unwrap();
-        assert!(walked.is_none(), "matches at the end: the walk gives up");
+        // Spread matches: the walk fills the page; matches at the end: it gives up.
+        for (search, walks) in [("sari", true), ("zulkifli", false)] {
+            let filter = page(search, None, 0);
+            let matches = list(&mut conn, &ListFilter { limit: 1, ..filter.clone() }).await.unwrap().total;
+            assert!(matches >= WALK_FROM, "{search}: {matches}");
+            let walked = down_the_list(&mut conn, &filter, &format!("\"{search}\""), matches, 50, 0).await.unwrap();
+            assert_eq!(walked.is_some(), walks, "{search}");
+        }
 
         for search in ["sari", "zulkifli", "ZULKIFLI LUB", "ari", "utami", "3174000", "00791"] {
             for status in [None, Some(Status::Active), Some(Status::Registered)] {
                 for offset in [0, 30, 199, 240, 1150, 5000] {
                     let filter = page(search, status, offset);
                     let got: Vec<_> = list(&mut conn, &filter).await.unwrap().rows.into_iter().map(|r| r.membership.id).collect();
-                    assert_eq!(got, scanned(&mut conn, &filter).await, "{filter:?}");
+                    assert_eq!(got, crate::testing::scan_page(&mut conn, &filter).await.unwrap(), "{filter:?}");
                 }
             }
         }

@@ -106,8 +106,8 @@ pub async fn bare_insert_baseline(client: &Client, n: usize) -> ClientResult<Vec
 }
 
 /// Benchmark 3's baseline: the same page (count and rows) with every index and the search
-/// index turned off, i.e. a full scan of the table.
-pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientResult<usize> {
+/// index turned off, i.e. a full scan of the table. Answers the page's memberships' ids.
+pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientResult<Vec<Uuid>> {
     let mut cond = String::from("listed = 1");
     if f.satker_code.is_some() {
         cond.push_str(" AND satker_code = $1");
@@ -136,11 +136,12 @@ pub async fn scan_page(conn: &mut SqliteConnection, f: &ListFilter) -> ClientRes
         f.offset.max(0)
     );
     let rows = bind(sqlx::query(&page), f, &like).fetch_all(&mut *conn).await?;
+    let mut ids = Vec::with_capacity(rows.len());
     for r in &rows {
         let json: String = r.try_get("view_json")?;
-        let _: myintress_core::api::Membership = serde_json::from_str(&json)?;
+        ids.push(serde_json::from_str::<myintress_core::api::Membership>(&json)?.id);
     }
-    Ok(rows.len())
+    Ok(ids)
 }
 
 /// An unencrypted copy of the client's store at `path`: the store as a version before
