@@ -181,7 +181,7 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest> {
         }
     }
     // Migrations of this version on top of the backup's.
-    drop(crate::store::migrate_and_open(&url).await.context("memigrasi basis data yang dipulihkan")?);
+    drop(crate::store::migrate_and_open(&url, 2).await.context("memigrasi basis data yang dipulihkan")?);
     let counts: Counts = match backend {
         Backend::Sqlite => sqlx::query_as(COUNTS_SQL).fetch_one(&mut sqlx::SqliteConnection::connect(&url).await?).await?,
         Backend::Postgres => sqlx::query_as(COUNTS_SQL).fetch_one(&mut sqlx::PgConnection::connect(&url).await?).await?,

@@ -27,6 +27,14 @@ pub struct Settings {
     #[arg(long, env = "MYINTRESS_DATABASE_URL", value_parser = parse_secret, global = true)]
     pub database_url: Option<SecretString>,
 
+    /// Connections to the database this process keeps: PostgreSQL's pool, or SQLite's
+    /// readers (its writer is always one). Default: twice this machine's cores, at least
+    /// 4. A database busy with more queries than it has cores only makes each of them
+    /// wait longer, so with PostgreSQL on a machine of its own, set it so that all the
+    /// replicas together hold about twice the database machine's cores.
+    #[arg(long, env = "MYINTRESS_DATABASE_CONNECTIONS", value_parser = clap::value_parser!(u32).range(2..), global = true)]
+    pub database_connections: Option<u32>,
+
     /// Documents (by SHA-256) and the default SQLite database live here.
     #[arg(long, env = "MYINTRESS_DATA_DIR", default_value = "./myintress-data", global = true)]
     pub data_dir: PathBuf,
@@ -198,6 +206,14 @@ impl Settings {
         }
     }
 
+    /// `--database-connections`, or twice this machine's cores (at least 4).
+    pub fn database_connections(&self) -> u32 {
+        self.database_connections.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+            (2 * cores).max(4)
+        })
+    }
+
     /// The SMTP URL, password included: for the mailer, never for a log.
     pub fn smtp_url(&self) -> Option<&str> {
         self.smtp_url.as_ref().map(|u| u.expose_secret())
@@ -277,8 +293,9 @@ impl Settings {
             ("MAX_CONNECTIONS", self.max_connections.to_string()),
             ("SHUTDOWN_GRACE", self.shutdown_grace.to_string()),
         ];
-        let optional: [(&str, Option<String>); 12] = [
+        let optional: [(&str, Option<String>); 13] = [
             ("DATABASE_URL", self.database_url.as_ref().map(|u| u.expose_secret().to_owned())),
+            ("DATABASE_CONNECTIONS", self.database_connections.map(|n| n.to_string())),
             ("METRICS_TOKEN", self.metrics_token.as_ref().map(|t| t.expose_secret().to_owned())),
             ("RESIDENTS", self.residents.as_ref().map(|p| p.display().to_string())),
             ("DUKCAPIL_URL", self.dukcapil_url.as_ref().map(|u| u.to_string())),
@@ -344,6 +361,7 @@ mod tests {
         s.request_timeout = 33;
         s.max_concurrent_requests = 7;
         s.max_connections = 99;
+        s.database_connections = Some(6);
         s.shutdown_grace = 4;
         s.metrics_token = Some("token-rahasia".to_owned().into());
         let vars = s.env_vars();

@@ -66,7 +66,8 @@ impl AppState {
     /// Opens the database (migrating it), loads reference data and sets up the adapters.
     pub async fn open(settings: Settings) -> Result<Arc<AppState>> {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("membuat {}", settings.data_dir.display()))?;
-        let store = store::migrate_and_open(&settings.database_url()).await.context("membuka basis data")?;
+        let store =
+            store::migrate_and_open(&settings.database_url(), settings.database_connections()).await.context("membuka basis data")?;
         if let Some(dir) = &settings.reference_dir {
             reference::load(store.as_ref(), dir).await.context("memuat data referensi")?;
         }

@@ -861,6 +861,7 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().expect("valid address"),
         database_url: database_url.map(Into::into),
+        database_connections: None,
         mail_dir: Some(data_dir.join("mail")),
         data_dir,
         residents: None,

@@ -32,7 +32,7 @@ use myintress_core::status::{Event, Route, Status};
 use myintress_core::workday::QueueFlags;
 use uuid::Uuid;
 
-pub use sql::{JobLock, connect, migrate_and_open};
+pub use sql::{JobLock, migrate_and_open};
 
 /// The store's traits, for modules that call their methods.
 pub mod prelude {

@@ -27,15 +27,20 @@ mod queue;
 mod reference;
 mod upkeep;
 
-/// Opens the database named by `url` and brings its schema up to date.
-pub async fn migrate_and_open(url: &str) -> StoreResult<Arc<dyn Store>> {
+/// Opens the database named by `url` and brings its schema up to date. `connections` is
+/// the size of PostgreSQL's pool, or of SQLite's readers (its writer is always one); see
+/// `Settings::database_connections`.
+pub async fn migrate_and_open(url: &str, connections: u32) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         // Every statement is prepared once per connection and kept (sqlx's cache); with
         // PostgreSQL's default `auto` it was planned again at every execution, 40 % of
         // the database's time under the list page. A generic plan is made once.
         let options = sqlx::postgres::PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_generic_plan")]);
-        let pool =
-            sqlx::postgres::PgPoolOptions::new().max_connections(32).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+        let pool = ping_when_idle(sqlx::postgres::PgPoolOptions::new())
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Arc::new(postgres::PgStore { pool }))
     } else {
@@ -49,16 +54,35 @@ pub async fn migrate_and_open(url: &str) -> StoreResult<Arc<dyn Store>> {
         // One writer connection serialises write transactions in this process, so they
         // never meet SQLITE_BUSY on lock upgrade; readers use their own pool (WAL lets
         // them read while the writer writes).
-        let writer = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let writer = ping_when_idle(sqlx::sqlite::SqlitePoolOptions::new()).max_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        let reader = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
+        let reader = ping_when_idle(sqlx::sqlite::SqlitePoolOptions::new())
+            .max_connections(connections)
+            .connect_with(options.read_only(true))
+            .await?;
         Ok(Arc::new(sqlite::SqliteStore { writer, reader }))
     }
 }
 
-/// Opens without migrating (tools that only read).
-pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
-    migrate_and_open(url).await
+/// A pooled connection idle for less than this is handed out without a ping.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// sqlx tests a connection both when it leaves the pool (`test_before_acquire`) and when
+/// it comes back (always, in 0.8). Each test is a round trip to PostgreSQL or a hand-off
+/// to SQLite's worker thread, so a list page under load made three trips where one
+/// carries the query. The test on the way back stays: it proves the connection sound as
+/// it enters the pool. The one on the way out is kept only for a connection that has sat
+/// idle since (`PING_IF_IDLE_FOR`), which a database restart or a network cut may have
+/// broken meanwhile; one that fails is closed and another taken.
+fn ping_when_idle<DB: sqlx::Database>(options: sqlx::pool::PoolOptions<DB>) -> sqlx::pool::PoolOptions<DB> {
+    options.test_before_acquire(false).before_acquire(|conn, meta| {
+        Box::pin(async move {
+            if meta.idle_for >= PING_IF_IDLE_FOR {
+                sqlx::Connection::ping(conn).await?;
+            }
+            Ok(true)
+        })
+    })
 }
 
 fn uuid(text: String) -> StoreResult<Uuid> {
