@@ -111,7 +111,10 @@ fn plot(
     by_series: &BTreeMap<String, BTreeMap<usize, f64>>,
     sizes: &[usize],
 ) -> Result<()> {
-    let root = SVGBackend::new(path, (1200, 520)).into_drawing_area();
+    // Each panel's legend has a band of its own below the chart, one line per series, so
+    // it never hides a line (inside the chart it covered the 100,000 points).
+    let legend_lines = order.iter().filter(|(s, _)| !s.starts_with('1')).count().max(2) as u32;
+    let root = SVGBackend::new(path, (1200, 520 + 20 + 18 * legend_lines)).into_drawing_area();
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, 2));
     // (title, whether the panel shows benchmark 1's series)
@@ -126,7 +129,8 @@ fn plot(
         }
         let (y_lo, y_hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
         let unit = series.first().map(|(_, u)| u.as_str()).unwrap_or("");
-        let mut chart = ChartBuilder::on(panel)
+        let (panel, legend) = panel.split_vertically(520);
+        let mut chart = ChartBuilder::on(&panel)
             .caption(title, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
@@ -138,17 +142,16 @@ fn plot(
             .y_desc(if first { unit } else { "ms" })
             .x_label_formatter(&|x| thousands(x.round() as usize))
             .draw()?;
-        for (name, _) in series {
+        for (i, (name, _)) in series.into_iter().enumerate() {
             let style = Palette99::pick(colour).stroke_width(2);
             colour += 1;
             let line: Vec<(f64, f64)> = by_series[name].iter().map(|(rows, v)| (*rows as f64, *v)).collect();
-            chart
-                .draw_series(LineSeries::new(line.clone(), style))?
-                .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            chart.draw_series(LineSeries::new(line.clone(), style))?;
             chart.draw_series(line.into_iter().map(|p| Circle::new(p, 3, style.filled())))?;
+            let y = 12 + 18 * i as i32;
+            legend.draw(&PathElement::new(vec![(72, y), (96, y)], style))?;
+            legend.draw(&Text::new(name.as_str(), (104, y - 7), ("sans-serif", 12)))?;
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).label_font(("sans-serif", 11)).draw()?;
     }
     root.present()?;
     Ok(())
