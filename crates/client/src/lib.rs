@@ -69,10 +69,11 @@ pub struct Client {
     pool: SqlitePool,
     /// One connection of its own for the user's actions (approve, reject, register,
     /// delete, bulk decisions, deletion requests, contact corrections) and the status
-    /// line's counts read after each. SQLite empties a connection's page cache whenever another connection has
-    /// written since its last read, and the pool hands out its connections in turn, so an
-    /// action on the pool read its B-tree pages from disk again (and decrypted them) each
-    /// time; on this connection, which wrote last, they stay in its cache.
+    /// line's counts read after each. SQLite empties a connection's page cache whenever
+    /// another connection has written since its last read, and the pool hands out its
+    /// connections in turn, so an action on the pool read its B-tree pages from disk
+    /// again (and decrypted them) each time; on this connection, which wrote last, they
+    /// stay in its cache.
     actions: SqlitePool,
     api: ApiClient,
     keychain: Keychain,

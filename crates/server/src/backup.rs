@@ -180,7 +180,8 @@ pub async fn restore(settings: &Settings, dir: &Path) -> Result<Manifest> {
             run(load, "pg_restore")?;
         }
     }
-    // Migrations of this version on top of the backup's.
+    // Migrations of this version on top of the backup's (the smallest pool: it only
+    // migrates, then closes).
     drop(crate::store::migrate_and_open(&url, 2).await.context("memigrasi basis data yang dipulihkan")?);
     let counts: Counts = match backend {
         Backend::Sqlite => sqlx::query_as(COUNTS_SQL).fetch_one(&mut sqlx::SqliteConnection::connect(&url).await?).await?,

@@ -156,9 +156,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::RevokeSessions { nik } => account_command(&settings, &nik, Change::RevokeSessions).await,
         Command::ReloadReference => {
             let dir = settings.reference_dir.clone().context("--reference-dir (MYINTRESS_REFERENCE_DIR) belum diisi")?;
-            let store = myintress_server::store::migrate_and_open(&settings.database_url(), settings.database_connections())
-                .await
-                .context("membuka basis data")?;
+            let store = open_store(&settings).await?;
             let loaded = myintress_server::reference::load(store.as_ref(), &dir).await?;
             println!(
                 "Data referensi dimuat: {} KPPN, {} satker, {} satker baru atau berubah.",
@@ -197,9 +195,7 @@ async fn run(cli: Cli) -> Result<()> {
             std::fs::create_dir_all(&settings.data_dir)?;
             // Never demo people in a database that holds real ones (a production URL in
             // the environment by mistake).
-            let store = myintress_server::store::migrate_and_open(&settings.database_url(), settings.database_connections())
-                .await
-                .context("membuka basis data")?;
+            let store = open_store(&settings).await?;
             myintress_server::demo::refuse_real_data(store.as_ref()).await?;
             drop(store);
             let (reference, residents) = myintress_server::demo::write_files(&settings.data_dir)?;
@@ -230,12 +226,15 @@ fn read_password() -> Result<String> {
     Ok(password.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// The database of `settings`, migrated: for the commands that work on it directly.
+async fn open_store(settings: &Settings) -> Result<std::sync::Arc<dyn myintress_server::store::Store>> {
+    myintress_server::store::migrate_and_open(&settings.database_url(), settings.database_connections()).await.context("membuka basis data")
+}
+
 /// `disable-account`, `enable-account`, `revoke-sessions`: on the database directly, so
 /// running servers see the change at the next request; recorded in the account audit.
 async fn account_command(settings: &Settings, nik: &str, change: Change) -> Result<()> {
-    let store = myintress_server::store::migrate_and_open(&settings.database_url(), settings.database_connections())
-        .await
-        .context("membuka basis data")?;
+    let store = open_store(settings).await?;
     let account = match myintress_server::admin::change_account(store.as_ref(), By::Host, nik, change, false).await {
         Err(myintress_server::error::ApiError::NotFound) => anyhow::bail!("Tidak ada akun dengan NIK {nik}."),
         other => other.map_err(myintress_server::demo::explain)?,

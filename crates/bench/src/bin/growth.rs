@@ -104,6 +104,10 @@ fn figure(v: f64) -> String {
     }
 }
 
+/// Height of each panel's chart, and of a line of its legend below it (pixels).
+const CHART_HEIGHT: u32 = 520;
+const LEGEND_LINE: u32 = 18;
+
 /// Two panels: per row (benchmark 1) and per query or request (benchmarks 3 and 4).
 fn plot(
     path: &std::path::Path,
@@ -111,25 +115,25 @@ fn plot(
     by_series: &BTreeMap<String, BTreeMap<usize, f64>>,
     sizes: &[usize],
 ) -> Result<()> {
+    // (title, whether the panel shows benchmark 1's series, its series)
+    let groups = [("Benchmark 1: time per row", true), ("Benchmarks 3 and 4: time per query / request", false)]
+        .map(|(title, first)| (title, first, order.iter().filter(|(s, _)| s.starts_with('1') == first).collect::<Vec<_>>()));
     // Each panel's legend has a band of its own below the chart, one line per series, so
     // it never hides a line (inside the chart it covered the 100,000 points).
-    let legend_lines = order.iter().filter(|(s, _)| !s.starts_with('1')).count().max(2) as u32;
-    let root = SVGBackend::new(path, (1200, 520 + 20 + 18 * legend_lines)).into_drawing_area();
+    let legend_lines = groups.iter().map(|(_, _, series)| series.len()).max().unwrap_or(0) as u32;
+    let root = SVGBackend::new(path, (1200, CHART_HEIGHT + 20 + LEGEND_LINE * legend_lines)).into_drawing_area();
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, 2));
-    // (title, whether the panel shows benchmark 1's series)
-    let groups = [("Benchmark 1: time per row", true), ("Benchmarks 3 and 4: time per query / request", false)];
     let (x_lo, x_hi) = (sizes[0] as f64 / 1.5, sizes[sizes.len() - 1] as f64 * 1.5);
     let mut colour = 0;
-    for (panel, (title, first)) in panels.iter().zip(groups) {
-        let series: Vec<&(String, String)> = order.iter().filter(|(s, _)| s.starts_with('1') == first).collect();
+    for (panel, (title, first, series)) in panels.iter().zip(groups) {
         let values: Vec<f64> = series.iter().flat_map(|(s, _)| by_series[s].values().copied()).filter(|v| *v > 0.0).collect();
         if values.is_empty() {
             continue;
         }
         let (y_lo, y_hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
         let unit = series.first().map(|(_, u)| u.as_str()).unwrap_or("");
-        let (panel, legend) = panel.split_vertically(520);
+        let (panel, legend) = panel.split_vertically(CHART_HEIGHT);
         let mut chart = ChartBuilder::on(&panel)
             .caption(title, ("sans-serif", 18))
             .margin(12)
@@ -148,7 +152,7 @@ fn plot(
             let line: Vec<(f64, f64)> = by_series[name].iter().map(|(rows, v)| (*rows as f64, *v)).collect();
             chart.draw_series(LineSeries::new(line.clone(), style))?;
             chart.draw_series(line.into_iter().map(|p| Circle::new(p, 3, style.filled())))?;
-            let y = 12 + 18 * i as i32;
+            let y = 12 + (LEGEND_LINE * i as u32) as i32;
             legend.draw(&PathElement::new(vec![(72, y), (96, y)], style))?;
             legend.draw(&Text::new(name.as_str(), (104, y - 7), ("sans-serif", 12)))?;
         }
