@@ -34,7 +34,7 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
 
     // 1. The initial sync, in rounds (three at the full size), each into a new data folder
     // and each followed by its baseline, so the two interleave. Meanwhile the Antrean is
-    // read every 25 ms, as its screen would be, to see when every pending request is there.
+    // read as its screen reads it, to see when every pending request is there.
     let sync_rounds = if which[0] { cli.rounds(3) } else { 1 };
     let (mut sync_secs, mut base_secs, mut usable_secs) = (Vec::new(), Vec::new(), Vec::new());
     let mut queue_len = 0;
@@ -64,11 +64,20 @@ pub async fn run(cli: &Cli, report: &mut Report, which: [bool; 3]) -> Result<()>
             done.store(true, std::sync::atomic::Ordering::Release);
             applied
         };
+        // The Antrean screen reads the queue when it opens and again whenever the status
+        // line's counts or the last sync change (`app.revision` in the UI), not on a timer.
         let watch = async {
+            let mut status = client.subscribe();
+            let counts = |s: &myintress_client::events::SyncStatus| (s.outbox, s.conflicts, s.pending_registrations, s.last_sync.clone());
+            let mut shown = None;
             let mut seen = Vec::new();
             while !done.load(std::sync::atomic::Ordering::Acquire) {
-                seen.push((started.elapsed(), client.queue().await.map(|q| q.len())));
-                tokio::time::sleep(Duration::from_millis(25)).await;
+                let now = counts(&status.borrow_and_update());
+                if shown.as_ref() != Some(&now) {
+                    seen.push((started.elapsed(), client.queue().await.map(|q| q.len())));
+                    shown = Some(now);
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(25), status.changed()).await;
             }
             seen
         };
