@@ -133,7 +133,18 @@ pub async fn drop_deferred(conn: &mut SqliteConnection) -> DbResult<()> {
 }
 
 /// Builds the deferred indexes and fills the search index from the rows, in one pass each.
+///
+/// Each index is built from a full read of the table. With the page cache raised to
+/// [`BUILD_CACHE_KIB`] for the build, the table is read (and decrypted) once rather than
+/// once per index; the cache goes back to its usual size afterwards, whatever the outcome.
 pub async fn build_deferred(conn: &mut SqliteConnection) -> DbResult<()> {
+    sqlx::query(&format!("PRAGMA cache_size = -{BUILD_CACHE_KIB}")).execute(&mut *conn).await?;
+    let built = build_deferred_now(conn).await;
+    let restored = sqlx::query(&format!("PRAGMA cache_size = -{CACHE_KIB}")).execute(&mut *conn).await;
+    built.and(restored.map(drop))
+}
+
+async fn build_deferred_now(conn: &mut SqliteConnection) -> DbResult<()> {
     for (name, columns) in DEFERRED_INDEXES {
         sqlx::query(&format!("CREATE INDEX IF NOT EXISTS {name} ON memberships {columns}")).execute(&mut *conn).await?;
     }
@@ -147,6 +158,12 @@ pub async fn build_deferred(conn: &mut SqliteConnection) -> DbResult<()> {
     sqlx::query("DELETE FROM meta WHERE key = 'deferred_indexes'").execute(&mut *conn).await?;
     Ok(())
 }
+
+/// Each connection's page cache (see [`connect`]).
+const CACHE_KIB: u32 = 32 * 1024;
+/// The page cache while the deferred indexes are built: room for the table of 100,000
+/// memberships and the indexes being written. Only the pages used are allocated.
+const BUILD_CACHE_KIB: u32 = 256 * 1024;
 
 /// SQLite's "file is not a database": what a wrong key (or no key) looks like.
 const SQLITE_NOTADB: &str = "26";
@@ -175,7 +192,7 @@ async fn connect(path: &Path, key: &LocalKey, connections: u32) -> crate::Client
         // 100,000 memberships are about 150 MB: SQLite's default 2 MB page cache makes
         // every index insert and list page a read. Up to 32 MB of cache per connection,
         // and reads through the OS page cache by mmap (clean, shared, reclaimable pages).
-        .pragma("cache_size", "-32768")
+        .pragma("cache_size", format!("-{CACHE_KIB}"))
         .pragma("mmap_size", "268435456")
         .pragma("temp_store", "memory")
         // The log is copied into the store when the desk is idle ([`IdleCheckpoints`]), not
@@ -412,37 +429,59 @@ pub async fn apply_server(conn: &mut SqliteConnection, m: &Membership) -> DbResu
 }
 
 /// The sync's fast path for people with no action waiting, whose view is the server's row
-/// (the server has applied the visibility rule to `listed` already): a whole page of rows
-/// in one statement, each as the JSON text the server sent and no view of its own, unless an equal or newer
-/// version is there. `batch` is a JSON array of
-/// `[id, version, nik, name, satker_code, status, created_at, listed, membership]`.
-/// Returns the ids it changed.
+/// (the server has applied the visibility rule to `listed` already): a page of rows in a
+/// few statements, each row as the JSON text the server sent and no view of its own,
+/// unless an equal or newer version is there. Returns the ids it changed.
+///
+/// The rows' fields are bound, [`ROWS_PER_STATEMENT`] rows to a statement (so the
+/// statement is prepared once and kept), rather than sent as one JSON array for
+/// `json_each`: SQLite then parsed each row's JSON again for every field it took out.
 ///
 /// Not as the first statement of a transaction right after the bulk load changed the
 /// schema on another connection: SQLCipher's SQLite then fails this upsert with
 /// `RETURNING` ("no such table: memberships") on a connection that has not yet read the
 /// new schema. Its callers write the cursor first, which also takes the write lock.
-pub async fn apply_server_rows(conn: &mut SqliteConnection, batch: &str) -> DbResult<Vec<String>> {
-    sqlx::query_scalar(
-        "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) \
-         SELECT value ->> 0, value -> 8, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, 0, NULL \
-         FROM json_each($1) WHERE true \
-         ON CONFLICT (id) DO UPDATE SET server_json = excluded.server_json, server_version = excluded.server_version, \
-         nik = excluded.nik, name = excluded.name, satker_code = excluded.satker_code, status = excluded.status, \
-         created_at = excluded.created_at, listed = excluded.listed, pending = 0, view_json = NULL \
-         WHERE memberships.server_version IS NULL OR memberships.server_version < excluded.server_version \
-         RETURNING id",
-    )
-    .bind(batch)
-    .fetch_all(conn)
-    .await
+pub async fn apply_server_rows(conn: &mut SqliteConnection, rows: &[ServerRow<'_>]) -> DbResult<Vec<String>> {
+    let mut changed = Vec::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO memberships (id, server_json, server_version, nik, name, satker_code, status, created_at, listed, pending, view_json) ",
+        );
+        qb.push_values(chunk, |mut b, row| {
+            let m = row.membership;
+            b.push_bind(m.id.to_string())
+                .push_bind(row.raw.get())
+                .push_bind(m.version)
+                .push_bind(m.nik.as_str())
+                .push_bind(m.name.as_str())
+                .push_bind(m.satker_code.as_str())
+                .push_bind(i64::from(m.status.code()))
+                .push_bind(m.created_at.to_rfc3339())
+                .push_bind(m.listed)
+                .push("0")
+                .push("NULL");
+        });
+        qb.push(
+            " ON CONFLICT (id) DO UPDATE SET server_json = excluded.server_json, server_version = excluded.server_version, \
+             nik = excluded.nik, name = excluded.name, satker_code = excluded.satker_code, status = excluded.status, \
+             created_at = excluded.created_at, listed = excluded.listed, pending = 0, view_json = NULL \
+             WHERE memberships.server_version IS NULL OR memberships.server_version < excluded.server_version \
+             RETURNING id",
+        );
+        changed.extend(qb.build_query_scalar::<String>().fetch_all(&mut *conn).await?);
+    }
+    Ok(changed)
 }
 
-/// One row of [`apply_server_rows`]'s batch, appended to `out` (a JSON array being built).
-pub fn push_server_row(out: &mut String, m: &Membership, raw: &serde_json::value::RawValue) {
-    out.push(if out.is_empty() { '[' } else { ',' });
-    let row = (m.id, m.version, &m.nik, &m.name, &m.satker_code, m.status.code(), m.created_at.to_rfc3339(), m.listed, raw);
-    out.push_str(&serde_json::to_string(&row).expect("serialises"));
+/// Rows to a statement in [`apply_server_rows`]: 9 parameters each, well under SQLite's
+/// limit of 32,766 per statement.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// A membership as the server sent it, for [`apply_server_rows`]: its parsed fields and
+/// its JSON text, stored as it came.
+pub struct ServerRow<'a> {
+    pub membership: &'a Membership,
+    pub raw: &'a serde_json::value::RawValue,
 }
 
 /// The current view status of these memberships (those present), in one query.
