@@ -317,20 +317,18 @@ impl Client {
         self.online(|token| async move { self.api().changes(&token, cursor, PAGE, count).await }).await
     }
 
-    /// Appends the pages after `page` to it until it holds `pages` pages' worth of changes
-    /// or the feed's end: one group, written in one transaction.
-    async fn fetch_pages(
-        &self,
-        mut page: myintress_core::api::RawChangesPage,
-        pages: usize,
-    ) -> ClientResult<myintress_core::api::RawChangesPage> {
-        while page.has_more && page.changes.len() < pages * PAGE as usize {
-            let more = self.fetch_changes(page.last_seq, false).await?;
-            page.changes.extend(more.changes);
-            page.last_seq = more.last_seq;
-            page.has_more = more.has_more;
+    /// The changes after `cursor`, `pages` pages' worth or up to the feed's end: one
+    /// group, written in one transaction. `count`: the first page also says how many
+    /// changes remain in all.
+    async fn fetch_group(&self, cursor: i64, count: bool, pages: usize) -> ClientResult<myintress_core::api::RawChangesPage> {
+        let mut group = self.fetch_changes(cursor, count).await?;
+        while group.has_more && group.changes.len() < pages * PAGE as usize {
+            let more = self.fetch_changes(group.last_seq, false).await?;
+            group.changes.extend(more.changes);
+            group.last_seq = more.last_seq;
+            group.has_more = more.has_more;
         }
-        Ok(page)
+        Ok(group)
     }
 
     /// Reads the change feed to the end. Returns how many changes were applied. The next
@@ -363,14 +361,14 @@ impl Client {
             self.antrean_first(&acting, &mut outcome).await?;
         }
         let group = if bulk { BULK_GROUP } else { 1 };
-        let mut page = self.fetch_pages(self.fetch_changes(cursor, true).await?, group).await?;
+        let mut page = self.fetch_group(cursor, true, group).await?;
         let total = page.remaining.map(|r| u64::try_from(r).unwrap_or(0));
         self.status.send_modify(|s| s.connection = Connection::Syncing { done: 0, total });
         loop {
             let next_cursor = page.last_seq;
             let next = if page.has_more {
-                let fetch_next = async { self.fetch_pages(self.fetch_changes(next_cursor, false).await?, group).await };
-                let (applied, next) = tokio::join!(self.apply_page(page, &account, &mut outcome), fetch_next);
+                let (applied, next) =
+                    tokio::join!(self.apply_page(page, &account, &mut outcome), self.fetch_group(next_cursor, false, group));
                 applied?;
                 Some(next?)
             } else {
