@@ -52,6 +52,25 @@ struct PullOutcome {
     status_changes: Vec<Notice>,
 }
 
+/// A group of the change feed as fetched, with its memberships parsed.
+struct Fetched {
+    page: myintress_core::api::RawChangesPage,
+    /// The page's memberships, in its order.
+    memberships: Vec<Membership>,
+}
+
+impl Fetched {
+    fn parse(page: myintress_core::api::RawChangesPage) -> ClientResult<Self> {
+        let memberships = page
+            .changes
+            .iter()
+            .filter(|c| c.kind == ChangeKind::Membership)
+            .map(|c| serde_json::from_str(c.entity.get()).map_err(bad_answer))
+            .collect::<ClientResult<_>>()?;
+        Ok(Self { page, memberships })
+    }
+}
+
 impl Client {
     async fn next_entries(&self) -> ClientResult<Vec<Entry>> {
         Ok(outbox::next_pending(&mut *self.pool().acquire().await?).await?)
@@ -319,8 +338,9 @@ impl Client {
 
     /// The changes after `cursor`, `pages` pages' worth or up to the feed's end: one
     /// group, written in one transaction. `count`: the first page also says how many
-    /// changes remain in all.
-    async fn fetch_group(&self, cursor: i64, count: bool, pages: usize) -> ClientResult<myintress_core::api::RawChangesPage> {
+    /// changes remain in all. The group's memberships are parsed on a blocking thread,
+    /// so that in [`Self::pull`] they are parsed while the previous group is written.
+    async fn fetch_group(&self, cursor: i64, count: bool, pages: usize) -> ClientResult<Fetched> {
         let mut group = self.fetch_changes(cursor, count).await?;
         while group.has_more && group.changes.len() < pages * PAGE as usize {
             let more = self.fetch_changes(group.last_seq, false).await?;
@@ -328,19 +348,21 @@ impl Client {
             group.last_seq = more.last_seq;
             group.has_more = more.has_more;
         }
-        Ok(group)
+        tokio::task::spawn_blocking(move || Fetched::parse(group)).await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
     /// Reads the change feed to the end. Returns how many changes were applied. The next
-    /// page is fetched while the current one is written, so the network and the disk
-    /// work at the same time; the first page says how many changes there are in all
+    /// group is fetched (and its memberships parsed, see [`Self::fetch_group`]) while the
+    /// current one is written, so the network, the parsing and the disk work at the same
+    /// time; the first page says how many changes there are in all
     /// ("n dari m" in the status line).
     ///
     /// Into an empty store (the first sign-in, a scope that changed), the rows go in as a
     /// bulk load: the list and search indexes are built once at the end
     /// ([`store::drop_deferred`]), pages are written [`BULK_GROUP`] to a transaction, and
-    /// a KPPN verifier's Antrean (pending requests with their flags) is read first, so it
-    /// is there to work on while the rest comes.
+    /// a KPPN verifier's Antrean (pending requests with their flags) is written first
+    /// (while the feed's first group is fetched), so it is there to work on while the rest
+    /// comes.
     pub async fn pull(&self) -> ClientResult<u64> {
         let account = self.account_now().await?;
         let acting = account.acting()?;
@@ -357,29 +379,33 @@ impl Client {
             // Also a bulk load cut short earlier in this run (the next start builds them).
             (cursor, store::deferred_missing(&mut conn).await?)
         };
-        if bulk && cursor == 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
-            self.antrean_first(&acting, &mut outcome).await?;
-        }
         let group = if bulk { BULK_GROUP } else { 1 };
-        let mut page = self.fetch_group(cursor, true, group).await?;
-        let total = page.remaining.map(|r| u64::try_from(r).unwrap_or(0));
+        // The feed's first group is fetched while the head start is written.
+        let mut fetched = if bulk && cursor == 0 && acting.actor == myintress_core::status::Actor::KppnVerifier {
+            let (head, first) = tokio::join!(self.antrean_first(&acting, &mut outcome), self.fetch_group(cursor, true, group));
+            head?;
+            first?
+        } else {
+            self.fetch_group(cursor, true, group).await?
+        };
+        let total = fetched.page.remaining.map(|r| u64::try_from(r).unwrap_or(0));
         self.status.send_modify(|s| s.connection = Connection::Syncing { done: 0, total });
         loop {
-            let next_cursor = page.last_seq;
-            let next = if page.has_more {
+            let next_cursor = fetched.page.last_seq;
+            let next = if fetched.page.has_more {
                 let (applied, next) =
-                    tokio::join!(self.apply_page(page, &account, &mut outcome), self.fetch_group(next_cursor, false, group));
+                    tokio::join!(self.apply_page(fetched, &account, &mut outcome), self.fetch_group(next_cursor, false, group));
                 applied?;
                 Some(next?)
             } else {
-                self.apply_page(page, &account, &mut outcome).await?;
+                self.apply_page(fetched, &account, &mut outcome).await?;
                 None
             };
             self.status.send_modify(|s| s.connection = Connection::Syncing { done: outcome.applied, total });
             // Busy: the log is copied after the last page, not between two.
             self.checkpoints.wrote();
             match next {
-                Some(p) => page = p,
+                Some(f) => fetched = f,
                 None => break,
             }
         }
@@ -443,12 +469,7 @@ impl Client {
 
     /// Writes one page of changes (in a bulk load, a group of pages) and the cursor after
     /// it, in one transaction; then removes the cached files of what left the scope.
-    async fn apply_page(
-        &self,
-        page: myintress_core::api::RawChangesPage,
-        account: &Account,
-        outcome: &mut PullOutcome,
-    ) -> ClientResult<()> {
+    async fn apply_page(&self, Fetched { page, memberships }: Fetched, account: &Account, outcome: &mut PullOutcome) -> ClientResult<()> {
         let acting = &account.acting()?;
         let mut leftovers = Vec::new();
         let mut tx = self.pool().begin().await?;
@@ -456,13 +477,6 @@ impl Client {
         // below cannot be overtaken by an action committed in the meantime.
         store::set_meta(&mut tx, "cursor", &page.last_seq.to_string()).await?;
         let count = page.changes.len() as u64;
-        let mut memberships = Vec::with_capacity(page.changes.len());
-        for change in &page.changes {
-            if change.kind == ChangeKind::Membership {
-                let m: Membership = serde_json::from_str(change.entity.get()).map_err(bad_answer)?;
-                memberships.push(m);
-            }
-        }
         let ids: Vec<String> = memberships.iter().map(|m| m.id.to_string()).collect();
         let before = store::statuses(&mut tx, &ids).await?;
         // People with actions still waiting need their view rebuilt over those actions;
@@ -475,7 +489,7 @@ impl Client {
         for change in &page.changes {
             match change.kind {
                 ChangeKind::Membership => {
-                    let m = parsed.next().expect("parsed above, in order");
+                    let m = parsed.next().expect("parsed in order by Fetched::parse");
                     if waiting.contains(&(m.nik.clone(), m.satker_code.clone())) {
                         if store::apply_server(&mut tx, m).await? {
                             changed.insert(m.id.to_string());
